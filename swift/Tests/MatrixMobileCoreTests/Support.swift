@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import MatrixMobileCore
+
+/// Failures of the test harness itself (not of the core).
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The homeserver under test, from `MMC_HOMESERVER_URL`. Fails the test,
+/// never skips it, when the variable is unset.
+func homeserverURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["MMC_HOMESERVER_URL"], !url.isEmpty else {
+        throw HarnessError(description: "MMC_HOMESERVER_URL is not set; run the tests through `cargo xtask test`")
+    }
+    return url.hasSuffix("/") ? String(url.dropLast()) : url
+}
+
+/// A user registered on the homeserver just now, with a random name.
+struct TestUser {
+    let username: String
+    let password: String
+}
+
+/// Registers a fresh user through the open registration API.
+func registerUser() async throws -> TestUser {
+    let base = try homeserverURL()
+    let user = TestUser(
+        username: "swift_" + UUID().uuidString.prefix(12).lowercased(),
+        password: "pw-" + UUID().uuidString
+    )
+    guard let url = URL(string: base + "/_matrix/client/v3/register") else {
+        throw HarnessError(description: "bad homeserver URL \(base)")
+    }
+    var request = URLRequest(url: url)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = try JSONSerialization.data(withJSONObject: [
+        "username": user.username,
+        "password": user.password,
+        "inhibit_login": true,
+        "auth": ["type": "m.login.dummy"],
+    ])
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? -1
+    guard status == 200 else {
+        let body = String(data: data, encoding: .utf8) ?? ""
+        throw HarnessError(description: "register \(user.username): HTTP \(status) \(body)")
+    }
+    return user
+}
+
+/// A fresh directory under the system temporary directory.
+func makeTempDir(_ label: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory
+        .appendingPathComponent("mmc-swift-\(label)-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// A config for `dataDir` on the homeserver under test.
+func clientConfig(_ dataDir: URL) throws -> ClientConfig {
+    ClientConfig(homeserverUrl: try homeserverURL(), dataDir: dataDir.path)
+}
+
+/// A client created in a fresh directory and logged in as a fresh user.
+func loggedInClient(_ label: String) async throws -> (Client, Session, URL) {
+    let user = try await registerUser()
+    let dir = try makeTempDir(label)
+    let client = try await Client.create(config: clientConfig(dir))
+    let session = try await client.login(username: user.username, password: user.password, deviceName: "swift-\(label)")
+    return (client, session, dir)
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+/// Returns whether it held.
+func eventually(timeout: TimeInterval, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while true {
+        if try await condition() {
+            return true
+        }
+        if Date() >= deadline {
+            return false
+        }
+        try? await Task.sleep(nanoseconds: 50_000_000)
+    }
+}
+
+/// Runs `body`, expecting it to throw a `CoreError` that `matches` accepts.
+func assertCoreError<T>(
+    _ body: () async throws -> T,
+    _ what: String,
+    file: StaticString = #filePath,
+    line: UInt = #line,
+    matches: (CoreError) -> Bool
+) async {
+    do {
+        _ = try await body()
+        XCTFail("\(what): expected a CoreError, got a result", file: file, line: line)
+    } catch let error as CoreError {
+        XCTAssertTrue(matches(error), "\(what): unexpected \(error)", file: file, line: line)
+    } catch {
+        XCTFail("\(what): expected a CoreError, got \(error)", file: file, line: line)
+    }
+}
+
+/// Records lifecycle phases in order; safe to call from any thread.
+final class PhaseRecorder: LifecycleListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [LifecyclePhase] = []
+
+    func onPhase(phase: LifecyclePhase, elapsedMs: UInt64) {
+        lock.lock()
+        recorded.append(phase)
+        lock.unlock()
+    }
+
+    var phases: [LifecyclePhase] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
+}
+
+/// Closes every client still live, so each test starts from a quiet runtime.
+func closeQuietly(_ clients: Client...) async {
+    for client in clients where client.state() != .closed {
+        _ = try? await client.close(listener: nil)
+    }
+}

@@ -1,0 +1,398 @@
+//! Swift on Linux: a Debian trixie root with Swift 6, and the Swift package's
+//! tests run inside it against the host-built core.
+//!
+//! The host is Debian bookworm, whose libc is too old for trixie's `swiftlang`
+//! (Swift 6.0.3). So the toolchain lives in a `debootstrap`ed trixie root
+//! under the user cache, outside the repository, built once and reused. The
+//! repository is bind-mounted into the root at its own absolute path, so every
+//! path (package, build directory, cdylib) means the same thing on both sides.
+//! The root shares the host's network namespace, so a homeserver listening on
+//! the host's loopback is reachable from the tests.
+
+use crate::ctx::{self, Ctx};
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Debian packages installed into the root. Changing this list rebuilds it.
+const ROOT_PACKAGES: &[&str] = &["swiftlang", "libc6-dev", "libstdc++-14-dev"];
+/// Written last into a complete root; its content names what was installed.
+const MARKER: &str = ".mmc-swift-root";
+const SUITE: &str = "trixie";
+const MIRROR: &str = "http://deb.debian.org/debian";
+const CHROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Returns a trixie root with Swift installed, building it on first use.
+///
+/// The root is complete when this returns: it is built in a temporary
+/// directory and renamed into place only after its marker is written, so an
+/// interrupted build is never mistaken for a usable root.
+pub fn ensure_root(ctx: &Ctx) -> Result<PathBuf> {
+    let cache = ctx.user_cache();
+    let root = cache.join(format!("swift-{SUITE}"));
+    let stamp = marker_contents();
+    if is_ready(&root, &stamp) {
+        return Ok(root);
+    }
+    require_superuser()?;
+    fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    remove_root_dir(&root)?;
+    for stale in stale_temp_roots(&cache)? {
+        remove_root_dir(&stale)?;
+    }
+    ensure_debootstrap()?;
+
+    let tmp = cache.join(format!("swift-{SUITE}.tmp-{}", std::process::id()));
+    let started = Instant::now();
+    ctx::run(
+        Command::new("debootstrap")
+            .args(["--variant=minbase", SUITE])
+            .arg(&tmp)
+            .arg(MIRROR),
+    )?;
+    eprintln!(
+        "swift: debootstrap {SUITE} took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let started = Instant::now();
+    {
+        let mut mounts = Mounts::new(&tmp)?;
+        mounts.bind(Path::new("/proc"))?;
+        let install = format!(
+            "apt-get update -qq && apt-get install -y -qq --no-install-recommends {}",
+            ROOT_PACKAGES.join(" ")
+        );
+        ctx::run(
+            chroot(&tmp)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["sh", "-c", &install]),
+        )?;
+        ctx::run(chroot(&tmp).args(["swift", "--version"]))?;
+    }
+    eprintln!(
+        "swift: apt-get install took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    fs::write(tmp.join(MARKER), &stamp)?;
+    if let Err(err) = fs::rename(&tmp, &root) {
+        // Another run finished first: use its root and drop ours.
+        if is_ready(&root, &stamp) {
+            remove_root_dir(&tmp)?;
+        } else {
+            return Err(err)
+                .with_context(|| format!("renaming {} to {}", tmp.display(), root.display()));
+        }
+    }
+    Ok(root)
+}
+
+/// Generates the Swift bindings for `cdylib`, then builds and runs the Swift
+/// package's XCTests in the trixie root against that library, with
+/// `MMC_HOMESERVER_URL` set to `homeserver_url`.
+///
+/// Every bind mount made for the run is undone before this returns, whether
+/// the tests pass, fail, or the run errors.
+pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+    let cdylib = cdylib
+        .canonicalize()
+        .with_context(|| format!("no core library at {}", cdylib.display()))?;
+    let lib_dir = cdylib
+        .parent()
+        .context("the cdylib has no parent directory")?
+        .to_path_buf();
+    let package = ctx.root.join("swift");
+    place_bindings(ctx, &cdylib, &package)?;
+
+    let root = ensure_root(ctx)?;
+    let mut mounts = Mounts::new(&root)?;
+    mounts.bind(Path::new("/proc"))?;
+    let repo = ctx.root.canonicalize()?;
+    mounts.bind(&repo)?;
+    if !lib_dir.starts_with(&repo) {
+        mounts.bind(&lib_dir)?;
+    }
+
+    let lib = lib_dir
+        .to_str()
+        .context("the cdylib's directory is not UTF-8")?;
+    let linker = [
+        "-Xlinker", "-L", "-Xlinker", lib, "-Xlinker", "-rpath", "-Xlinker", lib,
+    ];
+    let swift = |sub: &str| {
+        let mut cmd = chroot(&root);
+        cmd.env("LD_LIBRARY_PATH", lib)
+            .env("MMC_HOMESERVER_URL", homeserver_url)
+            .args(["swift", sub, "--package-path"])
+            .arg(&package);
+        cmd
+    };
+
+    let started = Instant::now();
+    ctx::run(swift("build").arg("--build-tests").args(linker))?;
+    let build_secs = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    // XCTest only: with Swift Testing on, the last line would read
+    // "0 tests passed" although every XCTest ran.
+    let outcome = ctx::run(
+        swift("test")
+            .args(["--skip-build", "--disable-swift-testing"])
+            .args(linker),
+    );
+    eprintln!(
+        "swift: swift build {build_secs:.1} s, swift test {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    outcome
+}
+
+/// Writes the generated Swift file, the C header and a module map linking the
+/// core into the package, touching only files whose content changed.
+pub fn place_bindings(ctx: &Ctx, cdylib: &Path, package: &Path) -> Result<()> {
+    let out = ctx.target_dir().join("bindings").join("swift");
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    fs::create_dir_all(&out)?;
+    crate::bindings::generate(ctx, "swift", &out, cdylib)?;
+
+    let header = find_one(&out, "h")?;
+    let header_name = file_name(&header)?;
+    let ffi_dir = package.join("Sources").join("MatrixMobileCoreFFI");
+    write_if_changed(&ffi_dir.join(&header_name), &fs::read(&header)?)?;
+    write_if_changed(
+        &ffi_dir.join("module.modulemap"),
+        linux_module_map(&header_name).as_bytes(),
+    )?;
+
+    let swift_file = find_one(&out, "swift")?;
+    let generated = package
+        .join("Sources")
+        .join("MatrixMobileCore")
+        .join("Generated");
+    write_if_changed(
+        &generated.join(file_name(&swift_file)?),
+        &fs::read(&swift_file)?,
+    )?;
+    Ok(())
+}
+
+/// The module map of the Linux system-library target: the generated header,
+/// plus the instruction to link `libmatrix_mobile_core`.
+fn linux_module_map(header: &str) -> String {
+    format!("module MatrixMobileCoreFFI {{\n    header \"{header}\"\n    link \"matrix_mobile_core\"\n    export *\n}}\n")
+}
+
+/// The single file with extension `ext` directly in `dir`.
+pub fn find_one(dir: &Path, ext: &str) -> Result<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == ext) {
+            found.push(path);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => bail!(
+            "expected one .{ext} file in {}, found {found:?}",
+            dir.display()
+        ),
+    }
+}
+
+fn file_name(path: &Path) -> Result<String> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .with_context(|| format!("no file name in {}", path.display()))
+}
+
+fn write_if_changed(path: &Path, contents: &[u8]) -> Result<()> {
+    if fs::read(path).is_ok_and(|old| old == contents) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A `chroot ROOT` command with a clean, minimal environment.
+fn chroot(root: &Path) -> Command {
+    let mut cmd = Command::new("chroot");
+    cmd.arg(root)
+        .env_clear()
+        .env("PATH", CHROOT_PATH)
+        .env("HOME", "/root")
+        .env("LANG", "C.UTF-8");
+    cmd
+}
+
+fn marker_contents() -> String {
+    format!("{SUITE} {}\n", ROOT_PACKAGES.join(" "))
+}
+
+fn is_ready(root: &Path, stamp: &str) -> bool {
+    fs::read_to_string(root.join(MARKER)).is_ok_and(|s| s == stamp)
+}
+
+fn require_superuser() -> Result<()> {
+    let uid = fs::metadata("/proc/self")
+        .context("reading /proc/self")?
+        .uid();
+    if uid != 0 {
+        bail!(
+            "building the Swift root needs root (debootstrap, chroot, mount); running as uid {uid}"
+        );
+    }
+    Ok(())
+}
+
+fn ensure_debootstrap() -> Result<()> {
+    if ctx::have_tool("debootstrap") || Path::new("/usr/sbin/debootstrap").exists() {
+        return Ok(());
+    }
+    ctx::run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    ctx::run(Command::new("apt-get").args(["install", "-y", "-qq", "debootstrap"]))
+}
+
+fn stale_temp_roots(cache: &Path) -> Result<Vec<PathBuf>> {
+    let prefix = format!("swift-{SUITE}.tmp-");
+    let mut stale = Vec::new();
+    for entry in fs::read_dir(cache)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            stale.push(entry.path());
+        }
+    }
+    Ok(stale)
+}
+
+/// Removes a (partial) root, after undoing any mount left inside it by an
+/// interrupted run, so that deleting it can never reach into the host.
+fn remove_root_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    unmount_all_under(dir)?;
+    if !mount_points_under(dir)?.is_empty() {
+        bail!("{} still has mounts inside; not deleting it", dir.display());
+    }
+    fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))
+}
+
+/// Mount points at or below `dir`, deepest first, from /proc/self/mountinfo.
+fn mount_points_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let info = fs::read_to_string("/proc/self/mountinfo")?;
+    let mut points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|p| PathBuf::from(unescape_mount_path(p)))
+        .filter(|p| p.starts_with(dir))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+    Ok(points)
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo` octal.
+fn unescape_mount_path(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(c) => {
+                out.push(char::from(c));
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn unmount_all_under(dir: &Path) -> Result<()> {
+    for point in mount_points_under(dir)? {
+        unmount(&point);
+    }
+    Ok(())
+}
+
+fn unmount(point: &Path) {
+    let ok = Command::new("umount")
+        .arg(point)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        // Busy (a process still inside): detach it now, freed when unused.
+        let _ = Command::new("umount").arg("-l").arg(point).status();
+    }
+}
+
+/// Bind mounts into a root, each undone (deepest first) when this is dropped.
+struct Mounts {
+    root: PathBuf,
+    points: Vec<PathBuf>,
+}
+
+impl Mounts {
+    /// Starts from a clean root: mounts left by an interrupted run are undone.
+    fn new(root: &Path) -> Result<Self> {
+        unmount_all_under(root)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            points: Vec::new(),
+        })
+    }
+
+    /// Bind-mounts the host directory `host` at the same path inside the root.
+    fn bind(&mut self, host: &Path) -> Result<()> {
+        let relative = host
+            .strip_prefix("/")
+            .with_context(|| format!("{} is not absolute", host.display()))?;
+        let point = self.root.join(relative);
+        fs::create_dir_all(&point).with_context(|| format!("creating {}", point.display()))?;
+        ctx::run(Command::new("mount").arg("--bind").arg(host).arg(&point))?;
+        self.points.push(point);
+        Ok(())
+    }
+}
+
+impl Drop for Mounts {
+    fn drop(&mut self) {
+        while let Some(point) = self.points.pop() {
+            unmount(&point);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_octal_escapes_are_decoded() {
+        assert_eq!(unescape_mount_path(r"/a\040b/c\134d"), "/a b/c\\d");
+        assert_eq!(unescape_mount_path("/plain"), "/plain");
+        assert_eq!(unescape_mount_path(r"/bad\9"), r"/bad\9");
+    }
+
+    #[test]
+    fn module_map_links_the_core() {
+        let map = linux_module_map("MatrixMobileCoreFFI.h");
+        assert!(map.contains("header \"MatrixMobileCoreFFI.h\""));
+        assert!(map.contains("link \"matrix_mobile_core\""));
+    }
+}
