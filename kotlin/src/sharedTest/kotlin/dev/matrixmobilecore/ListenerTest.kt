@@ -1,0 +1,84 @@
+package dev.matrixmobilecore
+
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.withTimeout
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+
+/** Listeners and the flows built on them. */
+class ListenerTest {
+    @Test
+    fun throwingListenersDoNotStopSyncOrLaterCalls() = coreTest {
+        val (client, _) = loggedInClient()
+        client.closing {
+            val stateCalls = AtomicInteger()
+            val messageCalls = AtomicInteger()
+            val badStates = client.observeSyncState(object : SyncStateListener {
+                override fun onState(state: SyncState) {
+                    stateCalls.incrementAndGet()
+                    throw IllegalStateException("listener failure on purpose")
+                }
+            })
+            val badMessages = client.observeMessages(object : MessageListener {
+                override fun onMessage(message: Message) {
+                    messageCalls.incrementAndGet()
+                    throw RuntimeException("listener failure on purpose")
+                }
+            })
+            client.startSync()
+            withTimeout(30_000) { client.syncStates().first { it == SyncState.RUNNING } }
+
+            val roomId = client.createRoom("throwing listeners", emptyList(), false)
+            val received = async(start = CoroutineStart.UNDISPATCHED) {
+                client.messages().first { it.roomId == roomId && it.body == "second" }
+            }
+            client.sendText(roomId, "first")
+            client.sendText(roomId, "second")
+            val message = withTimeout(30_000) { received.await() }
+            assertEquals("second", message.body)
+
+            assertTrue(stateCalls.get() >= 1, "the throwing state listener was called")
+            eventually("throwing message listener called", read = { messageCalls.get() }) { it >= 2 }
+            assertEquals(SyncState.RUNNING, client.syncState())
+            assertTrue(client.recentMessages(roomId, 10u).any { it.body == "second" })
+            badStates.cancel()
+            badMessages.cancel()
+        }
+    }
+
+    @Test
+    fun aCancelledSubscriptionDeliversNothingMore() = coreTest {
+        val (client, _) = loggedInClient()
+        client.closing {
+            client.startSync()
+            withTimeout(30_000) { client.syncStates().first { it == SyncState.RUNNING } }
+            val roomId = client.createRoom("cancelled subscription", emptyList(), false)
+
+            val cancelledCalls = AtomicInteger()
+            val cancelled = client.observeMessages(object : MessageListener {
+                override fun onMessage(message: Message) {
+                    cancelledCalls.incrementAndGet()
+                }
+            })
+            cancelled.cancel()
+            val control = async(start = CoroutineStart.UNDISPATCHED) {
+                client.messages().first { it.roomId == roomId && it.body == "after cancel" }
+            }
+            client.sendText(roomId, "after cancel")
+            withTimeout(30_000) { control.await() }
+            assertEquals(0, cancelledCalls.get(), "a cancelled subscription received messages")
+            cancelled.destroy()
+        }
+    }
+
+    @Test
+    fun syncStatesStartsWithTheCurrentState() = coreTest {
+        Client.create(testConfig()).closing { client ->
+            assertEquals(client.syncState(), client.syncStates().first())
+        }
+    }
+}

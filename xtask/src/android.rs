@@ -1,0 +1,199 @@
+//! `cargo xtask android`: the Android library (AAR) in `kotlin/build/outputs/aar/`.
+//!
+//! Steps: cross-compile the core for each ABI with cargo-ndk into
+//! `kotlin/src/main/jniLibs/<abi>/`, generate the Kotlin bindings from the
+//! host build into `kotlin/generated/`, then run Gradle's `assembleRelease`.
+//!
+//! Needs the Android NDK (`ANDROID_NDK_HOME` or `ANDROID_NDK_ROOT`), cargo-ndk,
+//! the four rustup targets, a JDK 17 and Gradle (`kotlin/gradlew` or `gradle`
+//! on PATH, with the Android SDK found through `ANDROID_HOME` or
+//! `kotlin/local.properties`). Each missing piece fails before any build starts.
+//!
+//! `MMC_ANDROID_ABIS` (comma-separated Android ABI names) narrows the ABIs,
+//! e.g. `x86_64` for an emulator run in CI.
+//!
+//! aws-lc-sys (rustls' crypto under matrix-sdk) is a C build. Its cc builder
+//! compiles it with the NDK clang that cargo-ndk exports as `CC_<target>` /
+//! `AR_<target>`, so no CMake toolchain is needed; `AWS_LC_SYS_CMAKE_BUILDER=0`
+//! pins that builder. To use CMake instead, set `AWS_LC_SYS_CMAKE_BUILDER=1`
+//! and `CMAKE_TOOLCHAIN_FILE_<target>` to the NDK's
+//! `build/cmake/android.toolchain.cmake` yourself.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::ctx::{self, Ctx};
+
+/// The minimum Android API level, the same as `minSdk` in kotlin/build.gradle.kts.
+const MIN_SDK: &str = "24";
+
+/// Android ABI name and its Rust target.
+const ABIS: [(&str, &str); 4] = [
+    ("arm64-v8a", "aarch64-linux-android"),
+    ("armeabi-v7a", "armv7-linux-androideabi"),
+    ("x86_64", "x86_64-linux-android"),
+    ("x86", "i686-linux-android"),
+];
+
+pub fn run(ctx: &Ctx) -> Result<()> {
+    let abis = selected_abis(std::env::var("MMC_ANDROID_ABIS").ok().as_deref())?;
+    let ndk = ndk_home()?;
+    check_cargo_ndk()?;
+    check_rust_targets(&abis)?;
+    let kotlin = ctx.root.join("kotlin");
+    let gradle = gradle_command(&kotlin)?;
+
+    let jni_libs = kotlin.join("src").join("main").join("jniLibs");
+    let mut ndk_build = Command::new(ctx::cargo());
+    ndk_build
+        .current_dir(&ctx.root)
+        .env("ANDROID_NDK_HOME", &ndk)
+        .env("ANDROID_NDK_ROOT", &ndk)
+        .arg("ndk");
+    for (abi, _) in &abis {
+        ndk_build.args(["-t", abi]);
+    }
+    ndk_build
+        .args(["--platform", MIN_SDK, "-o"])
+        .arg(&jni_libs)
+        .args(["build", "--release", "-p", "matrix-mobile-core", "--lib"]);
+    if std::env::var_os("AWS_LC_SYS_CMAKE_BUILDER").is_none() {
+        ndk_build.env("AWS_LC_SYS_CMAKE_BUILDER", "0");
+    }
+    ctx::run(&mut ndk_build)?;
+
+    let host_cdylib = ctx.build_core_debug()?;
+    let generated = kotlin.join("generated");
+    if generated.exists() {
+        std::fs::remove_dir_all(&generated)
+            .with_context(|| format!("removing {}", generated.display()))?;
+    }
+    crate::bindings::generate(ctx, "kotlin", &generated, &host_cdylib)?;
+
+    let mut assemble = gradle;
+    assemble.current_dir(&kotlin).args([
+        ":assembleRelease",
+        "-Pmmc.skipCargo=true",
+        "--stacktrace",
+    ]);
+    ctx::run(&mut assemble)?;
+    let aar = kotlin.join("build/outputs/aar/matrix-mobile-core-release.aar");
+    println!("android: {}", aar.display());
+    Ok(())
+}
+
+/// The ABIs to build: all four, or the comma-separated names in `filter`.
+fn selected_abis(filter: Option<&str>) -> Result<Vec<(&'static str, &'static str)>> {
+    let Some(filter) = filter.filter(|f| !f.trim().is_empty()) else {
+        return Ok(ABIS.to_vec());
+    };
+    filter
+        .split(',')
+        .map(str::trim)
+        .map(|name| {
+            ABIS.iter()
+                .find(|(abi, _)| *abi == name)
+                .copied()
+                .with_context(|| format!("MMC_ANDROID_ABIS: unknown ABI `{name}` (known: arm64-v8a, armeabi-v7a, x86_64, x86)"))
+        })
+        .collect()
+}
+
+/// The NDK's root directory from `ANDROID_NDK_HOME` or `ANDROID_NDK_ROOT`.
+fn ndk_home() -> Result<PathBuf> {
+    let Some((var, value)) = ["ANDROID_NDK_HOME", "ANDROID_NDK_ROOT"]
+        .iter()
+        .find_map(|var| {
+            std::env::var_os(var)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*var, PathBuf::from(v)))
+        })
+    else {
+        bail!("the Android NDK is missing: set ANDROID_NDK_HOME (or ANDROID_NDK_ROOT) to its root directory");
+    };
+    if !value.join("toolchains").join("llvm").is_dir() {
+        bail!(
+            "{var}={} is not an Android NDK (no toolchains/llvm in it)",
+            value.display()
+        );
+    }
+    Ok(value)
+}
+
+fn check_cargo_ndk() -> Result<()> {
+    let works = Command::new(ctx::cargo())
+        .args(["ndk", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !works {
+        bail!("cargo-ndk is not installed: `cargo install cargo-ndk`");
+    }
+    Ok(())
+}
+
+fn check_rust_targets(abis: &[(&str, &str)]) -> Result<()> {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("could not run `rustup target list --installed`: is rustup installed?")?;
+    let installed = String::from_utf8_lossy(&output.stdout);
+    let missing = missing_targets(&installed, abis);
+    if !missing.is_empty() {
+        bail!(
+            "rust targets not installed: `rustup target add {}`",
+            missing.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// The Rust targets of `abis` that `installed` (rustup's list) lacks.
+fn missing_targets<'a>(installed: &str, abis: &[(&str, &'a str)]) -> Vec<&'a str> {
+    abis.iter()
+        .map(|(_, target)| *target)
+        .filter(|target| !installed.lines().any(|line| line.trim() == *target))
+        .collect()
+}
+
+/// `kotlin/gradlew` when the project has a wrapper, else `gradle` from PATH.
+fn gradle_command(kotlin: &Path) -> Result<Command> {
+    let wrapper = kotlin.join("gradlew");
+    if wrapper.is_file() {
+        return Ok(Command::new(wrapper));
+    }
+    if ctx::have_tool("gradle") {
+        return Ok(Command::new("gradle"));
+    }
+    bail!("Gradle is missing: put `gradle` (8.9 or later) on PATH or add a wrapper in kotlin/ (`gradle wrapper`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selected_abis_defaults_to_all_four_and_filters_by_name() {
+        assert_eq!(selected_abis(None).unwrap().len(), 4);
+        assert_eq!(selected_abis(Some(" ")).unwrap().len(), 4);
+        assert_eq!(
+            selected_abis(Some("x86_64")).unwrap(),
+            vec![("x86_64", "x86_64-linux-android")]
+        );
+        assert!(selected_abis(Some("mips")).is_err());
+    }
+
+    #[test]
+    fn missing_targets_names_only_the_absent_ones() {
+        let installed = "x86_64-unknown-linux-gnu\naarch64-linux-android\n";
+        assert_eq!(
+            missing_targets(installed, &ABIS),
+            vec![
+                "armv7-linux-androideabi",
+                "x86_64-linux-android",
+                "i686-linux-android"
+            ]
+        );
+    }
+}

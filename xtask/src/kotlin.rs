@@ -1,0 +1,223 @@
+//! Kotlin on the JVM: the shared Kotlin tests and the FFI benchmark, run by Maven.
+//!
+//! Both generate the bindings from the given host cdylib into `kotlin/generated`
+//! (git-ignored) and hand Maven the cdylib's directory as `jna.library.path`, so
+//! the tests always run the library the bindings were generated from.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::ctx::{have_tool, Ctx};
+
+/// Prefix of the one line the benchmark main prints (see `FfiBench.kt`).
+const BENCH_PREFIX: &str = "MMC_FFI_BENCH ";
+
+/// Generates the bindings and runs `mvn test` in `kotlin/` against `homeserver_url`.
+///
+/// Prints `kotlin: N passed, N failed, N skipped` from Surefire's reports and
+/// fails when Maven fails (a failed test, a compile error, a crashed JVM).
+pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+    let dir = prepare(ctx, cdylib)?;
+    let reports = dir.join("target").join("surefire-reports");
+    if reports.exists() {
+        std::fs::remove_dir_all(&reports)
+            .with_context(|| format!("removing {}", reports.display()))?;
+    }
+    let started = Instant::now();
+    let status = maven(&dir, cdylib)?
+        .arg("test")
+        .env("MMC_HOMESERVER_URL", homeserver_url)
+        .status()
+        .context("could not start mvn")?;
+    let summary = surefire_summary(&reports).unwrap_or_default();
+    eprintln!(
+        "kotlin: mvn test took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "kotlin: {} passed, {} failed, {} skipped",
+        summary.passed(),
+        summary.failed(),
+        summary.skipped
+    );
+    if !status.success() {
+        bail!(
+            "kotlin: mvn test failed with {status} (reports in {})",
+            reports.display()
+        );
+    }
+    if summary.tests == 0 {
+        bail!("kotlin: mvn test ran no test");
+    }
+    Ok(())
+}
+
+/// Times the FFI from Kotlin coroutines on the JVM: `noopAsync()` awaited
+/// round trip (p50, p99) and `noopSync()` (p50), in microseconds, after warm-up.
+pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<(f64, f64, f64)> {
+    let dir = prepare(ctx, cdylib)?;
+    let output = maven(&dir, cdylib)?
+        .args(["test-compile", "exec:java"])
+        .output()
+        .context("could not start mvn")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "kotlin bench failed with {}:\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    parse_bench(&stdout)
+}
+
+/// Checks the tools and writes fresh bindings; returns `kotlin/`.
+fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
+    for tool in ["java", "mvn"] {
+        if !have_tool(tool) {
+            bail!("`{tool}` is not on PATH: the Kotlin tests need a JDK (17 or later) and Maven");
+        }
+    }
+    if !cdylib.is_file() {
+        bail!("{} does not exist: build the core first", cdylib.display());
+    }
+    let dir = ctx.root.join("kotlin");
+    let generated = dir.join("generated");
+    if generated.exists() {
+        std::fs::remove_dir_all(&generated)
+            .with_context(|| format!("removing {}", generated.display()))?;
+    }
+    crate::bindings::generate(ctx, "kotlin", &generated, cdylib)?;
+    Ok(dir)
+}
+
+/// `mvn -q -B` in `dir`, told where the cdylib and the bindings are.
+fn maven(dir: &Path, cdylib: &Path) -> Result<Command> {
+    let lib_dir = cdylib
+        .parent()
+        .context("the cdylib path has no directory")?
+        .canonicalize()
+        .context("resolving the cdylib's directory")?;
+    let mut cmd = Command::new("mvn");
+    cmd.current_dir(dir).args([
+        "-q".to_owned(),
+        "-B".to_owned(),
+        format!("-Dmmc.cdylib.dir={}", lib_dir.display()),
+        format!("-Dmmc.generated.dir={}", dir.join("generated").display()),
+    ]);
+    Ok(cmd)
+}
+
+fn parse_bench(stdout: &str) -> Result<(f64, f64, f64)> {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(BENCH_PREFIX))
+        .with_context(|| {
+            format!("no `{BENCH_PREFIX}` line in the benchmark's output:\n{stdout}")
+        })?;
+    let json: serde_json::Value =
+        serde_json::from_str(line).context("parsing the benchmark's JSON")?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(serde_json::Value::as_f64)
+            .with_context(|| format!("`{name}` missing in {line}"))
+    };
+    Ok((
+        field("async_p50_us")?,
+        field("async_p99_us")?,
+        field("sync_p50_us")?,
+    ))
+}
+
+/// Counts from Surefire's `TEST-*.xml` reports.
+#[derive(Debug, Default, PartialEq)]
+struct Summary {
+    tests: u32,
+    failures: u32,
+    errors: u32,
+    skipped: u32,
+}
+
+impl Summary {
+    fn failed(&self) -> u32 {
+        self.failures + self.errors
+    }
+
+    fn passed(&self) -> u32 {
+        self.tests.saturating_sub(self.failed() + self.skipped)
+    }
+}
+
+fn surefire_summary(reports: &Path) -> Result<Summary> {
+    let mut total = Summary::default();
+    for entry in
+        std::fs::read_dir(reports).with_context(|| format!("reading {}", reports.display()))?
+    {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("TEST-") && name.ends_with(".xml") {
+            let text = std::fs::read_to_string(&path)?;
+            let suite = suite_counts(&text)
+                .with_context(|| format!("no <testsuite> in {}", path.display()))?;
+            total.tests += suite.tests;
+            total.failures += suite.failures;
+            total.errors += suite.errors;
+            total.skipped += suite.skipped;
+        }
+    }
+    Ok(total)
+}
+
+/// The counts on the first `<testsuite ...>` element of one report.
+fn suite_counts(xml: &str) -> Option<Summary> {
+    let start = xml.find("<testsuite ")?;
+    let tag = &xml[start..start + xml[start..].find('>')?];
+    let attr = |name: &str| -> u32 {
+        let key = format!(" {name}=\"");
+        tag.find(&key)
+            .and_then(|i| {
+                let rest = &tag[i + key.len()..];
+                rest[..rest.find('"')?].parse().ok()
+            })
+            .unwrap_or(0)
+    };
+    Some(Summary {
+        tests: attr("tests"),
+        failures: attr("failures"),
+        errors: attr("errors"),
+        skipped: attr("skipped"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_counts_reads_the_testsuite_attributes() {
+        let xml = r#"<?xml version="1.0"?><testsuite xmlns:xsi="x" name="dev.X" time="1.2" tests="7" errors="1" skipped="2" failures="1"><testcase/></testsuite>"#;
+        let s = suite_counts(xml).unwrap();
+        assert_eq!(
+            s,
+            Summary {
+                tests: 7,
+                failures: 1,
+                errors: 1,
+                skipped: 2
+            }
+        );
+        assert_eq!((s.passed(), s.failed()), (3, 2));
+    }
+
+    #[test]
+    fn parse_bench_finds_the_prefixed_line_among_others() {
+        let out = "noise\nMMC_FFI_BENCH {\"async_p50_us\":12.5,\"async_p99_us\":40.0,\"sync_p50_us\":1.5}\n";
+        assert_eq!(parse_bench(out).unwrap(), (12.5, 40.0, 1.5));
+        assert!(parse_bench("nothing here").is_err());
+    }
+}
