@@ -1,0 +1,62 @@
+//! The live clients of the process, and which `data_dir` each one holds.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use super::ClientCore;
+use crate::error::{CoreError, CoreResult};
+
+struct Registry {
+    clients: Vec<Weak<ClientCore>>,
+    data_dirs: Vec<PathBuf>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    clients: Vec::new(),
+    data_dirs: Vec::new(),
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Holds a `data_dir` for one client; released on drop.
+pub(crate) struct DataDirClaim(PathBuf);
+
+/// Claims `dir`, or `Busy` when a live client of this process uses it.
+pub(crate) fn claim_data_dir(dir: &Path) -> CoreResult<DataDirClaim> {
+    let mut reg = registry();
+    if reg.data_dirs.iter().any(|d| d == dir) {
+        return Err(CoreError::busy(format!(
+            "another client of this process uses data_dir `{}`",
+            dir.display()
+        )));
+    }
+    reg.data_dirs.push(dir.to_path_buf());
+    Ok(DataDirClaim(dir.to_path_buf()))
+}
+
+impl Drop for DataDirClaim {
+    fn drop(&mut self) {
+        registry().data_dirs.retain(|d| d != &self.0);
+    }
+}
+
+/// Records a new live client.
+pub(crate) fn add(client: &Arc<ClientCore>) {
+    let mut reg = registry();
+    reg.clients.retain(|c| c.strong_count() > 0);
+    reg.clients.push(Arc::downgrade(client));
+}
+
+/// Every client that has not been released, drained or not.
+pub(crate) fn all() -> Vec<Arc<ClientCore>> {
+    registry().clients.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// Forgets a drained client.
+pub(crate) fn remove(client: &ClientCore) {
+    registry()
+        .clients
+        .retain(|c| c.upgrade().is_some_and(|c| !std::ptr::eq(Arc::as_ptr(&c), client)));
+}

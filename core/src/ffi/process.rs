@@ -1,0 +1,71 @@
+//! Process-wide exported functions. Each one only delegates.
+
+use std::sync::Arc;
+
+use crate::error::{CoreError, CoreResult};
+use crate::ffi::records::{RuntimeStats, ShutdownOptions, ShutdownReport};
+use crate::lifecycle::shutdown;
+use crate::logging::{self, LogConfig};
+use crate::runtime::{self, RuntimeConfig};
+use crate::supervisor::failure::{self, TaskFailureListener};
+
+/// Configures the runtime before first use. `Busy` once it runs.
+#[uniffi::export]
+pub fn configure_runtime(config: RuntimeConfig) -> CoreResult<()> {
+    runtime::configure(config)
+}
+
+/// Sets up logging; a second call replaces the filter.
+#[uniffi::export]
+pub fn init_logging(config: LogConfig) -> CoreResult<()> {
+    logging::init(config)
+}
+
+/// Installs (or with `None` removes) the listener of task failures.
+#[uniffi::export]
+pub fn set_task_failure_listener(listener: Option<Arc<dyn TaskFailureListener>>) {
+    failure::set_listener(listener);
+}
+
+/// A snapshot of the runtime; never starts it.
+#[uniffi::export]
+pub fn runtime_stats() -> RuntimeStats {
+    let s = runtime::snapshot();
+    RuntimeStats {
+        generation: s.generation,
+        state: s.state,
+        alive_tasks: s.alive_tasks,
+        supervised_tasks: s.supervised_tasks,
+        worker_threads: s.worker_threads,
+        live_clients: s.live_clients,
+    }
+}
+
+/// Closes every client, stops every task, shuts the runtime down and joins
+/// its threads, within `timeout_ms`. Concurrent callers share one outcome.
+#[uniffi::export]
+pub async fn shutdown(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
+    shutdown::begin(options).await
+}
+
+/// [`shutdown`] for a thread that cannot await. `InvalidState` on a runtime thread.
+#[uniffi::export]
+pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
+    if runtime::on_runtime_thread() {
+        return Err(CoreError::invalid_state(
+            "shutdown_blocking was called on a runtime thread; use shutdown() or another thread",
+        ));
+    }
+    futures_executor::block_on(shutdown::begin(options))
+}
+
+/// An async call that does nothing on the runtime: measures the FFI round trip.
+#[uniffi::export]
+pub async fn noop_async() -> CoreResult<()> {
+    let (_, group) = runtime::process_group()?;
+    crate::supervisor::call(&group, "noop", CoreError::ShuttingDown, async { Ok(()) }).await
+}
+
+/// A sync call that does nothing: the baseline of the FFI round trip.
+#[uniffi::export]
+pub fn noop_sync() {}

@@ -1,0 +1,154 @@
+//! The drain shared by `logout`, `close`, a release by the app and `shutdown`.
+//!
+//! It runs on a dedicated thread that is not one of the runtime's, so that it
+//! can restart the runtime, and so that a foreign caller that cancels its
+//! `logout` cannot leave a client half drained. When it returns:
+//! 1. sync is stopped and no request of the client is in flight;
+//! 2. every supervised task of the client has ended and the core's handles to
+//!    the matrix `Client` are dropped, inside the runtime;
+//! 3. the stores are closed (`Client::pause`), and with a wipe `data_dir` is gone;
+//! 4. if it was the last live client, the runtime has restarted, which ends
+//!    matrix-sdk's own tasks; their stores were closed in step 3.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::client::{registry, ClientCore};
+use crate::ffi::records::{LogoutOptions, LogoutReport, ServerLogout};
+use crate::lifecycle::phases::{LifecycleListener, LifecyclePhase, PhaseClock};
+use crate::lifecycle::state::Transition;
+use crate::matrix;
+use crate::platform;
+use crate::runtime;
+
+/// Bound of each local step (stop sync, close stores, runtime restart).
+const LOCAL_STEP: Duration = Duration::from_secs(5);
+
+/// What kind of drain to run.
+#[derive(Debug, Clone)]
+pub(crate) enum DrainKind {
+    /// End the session on the server, then drain.
+    Logout(LogoutOptions),
+    /// Drain and keep the session for `restore`.
+    Close,
+}
+
+/// Runs the drain. The caller has already moved the client to `LoggingOut` or
+/// `Closing`. `restart_if_last` is false under `shutdown`, which stops the
+/// runtime itself once every client is drained.
+pub(crate) fn drain(
+    core: &Arc<ClientCore>,
+    kind: DrainKind,
+    listener: Option<Arc<dyn LifecycleListener>>,
+    restart_if_last: bool,
+) -> LogoutReport {
+    let mut clock = PhaseClock::new(listener);
+    let mut warnings = Vec::new();
+    let handle = core.handle.clone();
+    let (sdk, sync) = {
+        let mut inner = core.inner();
+        inner.sync_wanted = false;
+        (inner.sdk.take(), inner.sync.take())
+    };
+
+    clock.begin(LifecyclePhase::StoppingSync);
+    if let Some(sync) = &sync {
+        let stopped = handle.block_on(tokio::time::timeout(LOCAL_STEP, sync.stop()));
+        if stopped.is_err() {
+            warnings.push("the sync service did not stop within 5 s".to_owned());
+        }
+    }
+    drop(sync);
+    let _ = core.sync_state.send(crate::ffi::records::SyncState::Terminated);
+
+    let server_logout = match (&kind, &sdk) {
+        (DrainKind::Logout(options), Some(sdk)) => {
+            clock.begin(LifecyclePhase::ServerLogout);
+            let timeout = Duration::from_millis(options.server_timeout_ms.into());
+            handle.block_on(matrix::auth::server_logout(sdk, timeout))
+        }
+        (DrainKind::Logout(_), None) => ServerLogout::Failed {
+            reason: "the client had no matrix session".into(),
+        },
+        (DrainKind::Close, _) => ServerLogout::Skipped,
+    };
+
+    clock.begin(LifecyclePhase::CancellingTasks);
+    let stop = core
+        .group
+        .stop(&handle, Duration::from_millis(20), Instant::now() + LOCAL_STEP);
+    if !stop.abandoned.is_empty() {
+        warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
+    }
+
+    clock.begin(LifecyclePhase::ClosingStores);
+    if let Some(sdk) = &sdk {
+        match handle.block_on(tokio::time::timeout(LOCAL_STEP, sdk.pause())) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warnings.push(format!("closing the stores failed: {e}")),
+            Err(_) => warnings.push("closing the stores took over 5 s".to_owned()),
+        }
+    }
+
+    clock.begin(LifecyclePhase::DroppingClient);
+    // Drop the core's last handle inside the runtime's context.
+    {
+        let _entered = handle.enter();
+        drop(sdk);
+    }
+    let files_open = platform::open_files_under(&core.data_dir);
+
+    let wipe = matches!(&kind, DrainKind::Logout(o) if o.wipe_local_data);
+    let mut data_wiped = false;
+    if wipe {
+        clock.begin(LifecyclePhase::WipingData);
+        match std::fs::remove_dir_all(&core.data_dir) {
+            Ok(()) => data_wiped = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => data_wiped = true,
+            Err(e) => warnings.push(format!("wiping data_dir failed: {e}")),
+        }
+    }
+
+    let _ = core.transition(Transition::Drained);
+    registry::remove(core);
+
+    clock.begin(LifecyclePhase::RestartingRuntime);
+    let restart = runtime::release_client(core.generation, LOCAL_STEP, restart_if_last);
+    let (runtime_restarted, runtime_generation) = match restart {
+        Ok(Some(outcome)) => {
+            if !outcome.tasks_abandoned.is_empty() {
+                warnings.push(format!("runtime restart abandoned: {}", outcome.tasks_abandoned.join(", ")));
+            }
+            (true, outcome.generation)
+        }
+        Ok(None) => (false, runtime::generation()),
+        Err(e) => {
+            warnings.push(format!("runtime restart failed: {e}"));
+            (false, runtime::generation())
+        }
+    };
+
+    let client_dropped = core.dropped.dropped();
+    let tasks_left_behind = core.group.len() as u32 + if client_dropped { 0 } else { 1 };
+    if !client_dropped {
+        warnings.push(
+            "matrix-sdk's own tasks still hold this client; other clients are live, so the runtime was not restarted. \
+             The next restart or shutdown() ends them (its stores are already closed)."
+                .to_owned(),
+        );
+    }
+    let (phases, total_ms) = clock.finish();
+    LogoutReport {
+        server_logout,
+        phases,
+        total_ms,
+        tasks_drained: stop.drained,
+        store_files_open_after: files_open,
+        client_dropped,
+        tasks_left_behind,
+        data_wiped,
+        runtime_restarted,
+        runtime_generation,
+        warnings,
+    }
+}

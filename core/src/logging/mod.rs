@@ -1,0 +1,124 @@
+//! Logging: tracing-subscriber with a reloadable filter, the platform's log
+//! (logcat on Android, os_log on Apple, stderr elsewhere) and rotating files.
+//!
+//! Guarantee: every line goes through [`scrub`], so a secret the core has
+//! registered never reaches a log line.
+
+pub(crate) mod scrub;
+
+use std::sync::{Mutex, OnceLock};
+
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::reload;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::error::{CoreError, CoreResult};
+
+/// How the core logs.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LogConfig {
+    /// An `EnvFilter` directive, such as `info,matrix_sdk=warn`.
+    #[uniffi(default = "info")]
+    pub filter: String,
+    /// Log to the platform's console: logcat, os_log, or stderr.
+    #[uniffi(default = true)]
+    pub to_stdout: bool,
+    /// Write daily-rotated files (seven kept) into this directory.
+    #[uniffi(default = None)]
+    pub file_dir: Option<String>,
+}
+
+/// Log files kept by the rotation.
+const KEPT_FILES: usize = 7;
+
+type FilterHandle = reload::Handle<EnvFilter, Registry>;
+/// The registry with the reloadable filter: what the output layers sit on.
+type Filtered = tracing_subscriber::layer::Layered<reload::Layer<EnvFilter, Registry>, Registry>;
+
+struct Installed {
+    filter: FilterHandle,
+    config: LogConfig,
+}
+
+static INSTALLED: OnceLock<Mutex<Installed>> = OnceLock::new();
+
+fn parse_filter(filter: &str) -> CoreResult<EnvFilter> {
+    EnvFilter::try_new(filter).map_err(|e| CoreError::invalid_argument(format!("log filter `{filter}`: {e}")))
+}
+
+/// Installs logging, or on a later call replaces the filter (the outputs of
+/// the first call stay; a change of them is reported in the log).
+pub(crate) fn init(config: LogConfig) -> CoreResult<()> {
+    let filter = parse_filter(&config.filter)?;
+    if let Some(installed) = INSTALLED.get() {
+        let mut installed = installed.lock().unwrap_or_else(|p| p.into_inner());
+        installed
+            .filter
+            .reload(filter)
+            .map_err(|e| CoreError::internal(format!("could not replace the log filter: {e}")))?;
+        if installed.config.file_dir != config.file_dir || installed.config.to_stdout != config.to_stdout {
+            tracing::warn!("init_logging: outputs are fixed by the first call; only the filter was replaced");
+        }
+        installed.config.filter = config.filter;
+        return Ok(());
+    }
+
+    let file_layer = match &config.file_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CoreError::storage(format!("log directory `{dir}`: {e}")))?;
+            let appender = RollingFileAppender::builder()
+                .rotation(Rotation::DAILY)
+                .filename_prefix("matrix-core")
+                .filename_suffix("log")
+                .max_log_files(KEPT_FILES)
+                .build(dir)
+                .map_err(|e| CoreError::storage(format!("log directory `{dir}`: {e}")))?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(scrub::Scrubbing(Mutex::new(appender)))
+                    .boxed(),
+            )
+        }
+        None => None,
+    };
+    let (filter_layer, handle) = reload::Layer::new(filter);
+    let mut outputs: Vec<Box<dyn Layer<Filtered> + Send + Sync>> = Vec::new();
+    if config.to_stdout {
+        outputs.push(console_layer());
+    }
+    outputs.extend(file_layer);
+    tracing_subscriber::registry()
+        .with(filter_layer)
+        .with(outputs)
+        .try_init()
+        .map_err(|e| CoreError::invalid_state(format!("another tracing subscriber is installed: {e}")))?;
+    let _ = INSTALLED.set(Mutex::new(Installed { filter: handle, config }));
+    Ok(())
+}
+
+#[cfg(target_os = "android")]
+fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
+    match tracing_android::layer("matrix-core") {
+        Ok(layer) => Box::new(layer),
+        Err(_) => Box::new(stderr_layer()),
+    }
+}
+
+#[cfg(any(target_os = "ios", target_os = "macos"))]
+fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
+    Box::new(tracing_oslog::OsLogger::new("dev.matrixmobilecore", "core"))
+}
+
+#[cfg(not(any(target_os = "android", target_os = "ios", target_os = "macos")))]
+fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
+    Box::new(stderr_layer())
+}
+
+#[allow(dead_code)]
+fn stderr_layer() -> impl Layer<Filtered> + Send + Sync {
+    tracing_subscriber::fmt::layer().with_writer(scrub::Scrubbing(std::io::stderr))
+}

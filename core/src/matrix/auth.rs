@@ -1,0 +1,101 @@
+//! Password login, session restore and the server side of logout.
+
+use std::time::Duration;
+
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::{SessionMeta, SessionTokens};
+
+use super::errors;
+use crate::error::{CoreError, CoreResult};
+use crate::ffi::records::{ServerLogout, Session};
+use crate::logging::scrub;
+
+/// Logs in with a password and returns the session for the app to keep.
+pub(crate) async fn login(
+    client: &matrix_sdk::Client,
+    username: &str,
+    password: &str,
+    device_name: Option<&str>,
+) -> CoreResult<Session> {
+    if username.trim().is_empty() {
+        return Err(CoreError::invalid_argument("username is empty"));
+    }
+    if password.is_empty() {
+        return Err(CoreError::invalid_argument("password is empty"));
+    }
+    let mut request = client.matrix_auth().login_username(username.trim(), password);
+    if let Some(name) = device_name {
+        request = request.initial_device_display_name(name);
+    }
+    scrub::register(password);
+    // A wrong user or password is a 403 M_FORBIDDEN, which maps to `Auth`.
+    let sent = request.send().await.map_err(|e| errors::from_sdk(&e));
+    scrub::forget(password);
+    sent?;
+    let session = session_of(client).ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
+    register_tokens(&session);
+    Ok(session)
+}
+
+/// Restores a kept session.
+pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> CoreResult<()> {
+    let user_id = session
+        .user_id
+        .as_str()
+        .try_into()
+        .map_err(|e| CoreError::invalid_argument(format!("user_id `{}`: {e}", session.user_id)))?;
+    if session.device_id.is_empty() || session.access_token.is_empty() {
+        return Err(CoreError::invalid_argument("device_id and access_token must not be empty"));
+    }
+    register_tokens(session);
+    let matrix_session = MatrixSession {
+        meta: SessionMeta {
+            user_id,
+            device_id: session.device_id.as_str().into(),
+        },
+        tokens: SessionTokens {
+            access_token: session.access_token.clone(),
+            refresh_token: session.refresh_token.clone(),
+        },
+    };
+    client
+        .restore_session(matrix_session)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// Keeps the session's tokens out of every log line.
+fn register_tokens(session: &Session) {
+    scrub::register(&session.access_token);
+    if let Some(refresh) = &session.refresh_token {
+        scrub::register(refresh);
+    }
+}
+
+/// The client's current session, if it has one.
+pub(crate) fn session_of(client: &matrix_sdk::Client) -> Option<Session> {
+    let session = client.matrix_auth().session()?;
+    Some(Session {
+        user_id: session.meta.user_id.to_string(),
+        device_id: session.meta.device_id.to_string(),
+        access_token: session.tokens.access_token,
+        refresh_token: session.tokens.refresh_token,
+        homeserver_url: client.homeserver().to_string(),
+    })
+}
+
+/// Asks the server to end the session, within `timeout`. Never fails: the
+/// outcome is the answer.
+pub(crate) async fn server_logout(client: &matrix_sdk::Client, timeout: Duration) -> ServerLogout {
+    match tokio::time::timeout(timeout, client.matrix_auth().logout()).await {
+        Err(_) => ServerLogout::TimedOut,
+        Ok(Ok(_)) => ServerLogout::Revoked,
+        Ok(Err(e)) => match e.client_api_error_kind() {
+            Some(ErrorKind::UnknownToken { .. }) => ServerLogout::TokenAlreadyInvalid,
+            _ => ServerLogout::Failed {
+                reason: errors::from_http(&e).to_string(),
+            },
+        },
+    }
+}

@@ -1,0 +1,91 @@
+//! Building a matrix `Client` on its SQLite stores, after checking the input.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use matrix_sdk::config::RequestConfig;
+use url::Url;
+
+use super::errors;
+use super::sentinel::DropSentinel;
+use crate::error::{CoreError, CoreResult};
+use crate::ffi::records::ClientConfig;
+
+/// A checked client configuration. Checking changes nothing on disk.
+pub(crate) struct CheckedConfig {
+    pub homeserver_url: Url,
+    pub data_dir: PathBuf,
+    pub passphrase: Option<String>,
+    pub request_timeout: Duration,
+}
+
+/// Rejects a bad URL, a bad data_dir or a zero timeout with a typed error.
+pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
+    let url = Url::parse(config.homeserver_url.trim())
+        .map_err(|e| CoreError::invalid_argument(format!("homeserver_url `{}`: {e}", config.homeserver_url)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::invalid_argument(format!(
+            "homeserver_url `{}` must be an http or https URL with a host",
+            config.homeserver_url
+        )));
+    }
+    if config.data_dir.trim().is_empty() {
+        return Err(CoreError::invalid_argument("data_dir is empty"));
+    }
+    let data_dir = PathBuf::from(&config.data_dir);
+    if !data_dir.is_absolute() {
+        return Err(CoreError::invalid_argument(format!(
+            "data_dir `{}` must be an absolute path",
+            config.data_dir
+        )));
+    }
+    if data_dir.exists() && !data_dir.is_dir() {
+        return Err(CoreError::invalid_argument(format!(
+            "data_dir `{}` exists and is not a directory",
+            config.data_dir
+        )));
+    }
+    if config.request_timeout_ms == 0 {
+        return Err(CoreError::invalid_argument("request_timeout_ms must be above 0"));
+    }
+    if config.store_passphrase.as_deref() == Some("") {
+        return Err(CoreError::invalid_argument(
+            "store_passphrase is empty; pass None for unencrypted stores",
+        ));
+    }
+    Ok(CheckedConfig {
+        homeserver_url: url,
+        data_dir,
+        passphrase: config.store_passphrase.clone(),
+        request_timeout: Duration::from_millis(config.request_timeout_ms.into()),
+    })
+}
+
+/// Creates `dir` (and parents), mapping failure to `Storage`.
+pub(crate) fn ensure_dir(dir: &Path) -> CoreResult<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CoreError::storage(format!("cannot create data_dir `{}`: {e}", dir.display())))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .map_err(|e| CoreError::storage(format!("data_dir `{}` is not writable: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Opens the stores and builds the client. Must run on the owned runtime.
+pub(crate) async fn build(config: &CheckedConfig, sentinel: DropSentinel) -> CoreResult<matrix_sdk::Client> {
+    ensure_dir(&config.data_dir)?;
+    let requests = RequestConfig::new()
+        .timeout(config.request_timeout)
+        .retry_limit(2)
+        .max_retry_time(config.request_timeout);
+    let client = matrix_sdk::Client::builder()
+        .homeserver_url(config.homeserver_url.as_str())
+        .sqlite_store(&config.data_dir, config.passphrase.as_deref())
+        .request_config(requests)
+        .build()
+        .await
+        .map_err(|e| errors::from_build(&e))?;
+    client.add_event_handler_context(sentinel);
+    Ok(client)
+}

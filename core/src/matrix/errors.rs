@@ -1,0 +1,81 @@
+//! Mapping matrix-sdk's errors onto [`CoreError`], by kind, never by text.
+
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::{ClientBuildError, HttpError};
+
+use crate::error::CoreError;
+
+/// Maps an HTTP-level error of matrix-sdk.
+pub(crate) fn from_http(error: &HttpError) -> CoreError {
+    if let Some(api) = error.as_client_api_error() {
+        let status = api.status_code.as_u16();
+        let detail = api.to_string();
+        return match api.error_kind() {
+            Some(ErrorKind::UnknownToken { .. } | ErrorKind::MissingToken) => CoreError::Auth { detail },
+            Some(ErrorKind::Forbidden { .. }) if status == 403 => CoreError::Auth { detail },
+            Some(ErrorKind::NotFound) => CoreError::NotFound { detail },
+            Some(ErrorKind::InvalidParam | ErrorKind::InvalidUsername | ErrorKind::BadJson | ErrorKind::NotJson) => {
+                CoreError::InvalidArgument { detail }
+            }
+            Some(kind) => CoreError::Server {
+                status,
+                errcode: kind.errcode().to_string(),
+                detail,
+            },
+            None => CoreError::Server {
+                status,
+                errcode: String::new(),
+                detail,
+            },
+        };
+    }
+    match error {
+        HttpError::Reqwest(e) if e.is_timeout() => CoreError::timeout("HTTP request"),
+        HttpError::Reqwest(e) => CoreError::Network {
+            detail: describe_chain(e),
+        },
+        HttpError::Cached(inner) => from_http(inner),
+        other => CoreError::Network {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Maps a general matrix-sdk error.
+pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> CoreError {
+    use matrix_sdk::Error as E;
+    match error {
+        E::Http(http) => from_http(http),
+        E::AuthenticationRequired => CoreError::Auth {
+            detail: "the client has no session".into(),
+        },
+        E::Io(e) => CoreError::storage(e.to_string()),
+        E::StateStore(e) => CoreError::storage(e.to_string()),
+        E::CryptoStoreError(e) => CoreError::storage(e.to_string()),
+        other => CoreError::internal(other.to_string()),
+    }
+}
+
+/// Maps an error of building a client (opening its stores).
+pub(crate) fn from_build(error: &ClientBuildError) -> CoreError {
+    match error {
+        ClientBuildError::Url(e) => CoreError::invalid_argument(format!("homeserver_url: {e}")),
+        ClientBuildError::Http(e) => from_http(e),
+        ClientBuildError::SqliteStore(e) => CoreError::storage(format!(
+            "could not open the stores in data_dir (a wrong store_passphrase gives this too): {e}"
+        )),
+        other => CoreError::internal(other.to_string()),
+    }
+}
+
+/// An error and its sources, joined, for network failures whose top line is vague.
+fn describe_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

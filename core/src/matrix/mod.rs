@@ -1,0 +1,23 @@
+//! The only module that speaks matrix-sdk: building, auth, sync, rooms.
+
+pub(crate) mod auth;
+pub(crate) mod build;
+pub(crate) mod errors;
+pub(crate) mod rooms;
+pub(crate) mod sentinel;
+pub(crate) mod sync;
+
+use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
+
+use crate::supervisor::failure::TaskFailureReason;
+
+/// matrix-sdk's task failure reason in the core's terms.
+pub(crate) fn map_task_failure(reason: BackgroundTaskFailureReason) -> TaskFailureReason {
+    match reason {
+        BackgroundTaskFailureReason::Panic { message, .. } => TaskFailureReason::Panic {
+            message: message.unwrap_or_else(|| "a panic without a message".into()),
+        },
+        BackgroundTaskFailureReason::Error { error } => TaskFailureReason::Error { message: error },
+        BackgroundTaskFailureReason::EarlyTermination => TaskFailureReason::EarlyTermination,
+    }
+}

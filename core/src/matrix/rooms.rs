@@ -1,0 +1,145 @@
+//! Rooms: create, join, list, send text, read recent messages.
+
+use matrix_sdk::room::MessagesOptions;
+use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::message::{MessageType, RoomMessageEventContent};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, InitialStateEvent, SyncMessageLikeEvent,
+};
+use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedUserId, UInt};
+use matrix_sdk::Room;
+
+use super::errors;
+use crate::error::{CoreError, CoreResult};
+use crate::ffi::records::{Message, RoomSummary};
+
+/// Most messages one `recent_messages` call returns.
+pub(crate) const MAX_RECENT: u32 = 1000;
+
+/// Parses a room id, or says why it is not one.
+pub(crate) fn parse_room_id(room_id: &str) -> CoreResult<OwnedRoomId> {
+    OwnedRoomId::try_from(room_id.trim())
+        .map_err(|e| CoreError::invalid_argument(format!("room id `{room_id}`: {e}")))
+}
+
+/// The joined room `room_id`, or `NotFound`.
+pub(crate) fn joined_room(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Room> {
+    let id = parse_room_id(room_id)?;
+    client
+        .get_room(&id)
+        .filter(|r| r.state() == matrix_sdk::RoomState::Joined)
+        .ok_or_else(|| CoreError::NotFound {
+            detail: format!("no joined room `{room_id}`"),
+        })
+}
+
+/// Creates a room, optionally encrypted, inviting `invite`; returns its id.
+pub(crate) async fn create_room(
+    client: &matrix_sdk::Client,
+    name: &str,
+    invite: &[String],
+    encrypted: bool,
+) -> CoreResult<String> {
+    let invite = invite
+        .iter()
+        .map(|u| {
+            OwnedUserId::try_from(u.trim())
+                .map_err(|e| CoreError::invalid_argument(format!("user id `{u}`: {e}")))
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
+    let mut request = CreateRoomRequest::new();
+    if !name.trim().is_empty() {
+        request.name = Some(name.to_owned());
+    }
+    request.invite = invite;
+    if encrypted {
+        let content = RoomEncryptionEventContent::with_recommended_defaults();
+        request.initial_state = vec![InitialStateEvent::with_empty_state_key(content).to_raw_any()];
+    }
+    let room = client
+        .create_room(request)
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    Ok(room.room_id().to_string())
+}
+
+/// Joins a room by id or alias; returns its id.
+pub(crate) async fn join_room(client: &matrix_sdk::Client, room_id_or_alias: &str) -> CoreResult<String> {
+    let target = OwnedRoomOrAliasId::try_from(room_id_or_alias.trim()).map_err(|e| {
+        CoreError::invalid_argument(format!("room id or alias `{room_id_or_alias}`: {e}"))
+    })?;
+    let room = client
+        .join_room_by_id_or_alias(&target, &[])
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    Ok(room.room_id().to_string())
+}
+
+/// Every joined room, from the local state store.
+pub(crate) fn rooms(client: &matrix_sdk::Client) -> Vec<RoomSummary> {
+    client
+        .joined_rooms()
+        .into_iter()
+        .map(|room| RoomSummary {
+            room_id: room.room_id().to_string(),
+            name: room.name(),
+            is_encrypted: room.encryption_state().is_encrypted(),
+            joined_members: room.joined_members_count(),
+        })
+        .collect()
+}
+
+/// Sends a plain-text message; returns its event id.
+pub(crate) async fn send_text(client: &matrix_sdk::Client, room_id: &str, body: &str) -> CoreResult<String> {
+    if body.is_empty() {
+        return Err(CoreError::invalid_argument("body is empty"));
+    }
+    let room = joined_room(client, room_id)?;
+    let response = room
+        .send(RoomMessageEventContent::text_plain(body))
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    Ok(response.response.event_id.to_string())
+}
+
+/// The last `limit` text messages of a room, newest last.
+pub(crate) async fn recent_messages(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    limit: u32,
+) -> CoreResult<Vec<Message>> {
+    if limit == 0 || limit > MAX_RECENT {
+        return Err(CoreError::invalid_argument(format!("limit must be 1..={MAX_RECENT}")));
+    }
+    let room = joined_room(client, room_id)?;
+    let mut options = MessagesOptions::backward();
+    options.limit = UInt::from(limit);
+    let page = room.messages(options).await.map_err(|e| errors::from_sdk(&e))?;
+    let mut messages: Vec<Message> = page
+        .chunk
+        .iter()
+        .filter_map(|event| event.raw().deserialize().ok())
+        .filter_map(|event| text_message(room.room_id().as_str(), &event))
+        .collect();
+    messages.reverse();
+    Ok(messages)
+}
+
+/// A text message out of a timeline event, if it is one.
+pub(crate) fn text_message(room_id: &str, event: &AnySyncTimelineEvent) -> Option<Message> {
+    let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(ev))) = event
+    else {
+        return None;
+    };
+    let MessageType::Text(text) = &ev.content.msgtype else {
+        return None;
+    };
+    Some(Message {
+        event_id: ev.event_id.to_string(),
+        room_id: room_id.to_owned(),
+        sender: ev.sender.to_string(),
+        body: text.body.clone(),
+        timestamp_ms: ev.origin_server_ts.get().into(),
+    })
+}

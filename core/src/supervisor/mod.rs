@@ -1,0 +1,17 @@
+//! The supervisor: every task the core runs is named, panic-catching,
+//! cancellable and awaitable as a group.
+//!
+//! Tasks belong to a [`TaskGroup`]: the process group of the current runtime
+//! generation, or one group per client. Stopping a group follows three
+//! steps: signal (cancel the token), collect (close the gate and wait until no
+//! poll is running), drop (drop every remaining future inside the runtime).
+//! No task's code runs while another task's data is being dropped.
+
+mod call;
+pub mod failure;
+mod gate;
+mod group;
+
+pub(crate) use call::call;
+pub use group::{StopReport, TaskGroup, TaskKind};
+pub(crate) use group::wait_until;

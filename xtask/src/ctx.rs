@@ -1,0 +1,83 @@
+//! Paths and process helpers shared by every command.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where things are: the repository, its git-ignored caches, the build outputs.
+pub struct Ctx {
+    /// The workspace root.
+    pub root: PathBuf,
+}
+
+impl Ctx {
+    pub fn new() -> Result<Self> {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let root = manifest
+            .parent()
+            .context("xtask has no parent directory")?
+            .to_path_buf();
+        Ok(Self { root })
+    }
+
+    /// `target/` of the workspace.
+    pub fn target_dir(&self) -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.root.join("target"))
+    }
+
+    /// Project-local, git-ignored cache for tools (venv, downloads).
+    pub fn local_cache(&self) -> PathBuf {
+        self.root.join(".cache")
+    }
+
+    /// Per-user cache outside the repository (the Swift root lives here).
+    pub fn user_cache(&self) -> PathBuf {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from("/tmp"))
+            .join("matrix-mobile-core")
+    }
+
+    /// The host cdylib of the core for a cargo profile (`debug`, `bench-fast`).
+    pub fn cdylib(&self, profile_dir: &str) -> PathBuf {
+        self.target_dir()
+            .join(profile_dir)
+            .join(format!("{}matrix_mobile_core.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
+    }
+
+    /// Builds the core's host library (debug) and returns the cdylib's path.
+    pub fn build_core_debug(&self) -> Result<PathBuf> {
+        run(Command::new(cargo()).current_dir(&self.root).args(["build", "-p", "matrix-mobile-core", "--lib"]))?;
+        Ok(self.cdylib("debug"))
+    }
+}
+
+/// The cargo that runs us.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Runs a command, failing with its command line when it exits non-zero.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Whether `tool` is on PATH.
+pub fn have_tool(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(tool))))
+        .unwrap_or(false)
+}
+
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}

@@ -1,0 +1,59 @@
+//! `cargo xtask <command>`: the project's task runner.
+//!
+//! This file only dispatches; each command lives in a module of its own.
+
+mod android;
+mod apple;
+mod bench;
+mod bindings;
+mod ctx;
+mod demo;
+mod kotlin;
+mod python;
+mod stress;
+mod swift;
+mod synapse;
+mod test;
+
+use anyhow::{bail, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  demo                         the lifecycle demo against a local Synapse
+  test                         every test suite: Rust, Python, Kotlin (JVM), Swift (Linux)
+  bench lifecycle|ffi          benchmarks; JSON goes to target/bench/
+  stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
+  bindings kotlin|swift|python --out DIR
+  android                      build the Android AAR (needs the NDK and cargo-ndk)
+  apple                        build the XCFramework (needs Xcode)
+  synapse                      run the test homeserver in the foreground
+";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Err(err) = run(&args) {
+        eprintln!("xtask: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let ctx = ctx::Ctx::new()?;
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&ctx),
+        Some("test") => test::run(&ctx, rest),
+        Some("bench") => bench::run(&ctx, rest),
+        Some("stress") => stress::run(&ctx, rest),
+        Some("bindings") => bindings::run(&ctx, rest),
+        Some("android") => android::run(&ctx),
+        Some("apple") => apple::run(&ctx),
+        Some("synapse") => synapse::run_foreground(&ctx),
+        Some("help") | Some("--help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
