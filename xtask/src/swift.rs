@@ -17,8 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Debian packages installed into the root. Changing this list rebuilds it.
-const ROOT_PACKAGES: &[&str] = &["swiftlang", "libc6-dev", "libstdc++-14-dev"];
+/// Debian packages installed into the root; a change is installed into an
+/// existing root on the next run. `ca-certificates`: the core's TLS verifier
+/// fails to build its HTTP client without a system CA store, even for `http`.
+const ROOT_PACKAGES: &[&str] = &[
+    "swiftlang",
+    "libc6-dev",
+    "libstdc++-14-dev",
+    "ca-certificates",
+];
 /// Written last into a complete root; its content names what was installed.
 const MARKER: &str = ".mmc-swift-root";
 const SUITE: &str = "trixie";
@@ -38,6 +45,19 @@ pub fn ensure_root(ctx: &Ctx) -> Result<PathBuf> {
         return Ok(root);
     }
     require_superuser()?;
+    if root.join(MARKER).exists() {
+        // A complete root from an older package list: install the new list.
+        match install_packages(&cache, &root) {
+            Ok(()) => {
+                fs::write(root.join(MARKER), &stamp)?;
+                return Ok(root);
+            }
+            Err(err) => eprintln!(
+                "swift: updating {} failed ({err:#}); rebuilding it",
+                root.display()
+            ),
+        }
+    }
     fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
     remove_root_dir(&root)?;
     for stale in stale_temp_roots(&cache)? {
@@ -47,36 +67,17 @@ pub fn ensure_root(ctx: &Ctx) -> Result<PathBuf> {
 
     let tmp = cache.join(format!("swift-{SUITE}.tmp-{}", std::process::id()));
     let started = Instant::now();
-    ctx::run(
-        Command::new("debootstrap")
-            .args(["--variant=minbase", SUITE])
-            .arg(&tmp)
-            .arg(MIRROR),
-    )?;
+    let mut debootstrap = Command::new("debootstrap");
+    debootstrap
+        .args(["--variant=minbase", SUITE])
+        .arg(&tmp)
+        .arg(MIRROR);
+    run_logged(&mut debootstrap, &cache.join("debootstrap.log"))?;
     eprintln!(
         "swift: debootstrap {SUITE} took {:.1} s",
         started.elapsed().as_secs_f64()
     );
-
-    let started = Instant::now();
-    {
-        let mut mounts = Mounts::new(&tmp)?;
-        mounts.bind(Path::new("/proc"))?;
-        let install = format!(
-            "apt-get update -qq && apt-get install -y -qq --no-install-recommends {}",
-            ROOT_PACKAGES.join(" ")
-        );
-        ctx::run(
-            chroot(&tmp)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .args(["sh", "-c", &install]),
-        )?;
-        ctx::run(chroot(&tmp).args(["swift", "--version"]))?;
-    }
-    eprintln!(
-        "swift: apt-get install took {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    install_packages(&cache, &tmp)?;
 
     fs::write(tmp.join(MARKER), &stamp)?;
     if let Err(err) = fs::rename(&tmp, &root) {
@@ -89,6 +90,45 @@ pub fn ensure_root(ctx: &Ctx) -> Result<PathBuf> {
         }
     }
     Ok(root)
+}
+
+/// Installs [`ROOT_PACKAGES`] into `root` with the root's own apt.
+fn install_packages(cache: &Path, root: &Path) -> Result<()> {
+    let started = Instant::now();
+    let mut mounts = Mounts::new(root)?;
+    mounts.bind(Path::new("/proc"))?;
+    let install = format!(
+        "apt-get update -qq && apt-get install -y -qq --no-install-recommends {}",
+        ROOT_PACKAGES.join(" ")
+    );
+    let mut apt = chroot(root);
+    apt.env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["sh", "-c", &install]);
+    run_logged(&mut apt, &cache.join("apt.log"))?;
+    ctx::run(chroot(root).args(["swift", "--version"]))?;
+    eprintln!(
+        "swift: apt-get install took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `cmd` with its output going to `log`; on failure, the error carries
+/// the log's last lines.
+fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
+    let file = fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    cmd.stdout(file.try_clone()?).stderr(file);
+    if let Err(err) = ctx::run(cmd) {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Err(err.context(format!(
+            "last lines of {}:\n{}",
+            log.display(),
+            tail.join("\n")
+        )));
+    }
+    Ok(())
 }
 
 /// Generates the Swift bindings for `cdylib`, then builds and runs the Swift
