@@ -47,17 +47,18 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let apple = ctx.target_dir().join("apple");
     fs::create_dir_all(&apple)?;
 
+    // One cargo run for every target, so they share the job pool. The
+    // deployment targets match `platforms` in swift/Package.swift.
+    let mut build = Command::new(ctx::cargo());
+    build
+        .current_dir(&ctx.root)
+        .env("IPHONEOS_DEPLOYMENT_TARGET", "15.0")
+        .env("MACOSX_DEPLOYMENT_TARGET", "12.0")
+        .args(["build", "--release", "-p", "matrix-mobile-core", "--lib"]);
     for target in TARGETS {
-        ctx::run(Command::new(ctx::cargo()).current_dir(&ctx.root).args([
-            "build",
-            "--release",
-            "-p",
-            "matrix-mobile-core",
-            "--lib",
-            "--target",
-            target,
-        ]))?;
+        build.args(["--target", target]);
     }
+    ctx::run(&mut build)?;
 
     let mut libraries = Vec::new();
     for (platform, targets) in PLATFORMS {

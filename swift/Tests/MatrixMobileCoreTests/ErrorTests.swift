@@ -56,20 +56,25 @@ final class ErrorTests: XCTestCase {
     }
 
     func testUnreachableServerLoginIsANetworkError() async throws {
-        // Port 9 (discard) on loopback: nothing listens, so connect fails fast.
+        // Port 9 (discard) on loopback: nothing listens, so connecting fails
+        // fast. Creating the client does not contact the server.
         let config = ClientConfig(homeserverUrl: "http://127.0.0.1:9", dataDir: try makeTempDir("unreach").path)
-        do {
-            let client = try await Client.create(config: config)
-            await assertCoreError({ try await client.login(username: "u", password: "p", deviceName: nil) }, "login") {
-                if case .Network = $0 { return true }
-                return false
-            }
-            _ = try? await client.close(listener: nil)
-        } catch let error as CoreError {
-            // Creating the client may already contact the server.
-            guard case .Network = error else {
-                return XCTFail("create against an unreachable server: unexpected \(error)")
-            }
+        let client = try await Client.create(config: config)
+        await assertCoreError({ try await client.login(username: "u", password: "p", deviceName: nil) }, "login") {
+            if case .Network = $0 { return true }
+            return false
+        }
+        XCTAssertEqual(client.state(), .created)
+        _ = try await client.close(listener: nil)
+    }
+
+    func testDataDirUnderARegularFileIsAStorageError() async throws {
+        let file = try makeTempDir("notadir").appendingPathComponent("file")
+        try Data("x".utf8).write(to: file)
+        let config = ClientConfig(homeserverUrl: try homeserverURL(), dataDir: file.appendingPathComponent("store").path)
+        await assertCoreError({ try await Client.create(config: config) }, "create under a regular file") {
+            if case .Storage = $0 { return true }
+            return false
         }
     }
 }
