@@ -62,8 +62,7 @@ pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport>
 /// An async call that does nothing on the runtime: measures the FFI round trip.
 #[uniffi::export]
 pub async fn noop_async() -> CoreResult<()> {
-    let (_, group) = runtime::process_group()?;
-    crate::supervisor::call(&group, "noop", CoreError::ShuttingDown, async { Ok(()) }).await
+    crate::supervisor::run("noop", async { Ok(()) }).await
 }
 
 /// A sync call that does nothing: the baseline of the FFI round trip.

@@ -222,7 +222,12 @@ pub struct StopOutcome {
 /// Must be called from a thread that is not one of the runtime's
 /// (`InvalidState` otherwise). `timeout` bounds the whole call.
 pub fn stop(timeout: Duration, restart: bool) -> CoreResult<StopOutcome> {
-    stop_if(timeout, restart, |_| true)
+    stop_if(timeout, GRACE, restart, |_| true)
+}
+
+/// [`stop`] with an explicit cooperative grace period (benchmarks and tests).
+pub fn stop_with_grace(timeout: Duration, grace: Duration, restart: bool) -> CoreResult<StopOutcome> {
+    stop_if(timeout, grace, restart, |_| true)
 }
 
 /// Refuses new work from now on (`ShuttingDown`), until the next [`stop`].
@@ -235,7 +240,7 @@ pub fn refuse_new_work() {
 /// returns what the stop did; otherwise `None`.
 pub fn release_client(generation: u64, timeout: Duration, restart_if_last: bool) -> CoreResult<Option<StopOutcome>> {
     let mut released = false;
-    let outcome = stop_if(timeout, true, |slot| {
+    let outcome = stop_if(timeout, GRACE, true, |slot| {
         if slot.generation == generation && !released {
             slot.live_clients = slot.live_clients.saturating_sub(1);
             released = true;
@@ -245,7 +250,7 @@ pub fn release_client(generation: u64, timeout: Duration, restart_if_last: bool)
     Ok(outcome.was_running.then_some(outcome))
 }
 
-fn stop_if(timeout: Duration, restart: bool, mut proceed: impl FnMut(&mut Slot) -> bool) -> CoreResult<StopOutcome> {
+fn stop_if(timeout: Duration, grace: Duration, restart: bool, mut proceed: impl FnMut(&mut Slot) -> bool) -> CoreResult<StopOutcome> {
     let deadline = Instant::now() + timeout;
     let (runtime, handle, groups, foreign, prefix) = {
         let mut slot = slot();
@@ -275,7 +280,7 @@ fn stop_if(timeout: Duration, restart: bool, mut proceed: impl FnMut(&mut Slot) 
     };
     // Client groups first, then the process group that may be awaiting them.
     for group in groups.iter().rev() {
-        let report = group.stop(&handle, GRACE, deadline);
+        let report = group.stop(&handle, grace, deadline);
         outcome.tasks_drained += report.drained;
         outcome.tasks_abandoned.extend(report.abandoned);
     }

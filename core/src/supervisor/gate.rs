@@ -90,6 +90,8 @@ impl Drop for PollGuard<'_> {
 pub(crate) struct Gated {
     pub(crate) gate: Arc<Gate>,
     pub(crate) slot: Arc<Slot>,
+    /// Runs when tokio drops the task (completed or aborted): unregisters it.
+    pub(crate) on_drop: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl Future for Gated {
@@ -124,6 +126,9 @@ impl Drop for Gated {
         // the group drops it instead.
         if !self.gate.is_closed() {
             drop_quietly(self.slot.take());
+        }
+        if let Some(on_drop) = self.on_drop.take() {
+            on_drop();
         }
     }
 }

@@ -149,18 +149,16 @@ impl TaskGroup {
                 }
                 Ok(_) => {}
             }
-            if let Some(group) = group.upgrade() {
-                group
-                    .tasks
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
-            }
         };
         let slot = Slot::new(Box::pin(watched));
         let gated = Gated {
             gate: self.inner.gate.clone(),
             slot: slot.clone(),
+            on_drop: Some(Box::new(move || {
+                if let Some(group) = group.upgrade() {
+                    group.tasks.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                }
+            })),
         };
         // Hold the table's lock across the spawn so that a task that ends at
         // once cannot try to remove its entry before it was inserted.
