@@ -33,5 +33,5 @@ pub use error::{CoreError, CoreResult};
 pub use ffi::client::Client;
 pub use ffi::process::*;
 pub use ffi::records::*;
-pub use runtime::{RuntimeConfig, RuntimeState};
 pub use logging::LogConfig;
+pub use runtime::{RuntimeConfig, RuntimeState};

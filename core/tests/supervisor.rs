@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use matrix_mobile_core::supervisor::failure::{TaskFailure, TaskFailureListener, TaskFailureReason};
+use matrix_mobile_core::supervisor::failure::{
+    TaskFailure, TaskFailureListener, TaskFailureReason,
+};
 use matrix_mobile_core::supervisor::{self, TaskKind};
 use matrix_mobile_core::{
-    runtime, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, CoreError, RuntimeState,
-    ShutdownOptions,
+    runtime, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, CoreError,
+    RuntimeState, ShutdownOptions,
 };
 
 fn serial() -> MutexGuard<'static, ()> {
@@ -36,7 +38,13 @@ impl Failures {
     fn wait_for(&self, task: &str) -> TaskFailure {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            if let Some(f) = self.0.lock().unwrap().iter().find(|f| f.task_name.ends_with(task)) {
+            if let Some(f) = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|f| f.task_name.ends_with(task))
+            {
                 return f.clone();
             }
             assert!(Instant::now() < deadline, "no failure reported for {task}");
@@ -68,7 +76,12 @@ fn panicking_task_is_reported_and_the_process_lives() {
     set_task_failure_listener(Some(failures.clone()));
     supervisor::spawn("boom", TaskKind::Finite, async { panic!("kaboom") }).unwrap();
     let failure = failures.wait_for("boom");
-    assert_eq!(failure.reason, TaskFailureReason::Panic { message: "kaboom".into() });
+    assert_eq!(
+        failure.reason,
+        TaskFailureReason::Panic {
+            message: "kaboom".into()
+        }
+    );
     // The runtime still serves calls.
     assert_eq!(block_on(supervisor::run("after", async { Ok(7) })), Ok(7));
     set_task_failure_listener(None);
@@ -80,9 +93,20 @@ fn infinite_task_that_ends_is_reported_as_early_termination() {
     let failures = Arc::new(Failures::default());
     set_task_failure_listener(Some(failures.clone()));
     supervisor::spawn("short-lived", TaskKind::Infinite, async { Ok(()) }).unwrap();
-    supervisor::spawn("fails", TaskKind::Fallible, async { Err("disk full".to_owned()) }).unwrap();
-    assert_eq!(failures.wait_for("short-lived").reason, TaskFailureReason::EarlyTermination);
-    assert_eq!(failures.wait_for("fails").reason, TaskFailureReason::Error { message: "disk full".into() });
+    supervisor::spawn("fails", TaskKind::Fallible, async {
+        Err("disk full".to_owned())
+    })
+    .unwrap();
+    assert_eq!(
+        failures.wait_for("short-lived").reason,
+        TaskFailureReason::EarlyTermination
+    );
+    assert_eq!(
+        failures.wait_for("fails").reason,
+        TaskFailureReason::Error {
+            message: "disk full".into()
+        }
+    );
     set_task_failure_listener(None);
 }
 
@@ -98,7 +122,10 @@ fn throwing_failure_listener_does_not_stop_the_core() {
     set_task_failure_listener(Some(Arc::new(Throws)));
     supervisor::spawn("boom-again", TaskKind::Finite, async { panic!("x") }).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(block_on(supervisor::run("still-alive", async { Ok(1) })), Ok(1));
+    assert_eq!(
+        block_on(supervisor::run("still-alive", async { Ok(1) })),
+        Ok(1)
+    );
     set_task_failure_listener(None);
 }
 
@@ -123,11 +150,18 @@ fn dropped_call_aborts_its_task() {
     let mut call = Box::pin(call);
     // Poll once so the task is spawned, then drop the call like a cancelled coroutine.
     let waker = futures_util::task::noop_waker();
-    let _ = call.as_mut().poll(&mut std::task::Context::from_waker(&waker));
+    let _ = call
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker));
     wait("task start", || started.load(Ordering::SeqCst));
     drop(call);
     wait("task drop", || dropped.load(Ordering::SeqCst));
-    wait("task gone", || !runtime_stats().supervised_tasks.iter().any(|n| n.ends_with("never-ends")));
+    wait("task gone", || {
+        !runtime_stats()
+            .supervised_tasks
+            .iter()
+            .any(|n| n.ends_with("never-ends"))
+    });
 }
 
 #[test]
@@ -152,14 +186,21 @@ fn shutdown_with_1000_busy_tasks_leaves_no_task_and_no_thread() {
     }
     assert!(runtime_stats().alive_tasks >= 1000);
     let report = shutdown_blocking(opts(5000)).unwrap();
-    assert!(report.tasks_abandoned.is_empty(), "abandoned: {:?}", report.tasks_abandoned);
+    assert!(
+        report.tasks_abandoned.is_empty(),
+        "abandoned: {:?}",
+        report.tasks_abandoned
+    );
     assert_eq!(report.tasks_drained, 1000);
     assert!(!report.already_shut_down);
     let stats = runtime_stats();
     assert_eq!(stats.state, RuntimeState::ShutDown);
     assert_eq!(stats.alive_tasks, 0);
     assert!(stats.supervised_tasks.is_empty());
-    assert_eq!(matrix_mobile_core::platform::threads_named("matrix-core"), Some(0));
+    assert_eq!(
+        matrix_mobile_core::platform::threads_named("matrix-core"),
+        Some(0)
+    );
 }
 
 #[test]
@@ -183,10 +224,20 @@ fn concurrent_shutdowns_share_one_report() {
     let _s = serial();
     runtime::handle().unwrap();
     for i in 0..50 {
-        supervisor::spawn(&format!("idle-{i}"), TaskKind::Infinite, std::future::pending()).unwrap();
+        supervisor::spawn(
+            &format!("idle-{i}"),
+            TaskKind::Infinite,
+            std::future::pending(),
+        )
+        .unwrap();
     }
-    let callers: Vec<_> = (0..4).map(|_| std::thread::spawn(|| block_on(shutdown(opts(3000))))).collect();
-    let reports: Vec<_> = callers.into_iter().map(|t| t.join().unwrap().unwrap()).collect();
+    let callers: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| block_on(shutdown(opts(3000)))))
+        .collect();
+    let reports: Vec<_> = callers
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
     assert!(reports.iter().all(|r| r == &reports[0]), "{reports:?}");
     assert!(!reports[0].already_shut_down);
     assert_eq!(reports[0].tasks_drained, 50);
@@ -195,8 +246,14 @@ fn concurrent_shutdowns_share_one_report() {
 #[test]
 fn shutdown_blocking_on_a_runtime_thread_is_invalid_state() {
     let _s = serial();
-    let result = block_on(supervisor::run("inside", async { Ok(shutdown_blocking(opts(100))) })).unwrap();
-    assert!(matches!(result, Err(CoreError::InvalidState { .. })), "{result:?}");
+    let result = block_on(supervisor::run("inside", async {
+        Ok(shutdown_blocking(opts(100)))
+    }))
+    .unwrap();
+    assert!(
+        matches!(result, Err(CoreError::InvalidState { .. })),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -204,12 +261,22 @@ fn configure_runtime_while_running_is_busy_and_bad_config_is_rejected() {
     let _s = serial();
     use matrix_mobile_core::{configure_runtime, RuntimeConfig};
     runtime::handle().unwrap();
-    let busy = configure_runtime(RuntimeConfig { worker_threads: 2, thread_name: "x".into() });
+    let busy = configure_runtime(RuntimeConfig {
+        worker_threads: 2,
+        thread_name: "x".into(),
+    });
     assert!(matches!(busy, Err(CoreError::Busy { .. })));
     shutdown_blocking(opts(2000)).unwrap();
-    let bad = configure_runtime(RuntimeConfig { worker_threads: 1000, thread_name: "x".into() });
+    let bad = configure_runtime(RuntimeConfig {
+        worker_threads: 1000,
+        thread_name: "x".into(),
+    });
     assert!(matches!(bad, Err(CoreError::InvalidArgument { .. })));
-    configure_runtime(RuntimeConfig { worker_threads: 3, thread_name: "matrix-core".into() }).unwrap();
+    configure_runtime(RuntimeConfig {
+        worker_threads: 3,
+        thread_name: "matrix-core".into(),
+    })
+    .unwrap();
     runtime::handle().unwrap();
     assert_eq!(runtime_stats().worker_threads, 3);
     shutdown_blocking(opts(2000)).unwrap();

@@ -62,7 +62,12 @@ impl MessageHub {
 
     /// Delivers until the hub's sender side is gone or the task is dropped.
     pub(crate) async fn run(&self) {
-        let Some(mut receiver) = self.receiver.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        let Some(mut receiver) = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        else {
             return;
         };
         while let Some(message) = receiver.recv().await {
@@ -74,7 +79,9 @@ impl MessageHub {
             for (delivery, listener) in listeners {
                 let message = message.clone();
                 delivery.deliver(|| {
-                    guard_listener("MessageListener.on_message", || listener.on_message(message));
+                    guard_listener("MessageListener.on_message", || {
+                        listener.on_message(message)
+                    });
                 });
             }
         }

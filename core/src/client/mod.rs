@@ -48,7 +48,8 @@ pub(crate) struct ClientCore {
     /// Serialises start/stop/pause/resume of sync.
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     inner: Mutex<Inner>,
-    _claim: registry::DataDirClaim,
+    /// Released when the drain ends, so that a new client may open the directory.
+    pub(crate) claim: Mutex<Option<registry::DataDirClaim>>,
 }
 
 impl ClientCore {
@@ -70,7 +71,8 @@ impl ClientCore {
             Ok(sdk) => sdk,
             Err(e) => {
                 group.token().cancel();
-                let _ = runtime::release_client(generation, std::time::Duration::from_secs(5), false);
+                let _ =
+                    runtime::release_client(generation, std::time::Duration::from_secs(5), false);
                 return Err(e);
             }
         };
@@ -91,7 +93,7 @@ impl ClientCore {
                 sync_wanted: false,
                 paused: false,
             }),
-            _claim: claim,
+            claim: Mutex::new(Some(claim)),
         });
         core.spawn_background(&sdk);
         registry::add(&core);
@@ -113,7 +115,9 @@ impl ClientCore {
                         &format!("matrix-sdk::{}", failure.task.name),
                         matrix::map_task_failure(failure.reason),
                     ),
-                    Err(RecvError::Lagged(n)) => tracing::warn!(n, "missed matrix-sdk task failure reports"),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(n, "missed matrix-sdk task failure reports")
+                    }
                     Err(RecvError::Closed) => return Ok(()),
                 }
             }
@@ -153,7 +157,9 @@ impl ClientCore {
         let inner = self.inner();
         check_usable(inner.state)?;
         if inner.state != ClientState::LoggedIn {
-            return Err(CoreError::invalid_state("log in or restore a session first"));
+            return Err(CoreError::invalid_state(
+                "log in or restore a session first",
+            ));
         }
         inner.sdk.clone().ok_or(CoreError::ClientClosed)
     }
@@ -182,7 +188,10 @@ impl ClientCore {
     }
 
     /// Registers a sync state listener; the current state is delivered first.
-    pub(crate) fn observe_sync_state(&self, listener: Arc<dyn SyncStateListener>) -> Arc<Subscription> {
+    pub(crate) fn observe_sync_state(
+        &self,
+        listener: Arc<dyn SyncStateListener>,
+    ) -> Arc<Subscription> {
         let (subscription, delivery) = Subscription::new();
         let mut states = self.sync_state.subscribe();
         let stop = delivery.token();
@@ -190,7 +199,9 @@ impl ClientCore {
             loop {
                 let state = *states.borrow_and_update();
                 let delivered = delivery.deliver(|| {
-                    crate::ffi::listeners::guard_listener("SyncStateListener.on_state", || listener.on_state(state));
+                    crate::ffi::listeners::guard_listener("SyncStateListener.on_state", || {
+                        listener.on_state(state)
+                    });
                 });
                 if !delivered {
                     return Ok(());

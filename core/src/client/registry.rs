@@ -51,12 +51,17 @@ pub(crate) fn add(client: &Arc<ClientCore>) {
 
 /// Every client that has not been released, drained or not.
 pub(crate) fn all() -> Vec<Arc<ClientCore>> {
-    registry().clients.iter().filter_map(Weak::upgrade).collect()
+    registry()
+        .clients
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect()
 }
 
 /// Forgets a drained client.
 pub(crate) fn remove(client: &ClientCore) {
-    registry()
-        .clients
-        .retain(|c| c.upgrade().is_some_and(|c| !std::ptr::eq(Arc::as_ptr(&c), client)));
+    registry().clients.retain(|c| {
+        c.upgrade()
+            .is_some_and(|c| !std::ptr::eq(Arc::as_ptr(&c), client))
+    });
 }

@@ -25,7 +25,9 @@ impl ClientCore {
     pub(crate) async fn start_sync(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.logged_in_sdk()?;
         if self.inner().paused {
-            return Err(CoreError::invalid_state("the client is paused; call resume() first"));
+            return Err(CoreError::invalid_state(
+                "the client is paused; call resume() first",
+            ));
         }
         let core = self.clone();
         self.call("start_sync", async move {
@@ -58,9 +60,9 @@ impl ClientCore {
         let mut states = sync.state();
         let sender = self.sync_state.clone();
         self.spawn(TaskKind::Finite, "sync-state", async move {
-            let _ = sender.send(matrix::sync::map_state(&states.get()));
+            sender.send_replace(matrix::sync::map_state(&states.get()));
             while let Some(state) = states.next().await {
-                let _ = sender.send(matrix::sync::map_state(&state));
+                sender.send_replace(matrix::sync::map_state(&state));
             }
             Ok(())
         });
@@ -96,7 +98,9 @@ impl ClientCore {
             if let Some(sync) = sync {
                 sync.stop().await;
             }
-            sdk.pause().await.map_err(|e| matrix::errors::from_sdk(&e))?;
+            sdk.pause()
+                .await
+                .map_err(|e| matrix::errors::from_sdk(&e))?;
             core.inner().paused = true;
             Ok(())
         })
@@ -112,7 +116,9 @@ impl ClientCore {
             if !core.inner().paused {
                 return Ok(());
             }
-            sdk.resume().await.map_err(|e| matrix::errors::from_sdk(&e))?;
+            sdk.resume()
+                .await
+                .map_err(|e| matrix::errors::from_sdk(&e))?;
             let (sync, wanted) = {
                 let mut inner = core.inner();
                 inner.paused = false;

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use crate::client::ClientCore;
 use crate::error::{CoreError, CoreResult};
 use crate::ffi::listeners::{MessageListener, SyncStateListener};
-use crate::ffi::records::{CloseReport, ClientConfig, LogoutOptions, LogoutReport, Message, RoomSummary, Session, SyncState};
+use crate::ffi::records::{
+    ClientConfig, CloseReport, LogoutOptions, LogoutReport, Message, RoomSummary, Session,
+    SyncState,
+};
 use crate::ffi::subscription::Subscription;
 use crate::lifecycle::phases::LifecycleListener;
 use crate::lifecycle::state::{ClientState, Transition};
@@ -33,12 +36,19 @@ impl Client {
     }
 
     /// Password login. The returned session is the app's to keep.
-    pub async fn login(&self, username: String, password: String, device_name: Option<String>) -> CoreResult<Session> {
+    pub async fn login(
+        &self,
+        username: String,
+        password: String,
+        device_name: Option<String>,
+    ) -> CoreResult<Session> {
         let sdk = self.core.sdk()?;
         self.core.transition_check(Transition::SessionStarted)?;
         let session = self
             .core
-            .call("login", async move { matrix::auth::login(&sdk, &username, &password, device_name.as_deref()).await })
+            .call("login", async move {
+                matrix::auth::login(&sdk, &username, &password, device_name.as_deref()).await
+            })
             .await?;
         self.core.session_started()?;
         Ok(session)
@@ -49,7 +59,9 @@ impl Client {
         let sdk = self.core.sdk()?;
         self.core.transition_check(Transition::SessionStarted)?;
         self.core
-            .call("restore", async move { matrix::auth::restore(&sdk, &session).await })
+            .call("restore", async move {
+                matrix::auth::restore(&sdk, &session).await
+            })
             .await?;
         self.core.session_started()
     }
@@ -90,10 +102,17 @@ impl Client {
     }
 
     /// Creates a room; returns its id.
-    pub async fn create_room(&self, name: String, invite: Vec<String>, encrypted: bool) -> CoreResult<String> {
+    pub async fn create_room(
+        &self,
+        name: String,
+        invite: Vec<String>,
+        encrypted: bool,
+    ) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
         self.core
-            .call("create_room", async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await })
+            .call("create_room", async move {
+                matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await
+            })
             .await
     }
 
@@ -101,7 +120,9 @@ impl Client {
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
         self.core
-            .call("join_room", async move { matrix::rooms::join_room(&sdk, &room_id_or_alias).await })
+            .call("join_room", async move {
+                matrix::rooms::join_room(&sdk, &room_id_or_alias).await
+            })
             .await
     }
 
@@ -115,7 +136,9 @@ impl Client {
     pub async fn send_text(&self, room_id: String, body: String) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
         self.core
-            .call("send_text", async move { matrix::rooms::send_text(&sdk, &room_id, &body).await })
+            .call("send_text", async move {
+                matrix::rooms::send_text(&sdk, &room_id, &body).await
+            })
             .await
     }
 
@@ -123,7 +146,9 @@ impl Client {
     pub async fn recent_messages(&self, room_id: String, limit: u32) -> CoreResult<Vec<Message>> {
         let sdk = self.core.logged_in_sdk()?;
         self.core
-            .call("recent_messages", async move { matrix::rooms::recent_messages(&sdk, &room_id, limit).await })
+            .call("recent_messages", async move {
+                matrix::rooms::recent_messages(&sdk, &room_id, limit).await
+            })
             .await
     }
 
@@ -139,14 +164,21 @@ impl Client {
         listener: Option<Arc<dyn LifecycleListener>>,
     ) -> CoreResult<LogoutReport> {
         if self.core.state() == ClientState::Created {
-            return Err(CoreError::invalid_state("there is no session to log out; use close()"));
+            return Err(CoreError::invalid_state(
+                "there is no session to log out; use close()",
+            ));
         }
         let report = begin_drain(&self.core, DrainKind::Logout(options), listener, true)?;
-        report.await.map_err(|_| CoreError::internal("the drain ended without a report"))
+        report
+            .await
+            .map_err(|_| CoreError::internal("the drain ended without a report"))
     }
 
     /// Drains the client and keeps the session, so that `restore` works later.
-    pub async fn close(&self, listener: Option<Arc<dyn LifecycleListener>>) -> CoreResult<CloseReport> {
+    pub async fn close(
+        &self,
+        listener: Option<Arc<dyn LifecycleListener>>,
+    ) -> CoreResult<CloseReport> {
         let report = begin_drain(&self.core, DrainKind::Close, listener, true)?;
         report
             .await
@@ -169,7 +201,10 @@ impl Drop for Client {
     fn drop(&mut self) {
         // Released by the app without close() or logout(): close in the
         // background. Never blocks: this may run on a runtime thread.
-        if matches!(self.core.state(), ClientState::Created | ClientState::LoggedIn) {
+        if matches!(
+            self.core.state(),
+            ClientState::Created | ClientState::LoggedIn
+        ) {
             if let Err(e) = begin_drain(&self.core, DrainKind::Close, None, true) {
                 tracing::debug!(%e, "released client was already draining");
             }

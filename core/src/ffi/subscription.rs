@@ -1,8 +1,8 @@
 //! [`Subscription`]: the handle of one listener registration.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::cell::Cell;
 
 use tokio_util::sync::CancellationToken;
 

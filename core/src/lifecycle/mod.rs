@@ -50,7 +50,11 @@ pub(crate) fn begin_drain(
         .name("mmc-drain".into())
         .spawn(move || {
             let report = teardown::drain(&core, kind, listener, restart_if_last);
-            tracing::info!(total_ms = report.total_ms, client_dropped = report.client_dropped, "client drained");
+            tracing::info!(
+                total_ms = report.total_ms,
+                client_dropped = report.client_dropped,
+                "client drained"
+            );
             let _ = tx.send(report);
             drop(core);
             drop(token);

@@ -58,7 +58,9 @@ impl PhaseClock {
         self.current = Some((phase, now));
         if let Some(listener) = &self.listener {
             let elapsed = ms(now - self.started);
-            guard_listener("LifecycleListener.on_phase", || listener.on_phase(phase, elapsed));
+            guard_listener("LifecycleListener.on_phase", || {
+                listener.on_phase(phase, elapsed)
+            });
         }
     }
 

@@ -28,8 +28,11 @@ pub(crate) fn begin(options: ShutdownOptions) -> Outcome {
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     let outcome: Outcome = async move {
-        rx.await
-            .unwrap_or_else(|_| Err(CoreError::internal("the shutdown thread ended without a report")))
+        rx.await.unwrap_or_else(|_| {
+            Err(CoreError::internal(
+                "the shutdown thread ended without a report",
+            ))
+        })
     }
     .boxed()
     .shared();
@@ -55,7 +58,11 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
     let started = Instant::now();
     let deadline = started + Duration::from_millis(options.timeout_ms.into());
     let before = runtime::snapshot();
-    if matches!(before.state, RuntimeState::NotStarted | RuntimeState::ShutDown) && !drains_in_progress() {
+    if matches!(
+        before.state,
+        RuntimeState::NotStarted | RuntimeState::ShutDown
+    ) && !drains_in_progress()
+    {
         return Ok(ShutdownReport {
             clients_closed: 0,
             tasks_drained: 0,

@@ -87,11 +87,24 @@ mod tests {
             (Closed, SessionStarted, Err(CoreError::ClientClosed)),
         ];
         for (from, transition, expected) in cases {
-            assert_eq!(next_state(from, transition), expected, "{from:?} --{transition:?}-->");
+            assert_eq!(
+                next_state(from, transition),
+                expected,
+                "{from:?} --{transition:?}-->"
+            );
         }
-        assert!(matches!(next_state(Created, BeginLogout), Err(CoreError::InvalidState { .. })));
-        assert!(matches!(next_state(LoggedIn, SessionStarted), Err(CoreError::InvalidState { .. })));
-        assert!(matches!(next_state(LoggedIn, Drained), Err(CoreError::InvalidState { .. })));
+        assert!(matches!(
+            next_state(Created, BeginLogout),
+            Err(CoreError::InvalidState { .. })
+        ));
+        assert!(matches!(
+            next_state(LoggedIn, SessionStarted),
+            Err(CoreError::InvalidState { .. })
+        ));
+        assert!(matches!(
+            next_state(LoggedIn, Drained),
+            Err(CoreError::InvalidState { .. })
+        ));
     }
 
     #[test]

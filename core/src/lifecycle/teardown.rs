@@ -53,13 +53,14 @@ pub(crate) fn drain(
 
     clock.begin(LifecyclePhase::StoppingSync);
     if let Some(sync) = &sync {
-        let stopped = handle.block_on(tokio::time::timeout(LOCAL_STEP, sync.stop()));
+        let stopped = bounded(&handle, sync.stop());
         if stopped.is_err() {
             warnings.push("the sync service did not stop within 5 s".to_owned());
         }
     }
     drop(sync);
-    let _ = core.sync_state.send(crate::ffi::records::SyncState::Terminated);
+    core.sync_state
+        .send_replace(crate::ffi::records::SyncState::Terminated);
 
     let server_logout = match (&kind, &sdk) {
         (DrainKind::Logout(options), Some(sdk)) => {
@@ -74,16 +75,18 @@ pub(crate) fn drain(
     };
 
     clock.begin(LifecyclePhase::CancellingTasks);
-    let stop = core
-        .group
-        .stop(&handle, Duration::from_millis(20), Instant::now() + LOCAL_STEP);
+    let stop = core.group.stop(
+        &handle,
+        Duration::from_millis(20),
+        Instant::now() + LOCAL_STEP,
+    );
     if !stop.abandoned.is_empty() {
         warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
     }
 
     clock.begin(LifecyclePhase::ClosingStores);
     if let Some(sdk) = &sdk {
-        match handle.block_on(tokio::time::timeout(LOCAL_STEP, sdk.pause())) {
+        match bounded(&handle, sdk.pause()) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warnings.push(format!("closing the stores failed: {e}")),
             Err(_) => warnings.push("closing the stores took over 5 s".to_owned()),
@@ -96,7 +99,6 @@ pub(crate) fn drain(
         let _entered = handle.enter();
         drop(sdk);
     }
-    let files_open = platform::open_files_under(&core.data_dir);
 
     let wipe = matches!(&kind, DrainKind::Logout(o) if o.wipe_local_data);
     let mut data_wiped = false;
@@ -117,7 +119,10 @@ pub(crate) fn drain(
     let (runtime_restarted, runtime_generation) = match restart {
         Ok(Some(outcome)) => {
             if !outcome.tasks_abandoned.is_empty() {
-                warnings.push(format!("runtime restart abandoned: {}", outcome.tasks_abandoned.join(", ")));
+                warnings.push(format!(
+                    "runtime restart abandoned: {}",
+                    outcome.tasks_abandoned.join(", ")
+                ));
             }
             (true, outcome.generation)
         }
@@ -128,6 +133,9 @@ pub(crate) fn drain(
         }
     };
 
+    // Measured last: after a restart, matrix-sdk's own tasks are gone too.
+    let files_open = platform::open_files_under(&core.data_dir);
+    core.claim.lock().unwrap_or_else(|p| p.into_inner()).take();
     let client_dropped = core.dropped.dropped();
     let tasks_left_behind = core.group.len() as u32 + if client_dropped { 0 } else { 1 };
     if !client_dropped {
@@ -151,4 +159,13 @@ pub(crate) fn drain(
         runtime_generation,
         warnings,
     }
+}
+
+/// Runs `future` on the runtime from this (non-runtime) thread, bounded by
+/// [`LOCAL_STEP`]. The timer is created inside the runtime's context.
+fn bounded<F: std::future::Future>(
+    handle: &tokio::runtime::Handle,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    handle.block_on(async { tokio::time::timeout(LOCAL_STEP, future).await })
 }

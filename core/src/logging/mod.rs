@@ -45,7 +45,8 @@ struct Installed {
 static INSTALLED: OnceLock<Mutex<Installed>> = OnceLock::new();
 
 fn parse_filter(filter: &str) -> CoreResult<EnvFilter> {
-    EnvFilter::try_new(filter).map_err(|e| CoreError::invalid_argument(format!("log filter `{filter}`: {e}")))
+    EnvFilter::try_new(filter)
+        .map_err(|e| CoreError::invalid_argument(format!("log filter `{filter}`: {e}")))
 }
 
 /// Installs logging, or on a later call replaces the filter (the outputs of
@@ -58,8 +59,12 @@ pub(crate) fn init(config: LogConfig) -> CoreResult<()> {
             .filter
             .reload(filter)
             .map_err(|e| CoreError::internal(format!("could not replace the log filter: {e}")))?;
-        if installed.config.file_dir != config.file_dir || installed.config.to_stdout != config.to_stdout {
-            tracing::warn!("init_logging: outputs are fixed by the first call; only the filter was replaced");
+        if installed.config.file_dir != config.file_dir
+            || installed.config.to_stdout != config.to_stdout
+        {
+            tracing::warn!(
+                "init_logging: outputs are fixed by the first call; only the filter was replaced"
+            );
         }
         installed.config.filter = config.filter;
         return Ok(());
@@ -95,8 +100,13 @@ pub(crate) fn init(config: LogConfig) -> CoreResult<()> {
         .with(filter_layer)
         .with(outputs)
         .try_init()
-        .map_err(|e| CoreError::invalid_state(format!("another tracing subscriber is installed: {e}")))?;
-    let _ = INSTALLED.set(Mutex::new(Installed { filter: handle, config }));
+        .map_err(|e| {
+            CoreError::invalid_state(format!("another tracing subscriber is installed: {e}"))
+        })?;
+    let _ = INSTALLED.set(Mutex::new(Installed {
+        filter: handle,
+        config,
+    }));
     Ok(())
 }
 

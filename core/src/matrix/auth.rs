@@ -24,7 +24,9 @@ pub(crate) async fn login(
     if password.is_empty() {
         return Err(CoreError::invalid_argument("password is empty"));
     }
-    let mut request = client.matrix_auth().login_username(username.trim(), password);
+    let mut request = client
+        .matrix_auth()
+        .login_username(username.trim(), password);
     if let Some(name) = device_name {
         request = request.initial_device_display_name(name);
     }
@@ -33,20 +35,22 @@ pub(crate) async fn login(
     let sent = request.send().await.map_err(|e| errors::from_sdk(&e));
     scrub::forget(password);
     sent?;
-    let session = session_of(client).ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
+    let session = session_of(client)
+        .ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
     register_tokens(&session);
     Ok(session)
 }
 
 /// Restores a kept session.
 pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> CoreResult<()> {
-    let user_id = session
-        .user_id
-        .as_str()
-        .try_into()
-        .map_err(|e| CoreError::invalid_argument(format!("user_id `{}`: {e}", session.user_id)))?;
+    let user_id =
+        session.user_id.as_str().try_into().map_err(|e| {
+            CoreError::invalid_argument(format!("user_id `{}`: {e}", session.user_id))
+        })?;
     if session.device_id.is_empty() || session.access_token.is_empty() {
-        return Err(CoreError::invalid_argument("device_id and access_token must not be empty"));
+        return Err(CoreError::invalid_argument(
+            "device_id and access_token must not be empty",
+        ));
     }
     register_tokens(session);
     let matrix_session = MatrixSession {

@@ -21,8 +21,9 @@ pub(crate) struct CheckedConfig {
 
 /// Rejects a bad URL, a bad data_dir or a zero timeout with a typed error.
 pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
-    let url = Url::parse(config.homeserver_url.trim())
-        .map_err(|e| CoreError::invalid_argument(format!("homeserver_url `{}`: {e}", config.homeserver_url)))?;
+    let url = Url::parse(config.homeserver_url.trim()).map_err(|e| {
+        CoreError::invalid_argument(format!("homeserver_url `{}`: {e}", config.homeserver_url))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(CoreError::invalid_argument(format!(
             "homeserver_url `{}` must be an http or https URL with a host",
@@ -46,7 +47,9 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
         )));
     }
     if config.request_timeout_ms == 0 {
-        return Err(CoreError::invalid_argument("request_timeout_ms must be above 0"));
+        return Err(CoreError::invalid_argument(
+            "request_timeout_ms must be above 0",
+        ));
     }
     if config.store_passphrase.as_deref() == Some("") {
         return Err(CoreError::invalid_argument(
@@ -63,17 +66,22 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
 
 /// Creates `dir` (and parents), mapping failure to `Storage`.
 pub(crate) fn ensure_dir(dir: &Path) -> CoreResult<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CoreError::storage(format!("cannot create data_dir `{}`: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CoreError::storage(format!("cannot create data_dir `{}`: {e}", dir.display()))
+    })?;
     let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"")
-        .map_err(|e| CoreError::storage(format!("data_dir `{}` is not writable: {e}", dir.display())))?;
+    std::fs::write(&probe, b"").map_err(|e| {
+        CoreError::storage(format!("data_dir `{}` is not writable: {e}", dir.display()))
+    })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }
 
 /// Opens the stores and builds the client. Must run on the owned runtime.
-pub(crate) async fn build(config: &CheckedConfig, sentinel: DropSentinel) -> CoreResult<matrix_sdk::Client> {
+pub(crate) async fn build(
+    config: &CheckedConfig,
+    sentinel: DropSentinel,
+) -> CoreResult<matrix_sdk::Client> {
     ensure_dir(&config.data_dir)?;
     let requests = RequestConfig::new()
         .timeout(config.request_timeout)

@@ -11,12 +11,17 @@ pub(crate) fn from_http(error: &HttpError) -> CoreError {
         let status = api.status_code.as_u16();
         let detail = api.to_string();
         return match api.error_kind() {
-            Some(ErrorKind::UnknownToken { .. } | ErrorKind::MissingToken) => CoreError::Auth { detail },
+            Some(ErrorKind::UnknownToken { .. } | ErrorKind::MissingToken) => {
+                CoreError::Auth { detail }
+            }
             Some(ErrorKind::Forbidden { .. }) if status == 403 => CoreError::Auth { detail },
             Some(ErrorKind::NotFound) => CoreError::NotFound { detail },
-            Some(ErrorKind::InvalidParam | ErrorKind::InvalidUsername | ErrorKind::BadJson | ErrorKind::NotJson) => {
-                CoreError::InvalidArgument { detail }
-            }
+            Some(
+                ErrorKind::InvalidParam
+                | ErrorKind::InvalidUsername
+                | ErrorKind::BadJson
+                | ErrorKind::NotJson,
+            ) => CoreError::InvalidArgument { detail },
             Some(kind) => CoreError::Server {
                 status,
                 errcode: kind.errcode().to_string(),

@@ -65,7 +65,10 @@ pub(crate) async fn create_room(
 }
 
 /// Joins a room by id or alias; returns its id.
-pub(crate) async fn join_room(client: &matrix_sdk::Client, room_id_or_alias: &str) -> CoreResult<String> {
+pub(crate) async fn join_room(
+    client: &matrix_sdk::Client,
+    room_id_or_alias: &str,
+) -> CoreResult<String> {
     let target = OwnedRoomOrAliasId::try_from(room_id_or_alias.trim()).map_err(|e| {
         CoreError::invalid_argument(format!("room id or alias `{room_id_or_alias}`: {e}"))
     })?;
@@ -91,7 +94,11 @@ pub(crate) fn rooms(client: &matrix_sdk::Client) -> Vec<RoomSummary> {
 }
 
 /// Sends a plain-text message; returns its event id.
-pub(crate) async fn send_text(client: &matrix_sdk::Client, room_id: &str, body: &str) -> CoreResult<String> {
+pub(crate) async fn send_text(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    body: &str,
+) -> CoreResult<String> {
     if body.is_empty() {
         return Err(CoreError::invalid_argument("body is empty"));
     }
@@ -110,12 +117,17 @@ pub(crate) async fn recent_messages(
     limit: u32,
 ) -> CoreResult<Vec<Message>> {
     if limit == 0 || limit > MAX_RECENT {
-        return Err(CoreError::invalid_argument(format!("limit must be 1..={MAX_RECENT}")));
+        return Err(CoreError::invalid_argument(format!(
+            "limit must be 1..={MAX_RECENT}"
+        )));
     }
     let room = joined_room(client, room_id)?;
     let mut options = MessagesOptions::backward();
     options.limit = UInt::from(limit);
-    let page = room.messages(options).await.map_err(|e| errors::from_sdk(&e))?;
+    let page = room
+        .messages(options)
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
     let mut messages: Vec<Message> = page
         .chunk
         .iter()
@@ -128,7 +140,9 @@ pub(crate) async fn recent_messages(
 
 /// A text message out of a timeline event, if it is one.
 pub(crate) fn text_message(room_id: &str, event: &AnySyncTimelineEvent) -> Option<Message> {
-    let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(ev))) = event
+    let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+        SyncMessageLikeEvent::Original(ev),
+    )) = event
     else {
         return None;
     };

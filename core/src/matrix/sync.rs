@@ -12,9 +12,9 @@ pub(crate) async fn build(client: &matrix_sdk::Client) -> CoreResult<SyncService
         .build()
         .await
         .map_err(|e| match e {
-            matrix_sdk_ui::sync_service::Error::RoomList(matrix_sdk_ui::room_list_service::Error::SlidingSync(
-                matrix_sdk::Error::Http(http),
-            )) => errors::from_http(&http),
+            matrix_sdk_ui::sync_service::Error::RoomList(
+                matrix_sdk_ui::room_list_service::Error::SlidingSync(matrix_sdk::Error::Http(http)),
+            ) => errors::from_http(&http),
             other => CoreError::internal(format!("could not build the sync service: {other}")),
         })
 }

@@ -138,14 +138,23 @@ fn running(mut slot: MutexGuard<'static, Slot>) -> CoreResult<MutexGuard<'static
 /// shutdown it returns `ShuttingDown`.
 pub fn handle() -> CoreResult<Handle> {
     let slot = running(slot())?;
-    slot.handle.clone().ok_or_else(|| CoreError::internal("running runtime without a handle"))
+    slot.handle
+        .clone()
+        .ok_or_else(|| CoreError::internal("running runtime without a handle"))
 }
 
 /// The process group of the current generation, starting the runtime if needed.
 pub fn process_group() -> CoreResult<(Handle, TaskGroup)> {
     let slot = running(slot())?;
-    let handle = slot.handle.clone().ok_or_else(|| CoreError::internal("running runtime without a handle"))?;
-    let group = slot.groups.first().cloned().ok_or_else(|| CoreError::internal("running runtime without a process group"))?;
+    let handle = slot
+        .handle
+        .clone()
+        .ok_or_else(|| CoreError::internal("running runtime without a handle"))?;
+    let group = slot
+        .groups
+        .first()
+        .cloned()
+        .ok_or_else(|| CoreError::internal("running runtime without a process group"))?;
     Ok((handle, group))
 }
 
@@ -153,7 +162,10 @@ pub fn process_group() -> CoreResult<(Handle, TaskGroup)> {
 /// generation it belongs to.
 pub fn client_group(name: &str) -> CoreResult<(Handle, TaskGroup, u64)> {
     let mut slot = running(slot())?;
-    let handle = slot.handle.clone().ok_or_else(|| CoreError::internal("running runtime without a handle"))?;
+    let handle = slot
+        .handle
+        .clone()
+        .ok_or_else(|| CoreError::internal("running runtime without a handle"))?;
     let parent = slot.groups.first().map(|g| g.token().clone());
     let group = TaskGroup::new(name, parent.as_ref());
     slot.groups.retain(|g| g.is_open() || !g.is_empty());
@@ -185,7 +197,11 @@ pub fn snapshot() -> Snapshot {
     };
     Snapshot {
         generation: slot.generation,
-        live_clients: if slot.state == RuntimeState::ShutDown { 0 } else { slot.live_clients },
+        live_clients: if slot.state == RuntimeState::ShutDown {
+            0
+        } else {
+            slot.live_clients
+        },
         state: slot.state,
         alive_tasks,
         supervised_tasks: slot.groups.iter().flat_map(|g| g.task_names()).collect(),
@@ -226,7 +242,11 @@ pub fn stop(timeout: Duration, restart: bool) -> CoreResult<StopOutcome> {
 }
 
 /// [`stop`] with an explicit cooperative grace period (benchmarks and tests).
-pub fn stop_with_grace(timeout: Duration, grace: Duration, restart: bool) -> CoreResult<StopOutcome> {
+pub fn stop_with_grace(
+    timeout: Duration,
+    grace: Duration,
+    restart: bool,
+) -> CoreResult<StopOutcome> {
     stop_if(timeout, grace, restart, |_| true)
 }
 
@@ -238,7 +258,11 @@ pub fn refuse_new_work() {
 /// Releases a client of `generation`. When it was the last live client of the
 /// running generation, restarts the runtime (as [`stop`] with `restart`) and
 /// returns what the stop did; otherwise `None`.
-pub fn release_client(generation: u64, timeout: Duration, restart_if_last: bool) -> CoreResult<Option<StopOutcome>> {
+pub fn release_client(
+    generation: u64,
+    timeout: Duration,
+    restart_if_last: bool,
+) -> CoreResult<Option<StopOutcome>> {
     let mut released = false;
     let outcome = stop_if(timeout, GRACE, true, |slot| {
         if slot.generation == generation && !released {
@@ -250,7 +274,12 @@ pub fn release_client(generation: u64, timeout: Duration, restart_if_last: bool)
     Ok(outcome.was_running.then_some(outcome))
 }
 
-fn stop_if(timeout: Duration, grace: Duration, restart: bool, mut proceed: impl FnMut(&mut Slot) -> bool) -> CoreResult<StopOutcome> {
+fn stop_if(
+    timeout: Duration,
+    grace: Duration,
+    restart: bool,
+    mut proceed: impl FnMut(&mut Slot) -> bool,
+) -> CoreResult<StopOutcome> {
     let deadline = Instant::now() + timeout;
     let (runtime, handle, groups, foreign, prefix) = {
         let mut slot = slot();
@@ -271,7 +300,13 @@ fn stop_if(timeout: Duration, grace: Duration, restart: bool, mut proceed: impl 
         let (Some(runtime), Some(handle)) = (slot.runtime.take(), slot.handle.clone()) else {
             return Err(CoreError::internal("running runtime without its parts"));
         };
-        (runtime, handle, std::mem::take(&mut slot.groups), slot.foreign_tasks, slot.config.thread_name.clone())
+        (
+            runtime,
+            handle,
+            std::mem::take(&mut slot.groups),
+            slot.foreign_tasks,
+            slot.config.thread_name.clone(),
+        )
     };
 
     let mut outcome = StopOutcome {

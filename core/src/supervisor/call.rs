@@ -57,6 +57,8 @@ where
         // The task was dropped without answering: its group was stopped, or
         // it panicked (already reported to the failure listener).
         Err(_) if !group.is_open() => Err(closed_error),
-        Err(_) => Err(CoreError::internal(format!("`{name}` ended without a result (it panicked; see the log)"))),
+        Err(_) => Err(CoreError::internal(format!(
+            "`{name}` ended without a result (it panicked; see the log)"
+        ))),
     }
 }

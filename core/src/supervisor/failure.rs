@@ -40,10 +40,7 @@ pub(crate) fn set_listener(listener: Option<Arc<dyn TaskFailureListener>>) {
 /// contained and logged.
 pub(crate) fn report(task_name: &str, reason: TaskFailureReason) {
     tracing::warn!(task = task_name, ?reason, "supervised task failed");
-    let listener = LISTENER
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let listener = LISTENER.read().unwrap_or_else(|p| p.into_inner()).clone();
     if let Some(listener) = listener {
         let failure = TaskFailure {
             task_name: task_name.to_owned(),

@@ -68,7 +68,9 @@ impl Slot {
 
     fn lock(&self) -> MutexGuard<'_, Option<TaskFuture>> {
         // A poisoned slot only means a destructor panicked; the data is an Option.
-        self.future.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.future
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes the inner future out, so that the caller drops it where it chooses.

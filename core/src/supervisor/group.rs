@@ -156,7 +156,11 @@ impl TaskGroup {
             slot: slot.clone(),
             on_drop: Some(Box::new(move || {
                 if let Some(group) = group.upgrade() {
-                    group.tasks.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    group
+                        .tasks
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&id);
                 }
             })),
         };

@@ -13,8 +13,8 @@ mod gate;
 mod group;
 
 pub(crate) use call::call;
-pub use group::{StopReport, TaskGroup, TaskKind};
 pub(crate) use group::wait_until;
+pub use group::{StopReport, TaskGroup, TaskKind};
 
 use std::future::Future;
 

@@ -1,0 +1,413 @@
+//! The `Client` against the real Synapse that `cargo xtask test` starts.
+//!
+//! Tests run one at a time (`serial()`): they share the process's runtime,
+//! and whether a logout restarts it depends on the other live clients.
+
+#[path = "support/homeserver.rs"]
+mod homeserver;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_executor::block_on;
+use homeserver::{Fault, FaultProxy};
+use matrix_mobile_core::ffi::listeners::MessageListener;
+use matrix_mobile_core::lifecycle::phases::{LifecycleListener, LifecyclePhase};
+use matrix_mobile_core::lifecycle::state::ClientState;
+use matrix_mobile_core::{
+    runtime_stats, Client, ClientConfig, CoreError, LogoutOptions, Message, ServerLogout, Session,
+    SyncState,
+};
+use tempfile::TempDir;
+
+const PASSWORD: &str = "correct horse battery";
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn config(url: &str, dir: &Path) -> ClientConfig {
+    ClientConfig {
+        homeserver_url: url.to_owned(),
+        data_dir: dir.to_string_lossy().into_owned(),
+        store_passphrase: None,
+        request_timeout_ms: 10_000,
+    }
+}
+
+/// A fresh user, logged in on a fresh data dir.
+fn logged_in(prefix: &str) -> (Arc<Client>, Session, TempDir) {
+    let name = homeserver::fresh_name(prefix);
+    homeserver::register(&name, PASSWORD);
+    let dir = TempDir::new().unwrap();
+    let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+    let session = block_on(client.login(name, PASSWORD.into(), Some("test".into()))).unwrap();
+    (client, session, dir)
+}
+
+fn wait(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[derive(Default)]
+struct Inbox(Mutex<Vec<Message>>);
+impl MessageListener for Inbox {
+    fn on_message(&self, message: Message) {
+        self.0.lock().unwrap().push(message);
+    }
+}
+impl Inbox {
+    fn has(&self, body: &str) -> bool {
+        self.0.lock().unwrap().iter().any(|m| m.body == body)
+    }
+}
+
+#[derive(Default)]
+struct Phases(Mutex<Vec<LifecyclePhase>>);
+impl LifecycleListener for Phases {
+    fn on_phase(&self, phase: LifecyclePhase, _elapsed_ms: u64) {
+        self.0.lock().unwrap().push(phase);
+    }
+}
+
+fn logout(client: &Client) -> matrix_mobile_core::LogoutReport {
+    block_on(client.logout(LogoutOptions::default(), None)).unwrap()
+}
+
+#[test]
+fn two_users_exchange_messages_then_log_out_with_a_full_report() {
+    let _s = serial();
+    let (alice, alice_session, alice_dir) = logged_in("alice");
+    let (bob, bob_session, _bob_dir) = logged_in("bob");
+    assert_eq!(alice.state(), ClientState::LoggedIn);
+    assert_eq!(alice.user_id(), Some(alice_session.user_id.clone()));
+
+    let inbox = Arc::new(Inbox::default());
+    let _sub = bob.observe_messages(inbox.clone());
+    block_on(alice.start_sync()).unwrap();
+    block_on(bob.start_sync()).unwrap();
+    wait("sync running", 20, || {
+        alice.sync_state() == SyncState::Running && bob.sync_state() == SyncState::Running
+    });
+
+    let room = block_on(alice.create_room("chat".into(), vec![bob_session.user_id.clone()], false))
+        .unwrap();
+    wait("bob invited", 20, || {
+        block_on(bob.join_room(room.clone())).is_ok()
+    });
+    let sent = block_on(alice.send_text(room.clone(), "hello bob".into())).unwrap();
+    assert!(sent.starts_with('$'));
+    wait("bob receives", 20, || inbox.has("hello bob"));
+    let recent = block_on(bob.recent_messages(room.clone(), 10)).unwrap();
+    assert_eq!(recent.last().map(|m| m.body.as_str()), Some("hello bob"));
+    assert_eq!(
+        recent.last().map(|m| m.sender.clone()),
+        Some(alice_session.user_id.clone())
+    );
+    wait("room listed", 20, || {
+        alice
+            .rooms()
+            .unwrap()
+            .iter()
+            .any(|r| r.room_id == room && r.joined_members == 2)
+    });
+
+    // Alice logs out while Bob lives: the runtime stays, Bob is untouched.
+    let phases = Arc::new(Phases::default());
+    let report = block_on(alice.logout(LogoutOptions::default(), Some(phases.clone()))).unwrap();
+    assert_eq!(report.server_logout, ServerLogout::Revoked);
+    assert_eq!(report.store_files_open_after, Some(0));
+    assert!(report.data_wiped);
+    assert!(!alice_dir.path().exists());
+    assert!(!report.runtime_restarted);
+    assert_eq!(report.client_dropped, report.tasks_left_behind == 0);
+    assert_eq!(alice.state(), ClientState::Closed);
+    let seen = phases.0.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&LifecyclePhase::StoppingSync));
+    assert_eq!(seen.last(), Some(&LifecyclePhase::Done));
+    assert!(
+        seen.contains(&LifecyclePhase::ServerLogout)
+            && seen.contains(&LifecyclePhase::ClosingStores)
+    );
+    assert!(block_on(bob.send_text(room.clone(), "still here".into())).is_ok());
+    assert_eq!(bob.sync_state(), SyncState::Running);
+
+    // Bob is the last client: the runtime restarts and the client is observed dropped.
+    let generation = runtime_stats().generation;
+    let report = logout(&bob);
+    assert!(report.runtime_restarted);
+    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.tasks_left_behind, 0);
+    assert_eq!(report.store_files_open_after, Some(0));
+    assert_eq!(report.runtime_generation, generation + 1);
+    assert_eq!(runtime_stats().live_clients, 0);
+    assert!(report
+        .phases
+        .iter()
+        .any(|p| p.phase == LifecyclePhase::RestartingRuntime));
+}
+
+#[test]
+fn close_then_restore_on_the_same_data_dir_sees_the_rooms() {
+    let _s = serial();
+    let (client, session, dir) = logged_in("carol");
+    let room = block_on(client.create_room("kept".into(), vec![], true)).unwrap();
+    block_on(client.send_text(room.clone(), "secret hello".into())).unwrap();
+    let report = block_on(client.close(None)).unwrap();
+    assert_eq!(report.server_logout, ServerLogout::Skipped);
+    assert_eq!(report.store_files_open_after, Some(0));
+    assert!(!report.data_wiped);
+    assert!(dir.path().exists());
+    assert_eq!(
+        block_on(client.send_text(room.clone(), "x".into())),
+        Err(CoreError::ClientClosed)
+    );
+
+    let again = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+    block_on(again.restore(session.clone())).unwrap();
+    assert_eq!(
+        again.session().map(|s| s.device_id),
+        Some(session.device_id.clone())
+    );
+    let rooms = again.rooms().unwrap();
+    let kept = rooms
+        .iter()
+        .find(|r| r.room_id == room)
+        .expect("the room survives close + restore");
+    assert!(kept.is_encrypted);
+    let messages = block_on(again.recent_messages(room, 5)).unwrap();
+    assert!(
+        messages.iter().any(|m| m.body == "secret hello"),
+        "{messages:?}"
+    );
+    logout(&again);
+}
+
+#[test]
+fn logout_twice_returns_client_closed_and_calls_after_logout_fail_cleanly() {
+    let _s = serial();
+    let (client, _, _dir) = logged_in("dave");
+    logout(&client);
+    let second = block_on(client.logout(LogoutOptions::default(), None));
+    assert_eq!(second, Err(CoreError::ClientClosed));
+    assert_eq!(
+        block_on(client.close(None)).err(),
+        Some(CoreError::ClientClosed)
+    );
+    assert_eq!(block_on(client.start_sync()), Err(CoreError::ClientClosed));
+    assert_eq!(client.rooms(), Err(CoreError::ClientClosed));
+    assert!(client.session().is_none());
+}
+
+#[test]
+fn logout_with_the_server_unreachable_still_drains_locally() {
+    let _s = serial();
+    let proxy = FaultProxy::start();
+    let name = homeserver::fresh_name("erin");
+    homeserver::register(&name, PASSWORD);
+    let dir = TempDir::new().unwrap();
+    let client = block_on(Client::create(config(&proxy.url, dir.path()))).unwrap();
+    block_on(client.login(name, PASSWORD.into(), None)).unwrap();
+    proxy.set(Fault::Blackhole);
+    let started = Instant::now();
+    let report = block_on(client.logout(
+        LogoutOptions {
+            server_timeout_ms: 500,
+            wipe_local_data: true,
+        },
+        None,
+    ))
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            report.server_logout,
+            ServerLogout::TimedOut | ServerLogout::Failed { .. }
+        ),
+        "{:?}",
+        report.server_logout
+    );
+    assert_eq!(report.store_files_open_after, Some(0));
+    assert!(report.data_wiped && report.runtime_restarted && report.client_dropped);
+}
+
+#[test]
+fn logout_with_a_revoked_token_says_token_already_invalid() {
+    let _s = serial();
+    let (first, session, _d1) = logged_in("frank");
+    let dir2 = TempDir::new().unwrap();
+    let second = block_on(Client::create(config(&homeserver::url(), dir2.path()))).unwrap();
+    block_on(second.restore(session)).unwrap();
+    assert_eq!(logout(&first).server_logout, ServerLogout::Revoked);
+    assert_eq!(
+        logout(&second).server_logout,
+        ServerLogout::TokenAlreadyInvalid
+    );
+}
+
+#[test]
+fn bad_input_gets_typed_errors() {
+    let _s = serial();
+    let url = homeserver::url();
+    let dir = TempDir::new().unwrap();
+    let create = |u: &str, d: &Path| block_on(Client::create(config(u, d)));
+    assert!(matches!(
+        create("not a url", dir.path()),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        create("ftp://example.org", dir.path()),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(
+        create(&url, &file),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        create(&url, &file.join("below-a-file")),
+        Err(CoreError::Storage { .. })
+    ));
+    assert!(matches!(
+        create(&url, Path::new("relative/dir")),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+
+    let client = create(&url, &dir.path().join("ok")).unwrap();
+    // A second client on the same data_dir is refused while the first lives.
+    assert!(matches!(
+        create(&url, &dir.path().join("ok")),
+        Err(CoreError::Busy { .. })
+    ));
+    let login = |u: &str, p: &str| block_on(client.login(u.into(), p.into(), None));
+    assert!(matches!(
+        login("", "pw"),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    let name = homeserver::fresh_name("gina");
+    homeserver::register(&name, PASSWORD);
+    assert!(
+        matches!(login(&name, "wrong password"), Err(CoreError::Auth { .. })),
+        "{:?}",
+        login(&name, "wrong password")
+    );
+    assert!(matches!(
+        block_on(client.create_room("x".into(), vec![], false)),
+        Err(CoreError::InvalidState { .. })
+    ));
+    login(&name, PASSWORD).unwrap();
+    assert!(matches!(
+        login(&name, PASSWORD),
+        Err(CoreError::InvalidState { .. })
+    ));
+    assert!(matches!(
+        block_on(client.send_text("not-a-room".into(), "x".into())),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        block_on(client.send_text("!unknown:localhost".into(), "x".into())),
+        Err(CoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        block_on(client.join_room("#nope:localhost".into())),
+        Err(CoreError::NotFound { .. } | CoreError::Server { .. })
+    ));
+    assert!(matches!(
+        block_on(client.recent_messages("!unknown:localhost".into(), 0)),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        block_on(client.create_room("x".into(), vec!["not a user".into()], false)),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    logout(&client);
+
+    // Unreachable homeserver at login.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let offline = create(
+        &format!("http://127.0.0.1:{closed_port}"),
+        &dir.path().join("offline"),
+    )
+    .unwrap();
+    let result = block_on(offline.login("someone".into(), "pw".into(), None));
+    assert!(
+        matches!(
+            result,
+            Err(CoreError::Network { .. } | CoreError::Timeout { .. })
+        ),
+        "{result:?}"
+    );
+    block_on(offline.close(None)).unwrap();
+}
+
+#[test]
+fn a_wrong_store_passphrase_is_a_storage_error() {
+    let _s = serial();
+    let dir = TempDir::new().unwrap();
+    let url = homeserver::url();
+    let mut cfg = config(&url, dir.path());
+    cfg.store_passphrase = Some("first passphrase".into());
+    let client = block_on(Client::create(cfg.clone())).unwrap();
+    block_on(client.close(None)).unwrap();
+    cfg.store_passphrase = Some("another passphrase".into());
+    let reopened = block_on(Client::create(cfg));
+    assert!(
+        matches!(reopened, Err(CoreError::Storage { .. })),
+        "{:?}",
+        reopened.map(|_| ())
+    );
+}
+
+#[test]
+fn pause_releases_the_store_files_and_resume_syncs_again() {
+    let _s = serial();
+    let (client, _, dir) = logged_in("hana");
+    block_on(client.start_sync()).unwrap();
+    wait("sync running", 20, || {
+        client.sync_state() == SyncState::Running
+    });
+    block_on(client.pause()).unwrap();
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(dir.path()),
+        Some(0)
+    );
+    assert_ne!(client.sync_state(), SyncState::Running);
+    block_on(client.resume()).unwrap();
+    wait("sync running again", 20, || {
+        client.sync_state() == SyncState::Running
+    });
+    assert!(block_on(client.create_room("after resume".into(), vec![], false)).is_ok());
+    logout(&client);
+}
+
+#[test]
+fn released_client_is_closed_in_the_background_and_shutdown_waits() {
+    let _s = serial();
+    let (client, _, dir) = logged_in("ivan");
+    drop(client);
+    let report = matrix_mobile_core::shutdown_blocking(matrix_mobile_core::ShutdownOptions {
+        timeout_ms: 5000,
+    })
+    .unwrap();
+    assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(dir.path()),
+        Some(0)
+    );
+    assert_eq!(runtime_stats().live_clients, 0);
+}

@@ -1,0 +1,56 @@
+//! `cargo xtask bindings kotlin|swift|python --out DIR`: generates bindings in
+//! library mode from the built cdylib, with `core/uniffi.toml`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use camino::Utf8PathBuf;
+use uniffi_bindgen::bindings::{GenerateOptions, TargetLanguage};
+
+use crate::ctx::Ctx;
+
+pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
+    let (Some(language), Some("--out"), Some(out)) =
+        (args.first(), args.get(1).map(String::as_str), args.get(2))
+    else {
+        bail!("usage: cargo xtask bindings kotlin|swift|python --out DIR");
+    };
+    let cdylib = ctx.build_core_debug()?;
+    generate(ctx, language, Path::new(out), &cdylib)?;
+    if language == "python" {
+        // The generated module loads the library from its own folder.
+        let name = cdylib.file_name().context("cdylib without a file name")?;
+        std::fs::copy(&cdylib, Path::new(out).join(name))?;
+    }
+    println!("{language} bindings written to {out}");
+    Ok(())
+}
+
+/// Generates `language` bindings for the core from `cdylib` into `out`.
+pub fn generate(ctx: &Ctx, language: &str, out: &Path, cdylib: &Path) -> Result<()> {
+    let language = match language {
+        "kotlin" => TargetLanguage::Kotlin,
+        "swift" => TargetLanguage::Swift,
+        "python" => TargetLanguage::Python,
+        other => bail!("unknown language `{other}` (kotlin, swift or python)"),
+    };
+    let utf8 = |p: &Path| -> Result<Utf8PathBuf> {
+        Utf8PathBuf::from_path_buf(p.to_path_buf())
+            .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))
+    };
+    uniffi_bindgen::bindings::generate(GenerateOptions {
+        languages: vec![language],
+        source: utf8(cdylib)?,
+        out_dir: utf8(out)?,
+        config_override: Some(utf8(&ctx.root.join("core/uniffi.toml"))?),
+        format: false,
+        crate_filter: Some("matrix_mobile_core".into()),
+        metadata_no_deps: true,
+    })
+    .with_context(|| format!("generating bindings from {}", cdylib.display()))
+}
+
+/// Where `cargo xtask test` puts generated bindings.
+pub fn default_out(ctx: &Ctx, language: &str) -> PathBuf {
+    ctx.target_dir().join("bindings").join(language)
+}
