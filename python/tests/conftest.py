@@ -1,0 +1,97 @@
+"""Shared fixtures of the Python suite.
+
+The suite runs against the test homeserver that `cargo xtask test` starts and names
+in `MMC_HOMESERVER_URL`. Without it, every test that needs the server fails (it is
+never skipped), so a misconfigured run cannot pass by testing nothing.
+
+Fixtures:
+- `homeserver_url`: the server's URL; checked once per session to answer.
+- `register`: a factory; `register()` registers a fresh random user and returns a
+  `TestUser` (username, password, user_id, ...). Call it again for more users.
+- `user`: one fresh user (`register()`), for tests that need only one.
+- `data_dir`: a fresh, empty folder (as `str`) for a client's stores.
+
+pytest-asyncio runs in auto mode (python/pyproject.toml): `async def` tests need no
+marker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+# The harness lives in <repo>/harness; `cargo xtask` also puts it on PYTHONPATH.
+_HARNESS_DIR = Path(__file__).resolve().parents[2] / "harness"
+if str(_HARNESS_DIR) not in sys.path:
+    sys.path.insert(0, str(_HARNESS_DIR))
+
+import synapse_harness  # noqa: E402
+
+HOMESERVER_ENV = "MMC_HOMESERVER_URL"
+
+
+@dataclass(frozen=True)
+class TestUser:
+    """A user registered on the test homeserver for one test."""
+
+    __test__ = False  # not a test class, despite its name
+
+    username: str
+    password: str
+    user_id: str
+    device_id: str
+    access_token: str
+
+
+@pytest.fixture(scope="session")
+def homeserver_url() -> str:
+    """The test homeserver's URL, from MMC_HOMESERVER_URL; fails when unset or down."""
+    url = os.environ.get(HOMESERVER_ENV, "").rstrip("/")
+    if not url:
+        pytest.fail(
+            f"{HOMESERVER_ENV} is not set: run the suite with `cargo xtask test`, or start "
+            f"a server with `cargo xtask synapse` and export {HOMESERVER_ENV}=<its URL>",
+            pytrace=False,
+        )
+    if not synapse_harness.versions_answer(url, timeout=5.0):
+        pytest.fail(f"the homeserver at {url} does not answer /_matrix/client/versions", pytrace=False)
+    return url
+
+
+@pytest.fixture
+def register(homeserver_url: str) -> Callable[..., TestUser]:
+    """A factory that registers a fresh user with a random name and password."""
+
+    def make(prefix: str = "py") -> TestUser:
+        username = f"{prefix}-{secrets.token_hex(6)}".lower()
+        password = secrets.token_urlsafe(16)
+        answer = synapse_harness.register_user(homeserver_url, username, password)
+        return TestUser(
+            username=username,
+            password=password,
+            user_id=answer["user_id"],
+            device_id=answer.get("device_id", ""),
+            access_token=answer.get("access_token", ""),
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(register: Callable[..., TestUser]) -> TestUser:
+    """One fresh user."""
+    return register()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> str:
+    """A fresh, empty folder for a client's stores (ClientConfig.data_dir)."""
+    path = tmp_path / "client-data"
+    path.mkdir()
+    return str(path)

@@ -1,0 +1,122 @@
+"""The package re-exports the generated bindings, and its type stub matches them.
+
+These tests need the built package (bindings and native library copied in by
+`cargo xtask test`) but no homeserver.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import inspect
+from pathlib import Path
+
+import matrix_mobile_core as mmc
+from matrix_mobile_core import _ffi
+
+STUB = Path(mmc.__file__).with_name("__init__.pyi")
+
+
+def _stub_classes() -> dict[str, ast.ClassDef]:
+    tree = ast.parse(STUB.read_text())
+    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
+def _stub_top_level_names() -> set[str]:
+    tree = ast.parse(STUB.read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+    return names
+
+
+def _stub_nested_classes(cls: ast.ClassDef) -> list[str]:
+    return [node.name for node in cls.body if isinstance(node, ast.ClassDef)]
+
+
+def _stub_enum_members(cls: ast.ClassDef) -> list[str]:
+    return [
+        target.id
+        for node in cls.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+
+
+def _stub_keyword_params(cls: ast.ClassDef) -> list[str] | None:
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            return [arg.arg for arg in node.args.kwonlyargs]
+    return None
+
+
+def test_package_reexports_every_generated_name():
+    assert _ffi.__all__, "the generated bindings export nothing"
+    for name in _ffi.__all__:
+        assert getattr(mmc, name) is getattr(_ffi, name), name
+    assert set(mmc.__all__) == set(_ffi.__all__)
+
+
+def test_stub_declares_exactly_the_generated_names():
+    stub = _stub_top_level_names()
+    generated = set(_ffi.__all__)
+    assert sorted(generated - stub) == [], "exported but missing from __init__.pyi"
+    assert sorted(stub - generated) == [], "declared in __init__.pyi but not exported"
+
+
+def test_stub_enums_and_error_variants_match():
+    classes = _stub_classes()
+    for name, stub_cls in classes.items():
+        runtime = getattr(_ffi, name)
+        if isinstance(runtime, type) and issubclass(runtime, enum.Enum):
+            assert _stub_enum_members(stub_cls) == [m.name for m in runtime], name
+        nested = _stub_nested_classes(stub_cls)
+        for variant in nested:
+            assert hasattr(runtime, variant), f"{name}.{variant} is not generated"
+            assert issubclass(getattr(runtime, variant), runtime), f"{name}.{variant}"
+
+
+def test_stub_record_fields_match():
+    for name, stub_cls in _stub_classes().items():
+        stub_params = _stub_keyword_params(stub_cls)
+        if not stub_params:
+            continue
+        runtime_params = [
+            p.name
+            for p in inspect.signature(getattr(_ffi, name).__init__).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
+        assert stub_params == runtime_params, name
+
+
+def _functions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return [node for node in body if isinstance(node, kinds) and node.name != "__init__"]
+
+
+def test_stub_functions_and_methods_match():
+    """Same names, same parameters, and `async def` exactly where the bindings have it."""
+    tree = ast.parse(STUB.read_text())
+    owners = [(_ffi, tree.body, False)] + [
+        (getattr(_ffi, cls.name), cls.body, True) for cls in _stub_classes().values()
+    ]
+    for owner, body, is_class in owners:
+        for node in _functions(body):
+            where = f"{getattr(owner, '__name__', owner)}.{node.name}"
+            assert hasattr(owner, node.name), f"{where} is not generated"
+            runtime = getattr(owner, node.name)
+            is_async = isinstance(node, ast.AsyncFunctionDef)
+            assert inspect.iscoroutinefunction(runtime) == is_async, where
+            stub_params = [arg.arg for arg in node.args.args]
+            if is_class and not inspect.ismethod(runtime):
+                pass  # plain function in the class body: `self` is in both lists
+            elif is_class:
+                stub_params = stub_params[1:]  # a classmethod: `cls` is bound
+            runtime_params = [
+                p.name
+                for p in inspect.signature(runtime).parameters.values()
+                if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+            ]
+            assert stub_params == runtime_params, where
