@@ -27,11 +27,6 @@ impl Ctx {
             .unwrap_or_else(|| self.root.join("target"))
     }
 
-    /// Project-local, git-ignored cache for tools (venv, downloads).
-    pub fn local_cache(&self) -> PathBuf {
-        self.root.join(".cache")
-    }
-
     /// Per-user cache outside the repository (the Swift root lives here).
     pub fn user_cache(&self) -> PathBuf {
         std::env::var_os("XDG_CACHE_HOME")
@@ -43,14 +38,21 @@ impl Ctx {
 
     /// The host cdylib of the core for a cargo profile (`debug`, `bench-fast`).
     pub fn cdylib(&self, profile_dir: &str) -> PathBuf {
-        self.target_dir()
-            .join(profile_dir)
-            .join(format!("{}matrix_mobile_core.{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_EXTENSION))
+        self.target_dir().join(profile_dir).join(format!(
+            "{}matrix_mobile_core.{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_EXTENSION
+        ))
     }
 
     /// Builds the core's host library (debug) and returns the cdylib's path.
     pub fn build_core_debug(&self) -> Result<PathBuf> {
-        run(Command::new(cargo()).current_dir(&self.root).args(["build", "-p", "matrix-mobile-core", "--lib"]))?;
+        run(Command::new(cargo()).current_dir(&self.root).args([
+            "build",
+            "-p",
+            "matrix-mobile-core",
+            "--lib",
+        ]))?;
         Ok(self.cdylib("debug"))
     }
 }

@@ -14,7 +14,7 @@ pub(crate) fn from_http(error: &HttpError) -> CoreError {
             Some(ErrorKind::UnknownToken { .. } | ErrorKind::MissingToken) => {
                 CoreError::Auth { detail }
             }
-            Some(ErrorKind::Forbidden { .. }) if status == 403 => CoreError::Auth { detail },
+            Some(ErrorKind::Forbidden) if status == 403 => CoreError::Auth { detail },
             Some(ErrorKind::NotFound) => CoreError::NotFound { detail },
             Some(
                 ErrorKind::InvalidParam
