@@ -45,6 +45,8 @@ pub(crate) struct ClientCore {
     pub(crate) dropped: DropWatch,
     pub(crate) sync_state: watch::Sender<SyncState>,
     pub(crate) messages: Arc<MessageHub>,
+    /// Unsupervised runtime tasks before this client was built.
+    pub(crate) foreign_tasks_before: u64,
     /// Serialises start/stop/pause/resume of sync.
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     inner: Mutex<Inner>,
@@ -58,6 +60,7 @@ impl ClientCore {
         let checked = matrix::build::check(&config)?;
         let claim = registry::claim_data_dir(&checked.data_dir)?;
         let (handle, group, generation) = runtime::client_group("client")?;
+        let foreign_tasks_before = runtime::unsupervised_tasks();
         let (sentinel, dropped) = matrix::sentinel::sentinel();
         let messages = Arc::new(MessageHub::default());
         let hub = messages.clone();
@@ -85,6 +88,7 @@ impl ClientCore {
             dropped,
             sync_state,
             messages,
+            foreign_tasks_before,
             sync_lock: tokio::sync::Mutex::new(()),
             inner: Mutex::new(Inner {
                 state: ClientState::Created,

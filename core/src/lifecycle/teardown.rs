@@ -137,13 +137,21 @@ pub(crate) fn drain(
     let files_open = platform::open_files_under(&core.data_dir);
     core.claim.lock().unwrap_or_else(|p| p.into_inner()).take();
     let client_dropped = core.dropped.dropped();
-    let tasks_left_behind = core.group.len() as u32 + if client_dropped { 0 } else { 1 };
+    // Tokio cannot attribute tasks to a client: when the client is still
+    // held, count the unsupervised tasks that appeared since it was built
+    // (at least one holds it).
+    let foreign_left = if client_dropped {
+        0
+    } else {
+        let grown = runtime::unsupervised_tasks().saturating_sub(core.foreign_tasks_before);
+        grown.max(1) as u32
+    };
+    let tasks_left_behind = core.group.len() as u32 + foreign_left;
     if !client_dropped {
-        warnings.push(
-            "matrix-sdk's own tasks still hold this client; other clients are live, so the runtime was not restarted. \
-             The next restart or shutdown() ends them (its stores are already closed)."
-                .to_owned(),
-        );
+        warnings.push(format!(
+            "about {foreign_left} matrix-sdk tasks still hold this client; other clients are live, so the runtime \
+             was not restarted. The next restart or shutdown() ends them (its stores are already closed)."
+        ));
     }
     let (phases, total_ms) = clock.finish();
     LogoutReport {

@@ -83,6 +83,9 @@ pub(crate) async fn build(
     sentinel: DropSentinel,
 ) -> CoreResult<matrix_sdk::Client> {
     ensure_dir(&config.data_dir)?;
+    if let Some(passphrase) = &config.passphrase {
+        crate::logging::scrub::register(passphrase);
+    }
     let requests = RequestConfig::new()
         .timeout(config.request_timeout)
         .retry_limit(2)

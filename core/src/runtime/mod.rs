@@ -209,6 +209,14 @@ pub fn snapshot() -> Snapshot {
     }
 }
 
+/// Tasks on the runtime that the supervisor does not own (matrix-sdk's,
+/// hyper's), from tokio's alive-task count. 0 when no runtime runs.
+pub fn unsupervised_tasks() -> u64 {
+    let s = snapshot();
+    s.alive_tasks
+        .saturating_sub(s.supervised_tasks.len() as u64)
+}
+
 /// The current generation (0 before the first start).
 pub fn generation() -> u64 {
     slot().generation
