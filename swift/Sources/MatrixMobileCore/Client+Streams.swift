@@ -14,7 +14,8 @@ extension Client {
     /// terminates (the consuming task is cancelled, the loop breaks, or the
     /// stream is released), its subscription is cancelled, so the core stops
     /// delivering to it. The stream finishes by itself when the core releases
-    /// the listener.
+    /// the listener, which it does when the client is closed or logged out
+    /// (the client's tasks end).
     ///
     /// - Parameter bufferingPolicy: how many states are kept while the consumer
     ///   is slow; the default keeps the newest 16.
@@ -30,14 +31,20 @@ extension Client {
     /// Every text message that sync delivers, as an `AsyncStream`.
     ///
     /// Built on ``Client/observeMessages(listener:)``, with the same ending
-    /// rules as ``syncStates(bufferingPolicy:)``. Messages are never dropped
-    /// with the default, unbounded buffer.
+    /// rules as ``syncStates(bufferingPolicy:)``: the stream also finishes when
+    /// the client is closed or logged out, because it is tied to a sync-state
+    /// subscription, whose listener the core releases when the client's tasks
+    /// end. Messages are never dropped with the default, unbounded buffer.
     public func messages(
         bufferingPolicy: AsyncStream<Message>.Continuation.BufferingPolicy = .unbounded
     ) -> AsyncStream<Message> {
         AsyncStream(bufferingPolicy: bufferingPolicy) { continuation in
             let subscription = observeMessages(listener: MessageStreamListener(continuation))
-            continuation.onTermination = { _ in subscription.cancel() }
+            let lifeline = observeSyncState(listener: ReleaseSignal { continuation.finish() })
+            continuation.onTermination = { _ in
+                subscription.cancel()
+                lifeline.cancel()
+            }
         }
     }
 
@@ -114,5 +121,21 @@ private final class MessageStreamListener: MessageListener, @unchecked Sendable 
 
     deinit {
         continuation.finish()
+    }
+}
+
+/// Ignores sync states; runs `onRelease` when the core releases it, which
+/// happens when its subscription is cancelled or the client's tasks end.
+private final class ReleaseSignal: SyncStateListener, @unchecked Sendable {
+    private let onRelease: @Sendable () -> Void
+
+    init(_ onRelease: @escaping @Sendable () -> Void) {
+        self.onRelease = onRelease
+    }
+
+    func onState(state: SyncState) {}
+
+    deinit {
+        onRelease()
     }
 }

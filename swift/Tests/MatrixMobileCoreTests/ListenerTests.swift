@@ -77,6 +77,47 @@ final class ListenerTests: XCTestCase {
     }
 }
 
+extension ListenerTests {
+    /// The streams end by themselves once the core lets go of their
+    /// listeners, which logout does: a `for await` loop never hangs on a
+    /// closed client.
+    func testStreamsFinishWhenTheClientLogsOut() async throws {
+        let (client, _, _) = try await loggedInClient("streamend")
+        try await client.startSync()
+        try await client.waitForSyncState(.running, timeout: 30)
+        let states = Task { () -> Int in
+            var count = 0
+            for await _ in client.syncStates() {
+                count += 1
+            }
+            return count
+        }
+        let messages = Task { () -> Int in
+            var count = 0
+            for await _ in client.messages() {
+                count += 1
+            }
+            return count
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        _ = try await client.logout(options: LogoutOptions(), listener: nil)
+
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 10_000_000_000)
+            states.cancel()
+            messages.cancel()
+        }
+        let ended = Date()
+        _ = await states.value
+        let statesEnded = Date().timeIntervalSince(ended)
+        _ = await messages.value
+        let messagesEnded = Date().timeIntervalSince(ended)
+        watchdog.cancel()
+        XCTAssertLessThan(statesEnded, 9, "the sync state stream did not finish after logout")
+        XCTAssertLessThan(messagesEnded, 9, "the message stream did not finish after logout")
+    }
+}
+
 /// Blocks its core thread for `delay` per message, then records the id.
 final class SlowMessageListener: MessageListener, @unchecked Sendable {
     private let delay: TimeInterval
