@@ -180,6 +180,13 @@ impl TaskGroup {
         Some(abort)
     }
 
+    /// Refuses new tasks and cancels the token, without waiting. For a group
+    /// whose tasks have all ended (a client whose creation failed).
+    pub fn close(&self) {
+        self.inner.token.cancel();
+        self.inner.tracker.close();
+    }
+
     /// Stops the group: signal, collect, drop.
     ///
     /// 1. cancels the token, closes the tracker and gives cooperative tasks
