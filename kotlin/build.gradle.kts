@@ -123,7 +123,7 @@ val generateBindings by tasks.registering(Exec::class) {
     commandLine("cargo", "xtask", "bindings", "kotlin", "--out", generatedDir.absolutePath)
     inputs.dir(File(repoRoot, "core/src"))
     inputs.file(File(repoRoot, "Cargo.lock"))
-    inputs.file(File(repoRoot, "uniffi.toml"))
+    inputs.file(File(repoRoot, "core/uniffi.toml"))
     outputs.dir(generatedDir)
 }
 

@@ -20,14 +20,11 @@ const BENCH_PREFIX: &str = "MMC_FFI_BENCH ";
 /// fails when Maven fails (a failed test, a compile error, a crashed JVM).
 pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     let dir = prepare(ctx, cdylib)?;
+    // `clean` below also removes the reports of an earlier run.
     let reports = dir.join("target").join("surefire-reports");
-    if reports.exists() {
-        std::fs::remove_dir_all(&reports)
-            .with_context(|| format!("removing {}", reports.display()))?;
-    }
     let started = Instant::now();
     let status = maven(&dir, cdylib)?
-        .arg("test")
+        .args(["clean", "test"])
         .env("MMC_HOMESERVER_URL", homeserver_url)
         .status()
         .context("could not start mvn")?;
@@ -59,7 +56,7 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
 pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<(f64, f64, f64)> {
     let dir = prepare(ctx, cdylib)?;
     let output = maven(&dir, cdylib)?
-        .args(["test-compile", "exec:java"])
+        .args(["clean", "test-compile", "exec:java"])
         .output()
         .context("could not start mvn")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -104,6 +101,7 @@ fn maven(dir: &Path, cdylib: &Path) -> Result<Command> {
     cmd.current_dir(dir).args([
         "-q".to_owned(),
         "-B".to_owned(),
+        "-Dstyle.color=never".to_owned(),
         format!("-Dmmc.cdylib.dir={}", lib_dir.display()),
         format!("-Dmmc.generated.dir={}", dir.join("generated").display()),
     ]);
@@ -113,7 +111,7 @@ fn maven(dir: &Path, cdylib: &Path) -> Result<Command> {
 fn parse_bench(stdout: &str) -> Result<(f64, f64, f64)> {
     let line = stdout
         .lines()
-        .find_map(|l| l.strip_prefix(BENCH_PREFIX))
+        .find_map(|l| l.find(BENCH_PREFIX).map(|at| &l[at + BENCH_PREFIX.len()..]))
         .with_context(|| {
             format!("no `{BENCH_PREFIX}` line in the benchmark's output:\n{stdout}")
         })?;
@@ -216,7 +214,7 @@ mod tests {
 
     #[test]
     fn parse_bench_finds_the_prefixed_line_among_others() {
-        let out = "noise\nMMC_FFI_BENCH {\"async_p50_us\":12.5,\"async_p99_us\":40.0,\"sync_p50_us\":1.5}\n";
+        let out = "noise\n\u{1b}[0mMMC_FFI_BENCH {\"async_p50_us\":12.5,\"async_p99_us\":40.0,\"sync_p50_us\":1.5}\n";
         assert_eq!(parse_bench(out).unwrap(), (12.5, 40.0, 1.5));
         assert!(parse_bench("nothing here").is_err());
     }

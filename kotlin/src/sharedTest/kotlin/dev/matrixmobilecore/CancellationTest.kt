@@ -22,7 +22,7 @@ class CancellationTest {
                 assertFailsWith<TimeoutCancellationException> {
                     withTimeout(500) { client.login("nobody", "password", null) }
                 }
-                eventually("alive tasks back to $baseline", read = { runtimeStats().aliveTasks }) { it <= baseline }
+                eventually<ULong>("alive tasks back to $baseline", read = { runtimeStats().aliveTasks }) { it <= baseline }
             }
         }
     }
@@ -35,11 +35,11 @@ class CancellationTest {
                 val baseline = runtimeStats().aliveTasks
                 val job = launch { client.login("nobody", "password", null) }
                 // The call is really in flight in the core before we cancel it.
-                eventually("login task running", read = { runtimeStats().aliveTasks }) { it > baseline }
+                eventually<ULong>("login task running", read = { runtimeStats().aliveTasks }) { it > baseline }
                 job.cancel()
                 job.join()
                 assertTrue(job.isCancelled)
-                eventually("alive tasks back to $baseline", read = { runtimeStats().aliveTasks }) { it <= baseline }
+                eventually<ULong>("alive tasks back to $baseline", read = { runtimeStats().aliveTasks }) { it <= baseline }
             }
         }
     }
@@ -63,7 +63,7 @@ class CancellationTest {
                 val error = outcome.exceptionOrNull()
                 assertTrue(error == null || error is CoreException, "iteration $i: unexpected $error")
             }
-            eventually("released clients closed", timeout = 60.seconds, read = { runtimeStats().liveClients }) { it == 0u }
+            eventually<UInt>("released clients closed", timeout = 60.seconds, read = { runtimeStats().liveClients }) { it == 0u }
         } finally {
             root.deleteRecursively()
         }

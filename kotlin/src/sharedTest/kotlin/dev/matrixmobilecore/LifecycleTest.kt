@@ -1,7 +1,5 @@
 package dev.matrixmobilecore
 
-import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.withTimeout
 import java.io.File
 import kotlin.test.Test
 import kotlin.test.assertEquals
@@ -23,14 +21,12 @@ class LifecycleTest {
             assertEquals(session.userId, client.userId())
             assertTrue(session.accessToken.isNotEmpty())
 
-            client.startSync()
-            val running = withTimeout(30_000) { client.syncStates().first { it == SyncState.RUNNING } }
-            assertEquals(SyncState.RUNNING, running)
+            startSyncAndAwaitRunning(client)
 
             val roomId = client.createRoom("kotlin life", emptyList(), false)
             val body = "hello from kotlin ${System.nanoTime()}"
             val eventId = client.sendText(roomId, body)
-            val messages = eventually("recent messages of $roomId", timeout = 20.seconds, read = {
+            val messages = eventually<List<Message>>("recent messages of $roomId", timeout = 20.seconds, read = {
                 client.recentMessages(roomId, 20u)
             }) { list -> list.any { it.eventId == eventId } }
             val sent = messages.first { it.eventId == eventId }
@@ -78,6 +74,11 @@ class LifecycleTest {
             client.restore(session)
             assertEquals(ClientState.LOGGED_IN, client.state())
             assertEquals(session.userId, client.userId())
+            assertEquals(session.deviceId, client.session()?.deviceId)
+            startSyncAndAwaitRunning(client)
+            eventually<List<RoomSummary>>("room $roomId known after restore", timeout = 20.seconds, read = { client.rooms() }) { rooms ->
+                rooms.any { it.roomId == roomId }
+            }
             val eventId = client.sendText(roomId, "after restore")
             assertTrue(eventId.startsWith("$"))
             val report = client.close(null)

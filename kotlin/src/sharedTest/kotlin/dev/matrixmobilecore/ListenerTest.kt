@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
+import kotlin.time.Duration.Companion.seconds
 
 /** Listeners and the flows built on them. */
 class ListenerTest {
@@ -42,7 +43,7 @@ class ListenerTest {
             assertEquals("second", message.body)
 
             assertTrue(stateCalls.get() >= 1, "the throwing state listener was called")
-            eventually("throwing message listener called", read = { messageCalls.get() }) { it >= 2 }
+            eventually<Int>("throwing message listener called", read = { messageCalls.get() }) { it >= 2 }
             assertEquals(SyncState.RUNNING, client.syncState())
             assertTrue(client.recentMessages(roomId, 10u).any { it.body == "second" })
             badStates.cancel()
@@ -54,8 +55,7 @@ class ListenerTest {
     fun aCancelledSubscriptionDeliversNothingMore() = coreTest {
         val (client, _) = loggedInClient()
         client.closing {
-            client.startSync()
-            withTimeout(30_000) { client.syncStates().first { it == SyncState.RUNNING } }
+            startSyncAndAwaitRunning(client)
             val roomId = client.createRoom("cancelled subscription", emptyList(), false)
 
             val cancelledCalls = AtomicInteger()
@@ -72,6 +72,28 @@ class ListenerTest {
             withTimeout(30_000) { control.await() }
             assertEquals(0, cancelledCalls.get(), "a cancelled subscription received messages")
             cancelled.destroy()
+        }
+    }
+
+    /** Nobody observes the sync state here: `syncState()` alone must still follow the sync service. */
+    @Test
+    fun syncStateReachesRunningWithoutAnyObserver() = coreTest {
+        val (client, _) = loggedInClient()
+        client.closing {
+            client.startSync()
+            eventually<SyncState>("syncState() after startSync()", timeout = 30.seconds, read = { client.syncState() }) {
+                it == SyncState.RUNNING
+            }
+        }
+    }
+
+    /** Subscribing after the sync is running still delivers the current state first. */
+    @Test
+    fun syncStatesObservedAfterStartBeginWithRunning() = coreTest {
+        val (client, _) = loggedInClient()
+        client.closing {
+            startSyncAndAwaitRunning(client)
+            assertEquals(SyncState.RUNNING, withTimeout(5_000) { client.syncStates().first() })
         }
     }
 

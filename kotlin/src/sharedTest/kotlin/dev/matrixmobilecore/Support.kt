@@ -1,6 +1,10 @@
 package dev.matrixmobilecore
 
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
@@ -71,9 +75,23 @@ suspend fun loggedInClient(config: ClientConfig = testConfig()): Pair<Client, Se
     return client to session
 }
 
+/**
+ * Starts sync and waits for [SyncState.RUNNING], observing from before the start
+ * so that no transition can be missed.
+ */
+suspend fun startSyncAndAwaitRunning(client: Client) {
+    coroutineScope {
+        val running = async(start = CoroutineStart.UNDISPATCHED) {
+            client.syncStates().first { it == SyncState.RUNNING }
+        }
+        client.startSync()
+        withTimeout(30_000) { running.await() }
+    }
+}
+
 /** Waits until no client is alive in the core: earlier tests' background closes have finished. */
 suspend fun awaitNoLiveClients() {
-    eventually("live clients", timeout = 30.seconds, read = { runtimeStats().liveClients }) { it == 0u }
+    eventually<UInt>("live clients", timeout = 30.seconds, read = { runtimeStats().liveClients }) { it == 0u }
 }
 
 /**
