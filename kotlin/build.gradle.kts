@@ -131,8 +131,9 @@ val jniLibsDir: File = layout.projectDirectory.dir("src/main/jniLibs").asFile
 
 tasks.named("preBuild") {
     if (!skipCargo) dependsOn(generateBindings)
+    // A local copy, so that the action does not capture the script (configuration cache).
+    val jniLibs = jniLibsDir
     doFirst {
-        val jniLibs = jniLibsDir
         check(jniLibs.isDirectory && (jniLibs.listFiles()?.isNotEmpty() == true)) {
             "src/main/jniLibs is empty: run `cargo xtask android` from the repository root"
         }
