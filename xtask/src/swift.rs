@@ -165,6 +165,8 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     ];
     let swift = |sub: &str| {
         let mut cmd = chroot(&root);
+        // The tests' own knobs (MMC_SWIFT_RELEASE_ITERATIONS, ...) pass through.
+        cmd.envs(std::env::vars().filter(|(k, _)| k.starts_with("MMC_")));
         cmd.env("LD_LIBRARY_PATH", lib)
             .env("MMC_HOMESERVER_URL", homeserver_url)
             .args(["swift", sub, "--package-path"])

@@ -62,14 +62,14 @@ final class ListenerTests: XCTestCase {
         let roomId = try await client.createRoom(name: "stream", invite: [], encrypted: false)
 
         let body = "streamed \(UUID().uuidString)"
+        // The subscription exists once `messages()` returns.
+        let stream = client.messages()
         let waiter = Task { () -> Message? in
-            for await message in client.messages() where message.body == body {
+            for await message in stream where message.body == body {
                 return message
             }
             return nil
         }
-        // Give the stream's subscription time to register before sending.
-        try await Task.sleep(nanoseconds: 300_000_000)
         let eventId = try await client.sendText(roomId: roomId, body: body)
         let timeout = Task {
             try await Task.sleep(nanoseconds: 20_000_000_000)
@@ -91,21 +91,22 @@ extension ListenerTests {
         let (client, _, _) = try await loggedInClient("streamend")
         try await client.startSync()
         try await client.waitForSyncState(.running, timeout: 30)
+        let stateStream = client.syncStates()
+        let messageStream = client.messages()
         let states = Task { () -> Int in
             var count = 0
-            for await _ in client.syncStates() {
+            for await _ in stateStream {
                 count += 1
             }
             return count
         }
         let messages = Task { () -> Int in
             var count = 0
-            for await _ in client.messages() {
+            for await _ in messageStream {
                 count += 1
             }
             return count
         }
-        try await Task.sleep(nanoseconds: 300_000_000)
         _ = try await client.logout(options: LogoutOptions(), listener: nil)
 
         let watchdog = Task {

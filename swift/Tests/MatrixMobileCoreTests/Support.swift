@@ -132,3 +132,21 @@ func closeQuietly(_ clients: Client...) async {
         _ = try? await client.close(listener: nil)
     }
 }
+
+/// A counter shared with tasks and listeners.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}
