@@ -1,0 +1,186 @@
+"""Helpers shared by the Python tests: polling with a deadline, recording listeners,
+a blackholed TCP server.
+
+Listeners are called on the core's threads, so every recorder guards its list with a
+lock and the tests read snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from typing import Callable, List, Optional, Tuple, TypeVar
+
+from matrix_mobile_core import (
+    LifecycleListener,
+    LifecyclePhase,
+    Message,
+    MessageListener,
+    SyncState,
+    SyncStateListener,
+    TaskFailure,
+    TaskFailureListener,
+    runtime_stats,
+)
+
+T = TypeVar("T")
+
+
+async def wait_until(
+    check: Callable[[], T], timeout: float = 15.0, interval: float = 0.02, what: str = ""
+) -> T:
+    """Polls `check` until it returns something truthy; fails the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not reached within {timeout} s: {what or check}")
+        await asyncio.sleep(interval)
+
+
+async def wait_no_live_clients(timeout: float = 15.0) -> None:
+    """Waits until no client of an earlier test is live (released ones close in the background)."""
+    await wait_until(
+        lambda: runtime_stats().live_clients == 0, timeout, what="live_clients == 0"
+    )
+
+
+class SyncStates(SyncStateListener):
+    """Records every sync state it is given."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: List[SyncState] = []
+
+    def on_state(self, state: SyncState) -> None:
+        with self._lock:
+            self._states.append(state)
+
+    @property
+    def states(self) -> List[SyncState]:
+        with self._lock:
+            return list(self._states)
+
+
+class RaisingSyncStates(SyncStates):
+    """Records every state, then raises: the core must carry on."""
+
+    def on_state(self, state: SyncState) -> None:
+        super().on_state(state)
+        raise RuntimeError(f"listener failure on {state}")
+
+
+class Messages(MessageListener):
+    """Records every message it is given."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: List[Message] = []
+
+    def on_message(self, message: Message) -> None:
+        with self._lock:
+            self._messages.append(message)
+
+    @property
+    def messages(self) -> List[Message]:
+        with self._lock:
+            return list(self._messages)
+
+    def by_event_id(self, event_id: str) -> Optional[Message]:
+        return next((m for m in self.messages if m.event_id == event_id), None)
+
+
+class RaisingMessages(Messages):
+    """Records every message, then raises."""
+
+    def on_message(self, message: Message) -> None:
+        super().on_message(message)
+        raise ValueError("message listener failure")
+
+
+class Phases(LifecycleListener):
+    """Records every (phase, elapsed_ms) it is given."""
+
+    def __init__(self, raise_after: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._phases: List[Tuple[LifecyclePhase, int]] = []
+        self._raise_after = raise_after
+
+    def on_phase(self, phase: LifecyclePhase, elapsed_ms: int) -> None:
+        with self._lock:
+            self._phases.append((phase, elapsed_ms))
+        if self._raise_after:
+            raise RuntimeError(f"lifecycle listener failure on {phase}")
+
+    @property
+    def phases(self) -> List[LifecyclePhase]:
+        with self._lock:
+            return [phase for phase, _ in self._phases]
+
+    @property
+    def elapsed(self) -> List[int]:
+        with self._lock:
+            return [ms for _, ms in self._phases]
+
+
+class Failures(TaskFailureListener):
+    """Records every task failure; optionally raises after recording."""
+
+    def __init__(self, raise_after: bool = False) -> None:
+        self._lock = threading.Lock()
+        self.failures: List[TaskFailure] = []
+        self._raise_after = raise_after
+
+    def on_failure(self, failure: TaskFailure) -> None:
+        with self._lock:
+            self.failures.append(failure)
+        if self._raise_after:
+            raise RuntimeError("task failure listener failure")
+
+
+class Blackhole:
+    """A local TCP server that accepts connections and never answers.
+
+    Use as a context manager; `url` is its http URL. Closing it closes every accepted
+    connection.
+    """
+
+    def __init__(self) -> None:
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self._server.settimeout(0.1)
+        self._accepted: List[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._accepted.append(conn)
+
+    @property
+    def connections(self) -> int:
+        return len(self._accepted)
+
+    def __enter__(self) -> "Blackhole":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for conn in self._accepted:
+            conn.close()
+        self._server.close()

@@ -1,0 +1,188 @@
+"""Process-wide functions: shutdown, runtime stats and generations, configure_runtime,
+init_logging, the task failure listener.
+
+These tests share the one runtime of the process with the rest of the suite; each
+leaves it usable (a shut-down runtime restarts on the next call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from _support import Failures, wait_no_live_clients, wait_until
+
+from matrix_mobile_core import (
+    CoreError,
+    LogConfig,
+    RuntimeConfig,
+    RuntimeState,
+    ShutdownOptions,
+    ShutdownReport,
+    configure_runtime,
+    init_logging,
+    noop_async,
+    noop_sync,
+    runtime_stats,
+    set_task_failure_listener,
+    shutdown,
+    shutdown_blocking,
+)
+
+
+async def _shut_down() -> ShutdownReport:
+    await wait_no_live_clients()
+    return await shutdown(ShutdownOptions(timeout_ms=5000))
+
+
+async def test_shutdown_returns_a_report_and_a_second_one_says_already_shut_down():
+    await noop_async()
+    running = runtime_stats()
+    assert running.state == RuntimeState.RUNNING
+
+    first = await _shut_down()
+    assert isinstance(first, ShutdownReport)
+    assert first.already_shut_down is False
+    assert first.runtime_generation == running.generation
+    assert first.tasks_abandoned == []
+    assert first.total_ms <= 5000
+
+    second = await shutdown(ShutdownOptions(timeout_ms=5000))
+    assert isinstance(second, ShutdownReport)
+    assert second.already_shut_down is True
+    assert second.clients_closed == 0
+
+
+async def test_runtime_stats_after_shutdown_show_nothing_alive():
+    await noop_async()
+    await _shut_down()
+    stats = runtime_stats()
+    assert stats.state == RuntimeState.SHUT_DOWN
+    assert stats.alive_tasks == 0
+    assert stats.supervised_tasks == []
+    assert stats.live_clients == 0
+
+
+async def test_a_call_after_shutdown_starts_the_next_generation():
+    await noop_async()
+    await _shut_down()
+    before = runtime_stats().generation
+
+    await noop_async()
+    after = runtime_stats()
+    assert after.state == RuntimeState.RUNNING
+    assert after.generation == before + 1
+    # runtime_stats never starts a runtime; noop_sync needs none.
+    noop_sync()
+    assert runtime_stats().generation == before + 1
+
+
+async def test_concurrent_shutdowns_share_one_outcome():
+    await noop_async()
+    await wait_no_live_clients()
+    generation = runtime_stats().generation
+    reports = await asyncio.gather(*(shutdown(ShutdownOptions()) for _ in range(5)))
+    assert {r.runtime_generation for r in reports} == {generation}
+    assert runtime_stats().state == RuntimeState.SHUT_DOWN
+
+
+async def test_configure_runtime_while_running_raises_busy():
+    await noop_async()
+    with pytest.raises(CoreError.Busy) as caught:
+        configure_runtime(RuntimeConfig())
+    assert isinstance(caught.value, CoreError)
+    assert isinstance(caught.value.operation, str) and caught.value.operation
+    assert runtime_stats().state == RuntimeState.RUNNING
+
+
+async def test_configure_runtime_after_shutdown_sets_the_worker_count():
+    await _shut_down()
+    try:
+        configure_runtime(RuntimeConfig(worker_threads=3, thread_name="mmc-pytest"))
+        await noop_async()
+        assert runtime_stats().worker_threads == 3
+    finally:
+        await _shut_down()
+        configure_runtime(RuntimeConfig())
+    await noop_async()
+    assert 1 <= runtime_stats().worker_threads <= 4
+
+
+def test_configure_runtime_with_too_many_workers_raises_invalid_argument():
+    with pytest.raises(CoreError.InvalidArgument) as caught:
+        configure_runtime(RuntimeConfig(worker_threads=1000))
+    assert "worker_threads" in caught.value.detail
+    assert "1000" in caught.value.detail
+
+
+def test_configure_runtime_with_an_empty_thread_name_raises_invalid_argument():
+    with pytest.raises(CoreError.InvalidArgument) as caught:
+        configure_runtime(RuntimeConfig(thread_name="  "))
+    assert "thread_name" in caught.value.detail
+
+
+def test_shutdown_blocking_from_a_plain_thread_shuts_down():
+    # Not on a runtime thread: allowed, and it really shuts down.
+    report = shutdown_blocking(ShutdownOptions(timeout_ms=5000))
+    assert isinstance(report, ShutdownReport)
+    assert runtime_stats().state in (RuntimeState.SHUT_DOWN, RuntimeState.NOT_STARTED)
+
+
+def _log_files(folder: Path) -> str:
+    return "".join(p.read_text(errors="replace") for p in sorted(folder.glob("matrix-core*")))
+
+
+def test_init_logging_twice_replaces_the_filter_and_a_bad_filter_is_refused(
+    tmp_path_factory, capfd
+):
+    # The outputs (stderr, files) are fixed by the first call of the process; this is
+    # the only test that calls init_logging, so the first call here installs them.
+    log_dir = tmp_path_factory.mktemp("logs")
+    init_logging(LogConfig(filter="off", to_stdout=True, file_dir=str(log_dir)))
+    capfd.readouterr()
+
+    # A later call with other outputs keeps the outputs and replaces only the filter;
+    # the core says so with a warning, which the new filter lets through.
+    init_logging(LogConfig(filter="warn", to_stdout=False, file_dir=None))
+    err = capfd.readouterr().err
+    assert "only the filter was replaced" in err
+    assert "only the filter was replaced" in _log_files(log_dir)
+
+    # With the filter replaced by "off", the same warning is not written anywhere.
+    before = _log_files(log_dir)
+    init_logging(LogConfig(filter="off", to_stdout=False, file_dir=None))
+    assert "only the filter was replaced" not in capfd.readouterr().err
+    assert _log_files(log_dir) == before
+
+    with pytest.raises(CoreError.InvalidArgument) as caught:
+        init_logging(LogConfig(filter="=[not a filter"))
+    assert "not a filter" in caught.value.detail
+    # A refused filter leaves logging working: the next good call is accepted.
+    init_logging(LogConfig(filter="off"))
+
+
+async def test_task_failure_listener_can_be_installed_replaced_and_removed():
+    quiet = Failures()
+    set_task_failure_listener(quiet)
+    await noop_async()
+    # Replacing with a listener that raises, then removing it, keeps calls working.
+    set_task_failure_listener(Failures(raise_after=True))
+    await noop_async()
+    set_task_failure_listener(None)
+    await noop_async()
+    noop_sync()
+    # No core task failed during these calls.
+    assert quiet.failures == []
+
+
+async def test_noop_async_round_trips_many_times_on_one_generation():
+    await noop_async()
+    generation = runtime_stats().generation
+    await asyncio.gather(*(noop_async() for _ in range(200)))
+    assert runtime_stats().generation == generation
+    await wait_until(
+        lambda: not any("noop" in name for name in runtime_stats().supervised_tasks),
+        what="no noop task left",
+    )
+
