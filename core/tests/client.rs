@@ -411,3 +411,25 @@ fn released_client_is_closed_in_the_background_and_shutdown_waits() {
     );
     assert_eq!(runtime_stats().live_clients, 0);
 }
+
+#[test]
+fn a_burst_of_messages_reaches_observe_messages_in_full_and_in_order() {
+    let _s = serial();
+    let (alice, _, _d1) = logged_in("jane");
+    let (bob, bob_session, _d2) = logged_in("kim");
+    let room = block_on(alice.create_room("burst".into(), vec![bob_session.user_id], false)).unwrap();
+    wait("bob joins", 20, || block_on(bob.join_room(room.clone())).is_ok());
+    let inbox = Arc::new(Inbox::default());
+    let _sub = bob.observe_messages(inbox.clone());
+    block_on(bob.start_sync()).unwrap();
+    wait("sync running", 20, || bob.sync_state() == SyncState::Running);
+    let bodies: Vec<String> = (0..8).map(|i| format!("burst {i}")).collect();
+    for body in &bodies {
+        block_on(alice.send_text(room.clone(), body.clone())).unwrap();
+    }
+    wait("every message of the burst", 20, || bodies.iter().all(|b| inbox.has(b)));
+    let seen: Vec<String> = inbox.0.lock().unwrap().iter().map(|m| m.body.clone()).filter(|b| b.starts_with("burst")).collect();
+    assert_eq!(seen, bodies);
+    logout(&alice);
+    logout(&bob);
+}

@@ -37,7 +37,7 @@ impl ClientCore {
                 Some(sync) => sync,
                 None => {
                     let sync = Arc::new(matrix::sync::build(&sdk).await?);
-                    core.install_sync(&sync)?;
+                    core.install_sync(&sdk, &sync)?;
                     sync
                 }
             };
@@ -49,7 +49,7 @@ impl ClientCore {
     }
 
     /// Keeps the sync service and forwards its states to `sync_state`.
-    fn install_sync(&self, sync: &Arc<SyncService>) -> CoreResult<()> {
+    fn install_sync(&self, sdk: &matrix_sdk::Client, sync: &Arc<SyncService>) -> CoreResult<()> {
         {
             let mut inner = self.inner();
             if !matches!(inner.state, ClientState::LoggedIn) {
@@ -64,6 +64,12 @@ impl ClientCore {
             while let Some(state) = states.next().await {
                 sender.send_replace(matrix::sync::map_state(&state));
             }
+            Ok(())
+        });
+        let rooms = sync.room_list_service();
+        let sdk = sdk.clone();
+        self.spawn(TaskKind::Infinite, "room-subscriptions", async move {
+            matrix::sync::keep_rooms_subscribed(&sdk, &rooms).await;
             Ok(())
         });
         Ok(())

@@ -1,5 +1,9 @@
 //! The matrix-sdk-ui `SyncService`, and its states in the core's terms.
 
+use std::collections::BTreeSet;
+
+use matrix_sdk::ruma::{OwnedRoomId, RoomId};
+use matrix_sdk_ui::room_list_service::RoomListService;
 use matrix_sdk_ui::sync_service::{State, SyncService};
 
 use super::errors;
@@ -27,5 +31,27 @@ pub(crate) fn map_state(state: &State) -> SyncState {
         State::Terminated => SyncState::Terminated,
         State::Error(_) => SyncState::Error,
         State::Offline => SyncState::Offline,
+    }
+}
+
+/// Keeps every joined room subscribed in the room list service, so that sync
+/// delivers up to 20 new events per room and response (the room list alone
+/// carries only the latest one, and bursts would reach `observe_messages`
+/// as a single message). Runs until the client's updates end.
+pub(crate) async fn keep_rooms_subscribed(client: &matrix_sdk::Client, rooms: &RoomListService) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut updates = client.subscribe_to_all_room_updates();
+    let mut subscribed: BTreeSet<OwnedRoomId> = BTreeSet::new();
+    loop {
+        let joined: BTreeSet<OwnedRoomId> = client.joined_rooms().iter().map(|r| r.room_id().to_owned()).collect();
+        if joined != subscribed {
+            let ids: Vec<&RoomId> = joined.iter().map(|id| id.as_ref()).collect();
+            rooms.subscribe_to_rooms(&ids).await;
+            subscribed = joined;
+        }
+        match updates.recv().await {
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
     }
 }
