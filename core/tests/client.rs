@@ -433,3 +433,23 @@ fn a_burst_of_messages_reaches_observe_messages_in_full_and_in_order() {
     logout(&alice);
     logout(&bob);
 }
+
+/// Regression: matrix-sdk-ui 0.18 loses a stop sent before its room list
+/// loop listens, and `stop_sync` then hung forever (about 1 in 20 cycles).
+#[test]
+fn stop_sync_right_after_start_sync_returns_and_sync_is_not_running() {
+    let _s = serial();
+    let (client, _, _dir) = logged_in("lena");
+    for cycle in 0..30 {
+        block_on(client.start_sync()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c = client.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(block_on(c.stop_sync()));
+        });
+        let stopped = rx.recv_timeout(Duration::from_secs(30));
+        assert!(matches!(stopped, Ok(Ok(()))), "cycle {cycle}: stop_sync did not return: {stopped:?}");
+        assert_ne!(client.sync_state(), SyncState::Running, "cycle {cycle}");
+    }
+    logout(&client);
+}

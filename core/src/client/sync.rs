@@ -42,7 +42,8 @@ impl ClientCore {
                 }
             };
             core.inner().sync_wanted = true;
-            sync.start().await;
+            matrix::sync::start(&sync).await;
+            core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
             Ok(())
         })
         .await
@@ -87,7 +88,8 @@ impl ClientCore {
                 inner.sync.clone()
             };
             if let Some(sync) = sync {
-                sync.stop().await;
+                matrix::sync::stop(&sync).await?;
+                core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
             }
             Ok(())
         })
@@ -102,7 +104,8 @@ impl ClientCore {
             let _serial = core.sync_lock.lock().await;
             let sync = core.inner().sync.clone();
             if let Some(sync) = sync {
-                sync.stop().await;
+                matrix::sync::stop(&sync).await?;
+                core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
             }
             sdk.pause()
                 .await
@@ -131,7 +134,7 @@ impl ClientCore {
                 (inner.sync.clone(), inner.sync_wanted)
             };
             if let (Some(sync), true) = (sync, wanted) {
-                sync.start().await;
+                matrix::sync::start(&sync).await;
             }
             Ok(())
         })

@@ -53,9 +53,9 @@ pub(crate) fn drain(
 
     clock.begin(LifecyclePhase::StoppingSync);
     if let Some(sync) = &sync {
-        let stopped = bounded(&handle, sync.stop());
-        if stopped.is_err() {
-            warnings.push("the sync service did not stop within 5 s".to_owned());
+        let stopped = handle.block_on(matrix::sync::stop(sync));
+        if let Err(e) = stopped {
+            warnings.push(format!("the sync service did not stop: {e}"));
         }
     }
     drop(sync);

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
-use matrix_sdk_ui::room_list_service::RoomListService;
+use std::time::Duration;
+
+use matrix_sdk_ui::room_list_service::{RoomListService, State as RoomListState};
 use matrix_sdk_ui::sync_service::{State, SyncService};
 
 use super::errors;
@@ -52,6 +54,55 @@ pub(crate) async fn keep_rooms_subscribed(client: &matrix_sdk::Client, rooms: &R
         match updates.recv().await {
             Ok(_) | Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Bound of [`stop`] and of [`wait_started`].
+const SYNC_STEP: Duration = Duration::from_secs(10);
+
+/// Starts the sync service and returns once its room list loop listens (or
+/// failed, or `SYNC_STEP` passed), so that a stop that follows at once is
+/// not lost.
+pub(crate) async fn start(sync: &SyncService) {
+    sync.start().await;
+    let mut room_list = sync.room_list_service().state();
+    let _ = tokio::time::timeout(SYNC_STEP, async {
+        loop {
+            if !matches!(room_list.get(), RoomListState::Init) {
+                return;
+            }
+            if !matches!(sync.state().get(), State::Running) {
+                return;
+            }
+            if room_list.next().await.is_none() {
+                return;
+            }
+        }
+    })
+    .await;
+}
+
+/// Stops the sync service; returns when its loops have ended.
+///
+/// matrix-sdk-ui 0.18 loses the stop message when it is sent before the
+/// room list loop subscribed to it, and then waits for that loop forever.
+/// While the stop is pending, the message is sent again every 100 ms; after
+/// `SYNC_STEP` the call gives up with `Timeout`.
+pub(crate) async fn stop(sync: &SyncService) -> CoreResult<()> {
+    let rooms = sync.room_list_service();
+    let stop = sync.stop();
+    tokio::pin!(stop);
+    let deadline = tokio::time::Instant::now() + SYNC_STEP;
+    loop {
+        tokio::select! {
+            () = &mut stop => return Ok(()),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(CoreError::timeout("stopping the sync service"));
+                }
+                let _ = rooms.stop_sync();
+            }
         }
     }
 }
