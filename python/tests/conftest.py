@@ -95,3 +95,13 @@ def data_dir(tmp_path: Path) -> str:
     path = tmp_path / "client-data"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shutdown_core_at_exit():
+    """Shuts the core down before the interpreter finalises, so that no core
+    thread calls a Python listener while Python is tearing itself down."""
+    yield
+    import matrix_mobile_core as core
+
+    core.shutdown_blocking(core.ShutdownOptions(timeout_ms=10_000))
