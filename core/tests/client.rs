@@ -126,6 +126,10 @@ fn two_users_exchange_messages_then_log_out_with_a_full_report() {
     assert!(report.data_wiped);
     assert!(!alice_dir.path().exists());
     assert!(!report.runtime_restarted);
+    assert!(!report
+        .phases
+        .iter()
+        .any(|p| p.phase == LifecyclePhase::RestartingRuntime));
     assert_eq!(report.client_dropped, report.tasks_left_behind == 0);
     assert_eq!(alice.state(), ClientState::Closed);
     let seen = phases.0.lock().unwrap().clone();
@@ -417,18 +421,32 @@ fn a_burst_of_messages_reaches_observe_messages_in_full_and_in_order() {
     let _s = serial();
     let (alice, _, _d1) = logged_in("jane");
     let (bob, bob_session, _d2) = logged_in("kim");
-    let room = block_on(alice.create_room("burst".into(), vec![bob_session.user_id], false)).unwrap();
-    wait("bob joins", 20, || block_on(bob.join_room(room.clone())).is_ok());
+    let room =
+        block_on(alice.create_room("burst".into(), vec![bob_session.user_id], false)).unwrap();
+    wait("bob joins", 20, || {
+        block_on(bob.join_room(room.clone())).is_ok()
+    });
     let inbox = Arc::new(Inbox::default());
     let _sub = bob.observe_messages(inbox.clone());
     block_on(bob.start_sync()).unwrap();
-    wait("sync running", 20, || bob.sync_state() == SyncState::Running);
+    wait("sync running", 20, || {
+        bob.sync_state() == SyncState::Running
+    });
     let bodies: Vec<String> = (0..8).map(|i| format!("burst {i}")).collect();
     for body in &bodies {
         block_on(alice.send_text(room.clone(), body.clone())).unwrap();
     }
-    wait("every message of the burst", 20, || bodies.iter().all(|b| inbox.has(b)));
-    let seen: Vec<String> = inbox.0.lock().unwrap().iter().map(|m| m.body.clone()).filter(|b| b.starts_with("burst")).collect();
+    wait("every message of the burst", 20, || {
+        bodies.iter().all(|b| inbox.has(b))
+    });
+    let seen: Vec<String> = inbox
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.body.clone())
+        .filter(|b| b.starts_with("burst"))
+        .collect();
     assert_eq!(seen, bodies);
     logout(&alice);
     logout(&bob);
@@ -448,7 +466,10 @@ fn stop_sync_right_after_start_sync_returns_and_sync_is_not_running() {
             let _ = tx.send(block_on(c.stop_sync()));
         });
         let stopped = rx.recv_timeout(Duration::from_secs(30));
-        assert!(matches!(stopped, Ok(Ok(()))), "cycle {cycle}: stop_sync did not return: {stopped:?}");
+        assert!(
+            matches!(stopped, Ok(Ok(()))),
+            "cycle {cycle}: stop_sync did not return: {stopped:?}"
+        );
         assert_ne!(client.sync_state(), SyncState::Running, "cycle {cycle}");
     }
     logout(&client);

@@ -42,7 +42,8 @@ pub fn generate(ctx: &Ctx, language: &str, out: &Path, cdylib: &Path) -> Result<
         languages: vec![language],
         source: utf8(cdylib)?,
         out_dir: utf8(out)?,
-        config_override: Some(utf8(&ctx.root.join("core/uniffi.toml"))?),
+        // `core/uniffi.toml` is found through cargo metadata (the crate's root).
+        config_override: None,
         format: false,
         crate_filter: Some("matrix_mobile_core".into()),
         metadata_no_deps: true,

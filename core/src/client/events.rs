@@ -56,6 +56,11 @@ impl MessageHub {
         self.lock().push((delivery, listener));
     }
 
+    /// Forgets every listener (the client is draining).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Listeners> {
         self.listeners.lock().unwrap_or_else(|p| p.into_inner())
     }

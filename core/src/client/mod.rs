@@ -74,8 +74,12 @@ impl ClientCore {
             Ok(sdk) => sdk,
             Err(e) => {
                 group.token().cancel();
-                let _ =
-                    runtime::release_client(generation, std::time::Duration::from_secs(5), false);
+                let _ = runtime::release_client(
+                    generation,
+                    std::time::Duration::from_secs(5),
+                    false,
+                    || {},
+                );
                 return Err(e);
             }
         };

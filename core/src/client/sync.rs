@@ -43,7 +43,8 @@ impl ClientCore {
             };
             core.inner().sync_wanted = true;
             matrix::sync::start(&sync).await;
-            core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
+            core.sync_state
+                .send_replace(matrix::sync::map_state(&sync.state().get()));
             Ok(())
         })
         .await
@@ -89,7 +90,8 @@ impl ClientCore {
             };
             if let Some(sync) = sync {
                 matrix::sync::stop(&sync).await?;
-                core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
+                core.sync_state
+                    .send_replace(matrix::sync::map_state(&sync.state().get()));
             }
             Ok(())
         })
@@ -105,7 +107,8 @@ impl ClientCore {
             let sync = core.inner().sync.clone();
             if let Some(sync) = sync {
                 matrix::sync::stop(&sync).await?;
-                core.sync_state.send_replace(matrix::sync::map_state(&sync.state().get()));
+                core.sync_state
+                    .send_replace(matrix::sync::map_state(&sync.state().get()));
             }
             sdk.pause()
                 .await

@@ -75,6 +75,8 @@ pub(crate) fn drain(
     };
 
     clock.begin(LifecyclePhase::CancellingTasks);
+    // Message listeners are released with the client's tasks.
+    core.messages.clear();
     let stop = core.group.stop(
         &handle,
         Duration::from_millis(20),
@@ -114,8 +116,9 @@ pub(crate) fn drain(
     let _ = core.transition(Transition::Drained);
     registry::remove(core);
 
-    clock.begin(LifecyclePhase::RestartingRuntime);
-    let restart = runtime::release_client(core.generation, LOCAL_STEP, restart_if_last);
+    let restart = runtime::release_client(core.generation, LOCAL_STEP, restart_if_last, || {
+        clock.begin(LifecyclePhase::RestartingRuntime)
+    });
     let (runtime_restarted, runtime_generation) = match restart {
         Ok(Some(outcome)) => {
             if !outcome.tasks_abandoned.is_empty() {

@@ -45,7 +45,11 @@ pub(crate) async fn keep_rooms_subscribed(client: &matrix_sdk::Client, rooms: &R
     let mut updates = client.subscribe_to_all_room_updates();
     let mut subscribed: BTreeSet<OwnedRoomId> = BTreeSet::new();
     loop {
-        let joined: BTreeSet<OwnedRoomId> = client.joined_rooms().iter().map(|r| r.room_id().to_owned()).collect();
+        let joined: BTreeSet<OwnedRoomId> = client
+            .joined_rooms()
+            .iter()
+            .map(|r| r.room_id().to_owned())
+            .collect();
         if joined != subscribed {
             let ids: Vec<&RoomId> = joined.iter().map(|id| id.as_ref()).collect();
             rooms.subscribe_to_rooms(&ids).await;

@@ -265,19 +265,30 @@ pub fn refuse_new_work() {
 
 /// Releases a client of `generation`. When it was the last live client of the
 /// running generation, restarts the runtime (as [`stop`] with `restart`) and
-/// returns what the stop did; otherwise `None`.
+/// returns what the stop did; otherwise `None`. `on_restart` runs once the
+/// restart is decided, before it begins.
 pub fn release_client(
     generation: u64,
     timeout: Duration,
     restart_if_last: bool,
+    on_restart: impl FnOnce(),
 ) -> CoreResult<Option<StopOutcome>> {
     let mut released = false;
+    let mut on_restart = Some(on_restart);
     let outcome = stop_if(timeout, GRACE, true, |slot| {
         if slot.generation == generation && !released {
             slot.live_clients = slot.live_clients.saturating_sub(1);
             released = true;
         }
-        restart_if_last && slot.generation == generation && slot.live_clients == 0 && !slot.refusing
+        let last = restart_if_last
+            && slot.generation == generation
+            && slot.live_clients == 0
+            && !slot.refusing
+            && slot.state == RuntimeState::Running;
+        if let (true, Some(f)) = (last, on_restart.take()) {
+            f();
+        }
+        last
     })?;
     Ok(outcome.was_running.then_some(outcome))
 }
