@@ -38,6 +38,8 @@ pub fn generate(ctx: &Ctx, language: &str, out: &Path, cdylib: &Path) -> Result<
         Utf8PathBuf::from_path_buf(p.to_path_buf())
             .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))
     };
+    // Cargo metadata (which finds `core/uniffi.toml`) runs in the current directory.
+    std::env::set_current_dir(&ctx.root)?;
     uniffi_bindgen::bindings::generate(GenerateOptions {
         languages: vec![language],
         source: utf8(cdylib)?,

@@ -171,7 +171,7 @@ impl Client {
         let report = begin_drain(&self.core, DrainKind::Logout(options), listener, true)?;
         report
             .await
-            .map_err(|_| CoreError::internal("the drain ended without a report"))
+            .map_err(|_| CoreError::internal("the drain ended without a report"))?
     }
 
     /// Drains the client and keeps the session, so that `restore` works later.
@@ -182,8 +182,8 @@ impl Client {
         let report = begin_drain(&self.core, DrainKind::Close, listener, true)?;
         report
             .await
+            .map_err(|_| CoreError::internal("the drain ended without a report"))?
             .map(CloseReport::from)
-            .map_err(|_| CoreError::internal("the drain ended without a report"))
     }
 
     /// Stops sync and releases database connections and file locks (going to the background).

@@ -37,7 +37,7 @@ pub(crate) fn begin_drain(
     kind: DrainKind,
     listener: Option<Arc<dyn LifecycleListener>>,
     restart_if_last: bool,
-) -> CoreResult<oneshot::Receiver<LogoutReport>> {
+) -> CoreResult<oneshot::Receiver<CoreResult<LogoutReport>>> {
     let transition = match kind {
         DrainKind::Logout(_) => Transition::BeginLogout,
         DrainKind::Close => Transition::BeginClose,
@@ -49,12 +49,21 @@ pub(crate) fn begin_drain(
     std::thread::Builder::new()
         .name("mmc-drain".into())
         .spawn(move || {
-            let report = teardown::drain(&core, kind, listener, restart_if_last);
-            tracing::info!(
-                total_ms = report.total_ms,
-                client_dropped = report.client_dropped,
-                "client drained"
-            );
+            let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                teardown::drain(&core, kind, listener, restart_if_last)
+            }));
+            let report = drained.map_err(|payload| {
+                let message = crate::supervisor::failure::panic_message(payload.as_ref());
+                tracing::error!(%message, "the drain panicked");
+                CoreError::internal(format!("the drain panicked: {message}"))
+            });
+            if let Ok(r) = &report {
+                tracing::info!(
+                    total_ms = r.total_ms,
+                    client_dropped = r.client_dropped,
+                    "client drained"
+                );
+            }
             let _ = tx.send(report);
             drop(core);
             drop(token);

@@ -84,7 +84,13 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
             clients_closed += 1;
         }
     }
-    wait_until(deadline, || !drains_in_progress());
+    if !wait_until(deadline, || !drains_in_progress()) {
+        // Stopping the runtime under a drain would drop a client's stores
+        // with no runtime to close them; leave it running and say so.
+        return Err(CoreError::timeout(
+            "shutdown: clients still draining at the deadline",
+        ));
+    }
 
     let left = deadline.saturating_duration_since(Instant::now());
     let outcome = runtime::stop(left.max(Duration::from_millis(1)), false)?;

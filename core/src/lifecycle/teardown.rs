@@ -45,6 +45,9 @@ pub(crate) fn drain(
     let mut clock = PhaseClock::new(listener);
     let mut warnings = Vec::new();
     let handle = core.handle.clone();
+    // Everything this thread drops, even while unwinding, is dropped inside
+    // the runtime's context (a store pool's drop spawns blocking work).
+    let entered = handle.enter();
     let (sdk, sync) = {
         let mut inner = core.inner();
         inner.sync_wanted = false;
@@ -96,11 +99,8 @@ pub(crate) fn drain(
     }
 
     clock.begin(LifecyclePhase::DroppingClient);
-    // Drop the core's last handle inside the runtime's context.
-    {
-        let _entered = handle.enter();
-        drop(sdk);
-    }
+    // The core's last handle, dropped inside the runtime's context.
+    drop(sdk);
 
     let wipe = matches!(&kind, DrainKind::Logout(o) if o.wipe_local_data);
     let mut data_wiped = false;
@@ -116,6 +116,8 @@ pub(crate) fn drain(
     let _ = core.transition(Transition::Drained);
     registry::remove(core);
 
+    // The runtime may be stopped below: leave its context first.
+    drop(entered);
     let restart = runtime::release_client(core.generation, LOCAL_STEP, restart_if_last, || {
         clock.begin(LifecyclePhase::RestartingRuntime)
     });
