@@ -69,8 +69,11 @@ fn wait_running(client: &Client) {
     }
 }
 
-/// One cycle of login, sync, (send), logout; returns (total µs, local µs, files open after).
-fn cycle(user: &str, dir: &Path, send: bool) -> (f64, f64, u32) {
+/// Time per phase of one logout, in µs.
+type PhaseTimes = Vec<(LifecyclePhase, f64)>;
+
+/// One cycle of login, sync, (send), logout; returns (total µs, local µs, files open after, phases).
+fn cycle(user: &str, dir: &Path, send: bool) -> (f64, f64, u32, PhaseTimes) {
     let client = block_on(Client::create(config(dir))).expect("create");
     block_on(client.login(user.into(), PASSWORD.into(), None)).expect("login");
     block_on(client.start_sync()).expect("sync");
@@ -91,10 +94,15 @@ fn cycle(user: &str, dir: &Path, send: bool) -> (f64, f64, u32) {
         .map(|w| w[1].1 - w[0].1)
         .unwrap_or_default();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let phases = marks
+        .windows(2)
+        .map(|w| (w[0].0, us(w[1].1 - w[0].1)))
+        .collect();
     (
         us(total),
         us(total.saturating_sub(server)),
         report.store_files_open_after.unwrap_or(u32::MAX),
+        phases,
     )
 }
 
@@ -147,10 +155,17 @@ fn main() {
 
     let mut totals = Vec::new();
     let mut locals = Vec::new();
+    let mut by_phase: Vec<(LifecyclePhase, Vec<f64>)> = Vec::new();
     for i in 0..a.cycles {
-        let (t, l, _) = cycle(&user, &base.path().join(format!("logout-{i}")), false);
+        let (t, l, _, phases) = cycle(&user, &base.path().join(format!("logout-{i}")), false);
         totals.push(t / 1000.0);
         locals.push(l / 1000.0);
+        for (phase, us) in phases {
+            match by_phase.iter_mut().find(|(p, _)| *p == phase) {
+                Some((_, v)) => v.push(us / 1000.0),
+                None => by_phase.push((phase, vec![us / 1000.0])),
+            }
+        }
     }
 
     let mut fds_leaked = 0u64;
@@ -158,7 +173,7 @@ fn main() {
     let mut rss_base = 0u64;
     for i in 0..a.soak {
         let dir = base.path().join(format!("soak-{i}"));
-        let (_, _, files) = cycle(&user, &dir, true);
+        let (_, _, files, _) = cycle(&user, &dir, true);
         fds_leaked += u64::from(files) + u64::from(open_files_under(&dir).unwrap_or(0));
         if i == 9.min(a.soak - 1) {
             threads_base = i64::from(thread_count().unwrap_or(0));
@@ -188,6 +203,14 @@ fn main() {
         pct(&locals, 0.5),
         pct(&locals, 0.95)
     );
+    for (phase, v) in &by_phase {
+        println!(
+            "    {:<22}{:>8.2} {:>8.2}",
+            format!("{phase:?}"),
+            pct(v, 0.5),
+            pct(v, 0.95)
+        );
+    }
     println!("soak, {} cycles of login, sync, send, logout", a.soak);
     println!("  fds left under data dirs  {fds_leaked}");
     println!("  threads vs cycle 10       {threads_delta:+}");
