@@ -11,12 +11,14 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     if args.first().map(String::as_str) != Some("runtime") {
         bail!("usage: cargo xtask stress runtime [--cycles N]");
     }
-    let mut cycles = "10000".to_owned();
+    let mut passed = vec!["--cycles".to_owned(), "10000".to_owned()];
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
-            ("--cycles", Some(n)) if n.parse::<u64>().is_ok() => cycles = n.clone(),
-            _ => bail!("usage: cargo xtask stress runtime [--cycles N]"),
+            (flag @ ("--cycles" | "--plain-cycles"), Some(n)) if n.parse::<u64>().is_ok() => {
+                passed.extend([flag.to_owned(), n.clone()])
+            }
+            _ => bail!("usage: cargo xtask stress runtime [--cycles N] [--plain-cycles N]"),
         }
     }
     let out = ctx.target_dir().join("bench").join("stress-runtime.json");
@@ -33,7 +35,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
                 "stress_runtime",
                 "--",
             ])
-            .args(["--cycles", &cycles, "--out"])
+            .args(&passed)
+            .arg("--out")
             .arg(&out),
     )
 }
