@@ -3,12 +3,17 @@
 
 use std::future::Future;
 
-use tokio::sync::oneshot;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot::{self, error::TryRecvError};
 use tokio::task::AbortHandle;
 
 use super::group::{TaskGroup, TaskKind};
 use crate::error::{CoreError, CoreResult};
 use crate::runtime;
+
+/// How long the first poll waits for a result before yielding to the executor.
+const FIRST_POLL_WAIT: Duration = Duration::from_micros(100);
 
 /// Aborts the task when the awaiting future is dropped (Kotlin cancelling a
 /// coroutine, Python cancelling a task), so that work is never detached.
@@ -52,6 +57,19 @@ where
         .spawn(&handle, name, TaskKind::Finite, task)
         .ok_or_else(|| closed_error.clone())?;
     let _guard = AbortOnDrop(Some(abort));
+    // Short calls finish within microseconds: wait for them briefly on this
+    // thread, so that the foreign executor gets the result on its first poll
+    // instead of through a wake-up from a runtime thread.
+    let mut rx = rx;
+    let spin_until = Instant::now() + FIRST_POLL_WAIT;
+    loop {
+        match rx.try_recv() {
+            Ok(result) => return result,
+            Err(TryRecvError::Closed) => break,
+            Err(TryRecvError::Empty) if Instant::now() < spin_until => std::hint::spin_loop(),
+            Err(TryRecvError::Empty) => break,
+        }
+    }
     match rx.await {
         Ok(result) => result,
         // The task was dropped without answering: its group was stopped, or
