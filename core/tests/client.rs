@@ -474,3 +474,53 @@ fn stop_sync_right_after_start_sync_returns_and_sync_is_not_running() {
     }
     logout(&client);
 }
+
+/// Calls during a logout get `Busy`, and `shutdown()` during a logout waits
+/// for it; afterwards every call gets `ClientClosed`.
+#[test]
+fn calls_during_logout_are_busy_and_shutdown_waits_for_the_logout() {
+    let _s = serial();
+    let proxy = FaultProxy::start();
+    let name = homeserver::fresh_name("mira");
+    homeserver::register(&name, PASSWORD);
+    let dir = TempDir::new().unwrap();
+    let client = block_on(Client::create(config(&proxy.url, dir.path()))).unwrap();
+    block_on(client.login(name, PASSWORD.into(), None)).unwrap();
+    // The server never answers, so the logout stays in its server phase.
+    proxy.set(Fault::Blackhole);
+    let c = client.clone();
+    let logout = std::thread::spawn(move || {
+        block_on(c.logout(
+            LogoutOptions {
+                server_timeout_ms: 1500,
+                wipe_local_data: true,
+            },
+            None,
+        ))
+    });
+    wait("logout under way", 5, || {
+        client.state() == ClientState::LoggingOut
+    });
+    assert!(matches!(
+        block_on(client.start_sync()),
+        Err(CoreError::Busy { .. })
+    ));
+    assert!(matches!(client.rooms(), Err(CoreError::Busy { .. })));
+    assert!(matches!(
+        block_on(client.close(None)),
+        Err(CoreError::Busy { .. })
+    ));
+
+    let report = matrix_mobile_core::shutdown_blocking(matrix_mobile_core::ShutdownOptions {
+        timeout_ms: 10_000,
+    })
+    .unwrap();
+    // shutdown returned only after the logout had drained the client.
+    assert_eq!(client.state(), ClientState::Closed);
+    assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+    let logout = logout.join().unwrap().unwrap();
+    assert_eq!(logout.server_logout, ServerLogout::TimedOut);
+    assert_eq!(logout.store_files_open_after, Some(0));
+    assert!(logout.data_wiped);
+    assert_eq!(block_on(client.start_sync()), Err(CoreError::ClientClosed));
+}
