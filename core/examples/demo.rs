@@ -25,6 +25,9 @@ impl MessageListener for Printer {
             .unwrap_or_else(|p| p.into_inner())
             .push(m.body);
     }
+    fn on_closed(&self) {
+        println!("    [{} messages] closed", self.0);
+    }
 }
 
 struct SyncPrinter(&'static str);
@@ -100,10 +103,10 @@ fn main() -> Result<(), CoreError> {
         Some("demo phone".into()),
     ))?;
     let bob_session = block_on(bob.login(bob_name, PASSWORD.into(), Some("demo tablet".into())))?;
-    let _a = alice.observe_sync_state(Arc::new(SyncPrinter("alice")));
+    let _a = alice.observe_sync_state(Arc::new(SyncPrinter("alice")))?;
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let _m1 = alice.observe_messages(Arc::new(Printer("alice", seen.clone())));
-    let _m2 = bob.observe_messages(Arc::new(Printer("bob", seen.clone())));
+    let _m1 = alice.observe_messages(Arc::new(Printer("alice", seen.clone())))?;
+    let _m2 = bob.observe_messages(Arc::new(Printer("bob", seen.clone())))?;
     block_on(alice.start_sync())?;
     block_on(bob.start_sync())?;
     wait("sync", || {

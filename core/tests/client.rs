@@ -61,6 +61,7 @@ impl MessageListener for Inbox {
     fn on_message(&self, message: Message) {
         self.0.lock().unwrap().push(message);
     }
+    fn on_closed(&self) {}
 }
 impl Inbox {
     fn has(&self, body: &str) -> bool {
@@ -89,7 +90,7 @@ fn two_users_exchange_messages_then_log_out_with_a_full_report() {
     assert_eq!(alice.user_id(), Some(alice_session.user_id.clone()));
 
     let inbox = Arc::new(Inbox::default());
-    let _sub = bob.observe_messages(inbox.clone());
+    let _sub = bob.observe_messages(inbox.clone()).unwrap();
     block_on(alice.start_sync()).unwrap();
     block_on(bob.start_sync()).unwrap();
     wait("sync running", 20, || {
@@ -427,7 +428,7 @@ fn a_burst_of_messages_reaches_observe_messages_in_full_and_in_order() {
         block_on(bob.join_room(room.clone())).is_ok()
     });
     let inbox = Arc::new(Inbox::default());
-    let _sub = bob.observe_messages(inbox.clone());
+    let _sub = bob.observe_messages(inbox.clone()).unwrap();
     block_on(bob.start_sync()).unwrap();
     wait("sync running", 20, || {
         bob.sync_state() == SyncState::Running

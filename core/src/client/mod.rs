@@ -199,7 +199,8 @@ impl ClientCore {
     pub(crate) fn observe_sync_state(
         &self,
         listener: Arc<dyn SyncStateListener>,
-    ) -> Arc<Subscription> {
+    ) -> CoreResult<Arc<Subscription>> {
+        check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
         let (subscription, delivery) = Subscription::new();
         let mut states = self.sync_state.subscribe();
         let stop = delivery.token();
@@ -220,13 +221,17 @@ impl ClientCore {
                 }
             }
         });
-        subscription
+        Ok(subscription)
     }
 
     /// Registers a message listener.
-    pub(crate) fn observe_messages(&self, listener: Arc<dyn MessageListener>) -> Arc<Subscription> {
+    pub(crate) fn observe_messages(
+        &self,
+        listener: Arc<dyn MessageListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
         let (subscription, delivery) = Subscription::new();
         self.messages.add(delivery, listener);
-        subscription
+        Ok(subscription)
     }
 }

@@ -97,7 +97,12 @@ impl Client {
     }
 
     /// Calls `listener` with the current state, then on every change.
-    pub fn observe_sync_state(&self, listener: Arc<dyn SyncStateListener>) -> Arc<Subscription> {
+    /// `ClientClosed` once the client is closing or closed. The last call is
+    /// `on_state(Terminated)` when the client ends.
+    pub fn observe_sync_state(
+        &self,
+        listener: Arc<dyn SyncStateListener>,
+    ) -> CoreResult<Arc<Subscription>> {
         self.core.observe_sync_state(listener)
     }
 
@@ -153,7 +158,12 @@ impl Client {
     }
 
     /// Calls `listener` for every text message that sync delivers.
-    pub fn observe_messages(&self, listener: Arc<dyn MessageListener>) -> Arc<Subscription> {
+    /// `ClientClosed` once the client is closing or closed. The last call is
+    /// `on_closed()` when the client ends.
+    pub fn observe_messages(
+        &self,
+        listener: Arc<dyn MessageListener>,
+    ) -> CoreResult<Arc<Subscription>> {
         self.core.observe_messages(listener)
     }
 

@@ -15,6 +15,9 @@ pub trait SyncStateListener: Send + Sync {
 #[uniffi::export(foreign)]
 pub trait MessageListener: Send + Sync {
     fn on_message(&self, message: Message);
+    /// The end signal: the client closed, logged out or was shut down. It is
+    /// the listener's last call; it is not sent after `cancel()`.
+    fn on_closed(&self);
 }
 
 /// Calls foreign code, containing a throw or panic: UniFFI turns an exception
