@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
-use matrix_mobile_core::lifecycle::phases::{LifecycleListener, LifecyclePhase};
 use matrix_mobile_core::platform::{open_files_under, rss_bytes, thread_count};
 use matrix_mobile_core::{Client, ClientConfig, LogoutOptions, SyncState};
+use matrix_mobile_core::{LifecycleListener, LifecyclePhase};
 
 const PASSWORD: &str = "bench password 1";
 

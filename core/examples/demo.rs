@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
-use matrix_mobile_core::ffi::listeners::{MessageListener, SyncStateListener};
 use matrix_mobile_core::{
     runtime_stats, shutdown, Client, ClientConfig, CoreError, LogoutOptions, LogoutReport, Message,
     ShutdownOptions, SyncState,
 };
+use matrix_mobile_core::{MessageListener, SyncStateListener};
 
 const PASSWORD: &str = "demo password 1";
 

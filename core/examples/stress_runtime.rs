@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use matrix_mobile_core::runtime;
-use matrix_mobile_core::supervisor::{self, TaskKind};
+use matrix_mobile_core::supervisor::TaskKind;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,12 +41,12 @@ fn main() {
     let started = Instant::now();
     for _ in 0..cycles {
         let (producer, worker, progress) = seed::pair();
-        supervisor::spawn("producer", TaskKind::Infinite, async move {
+        runtime::spawn("producer", TaskKind::Infinite, async move {
             producer.await;
             Ok(())
         })
         .expect("spawn producer");
-        supervisor::spawn("worker", TaskKind::Infinite, async move {
+        runtime::spawn("worker", TaskKind::Infinite, async move {
             worker.await;
             Ok(())
         })
@@ -62,7 +62,7 @@ fn main() {
     let mut restart_us = Vec::new();
     for _ in 0..20 {
         for i in 0..1000u64 {
-            supervisor::spawn("busy", TaskKind::Infinite, async move {
+            runtime::spawn("busy", TaskKind::Infinite, async move {
                 loop {
                     std::hint::black_box(
                         (0..1000u64).fold(i, |a, k| a.wrapping_mul(31).wrapping_add(k)),
@@ -80,7 +80,7 @@ fn main() {
         shutdown_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(report.tasks_abandoned.is_empty());
         let t = Instant::now();
-        runtime::handle().expect("restart");
+        runtime::start().expect("restart");
         restart_us.push(t.elapsed().as_secs_f64() * 1e6);
     }
     shutdown_ms.sort_by(f64::total_cmp);

@@ -1,17 +1,19 @@
 //! matrix-mobile-core: a Rust core for Matrix chat apps on Android and iOS,
 //! with lifecycle guarantees.
 //!
-//! The map of the crate:
-//! - [`runtime`]: the one tokio runtime, its generations, stop and restart;
+//! The map of the crate, bottom to top (each module uses only those above it
+//! in this list, and no two top-level modules import each other):
+//! - [`api`]: what crosses the FFI: records, enums, [`CoreError`], listener traits;
+//! - [`platform`]: what the OS tells (open files, threads);
+//! - [`logging`]: tracing-subscriber setup with secret scrubbing;
 //! - [`supervisor`]: named, panic-catching task groups, stopped by signal,
 //!   collect, drop;
-//! - [`lifecycle`]: the client state machine, the logout/close drain, the
-//!   process shutdown;
-//! - `client`: one matrix client, its tasks and state;
+//! - [`runtime`]: the one tokio runtime, its generations, leases, stop and restart;
 //! - `matrix`: the only module that speaks matrix-sdk;
-//! - [`ffi`]: what UniFFI exports, thin delegation only;
-//! - [`logging`]: tracing-subscriber setup with secret scrubbing;
-//! - [`platform`]: what the OS tells (open files, threads).
+//! - `client`: one matrix client, its tasks, listeners and state;
+//! - `lifecycle`: creation, the logout/close drain, the process shutdown,
+//!   and the coordinator that orders them;
+//! - `ffi`: what UniFFI exports, thin delegation only.
 //!
 //! When `logout()`, `close()` or `shutdown()` returns, sync has stopped, every
 //! task has ended, the stores are closed, and (for the last client) the
@@ -19,19 +21,17 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod api;
 mod client;
-pub mod error;
-pub mod ffi;
-pub mod lifecycle;
+mod ffi;
+mod lifecycle;
 pub mod logging;
 mod matrix;
 pub mod platform;
 pub mod runtime;
 pub mod supervisor;
 
-pub use error::{CoreError, CoreResult};
+pub use api::*;
+pub use client::Subscription;
 pub use ffi::client::Client;
 pub use ffi::process::*;
-pub use ffi::records::*;
-pub use logging::LogConfig;
-pub use runtime::{RuntimeConfig, RuntimeState};

@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
 use homeserver::{Fault, FaultProxy};
-use matrix_mobile_core::ffi::listeners::MessageListener;
-use matrix_mobile_core::lifecycle::phases::{LifecycleListener, LifecyclePhase};
-use matrix_mobile_core::lifecycle::state::ClientState;
+use matrix_mobile_core::ClientState;
+use matrix_mobile_core::MessageListener;
 use matrix_mobile_core::{
     runtime_stats, Client, ClientConfig, CoreError, LogoutOptions, Message, ServerLogout, Session,
     SyncState,
 };
+use matrix_mobile_core::{LifecycleListener, LifecyclePhase};
 use tempfile::TempDir;
 
 const PASSWORD: &str = "correct horse battery";

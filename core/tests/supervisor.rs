@@ -11,13 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use matrix_mobile_core::supervisor::failure::{
-    TaskFailure, TaskFailureListener, TaskFailureReason,
-};
-use matrix_mobile_core::supervisor::{self, TaskKind};
+use matrix_mobile_core::supervisor::TaskKind;
 use matrix_mobile_core::{
     runtime, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, CoreError,
-    RuntimeState, ShutdownOptions,
+    RuntimeState, ShutdownOptions, TaskFailure, TaskFailureListener, TaskFailureReason,
 };
 
 fn serial() -> MutexGuard<'static, ()> {
@@ -74,7 +71,7 @@ fn panicking_task_is_reported_and_the_process_lives() {
     let _s = serial();
     let failures = Arc::new(Failures::default());
     set_task_failure_listener(Some(failures.clone()));
-    supervisor::spawn("boom", TaskKind::Finite, async { panic!("kaboom") }).unwrap();
+    runtime::spawn("boom", TaskKind::Finite, async { panic!("kaboom") }).unwrap();
     let failure = failures.wait_for("boom");
     assert_eq!(
         failure.reason,
@@ -83,7 +80,7 @@ fn panicking_task_is_reported_and_the_process_lives() {
         }
     );
     // The runtime still serves calls.
-    assert_eq!(block_on(supervisor::run("after", async { Ok(7) })), Ok(7));
+    assert_eq!(block_on(runtime::run("after", async { Ok(7) })), Ok(7));
     set_task_failure_listener(None);
 }
 
@@ -92,8 +89,8 @@ fn infinite_task_that_ends_is_reported_as_early_termination() {
     let _s = serial();
     let failures = Arc::new(Failures::default());
     set_task_failure_listener(Some(failures.clone()));
-    supervisor::spawn("short-lived", TaskKind::Infinite, async { Ok(()) }).unwrap();
-    supervisor::spawn("fails", TaskKind::Fallible, async {
+    runtime::spawn("short-lived", TaskKind::Infinite, async { Ok(()) }).unwrap();
+    runtime::spawn("fails", TaskKind::Fallible, async {
         Err("disk full".to_owned())
     })
     .unwrap();
@@ -120,10 +117,10 @@ fn throwing_failure_listener_does_not_stop_the_core() {
         }
     }
     set_task_failure_listener(Some(Arc::new(Throws)));
-    supervisor::spawn("boom-again", TaskKind::Finite, async { panic!("x") }).unwrap();
+    runtime::spawn("boom-again", TaskKind::Finite, async { panic!("x") }).unwrap();
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(
-        block_on(supervisor::run("still-alive", async { Ok(1) })),
+        block_on(runtime::run("still-alive", async { Ok(1) })),
         Ok(1)
     );
     set_task_failure_listener(None);
@@ -141,7 +138,7 @@ fn dropped_call_aborts_its_task() {
     let dropped = Arc::new(AtomicBool::new(false));
     let started = Arc::new(AtomicBool::new(false));
     let (d, s) = (dropped.clone(), started.clone());
-    let call = supervisor::run("never-ends", async move {
+    let call = runtime::run("never-ends", async move {
         let _flag = Flag(d);
         s.store(true, Ordering::SeqCst);
         std::future::pending::<()>().await;
@@ -167,11 +164,11 @@ fn dropped_call_aborts_its_task() {
 #[test]
 fn shutdown_with_1000_busy_tasks_leaves_no_task_and_no_thread() {
     let _s = serial();
-    runtime::handle().unwrap();
+    runtime::start().unwrap();
     let ignoring = Arc::new(AtomicU64::new(0));
     for i in 0..1000 {
         let ignoring = ignoring.clone();
-        supervisor::spawn(&format!("busy-{i}"), TaskKind::Infinite, async move {
+        runtime::spawn(&format!("busy-{i}"), TaskKind::Infinite, async move {
             // Ignores cancellation; yields now and then, burning CPU in between.
             loop {
                 let mut x = 0u64;
@@ -206,13 +203,13 @@ fn shutdown_with_1000_busy_tasks_leaves_no_task_and_no_thread() {
 #[test]
 fn restart_gives_next_generation_and_a_working_runtime() {
     let _s = serial();
-    runtime::handle().unwrap();
+    runtime::start().unwrap();
     let before = runtime_stats().generation;
     let report = shutdown_blocking(opts(2000)).unwrap();
     assert_eq!(report.runtime_generation, before);
     let again = shutdown_blocking(opts(2000)).unwrap();
     assert!(again.already_shut_down);
-    assert_eq!(block_on(supervisor::run("next", async { Ok(42) })), Ok(42));
+    assert_eq!(block_on(runtime::run("next", async { Ok(42) })), Ok(42));
     let stats = runtime_stats();
     assert_eq!(stats.generation, before + 1);
     assert_eq!(stats.state, RuntimeState::Running);
@@ -222,9 +219,9 @@ fn restart_gives_next_generation_and_a_working_runtime() {
 #[test]
 fn concurrent_shutdowns_share_one_report() {
     let _s = serial();
-    runtime::handle().unwrap();
+    runtime::start().unwrap();
     for i in 0..50 {
-        supervisor::spawn(
+        runtime::spawn(
             &format!("idle-{i}"),
             TaskKind::Infinite,
             std::future::pending(),
@@ -246,7 +243,7 @@ fn concurrent_shutdowns_share_one_report() {
 #[test]
 fn shutdown_blocking_on_a_runtime_thread_is_invalid_state() {
     let _s = serial();
-    let result = block_on(supervisor::run("inside", async {
+    let result = block_on(runtime::run("inside", async {
         Ok(shutdown_blocking(opts(100)))
     }))
     .unwrap();
@@ -260,7 +257,7 @@ fn shutdown_blocking_on_a_runtime_thread_is_invalid_state() {
 fn configure_runtime_while_running_is_busy_and_bad_config_is_rejected() {
     let _s = serial();
     use matrix_mobile_core::{configure_runtime, RuntimeConfig};
-    runtime::handle().unwrap();
+    runtime::start().unwrap();
     let busy = configure_runtime(RuntimeConfig {
         worker_threads: 2,
         thread_name: "x".into(),
@@ -277,7 +274,7 @@ fn configure_runtime_while_running_is_busy_and_bad_config_is_rejected() {
         thread_name: "matrix-core".into(),
     })
     .unwrap();
-    runtime::handle().unwrap();
+    runtime::start().unwrap();
     assert_eq!(runtime_stats().worker_threads, 3);
     shutdown_blocking(opts(2000)).unwrap();
     configure_runtime(RuntimeConfig::default()).unwrap();
@@ -292,12 +289,12 @@ fn supervised_seed_pair_never_panics_at_shutdown() {
     let before = seed::PANICS.load(Ordering::SeqCst);
     for _ in 0..200 {
         let (producer, worker, progress) = seed::pair();
-        supervisor::spawn("producer", TaskKind::Infinite, async move {
+        runtime::spawn("producer", TaskKind::Infinite, async move {
             producer.await;
             Ok(())
         })
         .unwrap();
-        supervisor::spawn("worker", TaskKind::Infinite, async move {
+        runtime::spawn("worker", TaskKind::Infinite, async move {
             worker.await;
             Ok(())
         })

@@ -1,94 +1,176 @@
-//! [`MessageHub`]: text messages from sync, fanned out to message listeners.
+//! [`Events`]: a client's listeners, its sync state, and the messages that
+//! sync delivers, fanned out through the client's [`Dispatcher`].
+//!
+//! Every listener call is queued under this module's lock (so that calls
+//! reach each listener in the order of the changes) and run later by the
+//! dispatcher, with no lock held. When the client ends, [`Events::end`] sends
+//! each listener its end signal as its last call.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
-use matrix_sdk::ruma::events::AnySyncTimelineEvent;
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+};
 use matrix_sdk::Room;
-use tokio::sync::mpsc;
 
-use crate::ffi::listeners::{guard_listener, MessageListener};
-use crate::ffi::records::Message;
-use crate::ffi::subscription::Delivery;
+use super::dispatch::Dispatcher;
+use super::subscription::{Delivery, Subscription};
+use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
 use crate::matrix::rooms::text_message;
 
-type Listeners = Vec<(Arc<Delivery>, Arc<dyn MessageListener>)>;
+type SyncSubscriber = (Arc<Delivery>, Arc<dyn SyncStateListener>);
+type MessageSubscriber = (Arc<Delivery>, Arc<dyn MessageListener>);
 
-/// Receives messages from matrix-sdk's event handler and delivers them from
-/// one supervised task, so that a slow listener never stalls sync.
-pub(crate) struct MessageHub {
-    listeners: Mutex<Listeners>,
-    sender: mpsc::UnboundedSender<Message>,
-    receiver: Mutex<Option<mpsc::UnboundedReceiver<Message>>>,
+struct Subscribers {
+    /// Set by [`Events::end`]: no subscription is accepted afterwards.
+    ended: bool,
+    state: SyncState,
+    sync: Vec<SyncSubscriber>,
+    messages: Vec<MessageSubscriber>,
 }
 
-impl Default for MessageHub {
+/// The listeners of one client and what they are told.
+pub(crate) struct Events {
+    subscribers: Mutex<Subscribers>,
+    dispatcher: Dispatcher,
+}
+
+impl Default for Events {
     fn default() -> Self {
-        let (sender, receiver) = mpsc::unbounded_channel();
         Self {
-            listeners: Mutex::new(Vec::new()),
-            sender,
-            receiver: Mutex::new(Some(receiver)),
+            subscribers: Mutex::new(Subscribers {
+                ended: false,
+                state: SyncState::Idle,
+                sync: Vec::new(),
+                messages: Vec::new(),
+            }),
+            dispatcher: Dispatcher::new("mmc-listeners"),
         }
     }
 }
 
-impl MessageHub {
-    /// Registers the event handler; it holds only a channel sender.
-    pub(crate) fn attach(&self, sdk: &matrix_sdk::Client) {
-        let sender = self.sender.clone();
+fn post_state(dispatcher: &Dispatcher, (delivery, listener): &SyncSubscriber, state: SyncState) {
+    let (delivery, listener) = (delivery.clone(), listener.clone());
+    dispatcher.post(Box::new(move || {
+        delivery.deliver("SyncStateListener.on_state", || listener.on_state(state));
+    }));
+}
+
+impl Events {
+    fn lock(&self) -> MutexGuard<'_, Subscribers> {
+        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current sync state.
+    pub(crate) fn sync_state(&self) -> SyncState {
+        self.lock().state
+    }
+
+    /// Records a sync state and tells every sync listener, if it changed.
+    pub(crate) fn set_sync_state(&self, state: SyncState) {
+        let mut subs = self.lock();
+        if subs.ended || subs.state == state {
+            return;
+        }
+        subs.state = state;
+        subs.sync.retain(|(d, _)| !d.is_cancelled());
+        for subscriber in &subs.sync {
+            post_state(&self.dispatcher, subscriber, state);
+        }
+    }
+
+    /// Registers a sync state listener; the current state is queued first.
+    /// `ClientClosed` once the client has ended.
+    pub(crate) fn observe_sync_state(
+        &self,
+        listener: Arc<dyn SyncStateListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let mut subs = self.lock();
+        if subs.ended {
+            return Err(CoreError::ClientClosed);
+        }
+        let (subscription, delivery) = Subscription::new();
+        let subscriber = (delivery, listener);
+        post_state(&self.dispatcher, &subscriber, subs.state);
+        subs.sync.push(subscriber);
+        Ok(subscription)
+    }
+
+    /// Registers a message listener. `ClientClosed` once the client has ended.
+    pub(crate) fn observe_messages(
+        &self,
+        listener: Arc<dyn MessageListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let mut subs = self.lock();
+        if subs.ended {
+            return Err(CoreError::ClientClosed);
+        }
+        let (subscription, delivery) = Subscription::new();
+        subs.messages.push((delivery, listener));
+        Ok(subscription)
+    }
+
+    /// Queues `message` for every message listener.
+    fn publish(&self, message: Message) {
+        let mut subs = self.lock();
+        if subs.ended {
+            return;
+        }
+        subs.messages.retain(|(d, _)| !d.is_cancelled());
+        for (delivery, listener) in &subs.messages {
+            let (delivery, listener, message) =
+                (delivery.clone(), listener.clone(), message.clone());
+            self.dispatcher.post(Box::new(move || {
+                delivery.deliver("MessageListener.on_message", || {
+                    listener.on_message(message)
+                });
+            }));
+        }
+    }
+
+    /// Registers the event handler that publishes text messages; it holds
+    /// only this hub, never the matrix client.
+    pub(crate) fn attach(self: &Arc<Self>, sdk: &matrix_sdk::Client) {
+        let events = Arc::downgrade(self);
         sdk.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-            let sender = sender.clone();
+            let events = events.clone();
             async move {
-                let any = AnySyncTimelineEvent::MessageLike(
-                    matrix_sdk::ruma::events::AnySyncMessageLikeEvent::RoomMessage(
-                        matrix_sdk::ruma::events::SyncMessageLikeEvent::Original(event),
-                    ),
-                );
-                if let Some(message) = text_message(room.room_id().as_str(), &any) {
-                    let _ = sender.send(message);
+                let any = AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                    SyncMessageLikeEvent::Original(event),
+                ));
+                if let (Some(message), Some(events)) = (
+                    text_message(room.room_id().as_str(), &any),
+                    events.upgrade(),
+                ) {
+                    events.publish(message);
                 }
             }
         });
     }
 
-    pub(crate) fn add(&self, delivery: Arc<Delivery>, listener: Arc<dyn MessageListener>) {
-        self.lock().push((delivery, listener));
-    }
-
-    /// Forgets every listener (the client is draining).
-    pub(crate) fn clear(&self) {
-        self.lock().clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Listeners> {
-        self.listeners.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Delivers until the hub's sender side is gone or the task is dropped.
-    pub(crate) async fn run(&self) {
-        let Some(mut receiver) = self
-            .receiver
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        else {
-            return;
+    /// Ends every subscription: each listener's last call is its end signal
+    /// (`on_state(Terminated)`, `on_closed()`), then the dispatcher stops.
+    /// Waits for the queued calls until `deadline`; returns whether they ran.
+    pub(crate) fn end(&self, deadline: Instant) -> bool {
+        let (sync, messages) = {
+            let mut subs = self.lock();
+            subs.ended = true;
+            subs.state = SyncState::Terminated;
+            (
+                std::mem::take(&mut subs.sync),
+                std::mem::take(&mut subs.messages),
+            )
         };
-        while let Some(message) = receiver.recv().await {
-            let listeners: Listeners = {
-                let mut all = self.lock();
-                all.retain(|(d, _)| !d.is_cancelled());
-                all.clone()
-            };
-            for (delivery, listener) in listeners {
-                let message = message.clone();
-                delivery.deliver(|| {
-                    guard_listener("MessageListener.on_message", || {
-                        listener.on_message(message)
-                    });
-                });
-            }
+        for subscriber in &sync {
+            post_state(&self.dispatcher, subscriber, SyncState::Terminated);
         }
+        for (delivery, listener) in messages {
+            self.dispatcher.post(Box::new(move || {
+                delivery.deliver("MessageListener.on_closed", || listener.on_closed());
+            }));
+        }
+        self.dispatcher.close(deadline)
     }
 }

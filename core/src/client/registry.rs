@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::ClientCore;
-use crate::error::{CoreError, CoreResult};
+use crate::api::{CoreError, CoreResult};
+use crate::runtime::RefuseGuard;
 
 struct Registry {
     clients: Vec<Weak<ClientCore>>,
@@ -42,11 +43,16 @@ impl Drop for DataDirClaim {
     }
 }
 
-/// Records a new live client.
-pub(crate) fn add(client: &Arc<ClientCore>) {
+/// Records a new live client; `ShuttingDown` once a shutdown has begun (it
+/// has walked, or will walk, the registry, and would miss this client).
+pub(crate) fn add(client: &Arc<ClientCore>) -> CoreResult<()> {
     let mut reg = registry();
+    if RefuseGuard::active() {
+        return Err(CoreError::ShuttingDown);
+    }
     reg.clients.retain(|c| c.strong_count() > 0);
     reg.clients.push(Arc::downgrade(client));
+    Ok(())
 }
 
 /// Every client that has not been released, drained or not.

@@ -1,26 +1,21 @@
 //! Sync, pause and resume of a [`ClientCore`].
+//!
+//! Each of these changes the client's state, so each runs to its end once
+//! started, even if the foreign caller cancels ([`WhenDropped::Finish`]); a
+//! drain cancels them instead, and they then return `ClientClosed`.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use matrix_sdk_ui::sync_service::SyncService;
+use tokio::runtime::Handle;
 
 use super::ClientCore;
-use crate::error::{CoreError, CoreResult};
-use crate::lifecycle::state::{next_state, ClientState, Transition};
+use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix;
-use crate::supervisor::TaskKind;
+use crate::supervisor::{TaskKind, WhenDropped};
 
 impl ClientCore {
-    /// Whether `transition` would be accepted now; changes nothing.
-    pub(crate) fn transition_check(&self, transition: Transition) -> CoreResult<()> {
-        next_state(self.inner().state, transition).map(|_| ())
-    }
-
-    /// Records a successful login or restore.
-    pub(crate) fn session_started(&self) -> CoreResult<()> {
-        self.transition(Transition::SessionStarted).map(|_| ())
-    }
-
     /// Builds the sync service once, then starts it.
     pub(crate) async fn start_sync(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.logged_in_sdk()?;
@@ -30,7 +25,7 @@ impl ClientCore {
             ));
         }
         let core = self.clone();
-        self.call("start_sync", async move {
+        self.call("start_sync", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
             let existing = core.inner().sync.clone();
             let sync = match existing {
@@ -43,14 +38,14 @@ impl ClientCore {
             };
             core.inner().sync_wanted = true;
             matrix::sync::start(&sync).await;
-            core.sync_state
-                .send_replace(matrix::sync::map_state(&sync.state().get()));
+            core.events
+                .set_sync_state(matrix::sync::map_state(&sync.state().get()));
             Ok(())
         })
         .await
     }
 
-    /// Keeps the sync service and forwards its states to `sync_state`.
+    /// Keeps the sync service and forwards its states to the listeners.
     fn install_sync(&self, sdk: &matrix_sdk::Client, sync: &Arc<SyncService>) -> CoreResult<()> {
         {
             let mut inner = self.inner();
@@ -59,21 +54,27 @@ impl ClientCore {
             }
             inner.sync = Some(sync.clone());
         }
+        let handle = Handle::current();
         let mut states = sync.state();
-        let sender = self.sync_state.clone();
-        self.spawn(TaskKind::Finite, "sync-state", async move {
-            sender.send_replace(matrix::sync::map_state(&states.get()));
+        let events = self.events.clone();
+        self.spawn(&handle, TaskKind::Finite, "sync-state", async move {
+            events.set_sync_state(matrix::sync::map_state(&states.get()));
             while let Some(state) = states.next().await {
-                sender.send_replace(matrix::sync::map_state(&state));
+                events.set_sync_state(matrix::sync::map_state(&state));
             }
             Ok(())
         });
         let rooms = sync.room_list_service();
         let sdk = sdk.clone();
-        self.spawn(TaskKind::Infinite, "room-subscriptions", async move {
-            matrix::sync::keep_rooms_subscribed(&sdk, &rooms).await;
-            Ok(())
-        });
+        self.spawn(
+            &handle,
+            TaskKind::Infinite,
+            "room-subscriptions",
+            async move {
+                matrix::sync::keep_rooms_subscribed(&sdk, &rooms).await;
+                Ok(())
+            },
+        );
         Ok(())
     }
 
@@ -81,7 +82,7 @@ impl ClientCore {
     pub(crate) async fn stop_sync(self: &Arc<Self>) -> CoreResult<()> {
         self.sdk()?;
         let core = self.clone();
-        self.call("stop_sync", async move {
+        self.call("stop_sync", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
             let sync = {
                 let mut inner = core.inner();
@@ -90,8 +91,8 @@ impl ClientCore {
             };
             if let Some(sync) = sync {
                 matrix::sync::stop(&sync).await?;
-                core.sync_state
-                    .send_replace(matrix::sync::map_state(&sync.state().get()));
+                core.events
+                    .set_sync_state(matrix::sync::map_state(&sync.state().get()));
             }
             Ok(())
         })
@@ -102,19 +103,25 @@ impl ClientCore {
     pub(crate) async fn pause(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.sdk()?;
         let core = self.clone();
-        self.call("pause", async move {
+        self.call("pause", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
             let sync = core.inner().sync.clone();
-            if let Some(sync) = sync {
-                matrix::sync::stop(&sync).await?;
-                core.sync_state
-                    .send_replace(matrix::sync::map_state(&sync.state().get()));
-            }
-            sdk.pause()
-                .await
-                .map_err(|e| matrix::errors::from_sdk(&e))?;
-            core.inner().paused = true;
-            Ok(())
+            let events = core.events.clone();
+            let stop = async move {
+                if let Some(sync) = sync {
+                    matrix::sync::stop(&sync).await?;
+                    events.set_sync_state(matrix::sync::map_state(&sync.state().get()));
+                }
+                Ok(())
+            };
+            let close = async {
+                sdk.pause()
+                    .await
+                    .map_err(|e| matrix::errors::from_sdk(&e))?;
+                core.inner().paused = true;
+                Ok(())
+            };
+            pause_steps(stop, close).await
         })
         .await
     }
@@ -123,7 +130,7 @@ impl ClientCore {
     pub(crate) async fn resume(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.sdk()?;
         let core = self.clone();
-        self.call("resume", async move {
+        self.call("resume", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
             if !core.inner().paused {
                 return Ok(());
@@ -142,5 +149,43 @@ impl ClientCore {
             Ok(())
         })
         .await
+    }
+}
+
+/// The two steps of `pause`: stop sync, then close the stores, whatever the
+/// first step did. An app suspended with SQLite locks held is killed by iOS
+/// (0xdead10cc), so the stores close even when sync did not stop in time;
+/// the error of the sync stop is then returned, after the stores closed.
+async fn pause_steps(
+    stop_sync: impl Future<Output = CoreResult<()>>,
+    close_stores: impl Future<Output = CoreResult<()>>,
+) -> CoreResult<()> {
+    let stopped = stop_sync.await;
+    close_stores.await?;
+    stopped.map_err(|e| {
+        tracing::warn!(%e, "pause: sync did not stop in time; the stores were closed anyway");
+        e
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Regression: `pause()` returned on a sync-stop timeout before closing
+    /// the stores, the very 0xdead10cc kill it exists to prevent.
+    #[test]
+    fn pause_closes_the_stores_even_when_sync_does_not_stop() {
+        let closed = AtomicBool::new(false);
+        let result = futures_executor::block_on(pause_steps(
+            async { Err(CoreError::timeout("stopping the sync service")) },
+            async {
+                closed.store(true, Ordering::SeqCst);
+                Ok(())
+            },
+        ));
+        assert!(closed.load(Ordering::SeqCst), "the stores were not closed");
+        assert_eq!(result, Err(CoreError::timeout("stopping the sync service")));
     }
 }

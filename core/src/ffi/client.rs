@@ -2,18 +2,15 @@
 
 use std::sync::Arc;
 
-use crate::client::ClientCore;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::listeners::{MessageListener, SyncStateListener};
-use crate::ffi::records::{
-    ClientConfig, CloseReport, LogoutOptions, LogoutReport, Message, RoomSummary, Session,
-    SyncState,
+use crate::api::{
+    ClientConfig, ClientState, CloseReport, CoreError, CoreResult, LifecycleListener,
+    LogoutOptions, LogoutReport, Message, MessageListener, RoomSummary, Session, SyncState,
+    SyncStateListener,
 };
-use crate::ffi::subscription::Subscription;
-use crate::lifecycle::phases::LifecycleListener;
-use crate::lifecycle::state::{ClientState, Transition};
-use crate::lifecycle::{begin_drain, teardown::DrainKind};
+use crate::client::Subscription;
+use crate::lifecycle::{self, drain::DrainKind, drain_and_report, Owner};
 use crate::matrix;
+use crate::supervisor::WhenDropped;
 
 /// A Matrix client on its own stores.
 ///
@@ -23,7 +20,7 @@ use crate::matrix;
 /// closed in the background with the same drain.
 #[derive(uniffi::Object)]
 pub struct Client {
-    core: Arc<ClientCore>,
+    core: Owner,
 }
 
 #[uniffi::export]
@@ -31,7 +28,7 @@ impl Client {
     /// Opens (or creates) the stores in `data_dir`. Starts the runtime if needed.
     #[uniffi::constructor]
     pub async fn create(config: ClientConfig) -> CoreResult<Arc<Self>> {
-        let core = ClientCore::create(config).await?;
+        let core = lifecycle::create(config).await?;
         Ok(Arc::new(Self { core }))
     }
 
@@ -42,28 +39,12 @@ impl Client {
         password: String,
         device_name: Option<String>,
     ) -> CoreResult<Session> {
-        let sdk = self.core.sdk()?;
-        self.core.transition_check(Transition::SessionStarted)?;
-        let session = self
-            .core
-            .call("login", async move {
-                matrix::auth::login(&sdk, &username, &password, device_name.as_deref()).await
-            })
-            .await?;
-        self.core.session_started()?;
-        Ok(session)
+        self.core.login(username, password, device_name).await
     }
 
     /// Resumes a kept session on the same `data_dir`.
     pub async fn restore(&self, session: Session) -> CoreResult<()> {
-        let sdk = self.core.sdk()?;
-        self.core.transition_check(Transition::SessionStarted)?;
-        self.core
-            .call("restore", async move {
-                matrix::auth::restore(&sdk, &session).await
-            })
-            .await?;
-        self.core.session_started()
+        self.core.restore(session).await
     }
 
     /// The current session, if logged in.
@@ -93,7 +74,7 @@ impl Client {
 
     /// The sync service's state.
     pub fn sync_state(&self) -> SyncState {
-        *self.core.sync_state.borrow()
+        self.core.sync_state()
     }
 
     /// Calls `listener` with the current state, then on every change.
@@ -114,21 +95,17 @@ impl Client {
         encrypted: bool,
     ) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
+        let work = async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await };
         self.core
-            .call("create_room", async move {
-                matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await
-            })
+            .call("create_room", WhenDropped::Abort, work)
             .await
     }
 
     /// Joins a room by id or alias; returns its id.
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
-        self.core
-            .call("join_room", async move {
-                matrix::rooms::join_room(&sdk, &room_id_or_alias).await
-            })
-            .await
+        let work = async move { matrix::rooms::join_room(&sdk, &room_id_or_alias).await };
+        self.core.call("join_room", WhenDropped::Abort, work).await
     }
 
     /// Joined rooms, from the local store.
@@ -140,20 +117,16 @@ impl Client {
     /// Sends a plain-text message; returns its event id.
     pub async fn send_text(&self, room_id: String, body: String) -> CoreResult<String> {
         let sdk = self.core.logged_in_sdk()?;
-        self.core
-            .call("send_text", async move {
-                matrix::rooms::send_text(&sdk, &room_id, &body).await
-            })
-            .await
+        let work = async move { matrix::rooms::send_text(&sdk, &room_id, &body).await };
+        self.core.call("send_text", WhenDropped::Abort, work).await
     }
 
     /// The last `limit` text messages of a room, newest last.
     pub async fn recent_messages(&self, room_id: String, limit: u32) -> CoreResult<Vec<Message>> {
         let sdk = self.core.logged_in_sdk()?;
+        let work = async move { matrix::rooms::recent_messages(&sdk, &room_id, limit).await };
         self.core
-            .call("recent_messages", async move {
-                matrix::rooms::recent_messages(&sdk, &room_id, limit).await
-            })
+            .call("recent_messages", WhenDropped::Abort, work)
             .await
     }
 
@@ -178,10 +151,7 @@ impl Client {
                 "there is no session to log out; use close()",
             ));
         }
-        let report = begin_drain(&self.core, DrainKind::Logout(options), listener, true)?;
-        report
-            .await
-            .map_err(|_| CoreError::internal("the drain ended without a report"))?
+        drain_and_report(&self.core, DrainKind::Logout(options), listener).await
     }
 
     /// Drains the client and keeps the session, so that `restore` works later.
@@ -189,10 +159,8 @@ impl Client {
         &self,
         listener: Option<Arc<dyn LifecycleListener>>,
     ) -> CoreResult<CloseReport> {
-        let report = begin_drain(&self.core, DrainKind::Close, listener, true)?;
-        report
+        drain_and_report(&self.core, DrainKind::Close, listener)
             .await
-            .map_err(|_| CoreError::internal("the drain ended without a report"))?
             .map(CloseReport::from)
     }
 
@@ -204,20 +172,5 @@ impl Client {
     /// Undoes `pause`: reopens the stores and restarts sync if it ran.
     pub async fn resume(&self) -> CoreResult<()> {
         self.core.resume().await
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        // Released by the app without close() or logout(): close in the
-        // background. Never blocks: this may run on a runtime thread.
-        if matches!(
-            self.core.state(),
-            ClientState::Created | ClientState::LoggedIn
-        ) {
-            if let Err(e) = begin_drain(&self.core, DrainKind::Close, None, true) {
-                tracing::debug!(%e, "released client was already draining");
-            }
-        }
     }
 }

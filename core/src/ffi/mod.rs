@@ -1,8 +1,7 @@
-//! Everything UniFFI exports: objects, records, listeners, functions. Thin:
-//! each exported method delegates to the module that owns the behaviour.
+//! Everything UniFFI exports that has behaviour: the `Client` object and the
+//! process-wide functions. The top of the crate, and thin: each exported
+//! method resolves its object and delegates to the module that owns the
+//! behaviour. The records, enums, errors and listener traits live in `api`.
 
 pub mod client;
-pub mod listeners;
 pub mod process;
-pub mod records;
-pub mod subscription;

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::{RuntimeStats, ShutdownOptions, ShutdownReport};
+use crate::api::{
+    CoreError, CoreResult, LogConfig, RuntimeConfig, RuntimeStats, ShutdownOptions, ShutdownReport,
+    TaskFailureListener,
+};
 use crate::lifecycle::shutdown;
-use crate::logging::{self, LogConfig};
-use crate::runtime::{self, RuntimeConfig};
-use crate::supervisor::failure::{self, TaskFailureListener};
+use crate::logging;
+use crate::runtime;
+use crate::supervisor::failure;
 
 /// Configures the runtime before first use. `Busy` once it runs.
 #[uniffi::export]
@@ -62,7 +64,7 @@ pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport>
 /// An async call that does nothing on the runtime: measures the FFI round trip.
 #[uniffi::export]
 pub async fn noop_async() -> CoreResult<()> {
-    crate::supervisor::run("noop", async { Ok(()) }).await
+    runtime::run("noop", async { Ok(()) }).await
 }
 
 /// A sync call that does nothing: the baseline of the FFI round trip.

@@ -1,32 +1,51 @@
-//! Client state machine, logout/close drains and the process shutdown.
+//! The life of a client and of the process: creation, the logout/close
+//! drain, the release of a client by the app, and the process shutdown.
 //!
 //! Every drain and every shutdown runs on a dedicated thread of its own (never
-//! a runtime thread), tracked here so that `shutdown` can wait for drains that
-//! are under way.
+//! a runtime thread). One [`coordinator`] orders them: a shutdown waits for
+//! creations and drains under way, and never stops the runtime under one.
 
-pub mod phases;
+mod coordinator;
+mod create;
+pub(crate) mod drain;
+mod phases;
 pub(crate) mod shutdown;
-pub mod state;
-pub(crate) mod teardown;
 
-use std::sync::{Arc, LazyLock};
+pub(crate) use create::create;
+
+use std::ops::Deref;
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tokio_util::task::TaskTracker;
 
+use crate::api::listeners::panic_message;
+use crate::api::{ClientState, CoreError, CoreResult, LifecycleListener, LogoutReport};
+use crate::client::state::Transition;
 use crate::client::ClientCore;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::LogoutReport;
-use phases::LifecycleListener;
-use state::Transition;
-use teardown::DrainKind;
+use drain::DrainKind;
 
-/// Drains under way, each holding a token of this tracker.
-static DRAINS: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
+/// The app's ownership of a client. When the last owner goes (Kotlin garbage
+/// collection, Swift `deinit`, Python `del`, or a creation whose caller was
+/// cancelled), the client is closed in the background with the same drain.
+/// Dropping it never blocks and never drops a matrix client on this thread.
+pub(crate) struct Owner(Arc<ClientCore>);
 
-/// Whether any drain is under way.
-pub(crate) fn drains_in_progress() -> bool {
-    !DRAINS.is_empty()
+impl Deref for Owner {
+    type Target = Arc<ClientCore>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if matches!(self.0.state(), ClientState::Created | ClientState::LoggedIn) {
+            if let Err(e) = begin_drain(&self.0, DrainKind::Close, None, true) {
+                tracing::debug!(%e, "released client was already draining");
+            }
+        }
+    }
 }
 
 /// Moves the client to `LoggingOut` or `Closing` now, then drains it on a
@@ -44,16 +63,16 @@ pub(crate) fn begin_drain(
     };
     core.transition(transition)?;
     let (tx, rx) = oneshot::channel();
-    let token = DRAINS.token();
+    let token = coordinator::begin_drain();
     let core = core.clone();
     std::thread::Builder::new()
         .name("mmc-drain".into())
         .spawn(move || {
             let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                teardown::drain(&core, kind, listener, restart_if_last)
+                drain::drain(&core, kind, listener, restart_if_last, &token)
             }));
             let report = drained.map_err(|payload| {
-                let message = crate::supervisor::failure::panic_message(payload.as_ref());
+                let message = panic_message(payload.as_ref());
                 tracing::error!(%message, "the drain panicked");
                 CoreError::internal(format!("the drain panicked: {message}"))
             });
@@ -64,10 +83,23 @@ pub(crate) fn begin_drain(
                     "client drained"
                 );
             }
-            let _ = tx.send(report);
             drop(core);
             drop(token);
+            let _ = tx.send(report);
         })
         .map_err(|e| CoreError::internal(format!("could not start the drain thread: {e}")))?;
     Ok(rx)
+}
+
+/// Runs a drain and awaits its report. The drain goes on if the caller
+/// cancels (it holds no state of the caller's).
+pub(crate) async fn drain_and_report(
+    core: &Arc<ClientCore>,
+    kind: DrainKind,
+    listener: Option<Arc<dyn LifecycleListener>>,
+) -> CoreResult<LogoutReport> {
+    let report = begin_drain(core, kind, listener, true)?;
+    report
+        .await
+        .map_err(|_| CoreError::internal("the drain ended without a report"))?
 }

@@ -1,44 +1,28 @@
-//! Phases of a logout or close, their timings, and the listener that watches them.
+//! [`PhaseClock`]: times the phases of a logout or close and tells the
+//! listener when each begins.
+//!
+//! The listener is called on a thread of its own (a [`Dispatcher`]), never
+//! on the drain's thread and never under a lock: a listener that blocks or
+//! calls back into the core (`runtime_stats()`, even `shutdown`) cannot stall
+//! or deadlock the drain.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::ffi::listeners::guard_listener;
+use crate::api::listeners::call_foreign;
+use crate::api::{LifecycleListener, LifecyclePhase, PhaseTiming};
+use crate::client::Dispatcher;
 
-/// A step of `logout`, `close` or `shutdown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum LifecyclePhase {
-    StoppingSync,
-    ServerLogout,
-    CancellingTasks,
-    DroppingClient,
-    ClosingStores,
-    WipingData,
-    RestartingRuntime,
-    Done,
-}
-
-/// How long one phase took.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct PhaseTiming {
-    pub phase: LifecyclePhase,
-    pub elapsed_ms: u64,
-}
-
-/// Watches a logout or close. Called from the core's threads; a listener that
-/// throws is logged and ignored.
-#[uniffi::export(foreign)]
-pub trait LifecycleListener: Send + Sync {
-    /// `phase` has begun; `elapsed_ms` is the time since the call started.
-    fn on_phase(&self, phase: LifecyclePhase, elapsed_ms: u64);
-}
+/// How long the drain waits, at its end, for the listener to have been told
+/// every phase (`Done` included). A slower listener is told later.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
 
 /// Times phases and tells the listener when each begins.
 pub(crate) struct PhaseClock {
     started: Instant,
     current: Option<(LifecyclePhase, Instant)>,
     timings: Vec<PhaseTiming>,
-    listener: Option<Arc<dyn LifecycleListener>>,
+    listener: Option<(Arc<dyn LifecycleListener>, Dispatcher)>,
 }
 
 impl PhaseClock {
@@ -47,7 +31,7 @@ impl PhaseClock {
             started: Instant::now(),
             current: None,
             timings: Vec::new(),
-            listener,
+            listener: listener.map(|l| (l, Dispatcher::new("mmc-phases"))),
         }
     }
 
@@ -56,11 +40,14 @@ impl PhaseClock {
         self.finish_current();
         let now = Instant::now();
         self.current = Some((phase, now));
-        if let Some(listener) = &self.listener {
+        if let Some((listener, dispatcher)) = &self.listener {
             let elapsed = ms(now - self.started);
-            guard_listener("LifecycleListener.on_phase", || {
-                listener.on_phase(phase, elapsed)
-            });
+            let listener = listener.clone();
+            dispatcher.post(Box::new(move || {
+                call_foreign("LifecycleListener.on_phase", || {
+                    listener.on_phase(phase, elapsed)
+                });
+            }));
         }
     }
 
@@ -73,20 +60,21 @@ impl PhaseClock {
         }
     }
 
-    /// Milliseconds since the clock started.
-    pub(crate) fn total_ms(&self) -> u64 {
-        ms(self.started.elapsed())
-    }
-
-    /// Ends the last phase, reports `Done`, and returns every timing.
+    /// Ends the last phase, reports `Done`, waits a bounded time for the
+    /// listener to hear it, and returns every timing and the total.
     pub(crate) fn finish(mut self) -> (Vec<PhaseTiming>, u64) {
         self.begin(LifecyclePhase::Done);
         self.finish_current();
-        let total = self.total_ms();
+        let total = ms(self.started.elapsed());
+        if let Some((_, dispatcher)) = &self.listener {
+            if !dispatcher.close(Instant::now() + FLUSH_WAIT) {
+                tracing::warn!("the lifecycle listener is slow; it will hear the last phases late");
+            }
+        }
         (self.timings, total)
     }
 }
 
-fn ms(d: std::time::Duration) -> u64 {
+fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }

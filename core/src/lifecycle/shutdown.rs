@@ -3,18 +3,24 @@
 //! Concurrent and repeated calls are safe. Callers that arrive while a
 //! shutdown runs share its outcome; a call after it finished finds nothing
 //! running and says `already_shut_down`.
+//!
+//! The bound `timeout_ms` is split in two budgets: a quarter (at least one
+//! second, at most half) for stopping the runtime, the rest for the clients'
+//! drains, so that a slow drain cannot eat the time the stop needs.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
+use super::begin_drain;
+use super::coordinator;
+use super::drain::DrainKind;
+use crate::api::{
+    ClientState, CoreError, CoreResult, RuntimeState, ShutdownOptions, ShutdownReport,
+};
 use crate::client::registry;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::{ShutdownOptions, ShutdownReport};
-use crate::lifecycle::{begin_drain, drains_in_progress, state::ClientState, teardown::DrainKind};
-use crate::runtime::{self, RuntimeState};
-use crate::supervisor::wait_until;
+use crate::runtime::{self, RefuseGuard};
 
 type Outcome = Shared<BoxFuture<'static, CoreResult<ShutdownReport>>>;
 
@@ -40,7 +46,8 @@ pub(crate) fn begin(options: ShutdownOptions) -> Outcome {
     let spawned = std::thread::Builder::new()
         .name("mmc-shutdown".into())
         .spawn(move || {
-            let report = run(options);
+            let report = std::panic::catch_unwind(|| run(options))
+                .unwrap_or_else(|_| Err(CoreError::internal("the shutdown panicked; see the log")));
             // Forget this shutdown before answering, so that a caller woken
             // by the answer and calling again starts a fresh one.
             *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -54,14 +61,30 @@ pub(crate) fn begin(options: ShutdownOptions) -> Outcome {
     outcome
 }
 
+/// Refuses new work while a shutdown runs; on every exit path, lets work in
+/// again and wakes the drains that parked for this shutdown.
+struct Refusing(Option<RefuseGuard>);
+
+impl Drop for Refusing {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        coordinator::shutdown_ended();
+    }
+}
+
+/// The two budgets of one shutdown.
+fn budgets(timeout: Duration) -> (Duration, Duration) {
+    let stop = (timeout / 4).max(Duration::from_secs(1).min(timeout / 2));
+    (timeout - stop, stop)
+}
+
 fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
     let started = Instant::now();
-    let deadline = started + Duration::from_millis(options.timeout_ms.into());
     let before = runtime::snapshot();
     if matches!(
         before.state,
         RuntimeState::NotStarted | RuntimeState::ShutDown
-    ) && !drains_in_progress()
+    ) && !coordinator::busy()
     {
         return Ok(ShutdownReport {
             clients_closed: 0,
@@ -70,12 +93,15 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
             total_ms: started.elapsed().as_millis() as u64,
             runtime_generation: before.generation,
             already_shut_down: true,
+            threads_left: Some(0).filter(|_| cfg!(any(target_os = "linux", target_os = "android"))),
         });
     }
-    runtime::refuse_new_work();
+    let (drain_budget, stop_budget) = budgets(Duration::from_millis(options.timeout_ms.into()));
+    let drains_deadline = started + drain_budget;
+    let refusing = Refusing(Some(runtime::refuse_new_work()));
 
-    // Wait for logouts and closes under way, then close every live client.
-    wait_until(deadline, || !drains_in_progress());
+    // Creations and drains under way end or park; then close every live client.
+    coordinator::wait_settled(drains_deadline);
     let mut clients_closed = 0;
     for core in registry::all() {
         if matches!(core.state(), ClientState::Created | ClientState::LoggedIn)
@@ -84,7 +110,7 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
             clients_closed += 1;
         }
     }
-    if !wait_until(deadline, || !drains_in_progress()) {
+    if !coordinator::wait_settled(drains_deadline) {
         // Stopping the runtime under a drain would drop a client's stores
         // with no runtime to close them; leave it running and say so.
         return Err(CoreError::timeout(
@@ -92,8 +118,10 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
         ));
     }
 
-    let left = deadline.saturating_duration_since(Instant::now());
-    let outcome = runtime::stop(left.max(Duration::from_millis(1)), false)?;
+    let outcome = runtime::stop(stop_budget.max(Duration::from_millis(1)), false)?;
+    // Parked drains carry on now, and observe their clients' drop.
+    drop(refusing);
+    coordinator::wait_drained(Instant::now() + Duration::from_secs(1));
     Ok(ShutdownReport {
         clients_closed,
         tasks_drained: outcome.tasks_drained,
@@ -101,5 +129,21 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
         total_ms: started.elapsed().as_millis() as u64,
         runtime_generation: outcome.generation,
         already_shut_down: false,
+        threads_left: outcome.threads_left,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::budgets;
+    use std::time::Duration;
+
+    #[test]
+    fn the_stop_keeps_a_budget_of_its_own() {
+        let ms = Duration::from_millis;
+        assert_eq!(budgets(ms(5000)), (ms(3750), ms(1250)));
+        assert_eq!(budgets(ms(3000)), (ms(2000), ms(1000)));
+        assert_eq!(budgets(ms(400)), (ms(200), ms(200)));
+        assert_eq!(budgets(ms(20_000)), (ms(15_000), ms(5000)));
+    }
 }

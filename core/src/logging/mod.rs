@@ -14,21 +14,7 @@ use tracing_subscriber::reload;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::error::{CoreError, CoreResult};
-
-/// How the core logs.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct LogConfig {
-    /// An `EnvFilter` directive, such as `info,matrix_sdk=warn`.
-    #[uniffi(default = "info")]
-    pub filter: String,
-    /// Log to the platform's console: logcat, os_log, or stderr.
-    #[uniffi(default = true)]
-    pub to_stdout: bool,
-    /// Write daily-rotated files (seven kept) into this directory.
-    #[uniffi(default = None)]
-    pub file_dir: Option<String>,
-}
+use crate::api::{CoreError, CoreResult, LogConfig};
 
 /// Log files kept by the rotation.
 const KEPT_FILES: usize = 7;

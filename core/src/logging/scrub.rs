@@ -34,6 +34,34 @@ pub(crate) fn forget(secret: &str) {
         .retain(|s| s != secret);
 }
 
+/// A secret registered for as long as this guard lives (a password during
+/// login). Dropping it forgets the secret, on every path: a login that fails,
+/// returns, or whose task is dropped half way.
+pub(crate) struct Registered(String);
+
+impl Registered {
+    pub(crate) fn new(secret: &str) -> Self {
+        register(secret);
+        Self(secret.to_owned())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        forget(&self.0);
+    }
+}
+
+/// Whether `secret` is registered now.
+#[cfg(test)]
+pub(crate) fn is_registered(secret: &str) -> bool {
+    SECRETS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .any(|s| s == secret)
+}
+
 /// `line` with every registered secret replaced.
 pub(crate) fn scrub(line: &str) -> String {
     let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
@@ -75,6 +103,7 @@ impl<W: Write> Write for ScrubbingWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
 
     #[test]
     fn registered_secret_is_redacted() {
@@ -85,5 +114,22 @@ mod tests {
         );
         forget("syt_secret_token_value");
         assert!(scrub("syt_secret_token_value").contains("secret"));
+    }
+
+    /// Regression: a login whose task was dropped half way never forgot
+    /// the password.
+    #[test]
+    fn a_registered_password_is_forgotten_when_its_guard_drops_unpolled() {
+        let login = async {
+            let _password = Registered::new("correct horse battery staple");
+            std::future::pending::<()>().await;
+        };
+        let mut login = Box::pin(login);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(login.as_mut().poll(&mut cx).is_pending());
+        assert!(is_registered("correct horse battery staple"));
+        drop(login);
+        assert!(!is_registered("correct horse battery staple"));
     }
 }

@@ -7,8 +7,8 @@ use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::{SessionMeta, SessionTokens};
 
 use super::errors;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::{ServerLogout, Session};
+use crate::api::{CoreError, CoreResult};
+use crate::api::{ServerLogout, Session};
 use crate::logging::scrub;
 
 /// Logs in with a password and returns the session for the app to keep.
@@ -30,11 +30,9 @@ pub(crate) async fn login(
     if let Some(name) = device_name {
         request = request.initial_device_display_name(name);
     }
-    scrub::register(password);
+    let _password = scrub::Registered::new(password);
     // A wrong user or password is a 403 M_FORBIDDEN, which maps to `Auth`.
-    let sent = request.send().await.map_err(|e| errors::from_sdk(&e));
-    scrub::forget(password);
-    sent?;
+    request.send().await.map_err(|e| errors::from_sdk(&e))?;
     let session = session_of(client)
         .ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
     register_tokens(&session);

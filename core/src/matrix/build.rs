@@ -1,6 +1,6 @@
 //! Building a matrix `Client` on its SQLite stores, after checking the input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use matrix_sdk::config::RequestConfig;
@@ -8,8 +8,8 @@ use url::Url;
 
 use super::errors;
 use super::sentinel::DropSentinel;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::ClientConfig;
+use crate::api::ClientConfig;
+use crate::api::{CoreError, CoreResult};
 
 /// A checked client configuration. Checking changes nothing on disk.
 pub(crate) struct CheckedConfig {
@@ -64,25 +64,12 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
     })
 }
 
-/// Creates `dir` (and parents), mapping failure to `Storage`.
-pub(crate) fn ensure_dir(dir: &Path) -> CoreResult<()> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        CoreError::storage(format!("cannot create data_dir `{}`: {e}", dir.display()))
-    })?;
-    let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"").map_err(|e| {
-        CoreError::storage(format!("data_dir `{}` is not writable: {e}", dir.display()))
-    })?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
-}
-
-/// Opens the stores and builds the client. Must run on the owned runtime.
+/// Opens the stores in `config.data_dir` (which exists) and builds the
+/// client. Must run on the owned runtime.
 pub(crate) async fn build(
     config: &CheckedConfig,
     sentinel: DropSentinel,
 ) -> CoreResult<matrix_sdk::Client> {
-    ensure_dir(&config.data_dir)?;
     if let Some(passphrase) = &config.passphrase {
         crate::logging::scrub::register(passphrase);
     }

@@ -3,7 +3,7 @@
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::{ClientBuildError, HttpError};
 
-use crate::error::CoreError;
+use crate::api::CoreError;
 
 /// Maps an HTTP-level error of matrix-sdk.
 pub(crate) fn from_http(error: &HttpError) -> CoreError {

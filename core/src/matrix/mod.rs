@@ -9,7 +9,7 @@ pub(crate) mod sync;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
 
-use crate::supervisor::failure::TaskFailureReason;
+use crate::api::TaskFailureReason;
 
 /// matrix-sdk's task failure reason in the core's terms.
 pub(crate) fn map_task_failure(reason: BackgroundTaskFailureReason) -> TaskFailureReason {

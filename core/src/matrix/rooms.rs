@@ -11,8 +11,8 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedUserId, UInt};
 use matrix_sdk::Room;
 
 use super::errors;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::{Message, RoomSummary};
+use crate::api::{CoreError, CoreResult};
+use crate::api::{Message, RoomSummary};
 
 /// Most messages one `recent_messages` call returns.
 pub(crate) const MAX_RECENT: u32 = 1000;

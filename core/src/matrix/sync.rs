@@ -9,8 +9,8 @@ use matrix_sdk_ui::room_list_service::{RoomListService, State as RoomListState};
 use matrix_sdk_ui::sync_service::{State, SyncService};
 
 use super::errors;
-use crate::error::{CoreError, CoreResult};
-use crate::ffi::records::SyncState;
+use crate::api::SyncState;
+use crate::api::{CoreError, CoreResult};
 
 /// Builds the sync service of a logged-in client.
 pub(crate) async fn build(client: &matrix_sdk::Client) -> CoreResult<SyncService> {

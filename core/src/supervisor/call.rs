@@ -3,39 +3,42 @@
 
 use std::future::Future;
 
-use std::time::{Duration, Instant};
-
-use tokio::sync::oneshot::{self, error::TryRecvError};
-use tokio::task::AbortHandle;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::group::{TaskGroup, TaskKind};
-use crate::error::{CoreError, CoreResult};
-use crate::runtime;
+use crate::api::{CoreError, CoreResult};
 
-/// How long the first poll waits for a result before yielding to the executor.
-const FIRST_POLL_WAIT: Duration = Duration::from_micros(100);
-
-/// Aborts the task when the awaiting future is dropped (Kotlin cancelling a
-/// coroutine, Python cancelling a task), so that work is never detached.
-struct AbortOnDrop(Option<AbortHandle>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        if let Some(handle) = self.0.take() {
-            handle.abort();
-        }
-    }
+/// What happens to the work when the foreign side drops the awaiting future
+/// (Kotlin cancels the coroutine, Python the task, Swift the `Task`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenDropped {
+    /// The task is aborted: the work is never detached. For requests whose
+    /// only effect is their answer (send, read, create a room).
+    Abort,
+    /// The task runs to its end, still supervised: its bookkeeping (state
+    /// transitions, a session that the server created) completes. For
+    /// calls that change the client's state (login, restore, sync, pause).
+    Finish,
 }
 
-/// Spawns `work` in `group` on the owned runtime and awaits its result.
+/// Spawns `work` in `group` on `handle` and awaits its result.
 ///
-/// The returned future does not need a tokio context: it can be polled by any
-/// executor (UniFFI's foreign executors). If it is dropped first, the task is
-/// aborted. If the group is stopped before the work ends, the caller gets
+/// The returned future needs no tokio context: any executor can poll it (the
+/// foreign executors of UniFFI). It never blocks or spins the polling thread.
+/// If the group is stopped before the work ends, the caller gets
 /// `closed_error`.
+///
+/// # Cancel safety
+/// Dropping the returned future aborts the work ([`WhenDropped::Abort`]) or
+/// leaves it to finish in the group ([`WhenDropped::Finish`]); either way no
+/// bookkeeping depends on the caller polling to the end.
 pub(crate) async fn call<T, F>(
+    handle: &Handle,
     group: &TaskGroup,
     name: &str,
+    when_dropped: WhenDropped,
     closed_error: CoreError,
     work: F,
 ) -> CoreResult<T>
@@ -43,7 +46,6 @@ where
     T: Send + 'static,
     F: Future<Output = CoreResult<T>> + Send + 'static,
 {
-    let handle = runtime::handle()?;
     let (tx, rx) = oneshot::channel();
     // Calls cooperate with a stop: cancelling the group ends them at once.
     let token = group.token().clone();
@@ -53,23 +55,13 @@ where
         }
         Ok(())
     };
-    let abort = group
-        .spawn(&handle, name, TaskKind::Finite, task)
+    let join = group
+        .spawn(handle, name, TaskKind::Finite, task)
         .ok_or_else(|| closed_error.clone())?;
-    let _guard = AbortOnDrop(Some(abort));
-    // Short calls finish within microseconds: wait for them briefly on this
-    // thread, so that the foreign executor gets the result on its first poll
-    // instead of through a wake-up from a runtime thread.
-    let mut rx = rx;
-    let spin_until = Instant::now() + FIRST_POLL_WAIT;
-    loop {
-        match rx.try_recv() {
-            Ok(result) => return result,
-            Err(TryRecvError::Closed) => break,
-            Err(TryRecvError::Empty) if Instant::now() < spin_until => std::hint::spin_loop(),
-            Err(TryRecvError::Empty) => break,
-        }
-    }
+    let _abort = match when_dropped {
+        WhenDropped::Abort => Some(AbortOnDropHandle::new(join)),
+        WhenDropped::Finish => None,
+    };
     match rx.await {
         Ok(result) => result,
         // The task was dropped without answering: its group was stopped, or

@@ -10,9 +10,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A boxed supervised future, already wrapped with panic catching.
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -22,6 +22,9 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub(crate) struct Gate {
     closed: AtomicBool,
     polls_in_progress: AtomicUsize,
+    /// Wakes [`Gate::wait_idle`] when the last poll ends after the gate closed.
+    idle_lock: Mutex<()>,
+    idle: Condvar,
 }
 
 impl Gate {
@@ -37,17 +40,34 @@ impl Gate {
     /// Waits, with a bound, until no poll of a gated future is in progress.
     ///
     /// Returns `false` when `deadline` passed first. Call only after
-    /// [`Gate::close`]; it blocks the calling thread in short sleeps, so it must
-    /// not run on a thread whose poll it is waiting for.
+    /// [`Gate::close`]; it blocks the calling thread on a condition variable
+    /// that the last poll to end signals, so it must not run on a thread
+    /// whose poll it is waiting for.
     pub(crate) fn wait_idle(&self, deadline: Instant) -> bool {
+        let mut guard = self.idle_lock.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if self.polls_in_progress.load(Ordering::SeqCst) == 0 {
                 return true;
             }
-            if Instant::now() >= deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return false;
             }
-            std::thread::sleep(Duration::from_micros(50));
+            guard = self
+                .idle
+                .wait_timeout(guard, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// One poll ended; wakes a waiter when it was the last one after closing.
+    fn poll_ended(&self) {
+        let before = self.polls_in_progress.fetch_sub(1, Ordering::SeqCst);
+        if before == 1 && self.is_closed() {
+            // Taking the lock orders this wake-up after the waiter's check.
+            drop(self.idle_lock.lock().unwrap_or_else(|p| p.into_inner()));
+            self.idle.notify_all();
         }
     }
 }
@@ -84,7 +104,7 @@ struct PollGuard<'a>(&'a Gate);
 
 impl Drop for PollGuard<'_> {
     fn drop(&mut self) {
-        self.0.polls_in_progress.fetch_sub(1, Ordering::SeqCst);
+        self.0.poll_ended();
     }
 }
 

@@ -14,8 +14,12 @@ use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::failure::{self, panic_message, TaskFailureReason};
+use tokio::task::JoinHandle;
+
+use super::failure;
 use super::gate::{drop_quietly, Gate, Gated, Slot};
+use crate::api::listeners::panic_message;
+use crate::api::TaskFailureReason;
 
 /// What a task is expected to do, as in matrix-sdk's task monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +35,15 @@ pub enum TaskKind {
 struct Entry {
     name: String,
     slot: Arc<Slot>,
-    abort: AbortHandle,
+    /// Set once the task is on the runtime; `None` while `spawn` hands it over.
+    abort: Option<AbortHandle>,
+}
+
+/// The group's task table. `open` lives under the same lock as the entries,
+/// so that a spawn and a stop never miss each other.
+struct Table {
+    open: bool,
+    entries: HashMap<u64, Entry>,
 }
 
 struct Inner {
@@ -39,7 +51,7 @@ struct Inner {
     token: CancellationToken,
     tracker: TaskTracker,
     gate: Arc<Gate>,
-    tasks: Mutex<HashMap<u64, Entry>>,
+    table: Mutex<Table>,
     next_id: AtomicU64,
 }
 
@@ -71,14 +83,17 @@ impl TaskGroup {
                 token,
                 tracker: TaskTracker::new(),
                 gate: Arc::new(Gate::default()),
-                tasks: Mutex::new(HashMap::new()),
+                table: Mutex::new(Table {
+                    open: true,
+                    entries: HashMap::new(),
+                }),
                 next_id: AtomicU64::new(0),
             }),
         }
     }
 
-    fn tasks(&self) -> MutexGuard<'_, HashMap<u64, Entry>> {
-        self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.inner.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The group's name, used as a prefix in task names.
@@ -93,12 +108,16 @@ impl TaskGroup {
 
     /// Whether the group still accepts tasks.
     pub fn is_open(&self) -> bool {
-        !self.inner.tracker.is_closed() && !self.inner.gate.is_closed()
+        self.table().open
     }
 
     /// Names of the group's tasks that have not ended.
     pub fn task_names(&self) -> Vec<String> {
-        self.tasks().values().map(|e| e.name.clone()).collect()
+        self.table()
+            .entries
+            .values()
+            .map(|e| e.name.clone())
+            .collect()
     }
 
     /// Number of the group's tasks that have not ended.
@@ -113,98 +132,99 @@ impl TaskGroup {
 
     /// Spawns a named task onto `handle`, wrapped in the gate and a panic catcher.
     ///
-    /// Returns `None` when the group is closed; the future is dropped unpolled.
+    /// Returns `None` when the group is closed; the future is then dropped
+    /// unpolled, on the calling thread. A task spawned while [`TaskGroup::stop`]
+    /// runs is either seen by the stop or aborted here: it never outlives it
+    /// unnoticed. No lock is held while tokio takes the task, so a runtime
+    /// that is gone (which drops the task at once) cannot deadlock the spawn.
     pub fn spawn<F>(
         &self,
         handle: &Handle,
         name: &str,
         kind: TaskKind,
         future: F,
-    ) -> Option<AbortHandle>
+    ) -> Option<JoinHandle<()>>
     where
         F: Future<Output = Result<(), String>> + Send + 'static,
     {
-        if !self.is_open() {
-            return None;
-        }
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let full_name = format!("{}::{}", self.inner.name, name);
-        let report_name = full_name.clone();
+        let slot = Slot::new(Box::pin(watch(
+            full_name.clone(),
+            kind,
+            self.token().clone(),
+            future,
+        )));
         let group = Arc::downgrade(&self.inner);
-        let token = self.inner.token.clone();
-        let watched = async move {
-            let outcome = AssertUnwindSafe(future).catch_unwind().await;
-            match outcome {
-                Err(payload) => failure::report(
-                    &report_name,
-                    TaskFailureReason::Panic {
-                        message: panic_message(payload.as_ref()),
-                    },
-                ),
-                Ok(Err(message)) if kind == TaskKind::Fallible => {
-                    failure::report(&report_name, TaskFailureReason::Error { message })
-                }
-                Ok(_) if kind == TaskKind::Infinite && !token.is_cancelled() => {
-                    failure::report(&report_name, TaskFailureReason::EarlyTermination)
-                }
-                Ok(_) => {}
-            }
-        };
-        let slot = Slot::new(Box::pin(watched));
         let gated = Gated {
             gate: self.inner.gate.clone(),
             slot: slot.clone(),
             on_drop: Some(Box::new(move || {
                 if let Some(group) = group.upgrade() {
-                    group
-                        .tasks
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&id);
+                    let mut table = group.table.lock().unwrap_or_else(|p| p.into_inner());
+                    table.entries.remove(&id);
                 }
             })),
         };
-        // Hold the table's lock across the spawn so that a task that ends at
-        // once cannot try to remove its entry before it was inserted.
-        let mut tasks = self.tasks();
-        let join = self.inner.tracker.spawn_on(gated, handle);
+        let tracked = {
+            let mut table = self.table();
+            if !table.open {
+                drop(table);
+                drop(gated);
+                drop_quietly(slot.take());
+                return None;
+            }
+            table.entries.insert(
+                id,
+                Entry {
+                    name: full_name,
+                    slot,
+                    abort: None,
+                },
+            );
+            // The tracker counts the task from here on, so a stop's wait sees it.
+            self.inner.tracker.track_future(gated)
+        };
+        let join = handle.spawn(tracked);
         let abort = join.abort_handle();
-        tasks.insert(
-            id,
-            Entry {
-                name: full_name,
-                slot,
-                abort: abort.clone(),
-            },
-        );
-        Some(abort)
+        let mut table = self.table();
+        let stopping = !table.open;
+        if let Some(entry) = table.entries.get_mut(&id) {
+            entry.abort = Some(abort.clone());
+        }
+        drop(table);
+        if stopping {
+            abort.abort();
+        }
+        Some(join)
     }
 
     /// Refuses new tasks and cancels the token, without waiting. For a group
     /// whose tasks have all ended (a client whose creation failed).
     pub fn close(&self) {
+        self.table().open = false;
         self.inner.token.cancel();
         self.inner.tracker.close();
     }
 
     /// Stops the group: signal, collect, drop.
     ///
-    /// 1. cancels the token, closes the tracker and gives cooperative tasks
-    ///    `grace` to end by themselves;
+    /// 1. refuses new tasks, cancels the token, closes the tracker and gives
+    ///    cooperative tasks `grace` to end by themselves;
     /// 2. closes the gate, so no task's code is polled again;
     /// 3. waits until no poll is in progress;
     /// 4. drops every remaining future on this thread, inside `handle`'s
     ///    context, and aborts the empty task shells;
     /// 5. waits for the tracker until `deadline`.
     ///
-    /// It blocks the calling thread; call it from a thread that is not one of
-    /// the runtime's workers (or from `spawn_blocking`).
+    /// Every wait is a notification (the tracker's, the gate's), never a
+    /// sleep loop. It blocks the calling thread; call it from a thread that is
+    /// not one of the runtime's, while the runtime still runs.
     pub fn stop(&self, handle: &Handle, grace: Duration, deadline: Instant) -> StopReport {
         let before = self.len() as u32;
-        self.inner.token.cancel();
-        self.inner.tracker.close();
+        self.close();
         let grace_end = (Instant::now() + grace).min(deadline);
-        wait_until(grace_end, || self.is_empty());
+        wait_tracker(handle, &self.inner.tracker, grace_end);
 
         self.inner.gate.close();
         let idle = self.inner.gate.wait_idle(deadline);
@@ -213,8 +233,9 @@ impl TaskGroup {
         }
 
         let _entered = handle.enter();
-        let remaining: Vec<(Arc<Slot>, AbortHandle)> = self
-            .tasks()
+        let remaining: Vec<(Arc<Slot>, Option<AbortHandle>)> = self
+            .table()
+            .entries
             .values()
             .map(|e| (e.slot.clone(), e.abort.clone()))
             .collect();
@@ -222,12 +243,11 @@ impl TaskGroup {
             if idle {
                 drop_quietly(slot.take());
             }
-            abort.abort();
+            if let Some(abort) = abort {
+                abort.abort();
+            }
         }
-        if idle {
-            self.tasks().clear();
-        }
-        wait_until(deadline, || self.is_empty());
+        wait_tracker(handle, &self.inner.tracker, deadline);
         let abandoned = if self.is_empty() {
             Vec::new()
         } else {
@@ -240,15 +260,35 @@ impl TaskGroup {
     }
 }
 
-/// Polls `done` in short sleeps until it is true or `deadline` passes.
-pub(crate) fn wait_until(deadline: Instant, mut done: impl FnMut() -> bool) -> bool {
-    loop {
-        if done() {
-            return true;
+/// Waits for `tracker` (closed) to empty, or until `deadline`, from a thread
+/// that is not one of the runtime's.
+fn wait_tracker(handle: &Handle, tracker: &TaskTracker, deadline: Instant) -> bool {
+    if tracker.is_empty() {
+        return true;
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    handle.block_on(async { tokio::time::timeout(left, tracker.wait()).await.is_ok() })
+}
+
+/// Wraps a task's future: catches its panic and reports failures by kind.
+async fn watch<F>(name: String, kind: TaskKind, token: CancellationToken, future: F)
+where
+    F: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let outcome = AssertUnwindSafe(future).catch_unwind().await;
+    match outcome {
+        Err(payload) => failure::report(
+            &name,
+            TaskFailureReason::Panic {
+                message: panic_message(payload.as_ref()),
+            },
+        ),
+        Ok(Err(message)) if kind == TaskKind::Fallible => {
+            failure::report(&name, TaskFailureReason::Error { message })
         }
-        if Instant::now() >= deadline {
-            return false;
+        Ok(_) if kind == TaskKind::Infinite && !token.is_cancelled() => {
+            failure::report(&name, TaskFailureReason::EarlyTermination)
         }
-        std::thread::sleep(Duration::from_micros(100));
+        Ok(_) => {}
     }
 }

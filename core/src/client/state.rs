@@ -1,22 +1,6 @@
-//! [`ClientState`] and the one function that moves it.
+//! The one function that moves a [`ClientState`], tested as a table.
 
-use crate::error::{CoreError, CoreResult};
-
-/// Where a client is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ClientState {
-    /// Stores are open; no session yet. `login` and `restore` are allowed.
-    Created,
-    /// A session is active. Every operation is allowed.
-    LoggedIn,
-    /// `logout` is draining the client. Other calls get `Busy`.
-    LoggingOut,
-    /// `close` (or a release by the app, or `shutdown`) is draining the client.
-    /// Other calls get `Busy`.
-    Closing,
-    /// Drained and gone. Every call gets `ClientClosed`.
-    Closed,
-}
+use crate::api::{ClientState, CoreError, CoreResult};
 
 /// Something that asks the client to change state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

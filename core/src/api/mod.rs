@@ -1,0 +1,15 @@
+//! What crosses the FFI: records, enums, the error type and the listener
+//! traits. The bottom of the crate: it depends on no other module of it, and
+//! every other module may use it.
+
+mod error;
+mod lifecycle;
+pub(crate) mod listeners;
+mod process;
+mod records;
+
+pub use error::{CoreError, CoreResult};
+pub use lifecycle::*;
+pub use listeners::{LifecycleListener, MessageListener, SyncStateListener, TaskFailureListener};
+pub use process::*;
+pub use records::*;

@@ -1,0 +1,67 @@
+//! The records of a client's ordinary calls: its configuration, session,
+//! rooms and messages.
+
+/// How to build a client.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ClientConfig {
+    /// `https://...` or `http://...` base URL of the homeserver.
+    pub homeserver_url: String,
+    /// This client's stores; created if missing. One client per directory.
+    pub data_dir: String,
+    /// Encrypts the SQLite stores. Must match on every later open.
+    #[uniffi(default = None)]
+    pub store_passphrase: Option<String>,
+    /// Bound of each HTTP request.
+    #[uniffi(default = 30000)]
+    pub request_timeout_ms: u32,
+}
+
+/// A login session. It is the app's to keep (Keychain, Keystore); the core
+/// never writes the tokens to disk or to a log.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Session {
+    pub user_id: String,
+    pub device_id: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub homeserver_url: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user_id", &self.user_id)
+            .field("device_id", &self.device_id)
+            .field("homeserver_url", &self.homeserver_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// State of the sync service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncState {
+    Idle,
+    Running,
+    Offline,
+    Error,
+    Terminated,
+}
+
+/// One joined room.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoomSummary {
+    pub room_id: String,
+    pub name: Option<String>,
+    pub is_encrypted: bool,
+    pub joined_members: u64,
+}
+
+/// One text message, decrypted where keys allow.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Message {
+    pub event_id: String,
+    pub room_id: String,
+    pub sender: String,
+    pub body: String,
+    pub timestamp_ms: u64,
+}

@@ -1,0 +1,54 @@
+//! Building a [`ClientCore`] inside its creation task, on the runtime.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::runtime::Handle;
+
+use super::events::Events;
+use super::{registry, store_dir, ClientCore, Inner};
+use crate::api::{ClientState, CoreResult};
+use crate::matrix::{self, build::CheckedConfig};
+use crate::runtime::ClientLease;
+
+/// Prepares `data_dir` (finishing an owed wipe before any store opens),
+/// claims it, opens the stores and builds the client.
+///
+/// # Cancel safety
+/// Whatever was built is dropped with the future (inside the runtime, as the
+/// task's future), the claim and the lease with it: nothing is left counted.
+pub(crate) async fn build(
+    checked: CheckedConfig,
+    handle: Handle,
+    lease: ClientLease,
+) -> CoreResult<Arc<ClientCore>> {
+    let dir = checked.data_dir.clone();
+    let data_dir = tokio::task::block_in_place(|| store_dir::prepare(&dir))?;
+    let claim = registry::claim_data_dir(&data_dir)?;
+    let checked = CheckedConfig {
+        data_dir: data_dir.clone(),
+        ..checked
+    };
+    let (sentinel, dropped) = matrix::sentinel::sentinel();
+    let events = Arc::new(Events::default());
+    let sdk = matrix::build::build(&checked, sentinel).await?;
+    events.attach(&sdk);
+    let core = Arc::new(ClientCore {
+        generation: lease.generation(),
+        group: lease.group().clone(),
+        lease: Mutex::new(Some(lease)),
+        data_dir,
+        dropped,
+        events,
+        sync_lock: tokio::sync::Mutex::new(()),
+        inner: Mutex::new(Inner {
+            state: ClientState::Created,
+            sdk: Some(sdk.clone()),
+            sync: None,
+            sync_wanted: false,
+            paused: false,
+        }),
+        claim: Mutex::new(Some(claim)),
+    });
+    core.spawn_background(&handle, &sdk);
+    Ok(core)
+}

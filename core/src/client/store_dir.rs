@@ -1,0 +1,223 @@
+//! A client's `data_dir`: prepared before any store opens, the marker of the
+//! session its stores belong to, and the crash-consistent wipe.
+//!
+//! A wipe is crash-consistent: a wiping logout first writes a "wipe owed"
+//! marker, and the wipe itself renames the directory away (atomic) before
+//! deleting it. If the process dies anywhere in between, the next
+//! [`prepare`] on that directory finishes the wipe before any store opens.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::api::{CoreError, CoreResult, Session};
+
+/// The user and device that the stores of a directory belong to (no secret).
+const SESSION_MARKER: &str = ".mmc-session";
+/// Written when a wiping logout begins; removed with the directory.
+const WIPE_OWED: &str = ".mmc-wipe-owed";
+/// Infix of the sibling name a directory is renamed to while it is deleted.
+const TOMBSTONE: &str = ".mmc-wiped-";
+
+fn storage(dir: &Path, what: &str, e: io::Error) -> CoreError {
+    CoreError::storage(format!("data_dir `{}`: {what}: {e}", dir.display()))
+}
+
+/// Creates `dir` if missing, finishes a wipe that an interrupted logout owed,
+/// checks that it is writable, and returns its canonical path (symlinks
+/// resolved, so that open files can be matched against it).
+pub(crate) fn prepare(dir: &Path) -> CoreResult<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| storage(dir, "cannot create it", e))?;
+    let canonical = dir
+        .canonicalize()
+        .map_err(|e| storage(dir, "cannot resolve it", e))?;
+    if canonical.join(WIPE_OWED).exists() {
+        tracing::warn!(
+            data_dir = %canonical.display(),
+            "an earlier logout did not finish wiping this data_dir; finishing it now"
+        );
+        wipe(&canonical).map_err(|e| storage(dir, "cannot finish the owed wipe", e))?;
+        std::fs::create_dir_all(&canonical).map_err(|e| storage(dir, "cannot create it", e))?;
+    }
+    sweep_tombstones(&canonical);
+    let probe = canonical.join(".write-test");
+    std::fs::write(&probe, b"").map_err(|e| storage(dir, "it is not writable", e))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(canonical)
+}
+
+/// Records durably that `dir` must be wiped, before the wipe's first step.
+pub(crate) fn mark_wipe_owed(dir: &Path) -> io::Result<()> {
+    let marker = std::fs::File::create(dir.join(WIPE_OWED))?;
+    marker.sync_all()?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Deletes `dir`: renames it to a hidden sibling (atomic), then deletes that.
+/// A missing directory counts as wiped.
+pub(crate) fn wipe(dir: &Path) -> io::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    match tombstone_for(dir) {
+        Some(tombstone) if std::fs::rename(dir, &tombstone).is_ok() => {
+            std::fs::remove_dir_all(&tombstone)
+        }
+        // No sibling to rename to: delete the contents, the marker last.
+        _ => {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.file_name().is_some_and(|n| n == WIPE_OWED) {
+                    continue;
+                }
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path)?;
+                } else {
+                    std::fs::remove_file(&path)?;
+                }
+            }
+            std::fs::remove_dir_all(dir)
+        }
+    }
+}
+
+fn tombstone_for(dir: &Path) -> Option<PathBuf> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let parent = dir.parent()?;
+    let name = dir.file_name()?.to_string_lossy();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    Some(parent.join(format!(".{name}{TOMBSTONE}{}-{n}", std::process::id())))
+}
+
+/// Deletes the renamed leftovers of wipes that a crash interrupted.
+fn sweep_tombstones(dir: &Path) {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}{TOMBSTONE}", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            tracing::warn!(path = %entry.path().display(), "deleting the rest of an interrupted wipe");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The user and device whose session the stores of `dir` hold, if any.
+pub(crate) fn session_owner(dir: &Path) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(dir.join(SESSION_MARKER)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some((
+        value.get("user_id")?.as_str()?.to_owned(),
+        value.get("device_id")?.as_str()?.to_owned(),
+    ))
+}
+
+/// Records whose session the stores of `dir` hold (ids only, no token).
+pub(crate) fn record_session_owner(dir: &Path, session: &Session) -> io::Result<()> {
+    let text = serde_json::json!({
+        "user_id": session.user_id,
+        "device_id": session.device_id,
+    })
+    .to_string();
+    let tmp = dir.join(format!("{SESSION_MARKER}.tmp"));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, dir.join(SESSION_MARKER))
+}
+
+/// `InvalidState` when the stores of `dir` belong to another device: a
+/// password login there would create a device on the server that the stores
+/// then refuse.
+pub(crate) fn check_login_allowed(dir: &Path) -> CoreResult<()> {
+    match session_owner(dir) {
+        None => Ok(()),
+        Some((user, device)) => Err(CoreError::invalid_state(format!(
+            "data_dir holds the stores of {user} (device {device}): call restore() with that \
+             session, or log it out with wipe_local_data, or use another data_dir"
+        ))),
+    }
+}
+
+/// `InvalidState` when the stores of `dir` belong to another session than `session`.
+pub(crate) fn check_restore_allowed(dir: &Path, session: &Session) -> CoreResult<()> {
+    match session_owner(dir) {
+        Some((user, device)) if user != session.user_id || device != session.device_id => {
+            Err(CoreError::invalid_state(format!(
+                "data_dir holds the stores of {user} (device {device}), not of this session: \
+                 restore that session, or use another data_dir"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owed_wipe_is_finished_before_the_directory_is_used() {
+        let root = tempfile::TempDir::new().unwrap();
+        let dir = root.path().join("store");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/matrix-sdk-state.sqlite3"), b"old").unwrap();
+        std::fs::write(
+            dir.join(SESSION_MARKER),
+            r#"{"user_id":"@a:x","device_id":"D"}"#,
+        )
+        .unwrap();
+        mark_wipe_owed(&dir).unwrap();
+        let prepared = prepare(&dir).unwrap();
+        assert!(prepared.is_dir());
+        assert_eq!(std::fs::read_dir(&prepared).unwrap().count(), 0);
+        assert!(check_login_allowed(&prepared).is_ok());
+    }
+
+    #[test]
+    fn an_interrupted_wipe_leaves_no_tombstone_after_the_next_prepare() {
+        let root = tempfile::TempDir::new().unwrap();
+        let dir = root.path().join("store");
+        std::fs::create_dir_all(&dir).unwrap();
+        let tombstone = tombstone_for(&dir).unwrap();
+        std::fs::create_dir_all(tombstone.join("deep")).unwrap();
+        prepare(&dir).unwrap();
+        assert!(!tombstone.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn prepare_resolves_a_symlinked_directory() {
+        let root = tempfile::TempDir::new().unwrap();
+        let real = root.path().join("real");
+        std::fs::create_dir_all(&real).unwrap();
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(prepare(&link).unwrap(), real.canonicalize().unwrap());
+    }
+
+    #[test]
+    fn login_is_refused_on_stores_of_another_device() {
+        let root = tempfile::TempDir::new().unwrap();
+        let session = Session {
+            user_id: "@alice:x".into(),
+            device_id: "DEV1".into(),
+            access_token: "t".into(),
+            refresh_token: None,
+            homeserver_url: "http://x".into(),
+        };
+        record_session_owner(root.path(), &session).unwrap();
+        assert!(matches!(
+            check_login_allowed(root.path()),
+            Err(CoreError::InvalidState { .. })
+        ));
+        assert!(check_restore_allowed(root.path(), &session).is_ok());
+        let other = Session {
+            device_id: "DEV2".into(),
+            ..session
+        };
+        assert!(check_restore_allowed(root.path(), &other).is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! [`Subscription`]: the handle of one listener registration, and
+//! [`Delivery`], its shared state with the thread that calls the listener.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::api::listeners::call_foreign;
+
+/// Longest time `cancel()` waits for a delivery that is in progress.
+const CANCEL_WAIT: Duration = Duration::from_millis(100);
+
+/// One registered listener. `cancel()` or dropping it stops delivery.
+///
+/// When `cancel` returns, no new call to the listener starts. A call that is
+/// in progress is waited for, at most 100 ms (not at all from inside the
+/// listener itself), so that a listener that waits for the cancelling
+/// thread cannot deadlock it.
+#[derive(uniffi::Object)]
+pub struct Subscription {
+    state: Arc<Delivery>,
+}
+
+/// Shared between a subscription and the thread that delivers to it.
+#[derive(Default)]
+pub(crate) struct Delivery {
+    cancelled: AtomicBool,
+    /// Whether a listener call is in progress; guarded, never held during it.
+    active: Mutex<bool>,
+    idle: Condvar,
+}
+
+thread_local! {
+    /// Whether this thread is inside a listener call right now.
+    static DELIVERING: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Delivery {
+    /// Calls the listener through `deliver` unless cancelled, containing a
+    /// throw; returns `false` once cancelled. No lock is held during the call.
+    pub(crate) fn deliver(&self, what: &str, deliver: impl FnOnce()) -> bool {
+        {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            if self.cancelled.load(Ordering::SeqCst) {
+                return false;
+            }
+            *active = true;
+        }
+        let outer = DELIVERING.with(|d| d.replace(true));
+        call_foreign(what, deliver);
+        DELIVERING.with(|d| d.set(outer));
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.idle.notify_all();
+        true
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        if DELIVERING.with(|d| d.get()) {
+            return;
+        }
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self
+            .idle
+            .wait_timeout_while(active, CANCEL_WAIT, |active| *active);
+    }
+}
+
+impl Subscription {
+    pub(crate) fn new() -> (Arc<Self>, Arc<Delivery>) {
+        let state = Arc::new(Delivery::default());
+        (
+            Arc::new(Self {
+                state: state.clone(),
+            }),
+            state,
+        )
+    }
+}
+
+#[uniffi::export]
+impl Subscription {
+    /// Stops delivery. Idempotent. Waits at most 100 ms for a call in progress.
+    pub fn cancel(&self) {
+        self.state.cancel();
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.state.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Regression: `cancel` used to wait without a bound for a delivery in
+    /// progress, so a listener that waited for the cancelling thread (a hop
+    /// to the main thread) deadlocked both.
+    #[test]
+    fn cancel_waits_at_most_its_bound_for_a_blocked_listener() {
+        let (subscription, delivery) = Subscription::new();
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let deliverer = std::thread::spawn(move || {
+            delivery.deliver("test", || {
+                entered_tx.send(()).unwrap();
+                // Waits for the thread that cancels: a main-thread hop.
+                let _ = release_rx.recv_timeout(Duration::from_secs(10));
+            })
+        });
+        entered_rx.recv().unwrap();
+        let started = Instant::now();
+        subscription.cancel();
+        let waited = started.elapsed();
+        release_tx.send(()).unwrap();
+        assert!(deliverer.join().unwrap());
+        assert!(waited < Duration::from_secs(5), "cancel waited {waited:?}");
+    }
+
+    #[test]
+    fn nothing_is_delivered_after_cancel() {
+        let (subscription, delivery) = Subscription::new();
+        subscription.cancel();
+        let mut called = false;
+        assert!(!delivery.deliver("test", || called = true));
+        assert!(!called);
+    }
+
+    #[test]
+    fn a_listener_may_cancel_its_own_subscription() {
+        let (subscription, delivery) = Subscription::new();
+        let sub = subscription.clone();
+        assert!(delivery.deliver("test", move || sub.cancel()));
+        assert!(delivery.is_cancelled());
+    }
+}

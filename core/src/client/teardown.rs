@@ -1,0 +1,96 @@
+//! The narrow interface through which a drain (`lifecycle`) takes a client
+//! apart. The drain decides the order; these steps only do their part.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use matrix_sdk_ui::sync_service::SyncService;
+use tokio::runtime::Handle;
+
+use super::state::Transition;
+use super::{registry, ClientCore};
+use crate::api::CoreResult;
+use crate::runtime::{self, ClientLease};
+use crate::supervisor::StopReport;
+
+/// What a drain takes out of a client.
+pub(crate) struct DrainParts {
+    pub(crate) sdk: Option<matrix_sdk::Client>,
+    pub(crate) sync: Option<Arc<SyncService>>,
+}
+
+impl ClientCore {
+    /// The handle a drain works with, even during a process shutdown.
+    pub(crate) fn drain_handle(&self) -> CoreResult<Handle> {
+        runtime::handle_of(self.generation, true)
+    }
+
+    /// Ends the client's calls in flight (they get `ClientClosed`), waits up
+    /// to `bound` for a sync call to let go of the sync lock, and takes the
+    /// matrix client and the sync service out. After this no call of the
+    /// client can start sync again.
+    pub(crate) fn take_for_drain(&self, handle: &Handle, bound: Duration) -> DrainParts {
+        self.group.token().cancel();
+        let serial =
+            handle.block_on(async { tokio::time::timeout(bound, self.sync_lock.lock()).await });
+        if serial.is_err() {
+            tracing::warn!("a sync call held the sync lock past the drain's bound");
+        }
+        let mut inner = self.inner();
+        inner.sync_wanted = false;
+        DrainParts {
+            sdk: inner.sdk.take(),
+            sync: inner.sync.take(),
+        }
+    }
+
+    /// Stops the client's task group (signal, collect, drop).
+    pub(crate) fn stop_tasks(
+        &self,
+        handle: &Handle,
+        grace: Duration,
+        deadline: Instant,
+    ) -> StopReport {
+        self.group.stop(handle, grace, deadline)
+    }
+
+    /// Sends every listener its end signal and stops the listener thread,
+    /// waiting for it until `deadline`. Returns whether it finished in time.
+    pub(crate) fn end_listeners(&self, deadline: Instant) -> bool {
+        self.events.end(deadline)
+    }
+
+    /// Moves the client to `Closed` and forgets it as a live client.
+    pub(crate) fn mark_drained(&self) {
+        let _ = self.transition(Transition::Drained);
+        registry::remove(self);
+    }
+
+    /// The client's lease on its runtime generation, once.
+    pub(crate) fn take_lease(&self) -> Option<ClientLease> {
+        self.lease.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Observed: nothing holds the matrix client's inner state any more.
+    pub(crate) fn client_dropped(&self) -> bool {
+        self.dropped.dropped()
+    }
+
+    /// The client's supervised tasks that have not ended.
+    pub(crate) fn tasks_alive(&self) -> u32 {
+        self.group.len() as u32
+    }
+
+    /// Lets another client open this `data_dir`.
+    pub(crate) fn release_data_dir(&self) {
+        self.claim.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// The canonical `data_dir`, for the drain's wipe and measurements.
+    pub(crate) fn store_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+pub(crate) use super::store_dir::{mark_wipe_owed, wipe};

@@ -1,0 +1,216 @@
+//! The drain shared by `logout`, `close`, a release by the app and `shutdown`.
+//!
+//! It runs on a dedicated thread that is not one of the runtime's, so that it
+//! can restart the runtime, and so that a foreign caller that cancels its
+//! `logout` cannot leave a client half drained. When it returns:
+//! 1. sync is stopped and no request of the client is in flight;
+//! 2. every supervised task of the client has ended and the core's handles to
+//!    the matrix `Client` are dropped, inside the runtime;
+//! 3. the stores are closed (`Client::pause`), and with a wipe `data_dir` is gone;
+//! 4. if it was the last live client, the runtime has restarted, which ends
+//!    matrix-sdk's own tasks; their stores were closed in step 3. Under a
+//!    process shutdown, the drain parks instead, and the shutdown's stop of
+//!    the runtime ends them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::coordinator::{self, DrainToken};
+use super::phases::PhaseClock;
+use crate::api::{LifecycleListener, LifecyclePhase, LogoutOptions, LogoutReport, ServerLogout};
+use crate::client::{mark_wipe_owed, wipe, ClientCore};
+use crate::matrix;
+use crate::platform;
+use crate::runtime::{self, Release};
+
+/// Bound of each local step (stop sync, stop tasks, close stores, restart).
+const LOCAL_STEP: Duration = Duration::from_secs(5);
+/// Cooperative grace of the client's tasks before the gate closes.
+const GRACE: Duration = Duration::from_millis(20);
+/// How long the listeners' end signals may take before the drain goes on.
+const LISTENERS_END: Duration = Duration::from_secs(1);
+
+/// What kind of drain to run.
+#[derive(Debug, Clone)]
+pub(crate) enum DrainKind {
+    /// End the session on the server, then drain.
+    Logout(LogoutOptions),
+    /// Drain and keep the session for `restore`.
+    Close,
+}
+
+/// Runs the drain. The caller has already moved the client to `LoggingOut` or
+/// `Closing`. `restart_if_last` is false under `shutdown`, which stops the
+/// runtime itself once every client is drained.
+pub(crate) fn drain(
+    core: &Arc<ClientCore>,
+    kind: DrainKind,
+    listener: Option<Arc<dyn LifecycleListener>>,
+    restart_if_last: bool,
+    token: &DrainToken,
+) -> LogoutReport {
+    let mut clock = PhaseClock::new(listener);
+    let mut warnings = Vec::new();
+    let wipe_wanted = matches!(&kind, DrainKind::Logout(o) if o.wipe_local_data);
+    if wipe_wanted {
+        // First, so that a process killed from here on still owes the wipe.
+        if let Err(e) = mark_wipe_owed(core.store_dir()) {
+            warnings.push(format!("could not record the owed wipe: {e}"));
+        }
+    }
+
+    clock.begin(LifecyclePhase::StoppingSync);
+    let mut server_logout = ServerLogout::Skipped;
+    let mut tasks_drained = 0;
+    let mut data_wiped = false;
+    match core.drain_handle() {
+        Ok(handle) => {
+            // Everything this thread drops, even while unwinding, is dropped
+            // inside the runtime's context (a store pool's drop spawns work).
+            let _entered = handle.enter();
+            let parts = core.take_for_drain(&handle, LOCAL_STEP);
+            if let Some(sync) = &parts.sync {
+                if let Err(e) = handle.block_on(matrix::sync::stop(sync)) {
+                    warnings.push(format!("the sync service did not stop: {e}"));
+                }
+            }
+            drop(parts.sync);
+
+            server_logout = match (&kind, &parts.sdk) {
+                (DrainKind::Logout(options), Some(sdk)) => {
+                    clock.begin(LifecyclePhase::ServerLogout);
+                    let timeout = Duration::from_millis(options.server_timeout_ms.into());
+                    // A process shutdown does not wait for the server: it
+                    // cuts the request short, so that its own bound holds.
+                    handle.block_on(async {
+                        tokio::select! {
+                            outcome = matrix::auth::server_logout(sdk, timeout) => outcome,
+                            () = runtime::refusing() => ServerLogout::Failed {
+                                reason: "abandoned: the core is shutting down".into(),
+                            },
+                        }
+                    })
+                }
+                (DrainKind::Logout(_), None) => ServerLogout::Failed {
+                    reason: "the client had no matrix session".into(),
+                },
+                (DrainKind::Close, _) => ServerLogout::Skipped,
+            };
+
+            clock.begin(LifecyclePhase::CancellingTasks);
+            let stop = core.stop_tasks(&handle, GRACE, Instant::now() + LOCAL_STEP);
+            tasks_drained = stop.drained;
+            if !stop.abandoned.is_empty() {
+                warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
+            }
+
+            clock.begin(LifecyclePhase::ClosingStores);
+            if let Some(sdk) = &parts.sdk {
+                let closed =
+                    handle.block_on(async { tokio::time::timeout(LOCAL_STEP, sdk.pause()).await });
+                match closed {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => warnings.push(format!("closing the stores failed: {e}")),
+                    Err(_) => warnings.push("closing the stores took over 5 s".to_owned()),
+                }
+            }
+
+            clock.begin(LifecyclePhase::DroppingClient);
+            // The core's last handle, dropped inside the runtime's context.
+            drop(parts.sdk);
+        }
+        Err(e) => warnings.push(format!(
+            "the client's runtime is gone ({e}); nothing to stop"
+        )),
+    }
+
+    if wipe_wanted {
+        clock.begin(LifecyclePhase::WipingData);
+        match wipe(core.store_dir()) {
+            Ok(()) => data_wiped = true,
+            Err(e) => warnings.push(format!(
+                "wiping data_dir failed (the next create finishes it): {e}"
+            )),
+        }
+    }
+    if !core.end_listeners(Instant::now() + LISTENERS_END) {
+        warnings.push("a listener was still busy when the drain went on".to_owned());
+    }
+    core.mark_drained();
+
+    let (runtime_restarted, runtime_generation) =
+        release(core, restart_if_last, token, &mut clock, &mut warnings);
+
+    // Measured last: after a restart, matrix-sdk's own tasks are gone too.
+    let files_open = platform::open_files_under(core.store_dir());
+    core.release_data_dir();
+    let client_dropped = core.client_dropped();
+    let own_tasks = core.tasks_alive();
+    let tasks_left_behind = if client_dropped {
+        own_tasks
+    } else {
+        warnings.push(
+            "matrix-sdk's own tasks still hold this client, because other clients are live and \
+             the runtime was not restarted; tasks_left_behind counts them as 1, an estimate \
+             (tokio cannot attribute tasks to a client). The next restart or shutdown() ends \
+             them; the client's stores are already closed."
+                .to_owned(),
+        );
+        own_tasks + 1
+    };
+    let (phases, total_ms) = clock.finish();
+    LogoutReport {
+        server_logout,
+        phases,
+        total_ms,
+        tasks_drained,
+        store_files_open_after: files_open,
+        client_dropped,
+        tasks_left_behind,
+        data_wiped,
+        runtime_restarted,
+        runtime_generation,
+        warnings,
+    }
+}
+
+/// Gives the client's lease back: restarts the runtime when it was the last
+/// client, parks until a pending shutdown has stopped the runtime, or leaves
+/// the runtime to the other clients. Returns (restarted, generation).
+fn release(
+    core: &ClientCore,
+    restart_if_last: bool,
+    token: &DrainToken,
+    clock: &mut PhaseClock,
+    warnings: &mut Vec<String>,
+) -> (bool, u64) {
+    let Some(lease) = core.take_lease() else {
+        return (false, runtime::generation());
+    };
+    let epoch = coordinator::epoch();
+    match lease.release(restart_if_last, LOCAL_STEP, || {
+        clock.begin(LifecyclePhase::RestartingRuntime)
+    }) {
+        Release::NotLast => (false, runtime::generation()),
+        Release::ShutdownPending => {
+            token.park(epoch);
+            (false, runtime::generation())
+        }
+        Release::Restarted(Ok(outcome)) => {
+            if !outcome.tasks_abandoned.is_empty() {
+                warnings.push(format!(
+                    "runtime restart abandoned: {}",
+                    outcome.tasks_abandoned.join(", ")
+                ));
+            }
+            if let Some(n) = outcome.threads_left.filter(|n| *n > 0) {
+                warnings.push(format!("{n} threads of the old runtime were not joined"));
+            }
+            (true, outcome.generation)
+        }
+        Release::Restarted(Err(e)) => {
+            warnings.push(format!("runtime restart failed: {e}"));
+            (false, runtime::generation())
+        }
+    }
+}
