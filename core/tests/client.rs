@@ -523,5 +523,10 @@ fn calls_during_logout_are_busy_and_shutdown_waits_for_the_logout() {
     assert_eq!(logout.server_logout, ServerLogout::TimedOut);
     assert_eq!(logout.store_files_open_after, Some(0));
     assert!(logout.data_wiped);
+    // The last client's drain let the shutdown stop the runtime, and then saw
+    // its client dropped (it used to report `false` with a false warning).
+    assert!(logout.client_dropped, "{logout:?}");
+    assert_eq!(logout.tasks_left_behind, 0);
+    assert!(logout.warnings.is_empty(), "{:?}", logout.warnings);
     assert_eq!(block_on(client.start_sync()), Err(CoreError::ClientClosed));
 }

@@ -24,6 +24,8 @@ struct Counts {
     parked: u32,
     /// Bumped when a shutdown ends (whatever its outcome).
     epoch: u64,
+    /// Until when the shutdown under way waits for drains.
+    drains_deadline: Option<Instant>,
 }
 
 static COUNTS: Mutex<Counts> = Mutex::new(Counts {
@@ -31,6 +33,7 @@ static COUNTS: Mutex<Counts> = Mutex::new(Counts {
     drains: 0,
     parked: 0,
     epoch: 0,
+    drains_deadline: None,
 });
 static CHANGED: Condvar = Condvar::new();
 
@@ -129,8 +132,21 @@ pub(crate) fn wait_drained(deadline: Instant) -> bool {
     wait(deadline, |c| c.drains == 0)
 }
 
+/// A shutdown begins that waits for drains until `deadline`.
+pub(crate) fn shutdown_began(deadline: Instant) {
+    counts().drains_deadline = Some(deadline);
+}
+
+/// Until when the shutdown under way waits for drains, if one is under way.
+pub(crate) fn drains_deadline() -> Option<Instant> {
+    counts().drains_deadline
+}
+
 /// A shutdown ended: parked drains carry on.
 pub(crate) fn shutdown_ended() {
-    counts().epoch += 1;
+    let mut counts = counts();
+    counts.epoch += 1;
+    counts.drains_deadline = None;
+    drop(counts);
     CHANGED.notify_all();
 }

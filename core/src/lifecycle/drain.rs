@@ -80,12 +80,12 @@ pub(crate) fn drain(
                 (DrainKind::Logout(options), Some(sdk)) => {
                     clock.begin(LifecyclePhase::ServerLogout);
                     let timeout = Duration::from_millis(options.server_timeout_ms.into());
-                    // A process shutdown does not wait for the server: it
-                    // cuts the request short, so that its own bound holds.
+                    // A process shutdown waits for the server only as long as
+                    // its own bound allows, keeping time for the local steps.
                     handle.block_on(async {
                         tokio::select! {
                             outcome = matrix::auth::server_logout(sdk, timeout) => outcome,
-                            () = runtime::refusing() => ServerLogout::Failed {
+                            () = shutdown_cutoff() => ServerLogout::Failed {
                                 reason: "abandoned: the core is shutting down".into(),
                             },
                         }
@@ -171,6 +171,19 @@ pub(crate) fn drain(
         runtime_restarted,
         runtime_generation,
         warnings,
+    }
+}
+
+/// Time a drain keeps for its local steps when a shutdown bounds it.
+const LOCAL_RESERVE: Duration = Duration::from_millis(750);
+
+/// Resolves when a process shutdown has begun and its wait for drains is
+/// about to run out (keeping [`LOCAL_RESERVE`] for the local steps).
+async fn shutdown_cutoff() {
+    runtime::refusing().await;
+    if let Some(deadline) = coordinator::drains_deadline() {
+        let cutoff = deadline.checked_sub(LOCAL_RESERVE).unwrap_or(deadline);
+        tokio::time::sleep_until(cutoff.into()).await;
     }
 }
 

@@ -98,6 +98,7 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
     }
     let (drain_budget, stop_budget) = budgets(Duration::from_millis(options.timeout_ms.into()));
     let drains_deadline = started + drain_budget;
+    coordinator::shutdown_began(drains_deadline);
     let refusing = Refusing(Some(runtime::refuse_new_work()));
 
     // Creations and drains under way end or park; then close every live client.
