@@ -1,0 +1,260 @@
+//! Every exported async call is cancel-safe at every await point.
+//!
+//! Each test drops a call's future after its Nth poll, for N = 0, 1, 2, …
+//! until the call completes, as a foreign executor does when the app
+//! cancels. After each drop the process invariants hold: the live-client
+//! count, the files open under the data dirs, the client's state, and no task
+//! left after a shutdown.
+
+#[path = "support/homeserver.rs"]
+mod homeserver;
+#[path = "support/poll.rs"]
+mod poll;
+#[path = "support/session.rs"]
+mod session;
+
+use std::sync::{Mutex, MutexGuard};
+
+use futures_executor::block_on;
+use matrix_mobile_core::platform::open_files_under;
+use matrix_mobile_core::{
+    runtime_stats, shutdown, shutdown_blocking, Client, ClientState, LogoutOptions, RuntimeState,
+    ShutdownOptions,
+};
+use poll::poll_then_drop;
+use session::{config, logged_in, user, wait, wait_call_ended, PASSWORD};
+use tempfile::TempDir;
+
+/// Most polls any call needs here; a call still pending after this many is a bug.
+const MAX_POLLS: usize = 64;
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Shuts the core down and checks that nothing is left of any client.
+fn assert_process_clean() {
+    let report = shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 }).unwrap();
+    assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+    let stats = runtime_stats();
+    assert_eq!(stats.live_clients, 0, "{stats:?}");
+    assert_eq!(stats.alive_tasks, 0, "{stats:?}");
+    assert_eq!(report.threads_left, Some(0));
+}
+
+/// Runs `scenario(n)` for n = 0, 1, 2, … until it reports that the call completed.
+fn for_every_poll_count(what: &str, mut scenario: impl FnMut(usize) -> bool) {
+    for n in 0..MAX_POLLS {
+        if scenario(n) {
+            return;
+        }
+    }
+    panic!("{what} did not complete within {MAX_POLLS} polls");
+}
+
+/// Regression: 24 creates cancelled half way left `live_clients` at 24, so
+/// no logout was ever the last one again.
+#[test]
+fn a_cancelled_create_leaves_no_live_client_and_frees_its_data_dir() {
+    let _s = serial();
+    for_every_poll_count("create", |n| {
+        let dir = TempDir::new().unwrap();
+        let created = poll_then_drop(
+            "create",
+            Client::create(config(&homeserver::url(), dir.path())),
+            n,
+        );
+        let done = created.is_some();
+        drop(created);
+        wait("the cancelled client to be closed", 30, || {
+            runtime_stats().live_clients == 0
+        });
+        assert_eq!(open_files_under(dir.path()), Some(0), "after {n} polls");
+        // The directory is free for a new client at once.
+        let again = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+        block_on(again.close(None)).unwrap();
+        done
+    });
+    assert_process_clean();
+}
+
+/// Regression: a login cancelled after the server answered left the client
+/// `Created` while matrix-sdk was logged in, and the session never reached
+/// the app (an orphaned device).
+#[test]
+fn a_cancelled_login_either_completes_or_leaves_the_client_created() {
+    let _s = serial();
+    let name = user("lena");
+    for_every_poll_count("login", |n| {
+        let dir = TempDir::new().unwrap();
+        let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+        let done = poll_then_drop(
+            "login",
+            client.login(name.clone(), PASSWORD.into(), None),
+            n,
+        )
+        .map(|r| r.unwrap())
+        .is_some();
+        wait_call_ended("login");
+        match client.state() {
+            ClientState::LoggedIn => assert!(client.session().is_some()),
+            ClientState::Created => assert!(client.session().is_none()),
+            other => panic!("after {n} polls the client is {other:?}"),
+        }
+        if client.state() == ClientState::LoggedIn {
+            block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+        } else {
+            block_on(client.close(None)).unwrap();
+        }
+        done
+    });
+    assert_process_clean();
+}
+
+#[test]
+fn a_cancelled_restore_either_completes_or_leaves_the_client_created() {
+    let _s = serial();
+    let (first, session, dir) = logged_in("rosa");
+    block_on(first.close(None)).unwrap();
+    for_every_poll_count("restore", |n| {
+        let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+        let done = poll_then_drop("restore", client.restore(session.clone()), n)
+            .map(|r| r.unwrap())
+            .is_some();
+        wait_call_ended("restore");
+        match client.state() {
+            ClientState::LoggedIn => assert!(client.session().is_some()),
+            ClientState::Created => assert!(client.session().is_none()),
+            other => panic!("after {n} polls the client is {other:?}"),
+        }
+        block_on(client.close(None)).unwrap();
+        done
+    });
+    assert_process_clean();
+}
+
+/// Cancelled sync, room and message calls leave a client that works, and
+/// whose logout still drains everything.
+#[test]
+fn cancelled_client_calls_leave_a_working_client() {
+    let _s = serial();
+    let (client, _, dir) = logged_in("cato");
+    let room = block_on(client.create_room("r".into(), vec![], false)).unwrap();
+    type Call<'a> =
+        Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> + 'a>;
+    let calls: Vec<(&str, Call)> = vec![
+        (
+            "start_sync",
+            Box::new(|| Box::pin(async { client.start_sync().await.is_ok() })),
+        ),
+        (
+            "stop_sync",
+            Box::new(|| Box::pin(async { client.stop_sync().await.is_ok() })),
+        ),
+        (
+            "create_room",
+            Box::new(|| {
+                Box::pin(async { client.create_room("c".into(), vec![], false).await.is_ok() })
+            }),
+        ),
+        (
+            "send_text",
+            Box::new(|| {
+                Box::pin(async { client.send_text(room.clone(), "hi".into()).await.is_ok() })
+            }),
+        ),
+        (
+            "recent_messages",
+            Box::new(|| Box::pin(async { client.recent_messages(room.clone(), 5).await.is_ok() })),
+        ),
+        (
+            "pause",
+            Box::new(|| Box::pin(async { client.pause().await.is_ok() })),
+        ),
+        (
+            "resume",
+            Box::new(|| Box::pin(async { client.resume().await.is_ok() })),
+        ),
+    ];
+    for (name, call) in &calls {
+        for_every_poll_count(name, |n| {
+            let outcome = poll_then_drop(name, call(), n);
+            if let Some(ok) = outcome {
+                assert!(ok, "{name} failed after {n} polls");
+            }
+            wait_call_ended(name);
+            assert_eq!(
+                client.state(),
+                ClientState::LoggedIn,
+                "{name} after {n} polls"
+            );
+            outcome.is_some()
+        });
+    }
+    // Leave the client resumed and syncing, then check that it still works.
+    block_on(client.resume()).unwrap();
+    block_on(client.start_sync()).unwrap();
+    block_on(client.send_text(room.clone(), "still works".into())).unwrap();
+    drop(calls);
+    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0));
+    assert!(!dir.path().exists());
+    assert_process_clean();
+}
+
+/// A cancelled logout or close completes its drain in the background.
+#[test]
+fn a_cancelled_logout_or_close_completes_its_drain() {
+    let _s = serial();
+    for logout in [true, false] {
+        for_every_poll_count("logout/close", |n| {
+            let (client, _, dir) = logged_in("lola");
+            let done = if logout {
+                poll_then_drop("logout", client.logout(LogoutOptions::default(), None), n)
+                    .map(|r| r.unwrap())
+                    .is_some()
+            } else {
+                poll_then_drop("close", client.close(None), n)
+                    .map(|r| r.unwrap())
+                    .is_some()
+            };
+            if n > 0 {
+                // The first poll started the drain: it finishes without us.
+                wait("the drain", 30, || client.state() == ClientState::Closed);
+                wait("no live client", 30, || runtime_stats().live_clients == 0);
+                assert_eq!(open_files_under(dir.path()), Some(0));
+                assert_eq!(dir.path().exists(), !logout);
+            } else {
+                // Never polled: nothing started, the client is untouched.
+                assert_eq!(client.state(), ClientState::LoggedIn);
+                block_on(client.close(None)).unwrap();
+            }
+            done
+        });
+    }
+    assert_process_clean();
+}
+
+/// A cancelled shutdown still shuts down.
+#[test]
+fn a_cancelled_shutdown_still_completes() {
+    let _s = serial();
+    for_every_poll_count("shutdown", |n| {
+        let (client, _, dir) = logged_in("sam");
+        let done = poll_then_drop("shutdown", shutdown(ShutdownOptions::default()), n)
+            .map(|r| r.unwrap())
+            .is_some();
+        if n > 0 {
+            wait("the shutdown", 30, || {
+                runtime_stats().state == RuntimeState::ShutDown
+            });
+            assert_eq!(client.state(), ClientState::Closed);
+            assert_eq!(open_files_under(dir.path()), Some(0));
+        } else {
+            block_on(client.close(None)).unwrap();
+        }
+        done
+    });
+    assert_process_clean();
+}
