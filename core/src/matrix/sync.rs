@@ -30,7 +30,10 @@ pub(crate) fn map_state(state: &State) -> SyncState {
     match state {
         State::Idle => SyncState::Idle,
         State::Running => SyncState::Running,
-        State::Terminated => SyncState::Terminated,
+        // The service ended by itself (a loop finished): it is idle and may
+        // be started again. `Terminated` is reserved for the end signal that
+        // the core sends when the client closes, so that flows end only then.
+        State::Terminated => SyncState::Idle,
         State::Error(_) => SyncState::Error,
         State::Offline => SyncState::Offline,
     }

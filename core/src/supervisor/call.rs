@@ -64,9 +64,9 @@ where
     };
     match rx.await {
         Ok(result) => result,
-        // The task was dropped without answering: its group was stopped, or
-        // it panicked (already reported to the failure listener).
-        Err(_) if !group.is_open() => Err(closed_error),
+        // The task was dropped without answering: its group was cancelled
+        // or stopped, or it panicked (already reported to the failure listener).
+        Err(_) if !group.is_open() || group.token().is_cancelled() => Err(closed_error),
         Err(_) => Err(CoreError::internal(format!(
             "`{name}` ended without a result (it panicked; see the log)"
         ))),

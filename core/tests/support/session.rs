@@ -58,3 +58,36 @@ pub fn wait_call_ended(name: &str) {
             .any(|t| t.ends_with(&suffix))
     });
 }
+
+/// The device ids of the user whose access token is `token`, from the
+/// client-server API.
+pub fn devices(token: &str) -> Vec<String> {
+    use std::io::{Read, Write};
+    let base = homeserver::url();
+    let host = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&host).expect("connect to the homeserver");
+    let request = format!(
+        "GET /_matrix/client/v3/devices HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let json = body
+        .find('{')
+        .and_then(|start| body.rfind('}').map(|end| &body[start..=end]))
+        .unwrap_or("{}");
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    value["devices"]
+        .as_array()
+        .map(|devices| {
+            devices
+                .iter()
+                .filter_map(|d| d["device_id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
