@@ -27,8 +27,11 @@ extension Client {
         bufferingPolicy: AsyncStream<SyncState>.Continuation.BufferingPolicy = .bufferingNewest(16)
     ) -> AsyncStream<SyncState> {
         AsyncStream(bufferingPolicy: bufferingPolicy) { continuation in
+            // Held here so that a refused registration cannot release the
+            // listener (whose deinit finishes the stream) before the catch.
+            let listener = SyncStateStreamListener(continuation)
             do {
-                let subscription = try observeSyncState(listener: SyncStateStreamListener(continuation))
+                let subscription = try observeSyncState(listener: listener)
                 continuation.onTermination = { _ in subscription.cancel() }
             } catch {
                 // ClientClosed: the client is past its end signal. Any other
@@ -36,6 +39,7 @@ extension Client {
                 continuation.yield(.terminated)
                 continuation.finish()
             }
+            withExtendedLifetime(listener) {}
         }
     }
 
