@@ -8,10 +8,15 @@ lock and the tests read snapshots.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
-from typing import Callable, List, Optional, Tuple, TypeVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from matrix_mobile_core import (
     LifecycleListener,
@@ -26,6 +31,9 @@ from matrix_mobile_core import (
 )
 
 T = TypeVar("T")
+
+#: What `Messages.calls` records for an `on_closed()` call.
+CLOSED = "on_closed"
 
 
 async def wait_until(
@@ -75,20 +83,36 @@ class RaisingSyncStates(SyncStates):
 
 
 class Messages(MessageListener):
-    """Records every message it is given."""
+    """Records every message it is given, and the end signal (`on_closed`).
+
+    `calls` is every call in order: a `Message`, or `CLOSED` for `on_closed`.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._messages: List[Message] = []
+        self._calls: List[object] = []
 
     def on_message(self, message: Message) -> None:
         with self._lock:
-            self._messages.append(message)
+            self._calls.append(message)
+
+    def on_closed(self) -> None:
+        with self._lock:
+            self._calls.append(CLOSED)
+
+    @property
+    def calls(self) -> List[object]:
+        with self._lock:
+            return list(self._calls)
 
     @property
     def messages(self) -> List[Message]:
-        with self._lock:
-            return list(self._messages)
+        return [c for c in self.calls if isinstance(c, Message)]
+
+    @property
+    def closed(self) -> int:
+        """How many times `on_closed` was called (the contract: at most once)."""
+        return sum(1 for c in self.calls if c is CLOSED)
 
     def by_event_id(self, event_id: str) -> Optional[Message]:
         return next((m for m in self.messages if m.event_id == event_id), None)
@@ -184,3 +208,60 @@ class Blackhole:
         for conn in self._accepted:
             conn.close()
         self._server.close()
+
+
+_CHILDREN = Path(__file__).with_name("_children.py")
+
+
+@dataclass
+class ChildRun:
+    """How a child interpreter ended: its exit code, its output, and the
+    `MMC_CHILD_RESULT` lines it printed (parsed), in order."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    results: List[Dict[str, Any]]
+
+    @property
+    def result(self) -> Dict[str, Any]:
+        """The last result line; fails the test, with the child's output, without one."""
+        assert self.results, f"the child printed no result\n{self}"
+        return self.results[-1]
+
+    def lines_starting(self, prefix: str) -> List[str]:
+        return [line[len(prefix):] for line in self.stdout.splitlines() if line.startswith(prefix)]
+
+    def __str__(self) -> str:
+        return (
+            f"exit code {self.returncode}\n--- stdout\n{self.stdout[-4000:]}"
+            f"\n--- stderr\n{self.stderr[-4000:]}"
+        )
+
+
+def run_child(scenario: str, args: Dict[str, Any], timeout: float = 60.0) -> ChildRun:
+    """Runs `scenario` of `_children.py` in a fresh interpreter, with this one's
+    environment (PYTHONPATH, MMC_HOMESERVER_URL).
+
+    A child still running at `timeout` seconds is killed and the test fails with
+    its output: a deadlock fails one test instead of hanging the suite.
+    """
+    from _children import RESULT_PREFIX
+
+    try:
+        done = subprocess.run(
+            [sys.executable, str(_CHILDREN), scenario, json.dumps(args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as hung:
+        out = hung.stdout.decode(errors="replace") if isinstance(hung.stdout, bytes) else hung.stdout
+        err = hung.stderr.decode(errors="replace") if isinstance(hung.stderr, bytes) else hung.stderr
+        raise AssertionError(
+            f"{scenario}: the child hung for {timeout} s and was killed (a deadlock?)"
+            f"\n--- stdout\n{out or ''}\n--- stderr\n{(err or '')[-4000:]}"
+        ) from None
+    run = ChildRun(done.returncode, done.stdout, done.stderr, [])
+    run.results = [json.loads(line) for line in run.lines_starting(RESULT_PREFIX)]
+    return run

@@ -5,17 +5,21 @@ import Foundation
 // Each stream owns one `Subscription`. The subscription is cancelled when the
 // stream terminates: the consuming task is cancelled, its `for await` loop is
 // left, or the stream is released. After that the core calls its listener no
-// more.
+// more. Each stream also finishes on the core's end signal, the listener's
+// last call when the client closes, logs out or is shut down.
 
 extension Client {
-    /// The client's sync state as an `AsyncStream`, current state first.
+    /// The client's sync state as an `AsyncStream`: the current state first,
+    /// then every change, and `.terminated` last.
     ///
-    /// Built on ``Client/observeSyncState(listener:)``. When the stream
-    /// terminates (the consuming task is cancelled, the loop breaks, or the
-    /// stream is released), its subscription is cancelled, so the core stops
-    /// delivering to it. The stream finishes by itself when the core releases
-    /// the listener, which it does when the client is closed or logged out
-    /// (the client's tasks end).
+    /// Built on ``Client/observeSyncState(listener:)``. The stream finishes
+    /// after yielding `.terminated`, the core's end signal when the client
+    /// closes, logs out or is shut down. On a client that is already closing or
+    /// closed (where `observeSyncState` throws `CoreError.ClientClosed`), it
+    /// yields `.terminated` and finishes at once. When the stream terminates
+    /// early (the consuming task is cancelled, the loop breaks, or the stream is
+    /// released), its subscription is cancelled, so the core stops delivering
+    /// to it.
     ///
     /// - Parameter bufferingPolicy: how many states are kept while the consumer
     ///   is slow; the default keeps the newest 16.
@@ -23,27 +27,38 @@ extension Client {
         bufferingPolicy: AsyncStream<SyncState>.Continuation.BufferingPolicy = .bufferingNewest(16)
     ) -> AsyncStream<SyncState> {
         AsyncStream(bufferingPolicy: bufferingPolicy) { continuation in
-            let subscription = observeSyncState(listener: SyncStateStreamListener(continuation))
-            continuation.onTermination = { _ in subscription.cancel() }
+            // Held here so that a refused registration cannot release the
+            // listener (whose deinit finishes the stream) before the catch.
+            let listener = SyncStateStreamListener(continuation)
+            do {
+                let subscription = try observeSyncState(listener: listener)
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                // ClientClosed: the client is past its end signal. Any other
+                // error cannot be thrown from a stream either; it ends the same.
+                continuation.yield(.terminated)
+                continuation.finish()
+            }
+            withExtendedLifetime(listener) {}
         }
     }
 
     /// Every text message that sync delivers, as an `AsyncStream`.
     ///
     /// Built on ``Client/observeMessages(listener:)``, with the same ending
-    /// rules as ``syncStates(bufferingPolicy:)``: the stream also finishes when
-    /// the client is closed or logged out, because it is tied to a sync-state
-    /// subscription, whose listener the core releases when the client's tasks
-    /// end. Messages are never dropped with the default, unbounded buffer.
+    /// rules as ``syncStates(bufferingPolicy:)``: the stream finishes on
+    /// `onClosed()`, the core's end signal, and at once (empty) on a client that
+    /// is already closing or closed. Messages are never dropped with the
+    /// default, unbounded buffer.
     public func messages(
         bufferingPolicy: AsyncStream<Message>.Continuation.BufferingPolicy = .unbounded
     ) -> AsyncStream<Message> {
         AsyncStream(bufferingPolicy: bufferingPolicy) { continuation in
-            let subscription = observeMessages(listener: MessageStreamListener(continuation))
-            let lifeline = observeSyncState(listener: ReleaseSignal { continuation.finish() })
-            continuation.onTermination = { _ in
-                subscription.cancel()
-                lifeline.cancel()
+            do {
+                let subscription = try observeMessages(listener: MessageStreamListener(continuation))
+                continuation.onTermination = { _ in subscription.cancel() }
+            } catch {
+                continuation.finish()
             }
         }
     }
@@ -88,8 +103,8 @@ private enum WaitOutcome: Sendable {
     case reached, ended, timedOut
 }
 
-/// Forwards sync states into a stream; finishes the stream when the core
-/// releases the listener.
+/// Forwards sync states into a stream; finishes it after `.terminated` (the
+/// end signal), or when the core releases the listener.
 private final class SyncStateStreamListener: SyncStateListener, @unchecked Sendable {
     private let continuation: AsyncStream<SyncState>.Continuation
 
@@ -99,6 +114,9 @@ private final class SyncStateStreamListener: SyncStateListener, @unchecked Senda
 
     func onState(state: SyncState) {
         continuation.yield(state)
+        if state == .terminated {
+            continuation.finish()
+        }
     }
 
     deinit {
@@ -106,8 +124,8 @@ private final class SyncStateStreamListener: SyncStateListener, @unchecked Senda
     }
 }
 
-/// Forwards messages into a stream; finishes the stream when the core
-/// releases the listener.
+/// Forwards messages into a stream; finishes it on `onClosed()` (the end
+/// signal), or when the core releases the listener.
 private final class MessageStreamListener: MessageListener, @unchecked Sendable {
     private let continuation: AsyncStream<Message>.Continuation
 
@@ -119,23 +137,11 @@ private final class MessageStreamListener: MessageListener, @unchecked Sendable 
         continuation.yield(message)
     }
 
-    deinit {
+    func onClosed() {
         continuation.finish()
     }
-}
-
-/// Ignores sync states; runs `onRelease` when the core releases it, which
-/// happens when its subscription is cancelled or the client's tasks end.
-private final class ReleaseSignal: SyncStateListener, @unchecked Sendable {
-    private let onRelease: @Sendable () -> Void
-
-    init(_ onRelease: @escaping @Sendable () -> Void) {
-        self.onRelease = onRelease
-    }
-
-    func onState(state: SyncState) {}
 
     deinit {
-        onRelease()
+        continuation.finish()
     }
 }

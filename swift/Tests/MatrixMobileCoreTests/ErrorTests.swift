@@ -25,6 +25,8 @@ final class ErrorTests: XCTestCase {
         await assertCoreError({ try await client.createRoom(name: "x", invite: [], encrypted: false) }, "createRoom", matches: isClosed)
         await assertCoreError({ try await client.sendText(roomId: "!a:localhost", body: "x") }, "sendText", matches: isClosed)
         await assertCoreError({ try client.rooms() }, "rooms", matches: isClosed)
+        await assertCoreError({ try client.observeMessages(listener: IgnoringMessageListener()) }, "observeMessages", matches: isClosed)
+        await assertCoreError({ try client.observeSyncState(listener: IgnoringSyncStateListener()) }, "observeSyncState", matches: isClosed)
         await assertCoreError({ try await client.close(listener: nil) }, "second close", matches: isClosed)
     }
 

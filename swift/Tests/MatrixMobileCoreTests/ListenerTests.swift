@@ -11,9 +11,9 @@ final class ListenerTests: XCTestCase {
     func testSlowAndIgnoringListenersDoNotStallTheCore() async throws {
         let (client, session, _) = try await loggedInClient("listeners")
         let slow = SlowMessageListener(delay: 0.2)
-        let slowSubscription = client.observeMessages(listener: slow)
-        let ignoringMessages = client.observeMessages(listener: IgnoringMessageListener())
-        let ignoringStates = client.observeSyncState(listener: IgnoringSyncStateListener())
+        let slowSubscription = try client.observeMessages(listener: slow)
+        let ignoringMessages = try client.observeMessages(listener: IgnoringMessageListener())
+        let ignoringStates = try client.observeSyncState(listener: IgnoringSyncStateListener())
 
         try await client.startSync()
         try await client.waitForSyncState(.running, timeout: 30)
@@ -122,6 +122,81 @@ extension ListenerTests {
     }
 }
 
+extension ListenerTests {
+    /// The end signals: a sync-state stream's last element is `.terminated`,
+    /// and a message listener's last call is `onClosed()` (this part waits
+    /// for the core to send it).
+    func testAfterLogoutTheLastCallsAreTheEndSignals() async throws {
+        let (client, _, _) = try await loggedInClient("endsignal")
+        let recorder = RecordingMessageListener()
+        let subscription = try client.observeMessages(listener: recorder)
+        let stateStream = client.syncStates()
+        let states = Task { () -> [SyncState] in
+            var seen: [SyncState] = []
+            for await state in stateStream {
+                seen.append(state)
+            }
+            return seen
+        }
+        try await client.startSync()
+        try await client.waitForSyncState(.running, timeout: 30)
+        _ = try await client.logout(options: LogoutOptions(), listener: nil)
+
+        let watchdog = Task {
+            try await Task.sleep(nanoseconds: 10_000_000_000)
+            states.cancel()
+        }
+        let seen = await states.value
+        watchdog.cancel()
+        XCTAssertEqual(seen.last, .terminated, "states: \(seen)")
+        let closed = await eventually(timeout: 10) { recorder.calls.contains("closed") }
+        XCTAssertTrue(closed, "onClosed() was not called")
+        XCTAssertEqual(recorder.calls.last, "closed")
+        subscription.cancel()
+    }
+
+    /// On a closed client, `observe*` throws; the streams finish at once
+    /// instead (`syncStates()` after yielding `.terminated`).
+    func testStreamsOnAClosedClientFinishAtOnce() async throws {
+        let (client, _, _) = try await loggedInClient("closedstreams")
+        _ = try await client.close(listener: nil)
+        var states: [SyncState] = []
+        for await state in client.syncStates() {
+            states.append(state)
+        }
+        XCTAssertEqual(states, [.terminated])
+        var messages = 0
+        for await _ in client.messages() {
+            messages += 1
+        }
+        XCTAssertEqual(messages, 0)
+    }
+}
+
+/// Records every call, `onClosed()` as "closed"; safe from any thread.
+final class RecordingMessageListener: MessageListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: [String] = []
+
+    func onMessage(message: Message) {
+        lock.lock()
+        log.append(message.eventId)
+        lock.unlock()
+    }
+
+    func onClosed() {
+        lock.lock()
+        log.append("closed")
+        lock.unlock()
+    }
+
+    var calls: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return log
+    }
+}
+
 /// Blocks its core thread for `delay` per message, then records the id.
 final class SlowMessageListener: MessageListener, @unchecked Sendable {
     private let delay: TimeInterval
@@ -139,6 +214,8 @@ final class SlowMessageListener: MessageListener, @unchecked Sendable {
         lock.unlock()
     }
 
+    func onClosed() {}
+
     var received: [String] {
         lock.lock()
         defer { lock.unlock() }
@@ -148,6 +225,7 @@ final class SlowMessageListener: MessageListener, @unchecked Sendable {
 
 final class IgnoringMessageListener: MessageListener, @unchecked Sendable {
     func onMessage(message: Message) {}
+    func onClosed() {}
 }
 
 final class IgnoringSyncStateListener: SyncStateListener, @unchecked Sendable {

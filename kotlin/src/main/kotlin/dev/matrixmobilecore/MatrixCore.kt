@@ -2,8 +2,9 @@
 //
 // The generated code already gives `suspend` functions for every async call of
 // the core and `AutoCloseable` objects. This file adds what UniFFI cannot
-// express: listener-based streams as cold `Flow`s, and a scope function that
-// awaits the core's drain before it lets go of a `Client`.
+// express: listener-based streams as cold `Flow`s that complete on the core's
+// end signals, a scope function that awaits the core's drain before it lets go
+// of a `Client`, and a JVM shutdown hook that shuts the core down at exit.
 package dev.matrixmobilecore
 
 import kotlinx.coroutines.NonCancellable
@@ -13,44 +14,126 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.withContext
+import java.util.concurrent.atomic.AtomicBoolean
 
 /**
- * The client's sync states as a cold [Flow]: the current state first, then every change.
+ * Process-wide parts of the Kotlin layer.
+ *
+ * Guarantee: once [installShutdownHook] has run, a JVM that exits normally
+ * (end of `main`, `System.exit`, SIGTERM) first calls [shutdownBlocking]: every
+ * live client is closed with the full drain (as `close`, so a kept session can
+ * be restored later), and no core thread outlives the JVM's own shutdown.
+ */
+object MatrixCore {
+    /** The bound of the shutdown at exit, in milliseconds, unless the app passes its own. */
+    const val EXIT_SHUTDOWN_TIMEOUT_MS: Int = 5_000
+
+    private val hookInstalled = AtomicBoolean(false)
+
+    /**
+     * Installs the JVM shutdown hook that calls [shutdownBlocking] with
+     * [timeoutMs]; only the first call installs it. Returns whether this call did.
+     *
+     * The layer calls it itself on first use ([syncStates], [messages],
+     * [closing]); an app that uses only the generated API calls it at start-up
+     * (in `main`, or `Application.onCreate`). The hook never throws: a failure
+     * is printed to stderr. On Android the system usually kills the process
+     * without running shutdown hooks; there, [Client.close] or
+     * [shutdown] from the app's own lifecycle is what drains.
+     */
+    @JvmStatic
+    @JvmOverloads
+    fun installShutdownHook(timeoutMs: Int = EXIT_SHUTDOWN_TIMEOUT_MS): Boolean {
+        require(timeoutMs >= 0) { "timeoutMs must not be negative, got $timeoutMs" }
+        if (!hookInstalled.compareAndSet(false, true)) return false
+        val hook = Thread({ shutdownAtExit(timeoutMs.toUInt()) }, "matrix-core-exit")
+        return try {
+            Runtime.getRuntime().addShutdownHook(hook)
+            true
+        } catch (_: IllegalStateException) {
+            false // the JVM is already shutting down
+        }
+    }
+
+    private fun shutdownAtExit(timeoutMs: UInt) {
+        try {
+            shutdownBlocking(ShutdownOptions(timeoutMs = timeoutMs))
+        } catch (e: Throwable) {
+            System.err.println("matrix-mobile-core: shutting the core down at exit failed: $e")
+        }
+    }
+}
+
+/**
+ * The client's sync states as a cold [Flow]: the current state first, then every
+ * change, and [SyncState.TERMINATED] last.
  *
  * Each collection registers its own listener with [Client.observeSyncState].
- * Guarantee: when the collector is cancelled (or stops early, e.g. through `first {}`),
- * the [Subscription] is cancelled and released, and the core delivers nothing
- * to it afterwards. States are buffered without bound, so a slow collector
- * never blocks the core's threads and sees every state in order.
+ * Guarantees:
+ * - the flow completes after emitting [SyncState.TERMINATED], the core's end
+ *   signal when the client closes, logs out or is shut down;
+ * - on a client that is already closing or closed, it emits
+ *   [SyncState.TERMINATED] (the state such a client is in) and completes at once,
+ *   instead of failing with [CoreException.ClientClosed];
+ * - when the collector is cancelled (or stops early, e.g. through `first {}`),
+ *   the [Subscription] is cancelled and released, and the core delivers
+ *   nothing to it afterwards.
  *
- * The flow does not complete on its own; it fails with [IllegalStateException]
- * if this [Client] handle was already released.
+ * States are buffered without bound, so a slow collector never blocks the core's
+ * threads and sees every state in order. The flow fails with
+ * [IllegalStateException] if this [Client] handle was already released.
  */
 fun Client.syncStates(): Flow<SyncState> = callbackFlow {
-    val subscription = observeSyncState(object : SyncStateListener {
-        override fun onState(state: SyncState) {
-            trySend(state)
-        }
-    })
-    awaitClose { subscription.release() }
+    MatrixCore.installShutdownHook()
+    val scope = this
+    val subscription = try {
+        observeSyncState(object : SyncStateListener {
+            override fun onState(state: SyncState) {
+                scope.trySend(state)
+                if (state == SyncState.TERMINATED) scope.channel.close()
+            }
+        })
+    } catch (_: CoreException.ClientClosed) {
+        trySend(SyncState.TERMINATED)
+        null
+    }
+    if (subscription == null) channel.close()
+    awaitClose { subscription?.release() }
 }.buffer(Channel.UNLIMITED)
 
 /**
  * Every text message that sync delivers, as a cold [Flow].
  *
  * Each collection registers its own listener with [Client.observeMessages].
- * Guarantee: when the collector is cancelled, the [Subscription] is cancelled
- * and released, and nothing is delivered to it afterwards. No message is
- * dropped while collecting: messages are buffered without bound, so the core's
- * threads never wait for the collector.
+ * Guarantees:
+ * - the flow completes on [MessageListener.onClosed], the core's end signal
+ *   when the client closes, logs out or is shut down;
+ * - on a client that is already closing or closed, it completes at once, empty,
+ *   instead of failing with [CoreException.ClientClosed];
+ * - when the collector is cancelled, the [Subscription] is cancelled and
+ *   released, and nothing is delivered to it afterwards.
+ *
+ * No message is dropped while collecting: messages are buffered without bound,
+ * so the core's threads never wait for the collector.
  */
 fun Client.messages(): Flow<Message> = callbackFlow {
-    val subscription = observeMessages(object : MessageListener {
-        override fun onMessage(message: Message) {
-            trySend(message)
-        }
-    })
-    awaitClose { subscription.release() }
+    MatrixCore.installShutdownHook()
+    val scope = this
+    val subscription = try {
+        observeMessages(object : MessageListener {
+            override fun onMessage(message: Message) {
+                scope.trySend(message)
+            }
+
+            override fun onClosed() {
+                scope.channel.close()
+            }
+        })
+    } catch (_: CoreException.ClientClosed) {
+        null
+    }
+    if (subscription == null) channel.close()
+    awaitClose { subscription?.release() }
 }.buffer(Channel.UNLIMITED)
 
 /**
@@ -64,6 +147,7 @@ fun Client.messages(): Flow<Message> = callbackFlow {
  * then closes the client in the background), this waits for the close.
  */
 suspend fun <R> Client.closing(block: suspend (Client) -> R): R {
+    MatrixCore.installShutdownHook()
     var failure: Throwable? = null
     try {
         return block(this)

@@ -29,6 +29,10 @@ class ListenerTest {
                     messageCalls.incrementAndGet()
                     throw RuntimeException("listener failure on purpose")
                 }
+
+                override fun onClosed() {
+                    throw RuntimeException("end signal failure on purpose")
+                }
             })
             client.startSync()
             withTimeout(30_000) { client.syncStates().first { it == SyncState.RUNNING } }
@@ -63,6 +67,10 @@ class ListenerTest {
             val cancelledCalls = AtomicInteger()
             val cancelled = client.observeMessages(object : MessageListener {
                 override fun onMessage(message: Message) {
+                    cancelledCalls.incrementAndGet()
+                }
+
+                override fun onClosed() {
                     cancelledCalls.incrementAndGet()
                 }
             })

@@ -13,6 +13,9 @@ import java.net.HttpURLConnection
 import java.net.ServerSocket
 import java.net.URL
 import java.util.UUID
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicReference
 import kotlin.concurrent.thread
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
@@ -24,6 +27,34 @@ import kotlin.time.TimeSource
 /** Runs a test body with a real-time bound (virtual time would skip the core's real waits). */
 fun coreTest(timeout: Duration = 90.seconds, body: suspend CoroutineScope.() -> Unit) {
     runBlocking { withTimeout(timeout) { body() } }
+}
+
+/**
+ * Like [coreTest], but the body runs on a thread of its own, and a body still
+ * running [grace] after [timeout] fails the test with that thread's stack.
+ *
+ * For tests of the core's re-entrancy: a deadlock blocks a thread inside a
+ * native call, where no coroutine timeout reaches it. The stuck thread is a
+ * daemon, left behind; Maven runs each test class in a JVM of its own
+ * (`reuseForks=false`), so it cannot stall another class.
+ */
+fun hangGuardedTest(timeout: Duration = 60.seconds, grace: Duration = 15.seconds, body: suspend CoroutineScope.() -> Unit) {
+    val failure = AtomicReference<Throwable?>()
+    val done = CountDownLatch(1)
+    val worker = thread(isDaemon = true, name = "hang-guarded-test") {
+        try {
+            runBlocking { withTimeout(timeout) { body() } }
+        } catch (t: Throwable) {
+            failure.set(t)
+        } finally {
+            done.countDown()
+        }
+    }
+    if (!done.await((timeout + grace).inWholeMilliseconds, TimeUnit.MILLISECONDS)) {
+        val stack = worker.stackTrace.joinToString("\n  at ")
+        throw AssertionError("the test hung for ${timeout + grace} (a deadlock in the core?); its thread:\n  at $stack")
+    }
+    failure.get()?.let { throw it }
 }
 
 /** Polls [condition] every 10 ms until it holds; fails after [timeout] with [what] and the last value seen. */
