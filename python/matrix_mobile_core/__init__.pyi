@@ -157,6 +157,7 @@ class ShutdownReport:
     total_ms: int
     runtime_generation: int
     already_shut_down: bool
+    threads_left: Optional[int]
     def __init__(
         self,
         *,
@@ -166,6 +167,7 @@ class ShutdownReport:
         total_ms: int,
         runtime_generation: int,
         already_shut_down: bool,
+        threads_left: Optional[int],
     ) -> None: ...
 
 class RuntimeStats:

@@ -1,16 +1,53 @@
 //! Login and restore of a [`ClientCore`].
 //!
-//! Both run to their end once started, even if the foreign caller cancels:
-//! a session that the server created is then recorded (`session()` returns
-//! it, the state is `LoggedIn`), never half there.
+//! A login or restore that the caller cancels is aborted, and an
+//! [`AuthGuard`] then reconciles the client's state with matrix-sdk's: if
+//! the server's answer had already reached matrix-sdk, the session is
+//! recorded (`LoggedIn`, `session()` returns it); otherwise the client stays
+//! `Created`. Never in between. One login or restore runs at a time.
 
 use std::sync::Arc;
 
 use super::state::Transition;
 use super::{store_dir, ClientCore};
-use crate::api::{CoreResult, Session};
+use crate::api::{ClientState, CoreError, CoreResult, Session};
 use crate::matrix;
 use crate::supervisor::WhenDropped;
+
+/// Marks a login or restore in progress; when it ends in any way (result,
+/// error, abort, drain), clears the mark and records a session that
+/// matrix-sdk holds but the client does not yet.
+struct AuthGuard {
+    core: Arc<ClientCore>,
+    sdk: matrix_sdk::Client,
+}
+
+impl AuthGuard {
+    /// `Busy` while another login or restore of this client runs.
+    fn begin(core: &Arc<ClientCore>, sdk: matrix_sdk::Client, what: &str) -> CoreResult<Self> {
+        let mut inner = core.inner();
+        if inner.authenticating {
+            return Err(CoreError::busy(what));
+        }
+        inner.authenticating = true;
+        Ok(Self {
+            core: core.clone(),
+            sdk,
+        })
+    }
+}
+
+impl Drop for AuthGuard {
+    fn drop(&mut self) {
+        self.core.inner().authenticating = false;
+        if self.core.state() == ClientState::Created {
+            if let Some(session) = matrix::auth::session_of(&self.sdk) {
+                tracing::info!("a cancelled login had reached matrix-sdk; its session is kept");
+                let _ = self.core.session_started(&session);
+            }
+        }
+    }
+}
 
 impl ClientCore {
     /// Password login on stores that hold no other device's session.
@@ -22,8 +59,10 @@ impl ClientCore {
     ) -> CoreResult<Session> {
         let sdk = self.sdk()?;
         self.transition_check(Transition::SessionStarted)?;
+        let guard = AuthGuard::begin(self, sdk.clone(), "login")?;
         let core = self.clone();
-        self.call("login", WhenDropped::Finish, async move {
+        self.call("login", WhenDropped::Abort, async move {
+            let _guard = guard;
             // Before any request: the server must not create a device that
             // these stores would then refuse.
             store_dir::check_login_allowed(&core.data_dir)?;
@@ -39,8 +78,10 @@ impl ClientCore {
     pub(crate) async fn restore(self: &Arc<Self>, session: Session) -> CoreResult<()> {
         let sdk = self.sdk()?;
         self.transition_check(Transition::SessionStarted)?;
+        let guard = AuthGuard::begin(self, sdk.clone(), "restore")?;
         let core = self.clone();
-        self.call("restore", WhenDropped::Finish, async move {
+        self.call("restore", WhenDropped::Abort, async move {
+            let _guard = guard;
             store_dir::check_restore_allowed(&core.data_dir, &session)?;
             matrix::auth::restore(&sdk, &session).await?;
             core.session_started(&session)

@@ -4,6 +4,7 @@
 //! Guarantee: every line goes through [`scrub`], so a secret the core has
 //! registered never reaches a log line.
 
+mod console;
 pub(crate) mod scrub;
 
 use std::sync::{Mutex, OnceLock};
@@ -96,25 +97,21 @@ pub(crate) fn init(config: LogConfig) -> CoreResult<()> {
     Ok(())
 }
 
-#[cfg(target_os = "android")]
+/// The platform's console (logcat, os_log, stderr), every line scrubbed.
 fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
-    match tracing_android::layer("matrix-core") {
-        Ok(layer) => Box::new(layer),
-        Err(_) => Box::new(stderr_layer()),
+    #[cfg(any(target_os = "android", target_os = "ios", target_os = "macos"))]
+    {
+        // The platform log stamps time and level itself.
+        Box::new(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .without_time()
+                .with_level(false)
+                .with_writer(scrub::Scrubbing(console::LineLog(console::platform_write))),
+        )
     }
-}
-
-#[cfg(any(target_os = "ios", target_os = "macos"))]
-fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
-    Box::new(tracing_oslog::OsLogger::new("dev.matrixmobilecore", "core"))
-}
-
-#[cfg(not(any(target_os = "android", target_os = "ios", target_os = "macos")))]
-fn console_layer() -> Box<dyn Layer<Filtered> + Send + Sync> {
-    Box::new(stderr_layer())
-}
-
-#[allow(dead_code)]
-fn stderr_layer() -> impl Layer<Filtered> + Send + Sync {
-    tracing_subscriber::fmt::layer().with_writer(scrub::Scrubbing(std::io::stderr))
+    #[cfg(not(any(target_os = "android", target_os = "ios", target_os = "macos")))]
+    {
+        Box::new(tracing_subscriber::fmt::layer().with_writer(scrub::Scrubbing(std::io::stderr)))
+    }
 }

@@ -83,6 +83,10 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Scrubbing<M> {
     fn make_writer(&'a self) -> Self::Writer {
         ScrubbingWriter(self.0.make_writer())
     }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        ScrubbingWriter(self.0.make_writer_for(meta))
+    }
 }
 
 /// Writes scrubbed text to the inner writer.
