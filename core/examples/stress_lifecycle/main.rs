@@ -144,6 +144,7 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
         "task_failure_examples": t.task_failure_examples,
         "faults": t.faults,
         "listener_deliveries": t.listener_deliveries,
+        "iteration_ms": t.iteration_json(),
     });
     drop(t);
     if let Some(dir) = meta.out.parent() {
@@ -284,7 +285,13 @@ fn main() {
 
     let meta = META.get().expect("set above");
     for it in 0..args.iterations {
-        workload::iteration(&run, it, it + 1 == args.iterations);
+        let started = Instant::now();
+        let what = workload::iteration(&run, it, it + 1 == args.iterations);
+        let took = started.elapsed();
+        tally().iteration_ms.push(took.as_millis() as u32);
+        if took.as_secs() >= 3 {
+            println!("iteration {it} took {:.1} s: {what}", took.as_secs_f64());
+        }
         meta.done.store(it + 1, Ordering::SeqCst);
         write_report(false, None, Vec::new());
         if (it + 1) % 10 == 0 || it + 1 == args.iterations {

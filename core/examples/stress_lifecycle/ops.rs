@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::api::CoreError;
 
 /// Bound of each HTTP request of the clients (`ClientConfig::request_timeout_ms`).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One thing a worker thread does to the core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -44,6 +44,8 @@ pub struct Tally {
     pub shutdowns_checked: u64,
     pub faults: BTreeMap<&'static str, u64>,
     pub listener_deliveries: u64,
+    /// Wall time of each iteration.
+    pub iteration_ms: Vec<u32>,
 }
 
 static TALLY: Mutex<Tally> = Mutex::new(Tally {
@@ -63,6 +65,7 @@ static TALLY: Mutex<Tally> = Mutex::new(Tally {
     shutdowns_checked: 0,
     faults: BTreeMap::new(),
     listener_deliveries: 0,
+    iteration_ms: Vec::new(),
 });
 
 /// The process's tally. Never poisoned for good: a panic while it is held
@@ -125,6 +128,18 @@ impl Tally {
     pub fn dirty_shutdown(&mut self, example: Value) {
         self.dirty_shutdowns += 1;
         push(&mut self.dirty_shutdown_examples, example);
+    }
+
+    /// Mean, 95th percentile and maximum wall time of an iteration, in ms.
+    pub fn iteration_json(&self) -> Value {
+        let mut ms = self.iteration_ms.clone();
+        ms.sort_unstable();
+        let n = ms.len();
+        if n == 0 {
+            return Value::Null;
+        }
+        let mean = ms.iter().map(|m| f64::from(*m)).sum::<f64>() / n as f64;
+        json!({"mean": mean.round(), "p95": ms[(n * 95 / 100).min(n - 1)], "max": ms[n - 1]})
     }
 
     /// The per-operation table of the report.

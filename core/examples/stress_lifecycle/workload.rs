@@ -422,7 +422,7 @@ impl Worker<'_> {
             return;
         };
         probe.attach(&subscription);
-        std::thread::sleep(self.rng.millis(0, 200));
+        std::thread::sleep(self.rng.millis(0, 150));
         if self.rng.chance(0.5) {
             self.call_sync(Op::Unsubscribe, || {
                 subscription.cancel();
@@ -509,8 +509,9 @@ enum End {
     Shutdown,
 }
 
-/// One iteration. `last` forces a shutdown at its end.
-pub fn iteration(run: &Run, it: u64, last: bool) {
+/// One iteration. `last` forces a shutdown at its end. Returns what it was
+/// (its fault and its end), for the log of slow iterations.
+pub fn iteration(run: &Run, it: u64, last: bool) -> String {
     let mut rng = Rng::derive(run.seed, &[it]);
     let mut order: Vec<usize> = (0..SLOTS).collect();
     for i in (1..order.len()).rev() {
@@ -519,16 +520,17 @@ pub fn iteration(run: &Run, it: u64, last: bool) {
     let clients = rng.range(2, 3) as usize;
     let slots = &order[..clients];
     let threads = rng.range(2, 3);
-    let fault = rng.chance(0.3).then(|| {
-        let fault = [Fault::Refuse, Fault::Blackhole, Fault::Delay][rng.range(0, 2) as usize];
-        (fault, rng.millis(0, 200), rng.millis(100, 700))
+    // A black hole costs a request timeout to every call caught in it: rarer.
+    let fault = rng.chance(0.25).then(|| {
+        let fault = [Fault::Refuse, Fault::Blackhole, Fault::Delay][rng.weighted(&[2, 1, 2])];
+        (fault, rng.millis(0, 200), rng.millis(100, 600))
     });
 
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for t in 0..threads {
             let rng = Rng::derive(run.seed, &[it, t + 1]);
-            let ops = Rng::derive(run.seed, &[it, t + 100]).range(3, 6);
+            let ops = Rng::derive(run.seed, &[it, t + 100]).range(2, 5);
             let spawned = std::thread::Builder::new()
                 .name(format!("stress-worker-{t}"))
                 .spawn_scoped(scope, move || {
@@ -580,6 +582,8 @@ pub fn iteration(run: &Run, it: u64, last: bool) {
         End::Release => main.release_all(),
         End::Shutdown => shutdown_and_check(&mut main, &format!("end of iteration {it}")),
     }
+    let fault = fault.map_or("none", |(f, _, _)| fault_name(f));
+    format!("{clients} clients, {threads} threads, fault {fault}, end {end:?}")
 }
 
 /// Shuts the process down at the end of an iteration (some clients released
