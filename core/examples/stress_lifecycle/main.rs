@@ -21,7 +21,9 @@
 #[path = "../../tests/support/homeserver.rs"]
 mod homeserver;
 
+mod clean;
 mod drive;
+mod faults;
 mod listeners;
 mod ops;
 mod rng;

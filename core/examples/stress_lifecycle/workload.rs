@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -14,12 +14,13 @@ use crate::api::{
     CoreError, LogoutOptions, RuntimeState, ShutdownOptions,
 };
 use crate::drive::{drive, run_sync, CancelPlan, Outcome};
-use crate::homeserver::{Fault, FaultProxy, PROXY_THREAD};
+use crate::faults::{fault_name, FaultClock};
+use crate::homeserver::{Fault, FaultProxy};
 use crate::listeners::{PhaseProbe, Probe};
 use crate::ops::{kind, Op, REQUEST_TIMEOUT};
 use crate::rng::Rng;
 use crate::tally::tally;
-use crate::watchdog::{self, Watchdog};
+use crate::watchdog::Watchdog;
 
 /// How many client slots the run has; each iteration uses two or three.
 pub const SLOTS: usize = 3;
@@ -30,35 +31,6 @@ enum Slot {
     /// A `create` is under way; nobody else may create here.
     Creating,
     Live(Arc<Client>),
-}
-
-/// Whether a fault is on, and when the last one ended.
-#[derive(Default)]
-pub struct FaultClock {
-    state: Mutex<(Option<Fault>, Option<Instant>)>,
-}
-
-impl FaultClock {
-    fn set(&self, proxy: &FaultProxy, fault: Fault) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        proxy.set(fault);
-        if fault == Fault::Pass {
-            if state.0.is_some() {
-                state.1 = Some(Instant::now());
-            }
-            state.0 = None;
-        } else {
-            state.0 = Some(fault);
-        }
-    }
-
-    /// Whether a call that started at `start` may have met a fault: one is
-    /// on now, or one ended less than a request timeout before `start` (a
-    /// request swallowed by a black hole fails only at its timeout).
-    fn faulted_since(&self, start: Instant) -> bool {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.0.is_some() || state.1.is_some_and(|end| end + REQUEST_TIMEOUT >= start)
-    }
 }
 
 /// Everything the threads of the run share.
@@ -125,48 +97,6 @@ impl Run {
         }
     }
 
-    /// The process as the contract wants it after a shutdown: no live client,
-    /// no task, no file open under the data dirs, threads back to baseline
-    /// (the fault proxy's and the watchdog's left out). Returns whether it is
-    /// so, and what was measured.
-    pub fn clean_state(&self) -> (bool, Value) {
-        let stats = runtime_stats();
-        let fds = platform::open_files_under(&self.root);
-        let harness = platform::threads_named(PROXY_THREAD).unwrap_or(0)
-            + platform::threads_named(watchdog::THREAD_NAME).unwrap_or(0);
-        let threads = platform::thread_count().map(|n| n.saturating_sub(harness));
-        let clean = stats.live_clients == 0
-            && stats.alive_tasks == 0
-            && fds.unwrap_or(0) == 0
-            && match (threads, self.baseline_threads) {
-                (Some(now), Some(base)) => now <= base,
-                _ => true,
-            };
-        let mut value = json!({
-            "live_clients": stats.live_clients,
-            "alive_tasks": stats.alive_tasks,
-            "supervised_tasks": stats.supervised_tasks,
-            "runtime_state": format!("{:?}", stats.state),
-            "runtime_generation": stats.generation,
-            "open_fds_under_data_dirs": fds,
-            "threads": threads,
-            "threads_baseline": self.baseline_threads,
-            "core_thread_names": core_thread_names(),
-        });
-        if !clean {
-            // Whether it is a leak or a lag: the verdict above stands either way.
-            std::thread::sleep(Duration::from_secs(1));
-            let stats = runtime_stats();
-            value["one_second_later"] = json!({
-                "live_clients": stats.live_clients,
-                "alive_tasks": stats.alive_tasks,
-                "open_fds_under_data_dirs": platform::open_files_under(&self.root),
-                "core_thread_names": core_thread_names(),
-            });
-        }
-        (clean, value)
-    }
-
     /// Removes the data dirs that nothing holds open any more.
     fn sweep_dirs(&self) {
         let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
@@ -178,24 +108,6 @@ impl Run {
             false
         });
     }
-}
-
-/// Names of the threads that are neither the main thread nor the harness's
-/// (the proxy's, the watchdog's).
-fn core_thread_names() -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc/self/task") else {
-        return Vec::new();
-    };
-    let main = std::process::id().to_string();
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy() != main)
-        .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
-        .map(|n| n.trim_end().to_owned())
-        .filter(|n| !n.starts_with(PROXY_THREAD) && !n.starts_with(watchdog::THREAD_NAME))
-        .collect();
-    names.sort();
-    names
 }
 
 /// One thread's view: the run, its own generator, where it is.
@@ -636,13 +548,4 @@ pub fn finish(run: &Run, iterations: u64) -> (bool, Value) {
     let clean = clean && done.is_some() && runtime_stats().state != RuntimeState::Running;
     run.sweep_dirs();
     (clean, state)
-}
-
-fn fault_name(fault: Fault) -> &'static str {
-    match fault {
-        Fault::Pass => "pass",
-        Fault::Refuse => "refuse",
-        Fault::Blackhole => "blackhole",
-        Fault::Delay => "delay",
-    }
 }
