@@ -24,7 +24,7 @@ fn bench_dir(ctx: &Ctx) -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn build_fast(ctx: &Ctx, what: &[&str]) -> Result<()> {
+pub(crate) fn build_fast(ctx: &Ctx, what: &[&str]) -> Result<()> {
     ctx::run(
         Command::new(ctx::cargo())
             .current_dir(&ctx.root)

@@ -21,9 +21,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   demo                         the lifecycle demo against a local Synapse
-  test                         every test suite: Rust, Python, Kotlin (JVM), Swift (Linux)
+  test                         every test suite: Rust, lifecycle stress, Python, Kotlin (JVM), Swift (Linux)
   bench lifecycle|ffi          benchmarks; JSON goes to target/bench/
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
+  stress lifecycle [--iterations N] [--seed S]
+                               random lifecycle interleavings against Synapse and faults
   bindings kotlin|swift|python --out DIR
   android                      build the Android AAR (needs the NDK and cargo-ndk)
   apple                        build the XCFramework (needs Xcode)

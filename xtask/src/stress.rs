@@ -1,24 +1,41 @@
-//! `cargo xtask stress runtime [--cycles N]`: the seed scenario in an
-//! optimised build (profile `bench-fast`), plain drop against the supervisor.
+//! `cargo xtask stress runtime|lifecycle`: torture tests in an optimised build
+//! (profile `bench-fast`).
+//!
+//! - `runtime [--cycles N]`: the seed scenario, plain drop against the supervisor.
+//! - `lifecycle [--iterations N] [--seed S]`: random interleavings of client
+//!   calls, cancellations and shutdowns on two or three clients, against
+//!   Synapse through the fault proxy (`core/examples/stress_lifecycle/`).
+//!   The workload runs in a child process, so that an abort is seen here.
 
+use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
 
 use crate::ctx::{self, Ctx};
+use crate::{bench, synapse};
+
+const USAGE: &str = "usage: cargo xtask stress runtime [--cycles N] [--plain-cycles N]\n       cargo xtask stress lifecycle [--iterations N] [--seed S]";
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    if args.first().map(String::as_str) != Some("runtime") {
-        bail!("usage: cargo xtask stress runtime [--cycles N]");
+    match args.first().map(String::as_str) {
+        Some("runtime") => runtime(ctx, &args[1..]),
+        Some("lifecycle") => lifecycle(ctx, &args[1..]),
+        _ => bail!(USAGE),
     }
+}
+
+fn runtime(ctx: &Ctx, args: &[String]) -> Result<()> {
     let mut passed = vec!["--cycles".to_owned(), "10000".to_owned()];
-    let mut rest = args[1..].iter();
+    let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
             (flag @ ("--cycles" | "--plain-cycles"), Some(n)) if n.parse::<u64>().is_ok() => {
                 passed.extend([flag.to_owned(), n.clone()])
             }
-            _ => bail!("usage: cargo xtask stress runtime [--cycles N] [--plain-cycles N]"),
+            _ => bail!(USAGE),
         }
     }
     let out = ctx.target_dir().join("bench").join("stress-runtime.json");
@@ -39,4 +56,131 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
             .arg("--out")
             .arg(&out),
     )
+}
+
+fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
+    let mut iterations = 1000u64;
+    let mut seed = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let value = rest.next().and_then(|v| v.parse::<u64>().ok());
+        match (arg.as_str(), value) {
+            ("--iterations", Some(n)) => iterations = n,
+            ("--seed", Some(s)) => seed = Some(s),
+            _ => bail!(USAGE),
+        }
+    }
+    bench::build_fast(ctx, &["--example", "stress_lifecycle"])?;
+    let exe = ctx
+        .target_dir()
+        .join("bench-fast")
+        .join("examples")
+        .join("stress_lifecycle");
+    let server = synapse::start(ctx)?;
+    let result = run_lifecycle(ctx, &exe, &server.url, iterations, seed);
+    drop(server);
+    result
+}
+
+/// Builds the lifecycle workload in the debug profile (for `cargo xtask test`).
+pub fn build_lifecycle_debug(ctx: &Ctx) -> Result<std::path::PathBuf> {
+    ctx::run(Command::new(ctx::cargo()).current_dir(&ctx.root).args([
+        "build",
+        "-p",
+        "matrix-mobile-core",
+        "--example",
+        "stress_lifecycle",
+    ]))?;
+    Ok(ctx
+        .target_dir()
+        .join("debug")
+        .join("examples")
+        .join("stress_lifecycle"))
+}
+
+/// Runs the lifecycle workload `exe` in a child process against the
+/// homeserver at `url`, and judges it: an abnormal exit is an abort, a child
+/// that outlives a generous overall bound is killed and counts as a hang.
+/// `target/bench/stress-lifecycle.json` holds the verdict either way.
+pub fn run_lifecycle(
+    ctx: &Ctx,
+    exe: &Path,
+    url: &str,
+    iterations: u64,
+    seed: Option<u64>,
+) -> Result<()> {
+    let seed = seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    let dir = ctx.target_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let out = dir.join("stress-lifecycle.json");
+    let _ = std::fs::remove_file(&out);
+    println!("xtask: stress lifecycle, {iterations} iterations, seed {seed}");
+
+    let mut child = Command::new(exe)
+        .args(["--iterations", &iterations.to_string()])
+        .args(["--seed", &seed.to_string()])
+        .arg("--out")
+        .arg(&out)
+        .env("MMC_HOMESERVER_URL", url)
+        .spawn()
+        .with_context(|| format!("could not start {}", exe.display()))?;
+    // Last resort only: the child's own watchdog ends a wedged run sooner.
+    let limit = Duration::from_secs(120 + 30 * iterations);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    let mut report: Value = std::fs::read_to_string(&out)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| json!({"iterations": 0, "hangs": 0, "unexpected_errors": 0}));
+    report["seed"] = json!(seed);
+    let verdict = match status.map(|s| (s, s.code())) {
+        None => {
+            let hangs = report["hangs"].as_u64().unwrap_or(0);
+            report["hangs"] = json!(hangs + 1);
+            report["killed_after_s"] = json!(started.elapsed().as_secs());
+            Err(format!(
+                "the run outlived {} s and was killed",
+                limit.as_secs()
+            ))
+        }
+        Some((_, Some(0))) => Ok(()),
+        Some((_, Some(1))) => Err("the run failed its criteria".to_owned()),
+        Some((_, Some(2))) => Err("the run's setup failed (see above)".to_owned()),
+        Some((_, Some(3))) => Err("a call never returned; the watchdog ended the run".to_owned()),
+        Some((status, _)) => {
+            report["aborts"] = json!(1);
+            report["abort"] = json!(status.to_string());
+            Err(format!("the workload process aborted: {status}"))
+        }
+    };
+    if verdict.is_err() {
+        report["final_clean"] = json!(report["final_clean"].as_bool().unwrap_or(false));
+        report["pass"] = json!(false);
+        if report.get("aborts").is_none() {
+            report["aborts"] = json!(0);
+        }
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!(
+        "xtask: stress lifecycle seed {seed}: iterations {}, aborts {}, hangs {}, unexpected errors {}, final clean {}; {}",
+        report["iterations"], report["aborts"], report["hangs"], report["unexpected_errors"],
+        report["final_clean"], out.display()
+    );
+    verdict.map_err(|e| anyhow::anyhow!("{e} (replay with --seed {seed})"))
 }

@@ -1,5 +1,6 @@
-//! `cargo xtask test [rust] [python] [kotlin] [swift]`: every test suite
-//! against one local Synapse. With no names, all four run. Every suite runs
+//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift]`: every test
+//! suite against one local Synapse. With no names, all of them run. `stress`
+//! is 200 iterations of `cargo xtask stress lifecycle` in a debug build. Every suite runs
 //! even when an earlier one failed; the command fails if any did.
 
 use std::process::Command;
@@ -8,9 +9,12 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{bindings, kotlin, python, swift, synapse};
+use crate::{bindings, kotlin, python, stress, swift, synapse};
 
-const SUITES: [&str; 4] = ["rust", "python", "kotlin", "swift"];
+const SUITES: [&str; 5] = ["rust", "stress", "python", "kotlin", "swift"];
+
+/// Iterations of the lifecycle stress test in `cargo xtask test`.
+const STRESS_ITERATIONS: u64 = 200;
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     for a in args {
@@ -43,6 +47,10 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
                 .args(["test", "--workspace"])
                 .env("MMC_HOMESERVER_URL", &url),
         )
+    });
+    suite("stress", &|| {
+        let exe = stress::build_lifecycle_debug(ctx)?;
+        stress::run_lifecycle(ctx, &exe, &url, STRESS_ITERATIONS, None)
     });
     suite("python", &|| {
         let out = bindings::default_out(ctx, "python");

@@ -78,6 +78,22 @@ pub enum Fault {
     Refuse = 1,
     /// Accept and never answer.
     Blackhole = 2,
+    /// Forward bytes both ways, each chunk held back for [`DELAY`] first.
+    Delay = 3,
+}
+
+/// How long [`Fault::Delay`] holds back each chunk.
+pub const DELAY: Duration = Duration::from_millis(300);
+
+/// Name of every thread the proxy starts, so that a thread count can leave
+/// them out (`platform::threads_named(PROXY_THREAD)`).
+pub const PROXY_THREAD: &str = "fault-proxy";
+
+fn spawn_named(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .name(PROXY_THREAD.into())
+        .spawn(f)
+        .expect("spawn a fault-proxy thread");
 }
 
 /// A loopback TCP proxy in front of the homeserver, controlled by the test.
@@ -93,12 +109,12 @@ impl FaultProxy {
         let upstream = host_port(&self::url());
         let mode = Arc::new(AtomicU8::new(Fault::Pass as u8));
         let m = mode.clone();
-        std::thread::spawn(move || {
+        spawn_named(move || {
             for client in listener.incoming().flatten() {
                 match m.load(Ordering::SeqCst) {
                     1 => drop(client),
                     2 => {
-                        std::thread::spawn(move || {
+                        spawn_named(move || {
                             std::thread::sleep(Duration::from_secs(60));
                             drop(client)
                         });
@@ -122,15 +138,19 @@ impl FaultProxy {
 
 fn pipe(client: TcpStream, server: TcpStream, mode: Arc<AtomicU8>) {
     let copy = |mut from: TcpStream, mut to: TcpStream, mode: Arc<AtomicU8>| {
-        std::thread::spawn(move || {
+        spawn_named(move || {
             let mut buf = [0u8; 16 * 1024];
             loop {
                 match from.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         // A blackholed connection swallows what arrives.
-                        if mode.load(Ordering::SeqCst) == Fault::Blackhole as u8 {
+                        let now = mode.load(Ordering::SeqCst);
+                        if now == Fault::Blackhole as u8 {
                             continue;
+                        }
+                        if now == Fault::Delay as u8 {
+                            std::thread::sleep(DELAY);
                         }
                         if to.write_all(&buf[..n]).is_err() {
                             break;

@@ -1,0 +1,157 @@
+//! The operations of the workload, the bound of each, and the errors the
+//! contract allows for each: one table, read by every call.
+
+use std::time::Duration;
+
+use crate::api::CoreError;
+
+/// Bound of each HTTP request of the clients (`ClientConfig::request_timeout_ms`).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One thing a worker thread does to the core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Login,
+    StartSync,
+    StopSync,
+    SendText,
+    RecentMessages,
+    Rooms,
+    ObserveMessages,
+    ObserveSyncState,
+    /// `Subscription::cancel()`, or dropping the subscription.
+    Unsubscribe,
+    Logout,
+    Close,
+    Pause,
+    Resume,
+    /// Dropping an `Arc<Client>` (what Kotlin's GC or Swift's `deinit` does).
+    Release,
+    Shutdown,
+    ShutdownBlocking,
+    /// `state()`, `sync_state()`, `session()` and `runtime_stats()`.
+    Read,
+}
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Create => "create",
+            Op::Login => "login",
+            Op::StartSync => "start_sync",
+            Op::StopSync => "stop_sync",
+            Op::SendText => "send_text",
+            Op::RecentMessages => "recent_messages",
+            Op::Rooms => "rooms",
+            Op::ObserveMessages => "observe_messages",
+            Op::ObserveSyncState => "observe_sync_state",
+            Op::Unsubscribe => "unsubscribe",
+            Op::Logout => "logout",
+            Op::Close => "close",
+            Op::Pause => "pause",
+            Op::Resume => "resume",
+            Op::Release => "release",
+            Op::Shutdown => "shutdown",
+            Op::ShutdownBlocking => "shutdown_blocking",
+            Op::Read => "read_state",
+        }
+    }
+
+    /// How long the call may take before it counts as a hang.
+    ///
+    /// Drains and shutdowns: 30 s. Calls that reach the server: two request
+    /// timeouts (a login is a login request then a key upload) plus 2 s.
+    /// Local calls that should not wait on anything: 2 s; `create` opens
+    /// four SQLite stores: 10 s.
+    pub fn bound(self) -> Duration {
+        match self {
+            Op::Logout | Op::Close | Op::Shutdown | Op::ShutdownBlocking => Duration::from_secs(30),
+            Op::Login
+            | Op::StartSync
+            | Op::StopSync
+            | Op::SendText
+            | Op::RecentMessages
+            | Op::Pause
+            | Op::Resume => 2 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            Op::Create => Duration::from_secs(10),
+            Op::Rooms
+            | Op::ObserveMessages
+            | Op::ObserveSyncState
+            | Op::Unsubscribe
+            | Op::Release
+            | Op::Read => Duration::from_secs(2),
+        }
+    }
+
+    /// Whether the call may talk to the homeserver (so that a fault may fail it).
+    fn networked(self) -> bool {
+        matches!(
+            self,
+            Op::Create
+                | Op::Login
+                | Op::StartSync
+                | Op::StopSync
+                | Op::SendText
+                | Op::RecentMessages
+                | Op::Resume
+        )
+    }
+
+    /// Whether the contract (`API.md`) allows this error for this call.
+    ///
+    /// Every call on a client may meet its end: `ClientClosed` (closed,
+    /// logged out or shut down), `Busy` (a drain or another call holds it),
+    /// `ShuttingDown`. Calls that need a session, or a state they are not in,
+    /// get `InvalidState`. `send_text` and `recent_messages` get `NotFound`
+    /// for a room that sync has not brought to this device yet. `Network` and
+    /// `Timeout` are allowed for calls that reach the server while a fault
+    /// is on (or was, within one request timeout). `logout` and `close` must
+    /// succeed even with the server unreachable. `shutdown` may only say
+    /// `Timeout` or `ShuttingDown`. Anything else, `Internal` first of all,
+    /// is unexpected.
+    pub fn allowed(self, error: &CoreError, faulted: bool) -> bool {
+        use CoreError as E;
+        let network =
+            faulted && self.networked() && matches!(error, E::Network { .. } | E::Timeout { .. });
+        let on_a_client = matches!(error, E::ClientClosed | E::ShuttingDown | E::Busy { .. });
+        let invalid_state = matches!(error, E::InvalidState { .. });
+        network
+            || match self {
+                Op::Create => matches!(error, E::ShuttingDown | E::Busy { .. }),
+                Op::Login
+                | Op::StartSync
+                | Op::StopSync
+                | Op::Rooms
+                | Op::Pause
+                | Op::Resume
+                | Op::Logout => on_a_client || invalid_state,
+                Op::SendText | Op::RecentMessages => {
+                    on_a_client || invalid_state || matches!(error, E::NotFound { .. })
+                }
+                Op::ObserveMessages | Op::ObserveSyncState | Op::Close => on_a_client,
+                Op::Shutdown | Op::ShutdownBlocking => {
+                    matches!(error, E::Timeout { .. } | E::ShuttingDown)
+                }
+                Op::Unsubscribe | Op::Release | Op::Read => false,
+            }
+    }
+}
+
+/// The variant's name, the key of the error counts.
+pub fn kind(error: &CoreError) -> &'static str {
+    match error {
+        CoreError::ClientClosed => "ClientClosed",
+        CoreError::ShuttingDown => "ShuttingDown",
+        CoreError::Busy { .. } => "Busy",
+        CoreError::InvalidState { .. } => "InvalidState",
+        CoreError::InvalidArgument { .. } => "InvalidArgument",
+        CoreError::Auth { .. } => "Auth",
+        CoreError::Network { .. } => "Network",
+        CoreError::Server { .. } => "Server",
+        CoreError::NotFound { .. } => "NotFound",
+        CoreError::Storage { .. } => "Storage",
+        CoreError::Timeout { .. } => "Timeout",
+        CoreError::Internal { .. } => "Internal",
+    }
+}
