@@ -18,9 +18,9 @@ impl Run {
     pub fn clean_state(&self) -> (bool, Value) {
         let stats = runtime_stats();
         let fds = platform::open_files_under(&self.root);
-        let harness = platform::threads_named(PROXY_THREAD).unwrap_or(0)
-            + platform::threads_named(watchdog::THREAD_NAME).unwrap_or(0);
-        let threads = platform::thread_count().map(|n| n.saturating_sub(harness));
+        // The core's drain and shutdown threads answer, then end: give them
+        // a bounded moment to be gone.
+        let threads = settled_threads(self.baseline_threads);
         let clean = stats.live_clients == 0
             && stats.alive_tasks == 0
             && fds.unwrap_or(0) == 0
@@ -51,6 +51,24 @@ impl Run {
             });
         }
         (clean, value)
+    }
+}
+
+/// Threads other than the harness's, once at most `baseline` or after 1 s.
+fn settled_threads(baseline: Option<u32>) -> Option<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let harness = platform::threads_named(PROXY_THREAD).unwrap_or(0)
+            + platform::threads_named(watchdog::THREAD_NAME).unwrap_or(0);
+        let threads = platform::thread_count().map(|n| n.saturating_sub(harness));
+        let settled = match (threads, baseline) {
+            (Some(now), Some(base)) => now <= base,
+            _ => true,
+        };
+        if settled || std::time::Instant::now() >= deadline {
+            return threads;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

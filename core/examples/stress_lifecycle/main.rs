@@ -34,16 +34,11 @@ mod workload;
 /// The core's public API, in one place. Once the core re-exports all of it at
 /// the crate root, this becomes one `pub use matrix_mobile_core::{...}`.
 mod api {
-    pub use matrix_mobile_core::ffi::listeners::{MessageListener, SyncStateListener};
-    pub use matrix_mobile_core::ffi::subscription::Subscription;
-    pub use matrix_mobile_core::lifecycle::phases::{LifecycleListener, LifecyclePhase};
-    pub use matrix_mobile_core::lifecycle::state::ClientState;
-    pub use matrix_mobile_core::supervisor::failure::{
-        TaskFailure, TaskFailureListener, TaskFailureReason,
-    };
     pub use matrix_mobile_core::{
         platform, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, Client,
-        ClientConfig, CoreError, LogoutOptions, Message, RuntimeState, ShutdownOptions, SyncState,
+        ClientConfig, ClientState, CoreError, LifecycleListener, LifecyclePhase, LogoutOptions,
+        Message, MessageListener, RuntimeState, ShutdownOptions, Subscription, SyncState,
+        SyncStateListener, TaskFailure, TaskFailureListener, TaskFailureReason,
     };
 }
 

@@ -46,7 +46,7 @@ pub(crate) async fn build(
             sync: None,
             sync_wanted: false,
             paused: false,
-            authenticating: false,
+            exclusive: None,
         }),
         claim: Mutex::new(Some(claim)),
     });

@@ -47,8 +47,8 @@ pub(crate) struct Inner {
     pub(crate) sync: Option<Arc<SyncService>>,
     pub(crate) sync_wanted: bool,
     pub(crate) paused: bool,
-    /// A login or restore is in progress.
-    pub(crate) authenticating: bool,
+    /// The exclusive call in progress: login, restore, pause or resume.
+    pub(crate) exclusive: Option<&'static str>,
 }
 
 /// One client: a matrix `Client`, its supervised tasks, its state.

@@ -4,7 +4,8 @@
 //! [`AuthGuard`] then reconciles the client's state with matrix-sdk's: if
 //! the server's answer had already reached matrix-sdk, the session is
 //! recorded (`LoggedIn`, `session()` returns it); otherwise the client stays
-//! `Created`. Never in between. One login or restore runs at a time.
+//! `Created`. Never in between. One login, restore, pause or resume runs at
+//! a time: the others get `Busy`.
 
 use std::sync::Arc;
 
@@ -14,23 +15,52 @@ use crate::api::{ClientState, CoreError, CoreResult, Session};
 use crate::matrix;
 use crate::supervisor::WhenDropped;
 
-/// Marks a login or restore in progress; when it ends in any way (result,
-/// error, abort, drain), clears the mark and records a session that
-/// matrix-sdk holds but the client does not yet.
+/// Marks one of the client's exclusive calls (login, restore, pause,
+/// resume) in progress, and clears the mark when it ends in any way
+/// (result, error, abort, drain).
+pub(super) struct Exclusive {
+    core: Arc<ClientCore>,
+}
+
+impl Exclusive {
+    /// `Busy` while another exclusive call of this client runs.
+    pub(super) fn begin(core: &Arc<ClientCore>, what: &'static str) -> CoreResult<Self> {
+        let mut inner = core.inner();
+        if let Some(running) = inner.exclusive {
+            return Err(CoreError::busy(running));
+        }
+        if inner.paused && matches!(what, "login" | "restore") {
+            return Err(CoreError::invalid_state(
+                "the client is paused; call resume() first",
+            ));
+        }
+        inner.exclusive = Some(what);
+        Ok(Self { core: core.clone() })
+    }
+}
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        self.core.inner().exclusive = None;
+    }
+}
+
+/// A login or restore in progress; when it ends in any way, records a
+/// session that matrix-sdk holds but the client does not yet.
 struct AuthGuard {
+    _exclusive: Exclusive,
     core: Arc<ClientCore>,
     sdk: matrix_sdk::Client,
 }
 
 impl AuthGuard {
-    /// `Busy` while another login or restore of this client runs.
-    fn begin(core: &Arc<ClientCore>, sdk: matrix_sdk::Client, what: &str) -> CoreResult<Self> {
-        let mut inner = core.inner();
-        if inner.authenticating {
-            return Err(CoreError::busy(what));
-        }
-        inner.authenticating = true;
+    fn begin(
+        core: &Arc<ClientCore>,
+        sdk: matrix_sdk::Client,
+        what: &'static str,
+    ) -> CoreResult<Self> {
         Ok(Self {
+            _exclusive: Exclusive::begin(core, what)?,
             core: core.clone(),
             sdk,
         })
@@ -39,7 +69,6 @@ impl AuthGuard {
 
 impl Drop for AuthGuard {
     fn drop(&mut self) {
-        self.core.inner().authenticating = false;
         if self.core.state() == ClientState::Created {
             if let Some(session) = matrix::auth::session_of(&self.sdk) {
                 tracing::info!("a cancelled login had reached matrix-sdk; its session is kept");

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use matrix_sdk_ui::sync_service::SyncService;
 use tokio::runtime::Handle;
 
+use super::session::Exclusive;
 use super::ClientCore;
 use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix;
@@ -102,8 +103,10 @@ impl ClientCore {
     /// Stops sync and closes the stores, keeping the wish to sync for `resume`.
     pub(crate) async fn pause(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.sdk()?;
+        let exclusive = Exclusive::begin(self, "pause")?;
         let core = self.clone();
         self.call("pause", WhenDropped::Finish, async move {
+            let _exclusive = exclusive;
             let _serial = core.sync_lock.lock().await;
             let sync = core.inner().sync.clone();
             let events = core.events.clone();
@@ -129,8 +132,10 @@ impl ClientCore {
     /// Reopens the stores and restarts sync if it was wanted before `pause`.
     pub(crate) async fn resume(self: &Arc<Self>) -> CoreResult<()> {
         let sdk = self.sdk()?;
+        let exclusive = Exclusive::begin(self, "resume")?;
         let core = self.clone();
         self.call("resume", WhenDropped::Finish, async move {
+            let _exclusive = exclusive;
             let _serial = core.sync_lock.lock().await;
             if !core.inner().paused {
                 return Ok(());
