@@ -60,8 +60,9 @@ impl Op {
 
     /// How long the call may take before it counts as a hang.
     ///
-    /// Drains and shutdowns: 30 s. Calls that reach the server: two request
-    /// timeouts (a login is a login request then a key upload) plus 2 s.
+    /// Drains and shutdowns: 30 s. Calls that reach the server: three request
+    /// timeouts (a login may ask for the server's versions, log in, then
+    /// upload keys, and each may time out under a black hole) plus 2 s.
     /// Local calls that should not wait on anything: 2 s; `create` opens
     /// four SQLite stores: 10 s.
     pub fn bound(self) -> Duration {
@@ -73,7 +74,7 @@ impl Op {
             | Op::SendText
             | Op::RecentMessages
             | Op::Pause
-            | Op::Resume => 2 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            | Op::Resume => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
             Op::Create => Duration::from_secs(10),
             Op::Rooms
             | Op::ObserveMessages

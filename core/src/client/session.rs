@@ -1,17 +1,18 @@
 //! Login and restore of a [`ClientCore`].
 //!
-//! A login or restore that the caller cancels is aborted, and an
-//! [`AuthGuard`] then reconciles the client's state with matrix-sdk's: if
-//! the server's answer had already reached matrix-sdk, the session is
-//! recorded (`LoggedIn`, `session()` returns it); otherwise the client stays
-//! `Created`. Never in between. One login, restore, pause or resume runs at
-//! a time: the others get `Busy`.
+//! A login has two halves. The server's (the request) is aborted when the
+//! caller cancels: the client stays `Created`. Once the server has answered,
+//! the client's half (installing the session, local only) runs to its end
+//! even if the caller has gone: the client is `LoggedIn` and `session()`
+//! returns the session. Never in between. A restore is only the client's
+//! half. One login, restore, pause or resume runs at a time: the others get
+//! `Busy`.
 
 use std::sync::Arc;
 
 use super::state::Transition;
 use super::{store_dir, ClientCore};
-use crate::api::{ClientState, CoreError, CoreResult, Session};
+use crate::api::{CoreError, CoreResult, Session};
 use crate::matrix;
 use crate::supervisor::WhenDropped;
 
@@ -45,39 +46,6 @@ impl Drop for Exclusive {
     }
 }
 
-/// A login or restore in progress; when it ends in any way, records a
-/// session that matrix-sdk holds but the client does not yet.
-struct AuthGuard {
-    _exclusive: Exclusive,
-    core: Arc<ClientCore>,
-    sdk: matrix_sdk::Client,
-}
-
-impl AuthGuard {
-    fn begin(
-        core: &Arc<ClientCore>,
-        sdk: matrix_sdk::Client,
-        what: &'static str,
-    ) -> CoreResult<Self> {
-        Ok(Self {
-            _exclusive: Exclusive::begin(core, what)?,
-            core: core.clone(),
-            sdk,
-        })
-    }
-}
-
-impl Drop for AuthGuard {
-    fn drop(&mut self) {
-        if self.core.state() == ClientState::Created {
-            if let Some(session) = matrix::auth::session_of(&self.sdk) {
-                tracing::info!("a cancelled login had reached matrix-sdk; its session is kept");
-                let _ = self.core.session_started(&session);
-            }
-        }
-    }
-}
-
 impl ClientCore {
     /// Password login on stores that hold no other device's session.
     pub(crate) async fn login(
@@ -88,17 +56,24 @@ impl ClientCore {
     ) -> CoreResult<Session> {
         let sdk = self.sdk()?;
         self.transition_check(Transition::SessionStarted)?;
-        let guard = AuthGuard::begin(self, sdk.clone(), "login")?;
+        let exclusive = Exclusive::begin(self, "login")?;
         let core = self.clone();
         self.call("login", WhenDropped::Abort, async move {
-            let _guard = guard;
             // Before any request: the server must not create a device that
             // these stores would then refuse.
             store_dir::check_login_allowed(&core.data_dir)?;
-            let session =
-                matrix::auth::login(&sdk, &username, &password, device_name.as_deref()).await?;
-            core.session_started(&session)?;
-            Ok(session)
+            let answer =
+                matrix::auth::login_request(&sdk, &username, &password, device_name.as_deref());
+            let session = answer.await?;
+            // The server created the device: install it whatever the caller does.
+            let installer = core.clone();
+            core.call("login-session", WhenDropped::Finish, async move {
+                let _exclusive = exclusive;
+                let session = matrix::auth::install_session(&sdk, session).await?;
+                installer.session_started(&session)?;
+                Ok(session)
+            })
+            .await
         })
         .await
     }
@@ -107,10 +82,10 @@ impl ClientCore {
     pub(crate) async fn restore(self: &Arc<Self>, session: Session) -> CoreResult<()> {
         let sdk = self.sdk()?;
         self.transition_check(Transition::SessionStarted)?;
-        let guard = AuthGuard::begin(self, sdk.clone(), "restore")?;
+        let exclusive = Exclusive::begin(self, "restore")?;
         let core = self.clone();
-        self.call("restore", WhenDropped::Abort, async move {
-            let _guard = guard;
+        self.call("restore", WhenDropped::Finish, async move {
+            let _exclusive = exclusive;
             store_dir::check_restore_allowed(&core.data_dir, &session)?;
             matrix::auth::restore(&sdk, &session).await?;
             core.session_started(&session)

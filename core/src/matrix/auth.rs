@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::api::client::session::login::{self, v3::LoginInfo};
+use matrix_sdk::ruma::api::client::uiaa::{MatrixUserIdentifier, UserIdentifier};
 use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{SessionMeta, SessionTokens};
 
 use super::errors;
@@ -11,28 +14,48 @@ use crate::api::{CoreError, CoreResult};
 use crate::api::{ServerLogout, Session};
 use crate::logging::scrub;
 
-/// Logs in with a password and returns the session for the app to keep.
-pub(crate) async fn login(
+/// The server's half of a password login: asks for a new device and returns
+/// its session. Changes nothing on the client; [`install_session`] does.
+pub(crate) async fn login_request(
     client: &matrix_sdk::Client,
     username: &str,
     password: &str,
     device_name: Option<&str>,
-) -> CoreResult<Session> {
+) -> CoreResult<MatrixSession> {
     if username.trim().is_empty() {
         return Err(CoreError::invalid_argument("username is empty"));
     }
     if password.is_empty() {
         return Err(CoreError::invalid_argument("password is empty"));
     }
-    let mut request = client
-        .matrix_auth()
-        .login_username(username.trim(), password);
-    if let Some(name) = device_name {
-        request = request.initial_device_display_name(name);
-    }
     let _password = scrub::Registered::new(password);
+    let identifier = UserIdentifier::Matrix(MatrixUserIdentifier::new(username.trim().to_owned()));
+    let mut request = login::v3::Request::new(LoginInfo::Password(login::v3::Password::new(
+        identifier,
+        password.to_owned(),
+    )));
+    request.initial_device_display_name = device_name.map(str::to_owned);
     // A wrong user or password is a 403 M_FORBIDDEN, which maps to `Auth`.
-    request.send().await.map_err(|e| errors::from_sdk(&e))?;
+    let response = client
+        .send(request)
+        .await
+        .map_err(|e| errors::from_http(&e))?;
+    let session = MatrixSession::from(&response);
+    scrub::register(&session.tokens.access_token);
+    Ok(session)
+}
+
+/// The client's half of a login: installs `session` (local only, no
+/// request) and returns it for the app to keep.
+pub(crate) async fn install_session(
+    client: &matrix_sdk::Client,
+    session: MatrixSession,
+) -> CoreResult<Session> {
+    client
+        .matrix_auth()
+        .restore_session(session, RoomLoadSettings::default())
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
     let session = session_of(client)
         .ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
     register_tokens(&session);
