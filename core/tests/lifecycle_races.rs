@@ -410,3 +410,33 @@ fn a_logout_killed_half_way_is_finished_by_the_next_create() {
     assert!(!session.device_id.is_empty());
     block_on(client.logout(LogoutOptions::default(), None)).unwrap();
 }
+
+/// Event-loop file descriptors of tokio runtime drivers open in this process.
+fn event_loops() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter(|target| target.to_string_lossy().contains("eventpoll"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Regression: a client kept its generation's runtime handle, which pinned
+/// the old runtime's epoll and eventfd for as long as the app held the
+/// closed client.
+#[test]
+fn a_closed_client_that_the_app_holds_pins_no_old_runtime() {
+    let _s = serial();
+    shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 }).unwrap();
+    matrix_mobile_core::runtime::start().unwrap();
+    let one_runtime = event_loops();
+    let (client, _, _dir) = logged_in("yan");
+    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    assert!(report.runtime_restarted);
+    // The app still holds `client`; only the new runtime's event loop is open.
+    assert_eq!(event_loops(), one_runtime);
+    drop(client);
+}

@@ -105,21 +105,49 @@ async def test_cancelling_many_concurrent_calls_leaves_no_call_task(data_dir):
     with Blackhole() as server:
         client = await _blackholed_client(server, data_dir)
         try:
+            # A restored session needs no request; room calls then hang on the server.
+            await client.restore(
+                Session(
+                    user_id="@someone:localhost",
+                    device_id="PYTESTDEVICE",
+                    access_token="not-a-real-token",
+                    refresh_token=None,
+                    homeserver_url=server.url,
+                )
+            )
             baseline = await _settled_alive_tasks()
             tasks = [
-                asyncio.ensure_future(client.login(f"user{i}", "password", None))
+                asyncio.ensure_future(client.create_room(f"room{i}", [], False))
                 for i in range(20)
             ]
-            await wait_until(lambda: len(_call_tasks("login")) == 20, what="20 login tasks")
+            await wait_until(
+                lambda: len(_call_tasks("create_room")) == 20, what="20 create_room tasks"
+            )
             for task in tasks:
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)
             assert all(isinstance(r, asyncio.CancelledError) for r in results), results
-            await wait_until(lambda: not _call_tasks("login"), what="no login task left")
+            await wait_until(lambda: not _call_tasks("create_room"), what="no call task left")
             await wait_until(
                 lambda: runtime_stats().alive_tasks <= baseline,
                 what=f"alive_tasks back to {baseline}",
             )
+        finally:
+            await client.close(None)
+
+
+async def test_a_second_login_while_one_runs_is_busy(data_dir):
+    await wait_no_live_clients()
+    with Blackhole() as server:
+        client = await _blackholed_client(server, data_dir)
+        try:
+            first = asyncio.ensure_future(client.login("someone", "password", None))
+            await wait_until(lambda: _call_tasks("login"), what="the first login's task")
+            with pytest.raises(CoreError.Busy):
+                await client.login("someone", "password", None)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
         finally:
             await client.close(None)
 

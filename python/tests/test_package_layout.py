@@ -15,15 +15,21 @@ import matrix_mobile_core as mmc
 from matrix_mobile_core import _ffi
 
 STUB = Path(mmc.__file__).with_name("__init__.pyi")
+# Parsed once, at collection, before any test starts a core thread. CPython
+# 3.11's `ast` keeps its recursion counter in shared state, and a traceback
+# printed on another thread (a listener that raises) parses source lines
+# with `ast` too: parsing concurrently fails with "AST constructor recursion
+# depth mismatch".
+STUB_TREE = ast.parse(STUB.read_text())
 
 
 def _stub_classes() -> dict[str, ast.ClassDef]:
-    tree = ast.parse(STUB.read_text())
+    tree = STUB_TREE
     return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
 def _stub_top_level_names() -> set[str]:
-    tree = ast.parse(STUB.read_text())
+    tree = STUB_TREE
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -98,7 +104,7 @@ def _functions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunction
 
 def test_stub_functions_and_methods_match():
     """Same names, same parameters, and `async def` exactly where the bindings have it."""
-    tree = ast.parse(STUB.read_text())
+    tree = STUB_TREE
     owners = [(_ffi, tree.body, False)] + [
         (getattr(_ffi, cls.name), cls.body, True) for cls in _stub_classes().values()
     ]
