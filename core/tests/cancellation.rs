@@ -21,7 +21,7 @@ use matrix_mobile_core::{
     runtime_stats, shutdown, shutdown_blocking, Client, ClientState, LogoutOptions, RuntimeState,
     ShutdownOptions,
 };
-use poll::poll_then_drop;
+use poll::{poll_then_drop, poll_then_drop_at_wake};
 use session::{config, logged_in, user, wait, wait_call_ended, PASSWORD};
 use tempfile::TempDir;
 
@@ -79,6 +79,28 @@ fn a_cancelled_create_leaves_no_live_client_and_frees_its_data_dir() {
     assert_process_clean();
 }
 
+/// Where a cancellation lands: right after the Nth poll, or once the work
+/// has answered but before the caller polled again.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    AfterThePoll,
+    AtTheWake,
+}
+
+fn drop_call<F: std::future::Future>(
+    when: When,
+    what: &str,
+    call: F,
+    n: usize,
+) -> Option<F::Output> {
+    match when {
+        When::AfterThePoll => poll_then_drop(what, call, n),
+        When::AtTheWake => poll_then_drop_at_wake(what, call, n),
+    }
+}
+
+const DROPS: [When; 2] = [When::AfterThePoll, When::AtTheWake];
+
 /// Regression: a login cancelled after the server answered left the client
 /// `Created` while matrix-sdk was logged in, and the session never reached
 /// the app (an orphaned device).
@@ -86,29 +108,34 @@ fn a_cancelled_create_leaves_no_live_client_and_frees_its_data_dir() {
 fn a_cancelled_login_either_completes_or_leaves_the_client_created() {
     let _s = serial();
     let name = user("lena");
-    for_every_poll_count("login", |n| {
-        let dir = TempDir::new().unwrap();
-        let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
-        let done = poll_then_drop(
-            "login",
-            client.login(name.clone(), PASSWORD.into(), None),
-            n,
-        )
-        .map(|r| r.unwrap())
-        .is_some();
-        wait_call_ended("login");
-        match client.state() {
-            ClientState::LoggedIn => assert!(client.session().is_some()),
-            ClientState::Created => assert!(client.session().is_none()),
-            other => panic!("after {n} polls the client is {other:?}"),
-        }
-        if client.state() == ClientState::LoggedIn {
-            block_on(client.logout(LogoutOptions::default(), None)).unwrap();
-        } else {
-            block_on(client.close(None)).unwrap();
-        }
-        done
-    });
+    for when in DROPS {
+        for_every_poll_count("login", |n| {
+            let dir = TempDir::new().unwrap();
+            let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+            let login = client.login(name.clone(), PASSWORD.into(), None);
+            let done = drop_call(when, "login", login, n)
+                .map(|r| r.unwrap())
+                .is_some();
+            wait_call_ended("login");
+            wait_call_ended("login-session");
+            match client.state() {
+                ClientState::LoggedIn => assert!(client.session().is_some()),
+                ClientState::Created => {
+                    assert!(
+                        client.session().is_none(),
+                        "{when:?} {n}: a session, yet Created"
+                    )
+                }
+                other => panic!("{when:?} {n}: the client is {other:?}"),
+            }
+            if client.state() == ClientState::LoggedIn {
+                block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+            } else {
+                block_on(client.close(None)).unwrap();
+            }
+            done
+        });
+    }
     assert_process_clean();
 }
 
@@ -117,20 +144,28 @@ fn a_cancelled_restore_either_completes_or_leaves_the_client_created() {
     let _s = serial();
     let (first, session, dir) = logged_in("rosa");
     block_on(first.close(None)).unwrap();
-    for_every_poll_count("restore", |n| {
-        let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
-        let done = poll_then_drop("restore", client.restore(session.clone()), n)
-            .map(|r| r.unwrap())
-            .is_some();
-        wait_call_ended("restore");
-        match client.state() {
-            ClientState::LoggedIn => assert!(client.session().is_some()),
-            ClientState::Created => assert!(client.session().is_none()),
-            other => panic!("after {n} polls the client is {other:?}"),
-        }
-        block_on(client.close(None)).unwrap();
-        done
-    });
+    for when in DROPS {
+        for_every_poll_count("restore", |n| {
+            let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+            let restore = client.restore(session.clone());
+            let done = drop_call(when, "restore", restore, n)
+                .map(|r| r.unwrap())
+                .is_some();
+            wait_call_ended("restore");
+            match client.state() {
+                ClientState::LoggedIn => assert!(client.session().is_some()),
+                ClientState::Created => {
+                    assert!(
+                        client.session().is_none(),
+                        "{when:?} {n}: a session, yet Created"
+                    )
+                }
+                other => panic!("{when:?} {n}: the client is {other:?}"),
+            }
+            block_on(client.close(None)).unwrap();
+            done
+        });
+    }
     assert_process_clean();
 }
 

@@ -178,11 +178,13 @@ fn observing_a_closed_client_is_client_closed() {
 }
 
 /// Regression: the drain did not take the sync lock, so a `start_sync` in
-/// flight could start sync loops after the drain had stopped sync.
+/// flight could start sync loops after the drain had stopped sync. Another
+/// client stays live, so that no runtime restart hides such loops.
 #[test]
 fn a_start_sync_racing_a_logout_never_syncs_after_it() {
     let _s = serial();
-    for delay_ms in [0, 1, 3, 10, 30] {
+    let (keeper, _, _keeper_dir) = logged_in("kip");
+    for delay_ms in 0..16 {
         let (client, _, dir) = logged_in("sid");
         let c = client.clone();
         let starting = std::thread::spawn(move || block_on(c.start_sync()));
@@ -196,20 +198,17 @@ fn a_start_sync_racing_a_logout_never_syncs_after_it() {
             ),
             "{started:?}"
         );
+        assert!(!report.runtime_restarted);
         assert_eq!(report.store_files_open_after, Some(0));
         assert_eq!(client.sync_state(), SyncState::Terminated);
-        assert!(
-            runtime_stats().supervised_tasks.is_empty(),
-            "{:?}",
-            runtime_stats()
-        );
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(200));
         assert_eq!(
             open_files_under(dir.path()),
             Some(0),
-            "sync reopened the stores"
+            "after {delay_ms} ms: sync reopened the stores"
         );
     }
+    block_on(keeper.logout(LogoutOptions::default(), None)).unwrap();
 }
 
 /// Regression: a client built after the shutdown walked the registry was
@@ -217,7 +216,7 @@ fn a_start_sync_racing_a_logout_never_syncs_after_it() {
 #[test]
 fn a_create_racing_a_shutdown_is_closed_or_refused_never_left_behind() {
     let _s = serial();
-    for round in 0..5 {
+    for round in 0..20 {
         let dirs: Vec<TempDir> = (0..4).map(|_| TempDir::new().unwrap()).collect();
         let paths: Vec<_> = dirs.iter().map(|d| d.path().to_owned()).collect();
         block_on(Client::create(config(&homeserver::url(), &paths[0]))).unwrap();
@@ -227,7 +226,7 @@ fn a_create_racing_a_shutdown_is_closed_or_refused_never_left_behind() {
                 .map(|p| block_on(Client::create(config(&homeserver::url(), p))))
                 .collect::<Vec<_>>()
         });
-        std::thread::sleep(Duration::from_millis(round * 3));
+        std::thread::sleep(Duration::from_millis(round * 7 % 60));
         shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 }).unwrap();
         let created = creating.join().unwrap();
         for client in created.iter().flatten() {
@@ -284,9 +283,13 @@ fn a_shutdown_that_times_out_lets_work_in_again() {
 fn tasks_left_behind_never_counts_another_clients_tasks() {
     let _s = serial();
     let (first, _, _d1) = logged_in("una");
+    // Syncing creates matrix-sdk's tasks that hold the client (FINDINGS).
+    block_on(first.start_sync()).unwrap();
     let (second, _, _d2) = logged_in("vic");
     block_on(second.start_sync()).unwrap();
-    wait("sync", 30, || second.sync_state() == SyncState::Running);
+    wait("sync", 30, || {
+        first.sync_state() == SyncState::Running && second.sync_state() == SyncState::Running
+    });
     let report = block_on(first.logout(LogoutOptions::default(), None)).unwrap();
     assert!(!report.runtime_restarted);
     if !report.client_dropped {

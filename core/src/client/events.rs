@@ -54,7 +54,12 @@ impl Default for Events {
 fn post_state(dispatcher: &Dispatcher, (delivery, listener): &SyncSubscriber, state: SyncState) {
     let (delivery, listener) = (delivery.clone(), listener.clone());
     dispatcher.post(Box::new(move || {
-        delivery.deliver("SyncStateListener.on_state", || listener.on_state(state));
+        let call = || listener.on_state(state);
+        if state == SyncState::Terminated {
+            delivery.deliver_end("SyncStateListener.on_state", call);
+        } else {
+            delivery.deliver("SyncStateListener.on_state", call);
+        }
     }));
 }
 
@@ -163,14 +168,26 @@ impl Events {
                 std::mem::take(&mut subs.messages),
             )
         };
+        let mut deliveries: Vec<Arc<Delivery>> = Vec::new();
         for subscriber in &sync {
+            deliveries.push(subscriber.0.clone());
             post_state(&self.dispatcher, subscriber, SyncState::Terminated);
         }
         for (delivery, listener) in messages {
+            deliveries.push(delivery.clone());
             self.dispatcher.post(Box::new(move || {
-                delivery.deliver("MessageListener.on_closed", || listener.on_closed());
+                delivery.deliver_end("MessageListener.on_closed", || listener.on_closed());
             }));
         }
-        self.dispatcher.close(deadline)
+        let finished = self.dispatcher.close(deadline);
+        if !finished {
+            // A listener is stuck: what is still queued for it is dropped, but
+            // its end signal, so that it hears that the client ended and no
+            // ordinary call starts afterwards.
+            for delivery in deliveries {
+                delivery.silence();
+            }
+        }
+        finished
     }
 }

@@ -26,6 +26,9 @@ pub struct Subscription {
 #[derive(Default)]
 pub(crate) struct Delivery {
     cancelled: AtomicBool,
+    /// Set by the core when its client ended and the listener is stuck:
+    /// ordinary calls stop, the end signal still comes.
+    silenced: AtomicBool,
     /// Whether a listener call is in progress; guarded, never held during it.
     active: Mutex<bool>,
     idle: Condvar,
@@ -37,9 +40,18 @@ thread_local! {
 }
 
 impl Delivery {
-    /// Calls the listener through `deliver` unless cancelled, containing a
-    /// throw; returns `false` once cancelled. No lock is held during the call.
+    /// Calls the listener through `deliver` unless cancelled or silenced,
+    /// containing a throw; returns `false` when it did not call. No lock is
+    /// held during the call.
     pub(crate) fn deliver(&self, what: &str, deliver: impl FnOnce()) -> bool {
+        if self.silenced.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.deliver_end(what, deliver)
+    }
+
+    /// [`Delivery::deliver`] for the end signal: only a cancel stops it.
+    pub(crate) fn deliver_end(&self, what: &str, deliver: impl FnOnce()) -> bool {
         {
             let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
             if self.cancelled.load(Ordering::SeqCst) {
@@ -53,6 +65,12 @@ impl Delivery {
         *self.active.lock().unwrap_or_else(|p| p.into_inner()) = false;
         self.idle.notify_all();
         true
+    }
+
+    /// Starts no further ordinary call (the end signal still comes), without
+    /// waiting: for a listener that did not finish its queue in time.
+    pub(crate) fn silence(&self) {
+        self.silenced.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {

@@ -20,10 +20,17 @@ use crate::supervisor::TaskKind;
 /// Builds a client on its stores and returns its owner.
 pub(crate) async fn create(config: ClientConfig) -> CoreResult<Owner> {
     let checked = matrix::build::check(&config)?;
-    let ready = runtime::ready().await?;
-    // From here to the spawn, nothing awaits: a cancellation cannot split it.
-    let creating = coordinator::begin_create()?;
-    let (handle, lease) = runtime::lease_client("client")?;
+    let (ready, creating, handle, lease) = loop {
+        let ready = runtime::ready().await?;
+        // From here to the spawn, nothing awaits: a cancellation cannot split it.
+        let creating = coordinator::begin_create()?;
+        match runtime::lease_client("client") {
+            Ok((handle, lease)) => break (ready, creating, handle, lease),
+            // A restart began since `ready`: wait for the next generation.
+            Err(CoreError::Busy { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    };
     let (tx, rx) = oneshot::channel::<CoreResult<Owner>>();
     let task_handle = handle.clone();
     let task = async move {

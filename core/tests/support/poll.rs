@@ -53,3 +53,26 @@ pub fn poll_then_drop<F: Future>(what: &str, future: F, polls: usize) -> Option<
     }
     None
 }
+
+/// Polls `future` at most `polls` times like [`poll_then_drop`]; if it is
+/// still pending, waits for its next wake-up (its work answered, or moved
+/// on) and drops it without polling again: a cancellation that arrives when
+/// the answer is already there.
+pub fn poll_then_drop_at_wake<F: Future>(what: &str, future: F, polls: usize) -> Option<F::Output> {
+    let signal = Arc::new(Signal::default());
+    let waker = Waker::from(signal.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    for n in 0..polls {
+        if n > 0 {
+            signal.wait(what);
+        }
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+    }
+    if polls > 0 {
+        signal.wait(what);
+    }
+    None
+}
