@@ -158,49 +158,53 @@ pub(crate) fn check_restore_allowed(dir: &Path, session: &Session) -> CoreResult
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn an_owed_wipe_is_finished_before_the_directory_is_used() {
-        let root = tempfile::TempDir::new().unwrap();
+    fn an_owed_wipe_is_finished_before_the_directory_is_used() -> TestResult {
+        let root = tempfile::TempDir::new()?;
         let dir = root.path().join("store");
-        std::fs::create_dir_all(dir.join("sub")).unwrap();
-        std::fs::write(dir.join("sub/matrix-sdk-state.sqlite3"), b"old").unwrap();
+        std::fs::create_dir_all(dir.join("sub"))?;
+        std::fs::write(dir.join("sub/matrix-sdk-state.sqlite3"), b"old")?;
         std::fs::write(
             dir.join(SESSION_MARKER),
             r#"{"user_id":"@a:x","device_id":"D"}"#,
-        )
-        .unwrap();
-        mark_wipe_owed(&dir).unwrap();
-        let prepared = prepare(&dir).unwrap();
+        )?;
+        mark_wipe_owed(&dir)?;
+        let prepared = prepare(&dir)?;
         assert!(prepared.is_dir());
-        assert_eq!(std::fs::read_dir(&prepared).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(&prepared)?.count(), 0);
         assert!(check_login_allowed(&prepared).is_ok());
+        Ok(())
     }
 
     #[test]
-    fn an_interrupted_wipe_leaves_no_tombstone_after_the_next_prepare() {
-        let root = tempfile::TempDir::new().unwrap();
+    fn an_interrupted_wipe_leaves_no_tombstone_after_the_next_prepare() -> TestResult {
+        let root = tempfile::TempDir::new()?;
         let dir = root.path().join("store");
-        std::fs::create_dir_all(&dir).unwrap();
-        let tombstone = tombstone_for(&dir).unwrap();
-        std::fs::create_dir_all(tombstone.join("deep")).unwrap();
-        prepare(&dir).unwrap();
+        std::fs::create_dir_all(&dir)?;
+        let tombstone = tombstone_for(&dir).ok_or("no parent")?;
+        std::fs::create_dir_all(tombstone.join("deep"))?;
+        prepare(&dir)?;
         assert!(!tombstone.exists());
+        Ok(())
     }
 
     #[cfg(unix)]
     #[test]
-    fn prepare_resolves_a_symlinked_directory() {
-        let root = tempfile::TempDir::new().unwrap();
+    fn prepare_resolves_a_symlinked_directory() -> TestResult {
+        let root = tempfile::TempDir::new()?;
         let real = root.path().join("real");
-        std::fs::create_dir_all(&real).unwrap();
+        std::fs::create_dir_all(&real)?;
         let link = root.path().join("link");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert_eq!(prepare(&link).unwrap(), real.canonicalize().unwrap());
+        std::os::unix::fs::symlink(&real, &link)?;
+        assert_eq!(prepare(&link)?, real.canonicalize()?);
+        Ok(())
     }
 
     #[test]
-    fn login_is_refused_on_stores_of_another_device() {
-        let root = tempfile::TempDir::new().unwrap();
+    fn login_is_refused_on_stores_of_another_device() -> TestResult {
+        let root = tempfile::TempDir::new()?;
         let session = Session {
             user_id: "@alice:x".into(),
             device_id: "DEV1".into(),
@@ -208,7 +212,7 @@ mod tests {
             refresh_token: None,
             homeserver_url: "http://x".into(),
         };
-        record_session_owner(root.path(), &session).unwrap();
+        record_session_owner(root.path(), &session)?;
         assert!(matches!(
             check_login_allowed(root.path()),
             Err(CoreError::InvalidState { .. })
@@ -219,5 +223,6 @@ mod tests {
             ..session
         };
         assert!(check_restore_allowed(root.path(), &other).is_err());
+        Ok(())
     }
 }

@@ -124,24 +124,26 @@ mod tests {
     /// progress, so a listener that waited for the cancelling thread (a hop
     /// to the main thread) deadlocked both.
     #[test]
-    fn cancel_waits_at_most_its_bound_for_a_blocked_listener() {
+    fn cancel_waits_at_most_its_bound_for_a_blocked_listener(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let (subscription, delivery) = Subscription::new();
         let (entered_tx, entered_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let deliverer = std::thread::spawn(move || {
             delivery.deliver("test", || {
-                entered_tx.send(()).unwrap();
+                let _ = entered_tx.send(());
                 // Waits for the thread that cancels: a main-thread hop.
                 let _ = release_rx.recv_timeout(Duration::from_secs(10));
             })
         });
-        entered_rx.recv().unwrap();
+        entered_rx.recv()?;
         let started = Instant::now();
         subscription.cancel();
         let waited = started.elapsed();
-        release_tx.send(()).unwrap();
-        assert!(deliverer.join().unwrap());
+        release_tx.send(())?;
+        assert!(deliverer.join().is_ok_and(|delivered| delivered));
         assert!(waited < Duration::from_secs(5), "cancel waited {waited:?}");
+        Ok(())
     }
 
     #[test]

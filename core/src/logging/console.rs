@@ -118,7 +118,9 @@ mod tests {
     static SEEN: Mutex<Vec<(Level, String)>> = Mutex::new(Vec::new());
 
     fn capture(level: Level, text: &str) {
-        SEEN.lock().unwrap().push((level, text.to_owned()));
+        SEEN.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((level, text.to_owned()));
     }
 
     /// Regression: the logcat and os_log writers skipped the scrubber, so a
@@ -136,7 +138,7 @@ mod tests {
             tracing::warn!(token = "syt_console_secret_42", "a line with a secret");
         });
         scrub::forget("syt_console_secret_42");
-        let seen = SEEN.lock().unwrap().clone();
+        let seen = SEEN.lock().unwrap_or_else(|p| p.into_inner()).clone();
         assert_eq!(seen.len(), 1, "{seen:?}");
         assert_eq!(seen[0].0, Level::WARN);
         assert!(seen[0].1.contains("[redacted]"), "{seen:?}");
