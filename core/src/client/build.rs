@@ -37,6 +37,7 @@ pub(crate) async fn build(
         group: lease.group().clone(),
         lease: Mutex::new(Some(lease)),
         data_dir,
+        request_timeout: checked.request_timeout,
         dropped,
         events,
         sync_lock: tokio::sync::Mutex::new(()),

@@ -59,6 +59,8 @@ pub(crate) struct ClientCore {
     lease: Mutex<Option<ClientLease>>,
     /// Canonical (symlinks resolved).
     data_dir: PathBuf,
+    /// The bound of one HTTP request, from the client's configuration.
+    request_timeout: std::time::Duration,
     dropped: DropWatch,
     events: Arc<Events>,
     /// Serialises start/stop/pause/resume of sync, and the drain's stop.

@@ -28,6 +28,12 @@ impl ClientCore {
         let core = self.clone();
         self.call("start_sync", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
+            // A pause that ran while this call waited closed the stores.
+            if core.inner().paused {
+                return Err(CoreError::invalid_state(
+                    "the client is paused; call resume() first",
+                ));
+            }
             let existing = core.inner().sync.clone();
             let sync = match existing {
                 Some(sync) => sync,
@@ -38,7 +44,7 @@ impl ClientCore {
                 }
             };
             core.inner().sync_wanted = true;
-            matrix::sync::start(&sync).await;
+            matrix::sync::start(&sync, core.request_timeout).await;
             core.events
                 .set_sync_state(matrix::sync::map_state(&sync.state().get()));
             Ok(())
@@ -149,7 +155,7 @@ impl ClientCore {
                 (inner.sync.clone(), inner.sync_wanted)
             };
             if let (Some(sync), true) = (sync, wanted) {
-                matrix::sync::start(&sync).await;
+                matrix::sync::start(&sync, core.request_timeout).await;
             }
             Ok(())
         })

@@ -65,16 +65,17 @@ pub(crate) async fn keep_rooms_subscribed(client: &matrix_sdk::Client, rooms: &R
     }
 }
 
-/// Bound of [`stop`] and of [`wait_started`].
+/// Bound of [`stop`], and the longest wait of [`start`].
 const SYNC_STEP: Duration = Duration::from_secs(10);
 
 /// Starts the sync service and returns once its room list loop listens (or
-/// failed, or `SYNC_STEP` passed), so that a stop that follows at once is
-/// not lost.
-pub(crate) async fn start(sync: &SyncService) {
+/// failed, or `wait` passed, at most `SYNC_STEP`), so that a stop that
+/// follows at once is not lost. A server that does not answer makes it wait
+/// `wait`: the caller passes its request timeout.
+pub(crate) async fn start(sync: &SyncService, wait: Duration) {
     sync.start().await;
     let mut room_list = sync.room_list_service().state();
-    let _ = tokio::time::timeout(SYNC_STEP, async {
+    let _ = tokio::time::timeout(wait.min(SYNC_STEP), async {
         loop {
             if !matches!(room_list.get(), RoomListState::Init) {
                 return;
