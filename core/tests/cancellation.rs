@@ -101,6 +101,20 @@ fn drop_call<F: std::future::Future>(
 
 const DROPS: [When; 2] = [When::AfterThePoll, When::AtTheWake];
 
+/// Either `LoggedIn` with a session, or `Created` without one: never in between.
+fn assert_session_matches_state(client: &Client, context: &str) {
+    match client.state() {
+        ClientState::LoggedIn => assert!(client.session().is_some(), "{context}"),
+        ClientState::Created => {
+            assert!(
+                client.session().is_none(),
+                "{context}: a session, yet Created"
+            )
+        }
+        other => panic!("{context}: the client is {other:?}"),
+    }
+}
+
 /// Regression: a login cancelled after the server answered left the client
 /// `Created` while matrix-sdk was logged in, and the session never reached
 /// the app (an orphaned device).
@@ -118,16 +132,7 @@ fn a_cancelled_login_either_completes_or_leaves_the_client_created() {
                 .is_some();
             wait_call_ended("login");
             wait_call_ended("login-session");
-            match client.state() {
-                ClientState::LoggedIn => assert!(client.session().is_some()),
-                ClientState::Created => {
-                    assert!(
-                        client.session().is_none(),
-                        "{when:?} {n}: a session, yet Created"
-                    )
-                }
-                other => panic!("{when:?} {n}: the client is {other:?}"),
-            }
+            assert_session_matches_state(&client, &format!("{when:?} after {n} polls"));
             if client.state() == ClientState::LoggedIn {
                 block_on(client.logout(LogoutOptions::default(), None)).unwrap();
             } else {
@@ -152,16 +157,7 @@ fn a_cancelled_restore_either_completes_or_leaves_the_client_created() {
                 .map(|r| r.unwrap())
                 .is_some();
             wait_call_ended("restore");
-            match client.state() {
-                ClientState::LoggedIn => assert!(client.session().is_some()),
-                ClientState::Created => {
-                    assert!(
-                        client.session().is_none(),
-                        "{when:?} {n}: a session, yet Created"
-                    )
-                }
-                other => panic!("{when:?} {n}: the client is {other:?}"),
-            }
+            assert_session_matches_state(&client, &format!("{when:?} after {n} polls"));
             block_on(client.close(None)).unwrap();
             done
         });

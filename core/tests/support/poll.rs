@@ -39,19 +39,7 @@ impl Signal {
 /// Polls `future` at most `polls` times, waiting for its wake-up between
 /// polls, then drops it. `Some(output)` when it completed first.
 pub fn poll_then_drop<F: Future>(what: &str, future: F, polls: usize) -> Option<F::Output> {
-    let signal = Arc::new(Signal::default());
-    let waker = Waker::from(signal.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    for n in 0..polls {
-        if n > 0 {
-            signal.wait(what);
-        }
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
-        }
-    }
-    None
+    poll_n(what, future, polls, false)
 }
 
 /// Polls `future` at most `polls` times like [`poll_then_drop`]; if it is
@@ -59,6 +47,10 @@ pub fn poll_then_drop<F: Future>(what: &str, future: F, polls: usize) -> Option<
 /// on) and drops it without polling again: a cancellation that arrives when
 /// the answer is already there.
 pub fn poll_then_drop_at_wake<F: Future>(what: &str, future: F, polls: usize) -> Option<F::Output> {
+    poll_n(what, future, polls, true)
+}
+
+fn poll_n<F: Future>(what: &str, future: F, polls: usize, wait_last: bool) -> Option<F::Output> {
     let signal = Arc::new(Signal::default());
     let waker = Waker::from(signal.clone());
     let mut cx = Context::from_waker(&waker);
@@ -71,7 +63,7 @@ pub fn poll_then_drop_at_wake<F: Future>(what: &str, future: F, polls: usize) ->
             return Some(output);
         }
     }
-    if polls > 0 {
+    if wait_last && polls > 0 {
         signal.wait(what);
     }
     None
