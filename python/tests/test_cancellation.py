@@ -48,6 +48,19 @@ async def _blackholed_client(server: Blackhole, data_dir: str) -> Client:
     )
 
 
+async def _restore_fake_session(client: Client, server: Blackhole) -> None:
+    """A restored session needs no request; room calls then hang on the server."""
+    await client.restore(
+        Session(
+            user_id="@someone:localhost",
+            device_id="PYTESTDEVICE",
+            access_token="not-a-real-token",
+            refresh_token=None,
+            homeserver_url=server.url,
+        )
+    )
+
+
 async def test_cancelling_a_login_against_a_silent_server_ends_its_task(data_dir):
     await wait_no_live_clients()
     with Blackhole() as server:
@@ -76,16 +89,7 @@ async def test_a_wait_for_timeout_on_a_hanging_call_ends_its_task(data_dir):
     with Blackhole() as server:
         client = await _blackholed_client(server, data_dir)
         try:
-            # A restored session needs no request; the room call then hangs on the server.
-            await client.restore(
-                Session(
-                    user_id="@someone:localhost",
-                    device_id="PYTESTDEVICE",
-                    access_token="not-a-real-token",
-                    refresh_token=None,
-                    homeserver_url=server.url,
-                )
-            )
+            await _restore_fake_session(client, server)
             baseline = await _settled_alive_tasks()
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(client.create_room("never", [], False), timeout=0.5)
@@ -105,16 +109,7 @@ async def test_cancelling_many_concurrent_calls_leaves_no_call_task(data_dir):
     with Blackhole() as server:
         client = await _blackholed_client(server, data_dir)
         try:
-            # A restored session needs no request; room calls then hang on the server.
-            await client.restore(
-                Session(
-                    user_id="@someone:localhost",
-                    device_id="PYTESTDEVICE",
-                    access_token="not-a-real-token",
-                    refresh_token=None,
-                    homeserver_url=server.url,
-                )
-            )
+            await _restore_fake_session(client, server)
             baseline = await _settled_alive_tasks()
             tasks = [
                 asyncio.ensure_future(client.create_room(f"room{i}", [], False))
