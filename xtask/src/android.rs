@@ -197,3 +197,14 @@ mod tests {
         );
     }
 }
+
+/// Why `core-android` cannot be built here, or `None` when it can.
+pub fn missing_tools() -> Option<String> {
+    ndk_home().err().map(|e| format!("{e:#}"))
+}
+
+/// Builds `core-android` in cargo `profile` and publishes it for `version`
+/// into the Maven repository at `repo`.
+pub fn publish(_ctx: &Ctx, _profile: &str, _repo: &Path, _version: &str) -> Result<()> {
+    bail!("core-android publishing is not built yet")
+}

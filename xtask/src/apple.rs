@@ -250,3 +250,13 @@ mod tests {
         assert_eq!(merged, all);
     }
 }
+
+/// Why the XCFramework cannot be built here, or `None` when it can.
+pub fn missing_tools() -> Option<String> {
+    check_prerequisites().err().map(|e| format!("{e:#}"))
+}
+
+/// Builds the XCFramework zip and its SwiftPM checksum into `out`.
+pub fn release_zip(_ctx: &Ctx, _out: &Path) -> Result<()> {
+    bail!("the XCFramework release zip is not built yet")
+}

@@ -45,6 +45,29 @@ impl Ctx {
         ))
     }
 
+    /// The project's version: `[workspace.package] version` in the root
+    /// `Cargo.toml`, the one place it is written. Maven, Gradle, SwiftPM and the
+    /// wheel are given this value; none of them states its own.
+    pub fn version(&self) -> Result<String> {
+        let manifest = std::fs::read_to_string(self.root.join("Cargo.toml"))
+            .context("reading the workspace Cargo.toml")?;
+        workspace_version(&manifest).context("no `version` under [workspace.package] in Cargo.toml")
+    }
+
+    /// Builds the core's host library in cargo `profile` (`dev`, `release`,
+    /// `bench-fast`) and returns the cdylib's path.
+    pub fn build_core(&self, profile: &str) -> Result<PathBuf> {
+        run(Command::new(cargo()).current_dir(&self.root).args([
+            "build",
+            "-p",
+            "matrix-mobile-core",
+            "--lib",
+            "--profile",
+            profile,
+        ]))?;
+        Ok(self.cdylib(profile_dir(profile)))
+    }
+
     /// Builds the core's host library (debug) and returns the cdylib's path.
     pub fn build_core_debug(&self) -> Result<PathBuf> {
         run(Command::new(cargo()).current_dir(&self.root).args([
@@ -55,6 +78,35 @@ impl Ctx {
         ]))?;
         Ok(self.cdylib("debug"))
     }
+}
+
+/// The folder under `target/` that cargo `profile` writes to.
+pub fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    }
+}
+
+/// `version = "..."` in the `[workspace.package]` table of a Cargo manifest.
+fn workspace_version(manifest: &str) -> Option<String> {
+    let mut in_table = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_table = line == "[workspace.package]";
+            continue;
+        }
+        if !in_table {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("version") {
+            let value = rest.trim_start().strip_prefix('=')?.trim();
+            return Some(value.trim_matches('"').to_owned());
+        }
+    }
+    None
 }
 
 /// The cargo that runs us.
@@ -82,4 +134,16 @@ pub fn have_tool(tool: &str) -> bool {
 
 fn is_executable(path: &Path) -> bool {
     path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workspace_version;
+
+    #[test]
+    fn reads_the_workspace_version_only() {
+        let manifest = "[package]\nversion = \"9.9.9\"\n\n[workspace.package]\nedition = \"2021\"\nversion = \"0.3.1\"\n";
+        assert_eq!(workspace_version(manifest).as_deref(), Some("0.3.1"));
+        assert_eq!(workspace_version("[package]\nversion = \"1.0.0\"\n"), None);
+    }
 }

@@ -9,11 +9,14 @@ mod bindings;
 mod ctx;
 mod demo;
 mod kotlin;
+mod maven;
 mod python;
+mod release;
 mod stress;
 mod swift;
 mod synapse;
 mod test;
+mod wheel;
 
 use anyhow::{bail, Result};
 
@@ -26,6 +29,8 @@ usage: cargo xtask <command>
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults
+  release-local DIR [--profile P]
+                               every artifact this machine can build (Maven repo, wheel, XCFramework)
   bindings kotlin|swift|python --out DIR
   android                      build the Android AAR (needs the NDK and cargo-ndk)
   apple                        build the XCFramework (needs Xcode)
@@ -48,6 +53,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("test") => test::run(&ctx, rest),
         Some("bench") => bench::run(&ctx, rest),
         Some("stress") => stress::run(&ctx, rest),
+        Some("release-local") => release::run(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),
         Some("android") => android::run(&ctx),
         Some("apple") => apple::run(&ctx),

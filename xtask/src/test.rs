@@ -1,7 +1,9 @@
-//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift]`: every test
-//! suite against one local Synapse. With no names, all of them run. `stress`
-//! is 200 iterations of `cargo xtask stress lifecycle` in a debug build. Every suite runs
-//! even when an earlier one failed; the command fails if any did.
+//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers]`:
+//! every test suite against one local Synapse. With no names, all of them run.
+//! `stress` is 200 iterations of `cargo xtask stress lifecycle` in a debug
+//! build; `consumers` uses the published artifacts (debug builds) as an app
+//! would. Every suite runs even when an earlier one failed; the command fails
+//! if any did, and the summary repeats each failure's reason.
 
 use std::process::Command;
 use std::time::Instant;
@@ -9,9 +11,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{bindings, kotlin, python, stress, swift, synapse};
+use crate::{bindings, kotlin, maven, python, stress, swift, synapse, wheel};
 
-const SUITES: [&str; 5] = ["rust", "stress", "python", "kotlin", "swift"];
+const SUITES: [&str; 6] = ["rust", "stress", "python", "kotlin", "swift", "consumers"];
 
 /// Iterations of the lifecycle stress test in `cargo xtask test`.
 const STRESS_ITERATIONS: u64 = 200;
@@ -66,14 +68,23 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     });
     suite("kotlin", &|| kotlin::test(ctx, &cdylib, &url));
     suite("swift", &|| swift::test(ctx, &cdylib, &url));
+    // The published artifacts as a new user takes them: by coordinates from a
+    // Maven repository, and as a wheel in a fresh venv (debug builds).
+    suite("consumers", &|| {
+        let jvm = maven::consumer_test(ctx, &cdylib, &url);
+        let python = wheel::consumer_test(ctx, &url);
+        jvm.and(python)
+    });
     drop(server);
 
     println!("\n==== summary ====");
     let mut failed = Vec::new();
     for (name, result, secs) in &results {
         let verdict = if result.is_ok() { "ok" } else { "FAILED" };
-        println!("{name:<8} {verdict:<7} {secs:>6.1} s");
-        if result.is_err() {
+        println!("{name:<9} {verdict:<7} {secs:>6.1} s");
+        if let Err(e) = result {
+            // The reason again, so that the tail of a long log says why.
+            println!("          {}", format!("{e:#}").replace('\n', "\n          "));
             failed.push(*name);
         }
     }
