@@ -34,4 +34,5 @@ pub mod supervisor;
 pub use api::*;
 pub use client::Subscription;
 pub use ffi::client::Client;
+pub use ffi::diagnostics::*;
 pub use ffi::process::*;

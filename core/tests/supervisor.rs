@@ -168,7 +168,7 @@ fn shutdown_with_1000_busy_tasks_leaves_no_task_and_no_thread() {
     let ignoring = Arc::new(AtomicU64::new(0));
     for i in 0..1000 {
         let ignoring = ignoring.clone();
-        runtime::spawn(&format!("busy-{i}"), TaskKind::Infinite, async move {
+        runtime::spawn(format!("busy-{i}"), TaskKind::Infinite, async move {
             // Ignores cancellation; yields now and then, burning CPU in between.
             loop {
                 let mut x = 0u64;
@@ -222,7 +222,7 @@ fn concurrent_shutdowns_share_one_report() {
     runtime::start().unwrap();
     for i in 0..50 {
         runtime::spawn(
-            &format!("idle-{i}"),
+            format!("idle-{i}"),
             TaskKind::Infinite,
             std::future::pending(),
         )

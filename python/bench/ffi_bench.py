@@ -1,6 +1,13 @@
-"""FFI round trip from Python: an async no-op awaited from asyncio, and a sync no-op.
+"""FFI round trip from Python: the same no-op through each layer of a call.
 
-Prints one JSON line: {"async_p50_us", "async_p99_us", "sync_p50_us"}.
+- `sync`: `noop_sync()`, the FFI call itself;
+- `bare`: `noop_async_bare()`, UniFFI's future, ready at its first poll;
+- `spawn`: `noop_async_spawn()`, a plain task on the core's runtime;
+- `async`: `noop_async()`, the supervised call of every exported async function;
+- `inline`: `noop_async_inline()`, the same with its first poll on the caller's thread.
+
+Each async variant is awaited from asyncio. Prints one JSON line with
+`<variant>_p50_us` and `<variant>_p99_us` for each.
 """
 
 import asyncio
@@ -19,37 +26,45 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure_async():
+async def measure_async(call):
     for _ in range(WARMUP):
-        await core.noop_async()
+        await call()
     samples = []
     for _ in range(SAMPLES):
         start = time.perf_counter_ns()
-        await core.noop_async()
+        await call()
         samples.append((time.perf_counter_ns() - start) / 1000)
     return samples
 
 
-def measure_sync():
+def measure_sync(call):
     for _ in range(WARMUP):
-        core.noop_sync()
+        call()
     samples = []
     for _ in range(SAMPLES):
         start = time.perf_counter_ns()
-        core.noop_sync()
+        call()
         samples.append((time.perf_counter_ns() - start) / 1000)
     return samples
 
 
 def main():
-    async_samples = asyncio.run(measure_async())
-    sync_samples = measure_sync()
+    results = {"language": "python", "samples": SAMPLES}
+    variants = {
+        "bare": core.noop_async_bare,
+        "spawn": core.noop_async_spawn,
+        "async": core.noop_async,
+        "inline": core.noop_async_inline,
+    }
+    for name, call in variants.items():
+        samples = asyncio.run(measure_async(call))
+        results[f"{name}_p50_us"] = statistics.median(samples)
+        results[f"{name}_p99_us"] = percentile(samples, 0.99)
+    samples = measure_sync(core.noop_sync)
+    results["sync_p50_us"] = statistics.median(samples)
+    results["sync_p99_us"] = percentile(samples, 0.99)
     core.shutdown_blocking(core.ShutdownOptions(timeout_ms=5000))
-    print(json.dumps({
-        "async_p50_us": statistics.median(async_samples),
-        "async_p99_us": percentile(async_samples, 0.99),
-        "sync_p50_us": statistics.median(sync_samples),
-    }))
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

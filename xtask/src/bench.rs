@@ -59,31 +59,86 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
     result
 }
 
+/// The layers of an exported async call, each measured with the same no-op
+/// (see `core/src/ffi/diagnostics.rs`): the key in the benchmarks' JSON and
+/// what the step from the previous layer adds.
+const FFI_LAYERS: [(&str, &str); 5] = [
+    ("sync", "the FFI call itself (noop_sync)"),
+    (
+        "bare",
+        "+ UniFFI's future, ready at first poll (noop_async_bare)",
+    ),
+    (
+        "spawn",
+        "+ a plain spawn on the runtime and the foreign wake-up (noop_async_spawn)",
+    ),
+    (
+        "async",
+        "+ the supervisor: the call every export uses (noop_async)",
+    ),
+    (
+        "inline",
+        "the supervised call, first poll on the caller's thread (noop_async_inline)",
+    ),
+];
+
 fn ffi(ctx: &Ctx) -> Result<()> {
     build_fast(ctx, &["--lib"])?;
     let cdylib = ctx.cdylib("bench-fast");
-    let (k50, k99, ksync) = kotlin::bench_ffi(ctx, &cdylib)?;
-    let (p50, p99, psync) = python_bench(ctx, &cdylib)?;
-    let report = json!({
-        "kotlin_async_noop_us_p50": k50,
-        "kotlin_async_noop_us_p99": k99,
-        "kotlin_sync_noop_us_p50": ksync,
-        "python_async_noop_us_p50": p50,
-        "python_async_noop_us_p99": p99,
-        "python_sync_noop_us_p50": psync,
-    });
-    println!("FFI round trip of a no-op (µs)   p50      p99");
-    println!("  Kotlin async (suspend)      {k50:>7.1}  {k99:>7.1}");
-    println!("  Kotlin sync                 {ksync:>7.1}");
-    println!("  Python async (asyncio)      {p50:>7.1}  {p99:>7.1}");
-    println!("  Python sync                 {psync:>7.1}");
+    let kotlin = kotlin::bench_ffi(ctx, &cdylib)?;
+    let python = python_bench(ctx, &cdylib)?;
+    let mut report = serde_json::Map::new();
+    println!("FFI round trip of a no-op, µs     Kotlin p50 (p99)    Python p50 (p99)");
+    for (layer, what) in FFI_LAYERS {
+        let mut cells = Vec::new();
+        for (language, json) in [("kotlin", &kotlin), ("python", &python)] {
+            let p50 = figure(json, &format!("{layer}_p50_us"))?;
+            let p99 = figure(json, &format!("{layer}_p99_us"))?;
+            report.insert(format!("{language}_{layer}_noop_us_p50"), json!(p50));
+            report.insert(format!("{language}_{layer}_noop_us_p99"), json!(p99));
+            cells.push(format!("{p50:>8.1} ({p99:>6.1})"));
+        }
+        println!("  {layer:<6} {:<24} {}   {}", "", cells[0], cells[1]);
+        println!("         {what}");
+    }
+    report.insert("machine".into(), machine());
     let out = bench_dir(ctx)?.join("ffi.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
     println!("written to {}", out.display());
     Ok(())
 }
 
-fn python_bench(ctx: &Ctx, cdylib: &Path) -> Result<(f64, f64, f64)> {
+fn figure(json: &serde_json::Value, key: &str) -> Result<f64> {
+    json.get(key)
+        .and_then(serde_json::Value::as_f64)
+        .with_context(|| format!("`{key}` missing from the benchmark's output: {json}"))
+}
+
+/// Cores, memory and date of this run, for the published figures.
+pub(crate) fn machine() -> serde_json::Value {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    json!({
+        "cores": cores,
+        "memory_gib": (mem_kib as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0,
+        "date": date,
+    })
+}
+
+fn python_bench(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
     let interpreter = python::ensure_venv(ctx)?;
     let out = bindings::default_out(ctx, "python-bench");
     std::fs::create_dir_all(&out)?;
@@ -105,11 +160,5 @@ fn python_bench(ctx: &Ctx, cdylib: &Path) -> Result<(f64, f64, f64)> {
         .lines()
         .last()
         .context("no output from the Python benchmark")?;
-    let v: serde_json::Value = serde_json::from_str(line)?;
-    let f = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_f64)
-            .context("missing field")
-    };
-    Ok((f("async_p50_us")?, f("async_p99_us")?, f("sync_p50_us")?))
+    serde_json::from_str(line).context("parsing the Python benchmark's JSON")
 }

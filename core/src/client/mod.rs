@@ -81,7 +81,7 @@ impl ClientCore {
     }
 
     /// Spawns a supervised task of this client; dropped unpolled when it drains.
-    fn spawn<F>(&self, handle: &Handle, kind: TaskKind, name: &str, future: F)
+    fn spawn<F>(&self, handle: &Handle, kind: TaskKind, name: &'static str, future: F)
     where
         F: std::future::Future<Output = Result<(), String>> + Send + 'static,
     {
@@ -152,7 +152,7 @@ impl ClientCore {
     /// resolved now, before anything is spawned.
     pub(crate) async fn call<T, F>(
         &self,
-        name: &str,
+        name: &'static str,
         when_dropped: WhenDropped,
         work: F,
     ) -> CoreResult<T>

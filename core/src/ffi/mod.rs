@@ -4,4 +4,5 @@
 //! behaviour. The records, enums, errors and listener traits live in `api`.
 
 pub mod client;
+pub mod diagnostics;
 pub mod process;

@@ -60,13 +60,3 @@ pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport>
     }
     futures_executor::block_on(shutdown::begin(options))
 }
-
-/// An async call that does nothing on the runtime: measures the FFI round trip.
-#[uniffi::export]
-pub async fn noop_async() -> CoreResult<()> {
-    runtime::run("noop", async { Ok(()) }).await
-}
-
-/// A sync call that does nothing: the baseline of the FFI round trip.
-#[uniffi::export]
-pub fn noop_sync() {}

@@ -24,7 +24,7 @@ use tokio::runtime::{Handle, Runtime};
 use tokio::sync::watch;
 
 use crate::api::{CoreError, CoreResult, RuntimeConfig, RuntimeState};
-use crate::supervisor::{call, TaskGroup, TaskKind, WhenDropped};
+use crate::supervisor::{call_with, FirstPoll, TaskGroup, TaskKind, TaskName, WhenDropped};
 
 struct Slot {
     state: RuntimeState,
@@ -190,17 +190,26 @@ pub(crate) fn handle_of(generation: u64, for_drain: bool) -> CoreResult<Handle> 
 
 /// Runs `work` as a supervised call in the process group, awaiting a restart
 /// if one runs; dropping the returned future aborts the work.
-pub async fn run<T, F>(name: &str, work: F) -> CoreResult<T>
+pub async fn run<T, F>(name: &'static str, work: F) -> CoreResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = CoreResult<T>> + Send + 'static,
+{
+    run_with(name, FirstPoll::Worker, work).await
+}
+
+/// [`run`] with the choice of where the work's first poll happens.
+pub async fn run_with<T, F>(name: &'static str, first_poll: FirstPoll, work: F) -> CoreResult<T>
 where
     T: Send + 'static,
     F: Future<Output = CoreResult<T>> + Send + 'static,
 {
     let ready = ready().await?;
-    call(
+    call_with(
         &ready.handle,
         &ready.process,
         name,
-        WhenDropped::Abort,
+        (WhenDropped::Abort, first_poll),
         CoreError::ShuttingDown,
         work,
     )
@@ -209,7 +218,11 @@ where
 
 /// Spawns a named task in the process group of the current generation,
 /// starting the runtime if needed; `Busy` during a restart.
-pub fn spawn<F>(name: &str, kind: TaskKind, future: F) -> CoreResult<tokio::task::AbortHandle>
+pub fn spawn<F>(
+    name: impl Into<TaskName>,
+    kind: TaskKind,
+    future: F,
+) -> CoreResult<tokio::task::AbortHandle>
 where
     F: Future<Output = Result<(), String>> + Send + 'static,
 {

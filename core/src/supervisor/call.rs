@@ -1,7 +1,8 @@
 //! [`call`]: run one exported async function's work as a supervised task and
 //! hand its result back to the foreign caller.
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::task::Poll;
 
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
@@ -23,6 +24,20 @@ pub(crate) enum WhenDropped {
     Finish,
 }
 
+/// Where the work's first poll happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPoll {
+    /// On a runtime worker, like every later poll. The default: the caller's
+    /// thread may be an app's main thread, and most work does real work
+    /// (serialising, encrypting, opening stores) before its first wait.
+    Worker,
+    /// On the calling thread, inside the runtime's context and through the
+    /// gate; only if the work waits does it go to a worker. Work that is ready
+    /// at once then costs no thread hop either way. Only for work that does
+    /// nothing blocking or heavy before its first wait.
+    Inline,
+}
+
 /// Spawns `work` in `group` on `handle` and awaits its result.
 ///
 /// The returned future needs no tokio context: any executor can poll it (the
@@ -37,7 +52,7 @@ pub(crate) enum WhenDropped {
 pub(crate) async fn call<T, F>(
     handle: &Handle,
     group: &TaskGroup,
-    name: &str,
+    name: &'static str,
     when_dropped: WhenDropped,
     closed_error: CoreError,
     work: F,
@@ -46,7 +61,31 @@ where
     T: Send + 'static,
     F: Future<Output = CoreResult<T>> + Send + 'static,
 {
-    let (tx, rx) = oneshot::channel();
+    call_with(
+        handle,
+        group,
+        name,
+        (when_dropped, FirstPoll::Worker),
+        closed_error,
+        work,
+    )
+    .await
+}
+
+/// [`call`], with the choice of where the first poll happens.
+pub(crate) async fn call_with<T, F>(
+    handle: &Handle,
+    group: &TaskGroup,
+    name: &'static str,
+    (when_dropped, first_poll): (WhenDropped, FirstPoll),
+    closed_error: CoreError,
+    work: F,
+) -> CoreResult<T>
+where
+    T: Send + 'static,
+    F: Future<Output = CoreResult<T>> + Send + 'static,
+{
+    let (tx, mut rx) = oneshot::channel();
     // Calls cooperate with a stop: cancelling the group ends them at once.
     let token = group.token().clone();
     let task = async move {
@@ -55,19 +94,37 @@ where
         }
         Ok(())
     };
-    let join = group
-        .spawn(handle, name, TaskKind::Finite, task)
+    let mut task = group
+        .prepare(name, TaskKind::Finite, task)
         .ok_or_else(|| closed_error.clone())?;
+    if first_poll == FirstPoll::Inline {
+        let ended = poll_fn(|cx| Poll::Ready(task.poll_inline(handle, cx).is_ready())).await;
+        if ended {
+            drop(task);
+            return answer(rx.try_recv().ok(), group, name, closed_error);
+        }
+    }
+    let join = task.spawn(handle);
     let _abort = match when_dropped {
         WhenDropped::Abort => Some(AbortOnDropHandle::new(join)),
         WhenDropped::Finish => None,
     };
-    match rx.await {
-        Ok(result) => result,
+    answer((&mut rx).await.ok(), group, name, closed_error)
+}
+
+/// The caller's result: the work's own, or why there is none.
+fn answer<T>(
+    result: Option<CoreResult<T>>,
+    group: &TaskGroup,
+    name: &str,
+    closed_error: CoreError,
+) -> CoreResult<T> {
+    match result {
+        Some(result) => result,
         // The task was dropped without answering: its group was cancelled
         // or stopped, or it panicked (already reported to the failure listener).
-        Err(_) if !group.is_open() || group.token().is_cancelled() => Err(closed_error),
-        Err(_) => Err(CoreError::internal(format!(
+        None if !group.is_open() || group.token().is_cancelled() => Err(closed_error),
+        None => Err(CoreError::internal(format!(
             "`{name}` ended without a result (it panicked; see the log)"
         ))),
     }

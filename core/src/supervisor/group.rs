@@ -1,20 +1,23 @@
 //! [`TaskGroup`]: the tasks of one owner (the process, or one client), stopped
 //! together by signal, collect, drop.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TrackedFuture;
+use tokio_util::task::TaskTracker;
 
 use super::failure;
 use super::gate::{drop_quietly, Gate, Gated, Slot};
@@ -32,8 +35,11 @@ pub enum TaskKind {
     Fallible,
 }
 
+/// A task's name within its group: a literal costs no allocation.
+pub type TaskName = Cow<'static, str>;
+
 struct Entry {
-    name: String,
+    name: TaskName,
     slot: Arc<Slot>,
     /// Set once the task is on the runtime; `None` while `spawn` hands it over.
     abort: Option<AbortHandle>,
@@ -116,7 +122,7 @@ impl TaskGroup {
         self.table()
             .entries
             .values()
-            .map(|e| e.name.clone())
+            .map(|e| format!("{}::{}", self.inner.name, e.name))
             .collect()
     }
 
@@ -140,19 +146,37 @@ impl TaskGroup {
     pub fn spawn<F>(
         &self,
         handle: &Handle,
-        name: &str,
+        name: impl Into<TaskName>,
         kind: TaskKind,
         future: F,
     ) -> Option<JoinHandle<()>>
     where
         F: Future<Output = Result<(), String>> + Send + 'static,
     {
+        self.prepare(name, kind, future)
+            .map(|task| task.spawn(handle))
+    }
+
+    /// Registers a named task without running it: the group counts it from
+    /// here on (a stop waits for it or drops it), and it must then be polled
+    /// in place ([`Prepared::poll_inline`]) and/or handed to the runtime
+    /// ([`Prepared::spawn`]). `None` when the group is closed; the future is
+    /// then dropped unpolled.
+    pub(crate) fn prepare<F>(
+        &self,
+        name: impl Into<TaskName>,
+        kind: TaskKind,
+        future: F,
+    ) -> Option<Prepared>
+    where
+        F: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let name = name.into();
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let full_name = format!("{}::{}", self.inner.name, name);
         let slot = Slot::new(Box::pin(watch(
-            full_name.clone(),
+            self.inner.clone(),
+            name.clone(),
             kind,
-            self.token().clone(),
             future,
         )));
         let group = Arc::downgrade(&self.inner);
@@ -166,37 +190,29 @@ impl TaskGroup {
                 }
             })),
         };
-        let tracked = {
-            let mut table = self.table();
-            if !table.open {
-                drop(table);
-                drop(gated);
-                drop_quietly(slot.take());
-                return None;
-            }
-            table.entries.insert(
-                id,
-                Entry {
-                    name: full_name,
-                    slot,
-                    abort: None,
-                },
-            );
-            // The tracker counts the task from here on, so a stop's wait sees it.
-            self.inner.tracker.track_future(gated)
-        };
-        let join = handle.spawn(tracked);
-        let abort = join.abort_handle();
         let mut table = self.table();
-        let stopping = !table.open;
-        if let Some(entry) = table.entries.get_mut(&id) {
-            entry.abort = Some(abort.clone());
+        if !table.open {
+            drop(table);
+            drop(gated);
+            drop_quietly(slot.take());
+            return None;
         }
+        table.entries.insert(
+            id,
+            Entry {
+                name,
+                slot,
+                abort: None,
+            },
+        );
+        // The tracker counts the task from here on, so a stop's wait sees it.
+        let tracked = self.inner.tracker.track_future(gated);
         drop(table);
-        if stopping {
-            abort.abort();
-        }
-        Some(join)
+        Some(Prepared {
+            group: self.clone(),
+            id,
+            tracked,
+        })
     }
 
     /// Refuses new tasks and cancels the token, without waiting. For a group
@@ -260,6 +276,46 @@ impl TaskGroup {
     }
 }
 
+/// A registered task that has not been handed to the runtime yet
+/// ([`TaskGroup::prepare`]). Dropping it drops the task like an abort.
+pub(crate) struct Prepared {
+    group: TaskGroup,
+    id: u64,
+    tracked: TrackedFuture<Gated>,
+}
+
+impl Prepared {
+    /// Polls the task once on the calling thread, inside `handle`'s context and
+    /// through the gate, as a worker would. `Ready` means the task has ended
+    /// (its future is dropped, in that context); `Pending` means it waits for
+    /// something and must be [spawned](Prepared::spawn), which polls it again
+    /// with the runtime's waker.
+    ///
+    /// Only for work whose first poll does nothing that blocks: the caller's
+    /// thread may be a foreign one (an app's main thread).
+    pub(crate) fn poll_inline(&mut self, handle: &Handle, cx: &mut Context<'_>) -> Poll<()> {
+        let _entered = handle.enter();
+        Pin::new(&mut self.tracked).poll(cx)
+    }
+
+    /// Hands the task to `handle`'s workers.
+    pub(crate) fn spawn(self, handle: &Handle) -> JoinHandle<()> {
+        let Self { group, id, tracked } = self;
+        let join = handle.spawn(tracked);
+        let abort = join.abort_handle();
+        let mut table = group.table();
+        let stopping = !table.open;
+        if let Some(entry) = table.entries.get_mut(&id) {
+            entry.abort = Some(abort.clone());
+        }
+        drop(table);
+        if stopping {
+            abort.abort();
+        }
+        join
+    }
+}
+
 /// Waits for `tracker` (closed) to empty, or until `deadline`, from a thread
 /// that is not one of the runtime's.
 fn wait_tracker(handle: &Handle, tracker: &TaskTracker, deadline: Instant) -> bool {
@@ -271,23 +327,26 @@ fn wait_tracker(handle: &Handle, tracker: &TaskTracker, deadline: Instant) -> bo
 }
 
 /// Wraps a task's future: catches its panic and reports failures by kind.
-async fn watch<F>(name: String, kind: TaskKind, token: CancellationToken, future: F)
+/// The task's full name (`group::task`) is only built when there is
+/// something to report.
+async fn watch<F>(group: Arc<Inner>, name: TaskName, kind: TaskKind, future: F)
 where
     F: Future<Output = Result<(), String>> + Send + 'static,
 {
     let outcome = AssertUnwindSafe(future).catch_unwind().await;
+    let full_name = || format!("{}::{}", group.name, name);
     match outcome {
         Err(payload) => failure::report(
-            &name,
+            &full_name(),
             TaskFailureReason::Panic {
                 message: panic_message(payload.as_ref()),
             },
         ),
         Ok(Err(message)) if kind == TaskKind::Fallible => {
-            failure::report(&name, TaskFailureReason::Error { message })
+            failure::report(&full_name(), TaskFailureReason::Error { message })
         }
-        Ok(_) if kind == TaskKind::Infinite && !token.is_cancelled() => {
-            failure::report(&name, TaskFailureReason::EarlyTermination)
+        Ok(_) if kind == TaskKind::Infinite && !group.token.is_cancelled() => {
+            failure::report(&full_name(), TaskFailureReason::EarlyTermination)
         }
         Ok(_) => {}
     }

@@ -15,5 +15,6 @@ pub mod failure;
 mod gate;
 mod group;
 
-pub(crate) use call::{call, WhenDropped};
-pub use group::{StopReport, TaskGroup, TaskKind};
+pub use call::FirstPoll;
+pub(crate) use call::{call, call_with, WhenDropped};
+pub use group::{StopReport, TaskGroup, TaskKind, TaskName};

@@ -1,8 +1,18 @@
 // The FFI round-trip benchmark on the JVM: `cargo xtask bench ffi` runs this
 // main with `mvn exec:java` and reads the one line that starts with MMC_FFI_BENCH.
+//
+// The same no-op goes through each layer of a call:
+// - sync:  noopSync(), the FFI call itself;
+// - bare:  noopAsyncBare(), UniFFI's future, ready at its first poll;
+// - spawn: noopAsyncSpawn(), a plain task on the core's runtime;
+// - async: noopAsync(), the supervised call of every exported async function;
+// - inline: noopAsyncInline(), the same with its first poll on the caller's thread.
 package dev.matrixmobilecore.bench
 
 import dev.matrixmobilecore.noopAsync
+import dev.matrixmobilecore.noopAsyncBare
+import dev.matrixmobilecore.noopAsyncInline
+import dev.matrixmobilecore.noopAsyncSpawn
 import dev.matrixmobilecore.noopSync
 import kotlinx.coroutines.runBlocking
 
@@ -33,17 +43,21 @@ private inline fun measure(samples: Int, call: () -> Unit): LongArray {
 }
 
 fun main() {
-    // An async no-op awaited from a coroutine: suspend, the core's future polled, resume.
-    val async = runBlocking { measure(ASYNC_SAMPLES) { noopAsync() } }
-    val sync = measure(SYNC_SAMPLES) { noopSync() }
+    // Each async no-op is awaited from a coroutine: suspend, the core's future polled, resume.
+    val variants = linkedMapOf(
+        "bare" to runBlocking { measure(ASYNC_SAMPLES) { noopAsyncBare() } },
+        "spawn" to runBlocking { measure(ASYNC_SAMPLES) { noopAsyncSpawn() } },
+        "async" to runBlocking { measure(ASYNC_SAMPLES) { noopAsync() } },
+        "inline" to runBlocking { measure(ASYNC_SAMPLES) { noopAsyncInline() } },
+        "sync" to measure(SYNC_SAMPLES) { noopSync() },
+    )
     val json = buildString {
         append("{\"language\":\"kotlin-jvm\"")
-        append(",\"async_samples\":").append(ASYNC_SAMPLES)
-        append(",\"async_p50_us\":").append(percentileMicros(async, 50.0))
-        append(",\"async_p99_us\":").append(percentileMicros(async, 99.0))
-        append(",\"sync_samples\":").append(SYNC_SAMPLES)
-        append(",\"sync_p50_us\":").append(percentileMicros(sync, 50.0))
-        append(",\"sync_p99_us\":").append(percentileMicros(sync, 99.0))
+        append(",\"samples\":").append(ASYNC_SAMPLES)
+        for ((name, sorted) in variants) {
+            append(",\"").append(name).append("_p50_us\":").append(percentileMicros(sorted, 50.0))
+            append(",\"").append(name).append("_p99_us\":").append(percentileMicros(sorted, 99.0))
+        }
         append("}")
     }
     println("MMC_FFI_BENCH $json")
