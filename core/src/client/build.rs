@@ -47,6 +47,7 @@ pub(crate) async fn build(
             sync: None,
             sync_wanted: false,
             paused: false,
+            pauses: 0,
             exclusive: None,
         }),
         claim: Mutex::new(Some(claim)),

@@ -46,9 +46,19 @@ pub(crate) struct Inner {
     pub(crate) sdk: Option<matrix_sdk::Client>,
     pub(crate) sync: Option<Arc<SyncService>>,
     pub(crate) sync_wanted: bool,
+    /// Set when `pause` begins closing the stores, cleared when `resume` has
+    /// reopened them.
     pub(crate) paused: bool,
+    /// Counts the pauses begun: a call that saw another value at its start
+    /// lost its stores under it.
+    pub(crate) pauses: u64,
     /// The exclusive call in progress: login, restore, pause or resume.
     pub(crate) exclusive: Option<&'static str>,
+}
+
+/// What a call that needs the stores gets while the client is paused.
+pub(crate) fn paused_error() -> CoreError {
+    CoreError::invalid_state("the client is paused; call resume() first")
 }
 
 /// One client: a matrix `Client`, its supervised tasks, its state.
@@ -135,6 +145,16 @@ impl ClientCore {
         inner.sdk.clone().ok_or(CoreError::ClientClosed)
     }
 
+    /// [`ClientCore::logged_in_sdk`] for work that needs the stores:
+    /// `InvalidState` while the client is paused.
+    pub(crate) fn sdk_with_stores(&self) -> CoreResult<matrix_sdk::Client> {
+        let sdk = self.logged_in_sdk()?;
+        if self.inner().paused {
+            return Err(paused_error());
+        }
+        Ok(sdk)
+    }
+
     /// Applies a transition, or returns why it is refused.
     pub(crate) fn transition(&self, transition: Transition) -> CoreResult<ClientState> {
         let mut inner = self.inner();
@@ -161,7 +181,8 @@ impl ClientCore {
         F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
     {
         let handle = self.handle()?;
-        call(
+        let pauses = self.inner().pauses;
+        let result = call(
             &handle,
             &self.group,
             name,
@@ -169,7 +190,20 @@ impl ClientCore {
             CoreError::ClientClosed,
             work,
         )
-        .await
+        .await;
+        match result {
+            // The stores were closed under the call by a `pause` that began
+            // after it: say so, not matrix-sdk's "the store is closed".
+            Err(CoreError::Storage { .. }) if self.paused_since(pauses) => Err(paused_error()),
+            other => other,
+        }
+    }
+
+    /// Whether a pause has begun since the pause count was `pauses`, or the
+    /// client is paused now.
+    fn paused_since(&self, pauses: u64) -> bool {
+        let inner = self.inner();
+        inner.paused || inner.pauses != pauses
     }
 
     /// The current session.

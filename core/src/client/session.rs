@@ -31,9 +31,7 @@ impl Exclusive {
             return Err(CoreError::busy(running));
         }
         if inner.paused && matches!(what, "login" | "restore") {
-            return Err(CoreError::invalid_state(
-                "the client is paused; call resume() first",
-            ));
+            return Err(super::paused_error());
         }
         inner.exclusive = Some(what);
         Ok(Self { core: core.clone() })

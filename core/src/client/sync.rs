@@ -19,20 +19,13 @@ use crate::supervisor::{TaskKind, WhenDropped};
 impl ClientCore {
     /// Builds the sync service once, then starts it.
     pub(crate) async fn start_sync(self: &Arc<Self>) -> CoreResult<()> {
-        let sdk = self.logged_in_sdk()?;
-        if self.inner().paused {
-            return Err(CoreError::invalid_state(
-                "the client is paused; call resume() first",
-            ));
-        }
+        let sdk = self.sdk_with_stores()?;
         let core = self.clone();
         self.call("start_sync", WhenDropped::Finish, async move {
             let _serial = core.sync_lock.lock().await;
             // A pause that ran while this call waited closed the stores.
             if core.inner().paused {
-                return Err(CoreError::invalid_state(
-                    "the client is paused; call resume() first",
-                ));
+                return Err(super::paused_error());
             }
             let existing = core.inner().sync.clone();
             let sync = match existing {
@@ -124,11 +117,16 @@ impl ClientCore {
                 Ok(())
             };
             let close = async {
-                sdk.pause()
-                    .await
-                    .map_err(|e| matrix::errors::from_sdk(&e))?;
-                core.inner().paused = true;
-                Ok(())
+                // Paused from before the first store closes: calls that start
+                // now are refused, and calls under way that lose their stores
+                // say why. A failed close stays paused, so that `resume`
+                // reopens whatever was closed.
+                {
+                    let mut inner = core.inner();
+                    inner.paused = true;
+                    inner.pauses += 1;
+                }
+                sdk.pause().await.map_err(|e| matrix::errors::from_sdk(&e))
             };
             pause_steps(stop, close).await
         })

@@ -94,7 +94,7 @@ impl Client {
         invite: Vec<String>,
         encrypted: bool,
     ) -> CoreResult<String> {
-        let sdk = self.core.logged_in_sdk()?;
+        let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await };
         self.core
             .call("create_room", WhenDropped::Abort, work)
@@ -103,7 +103,7 @@ impl Client {
 
     /// Joins a room by id or alias; returns its id.
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
-        let sdk = self.core.logged_in_sdk()?;
+        let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::join_room(&sdk, &room_id_or_alias).await };
         self.core.call("join_room", WhenDropped::Abort, work).await
     }
@@ -116,14 +116,14 @@ impl Client {
 
     /// Sends a plain-text message; returns its event id.
     pub async fn send_text(&self, room_id: String, body: String) -> CoreResult<String> {
-        let sdk = self.core.logged_in_sdk()?;
+        let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::send_text(&sdk, &room_id, &body).await };
         self.core.call("send_text", WhenDropped::Abort, work).await
     }
 
     /// The last `limit` text messages of a room, newest last.
     pub async fn recent_messages(&self, room_id: String, limit: u32) -> CoreResult<Vec<Message>> {
-        let sdk = self.core.logged_in_sdk()?;
+        let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::recent_messages(&sdk, &room_id, limit).await };
         self.core
             .call("recent_messages", WhenDropped::Abort, work)
