@@ -181,11 +181,14 @@ pub fn assert_wiped(what: &str, root: &Path) {
     assert!(left.is_empty(), "{what}: left after the wipe: {left:?}");
 }
 
+/// An action to run once when a phase begins.
+type Trigger = (LifecyclePhase, Box<dyn FnOnce() + Send>);
+
 /// Records the phases of a logout or close, and runs `on` once when
 /// `phase` begins.
 pub struct Phases {
     seen: Mutex<Vec<LifecyclePhase>>,
-    trigger: Mutex<Option<(LifecyclePhase, Box<dyn FnOnce() + Send>)>>,
+    trigger: Mutex<Option<Trigger>>,
 }
 
 impl Phases {
