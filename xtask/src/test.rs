@@ -43,11 +43,15 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         }
     };
     suite("rust", &|| {
+        // The fault matrix starts Synapses of its own (to kill and pause
+        // them) with the harness's Python.
+        let harness_python = python::ensure_venv(ctx)?;
         ctx::run(
             Command::new(ctx::cargo())
                 .current_dir(&ctx.root)
                 .args(["test", "--workspace"])
-                .env("MMC_HOMESERVER_URL", &url),
+                .env("MMC_HOMESERVER_URL", &url)
+                .env("MMC_HARNESS_PYTHON", harness_python),
         )
     });
     suite("stress", &|| {
