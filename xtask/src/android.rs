@@ -46,7 +46,18 @@ const ABIS: [(&str, &str); 4] = [
 /// Android 15+, and NDK r27 still defaults to 4 KB. Passed for every ABI.
 const PAGE_SIZE_LINK_ARG: &str = "-C link-arg=-Wl,-z,max-page-size=16384";
 
-pub fn run(ctx: &Ctx) -> Result<()> {
+const USAGE: &str = "usage: cargo xtask android [--publish DIR]";
+
+/// `cargo xtask android`: the release AAR; with `--publish DIR`, `core-android`
+/// published into the Maven repository DIR instead.
+pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
+    match args {
+        [] => {}
+        [flag, dir] if flag == "--publish" => {
+            return publish(ctx, "release", Path::new(dir), &ctx.version()?);
+        }
+        _ => bail!("{USAGE}"),
+    }
     let kotlin = build(ctx, "release")?;
     let mut assemble = gradle_command(&kotlin)?;
     assemble.current_dir(&kotlin).args([
@@ -92,7 +103,14 @@ fn build(ctx: &Ctx, profile: &str) -> Result<PathBuf> {
     ndk_build
         .args(["--platform", MIN_SDK, "-o"])
         .arg(&jni_libs)
-        .args(["build", "--profile", profile, "-p", "matrix-mobile-core", "--lib"]);
+        .args([
+            "build",
+            "--profile",
+            profile,
+            "-p",
+            "matrix-mobile-core",
+            "--lib",
+        ]);
     if std::env::var_os("AWS_LC_SYS_CMAKE_BUILDER").is_none() {
         ndk_build.env("AWS_LC_SYS_CMAKE_BUILDER", "0");
     }
@@ -219,42 +237,6 @@ fn gradle_command(kotlin: &Path) -> Result<Command> {
     bail!("Gradle is missing: put `gradle` (8.9 or later) on PATH or add a wrapper in kotlin/ (`gradle wrapper`)")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn selected_abis_defaults_to_all_four_and_filters_by_name() {
-        assert_eq!(selected_abis(None).unwrap().len(), 4);
-        assert_eq!(selected_abis(Some(" ")).unwrap().len(), 4);
-        assert_eq!(
-            selected_abis(Some("x86_64")).unwrap(),
-            vec![("x86_64", "x86_64-linux-android")]
-        );
-        assert!(selected_abis(Some("mips")).is_err());
-    }
-
-    #[test]
-    fn page_size_flag_goes_to_each_targets_own_rustflags() {
-        let (var, flags) = page_size_rustflags("armv7-linux-androideabi");
-        assert_eq!(var, "CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS");
-        assert!(flags.ends_with("-C link-arg=-Wl,-z,max-page-size=16384"));
-    }
-
-    #[test]
-    fn missing_targets_names_only_the_absent_ones() {
-        let installed = "x86_64-unknown-linux-gnu\naarch64-linux-android\n";
-        assert_eq!(
-            missing_targets(installed, &ABIS),
-            vec![
-                "armv7-linux-androideabi",
-                "x86_64-linux-android",
-                "i686-linux-android"
-            ]
-        );
-    }
-}
-
 /// Why `core-android` cannot be built here, or `None` when it can.
 pub fn missing_tools() -> Option<String> {
     ndk_home().err().map(|e| format!("{e:#}"))
@@ -288,7 +270,10 @@ pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<(
     ]);
     ctx::run(&mut publish)?;
     copy_verifier_repository(ctx, &repo)?;
-    println!("android: dev.matrixmobilecore:core-android:{version} in {}", repo.display());
+    println!(
+        "android: dev.matrixmobilecore:core-android:{version} in {}",
+        repo.display()
+    );
     Ok(())
 }
 
@@ -342,4 +327,40 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selected_abis_defaults_to_all_four_and_filters_by_name() {
+        assert_eq!(selected_abis(None).unwrap().len(), 4);
+        assert_eq!(selected_abis(Some(" ")).unwrap().len(), 4);
+        assert_eq!(
+            selected_abis(Some("x86_64")).unwrap(),
+            vec![("x86_64", "x86_64-linux-android")]
+        );
+        assert!(selected_abis(Some("mips")).is_err());
+    }
+
+    #[test]
+    fn page_size_flag_goes_to_each_targets_own_rustflags() {
+        let (var, flags) = page_size_rustflags("armv7-linux-androideabi");
+        assert_eq!(var, "CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS");
+        assert!(flags.ends_with("-C link-arg=-Wl,-z,max-page-size=16384"));
+    }
+
+    #[test]
+    fn missing_targets_names_only_the_absent_ones() {
+        let installed = "x86_64-unknown-linux-gnu\naarch64-linux-android\n";
+        assert_eq!(
+            missing_targets(installed, &ABIS),
+            vec![
+                "armv7-linux-androideabi",
+                "x86_64-linux-android",
+                "i686-linux-android"
+            ]
+        );
+    }
 }

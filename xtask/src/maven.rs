@@ -55,7 +55,11 @@ pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Resu
         "deploy".to_owned(),
     ]))?;
     let published = artifact_dir(&repo, version);
-    check_published(&published, version, &format!("{prefix}/{}", lib_file_name()))?;
+    check_published(
+        &published,
+        version,
+        &format!("{prefix}/{}", lib_file_name()),
+    )?;
     println!(
         "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s)",
         GROUP_PATH.replace('/', "."),

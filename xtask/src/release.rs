@@ -48,7 +48,10 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let dir = dir.canonicalize()?;
     let version = ctx.version()?;
-    println!("xtask: release-local {version} ({profile} profile) into {}", dir.display());
+    println!(
+        "xtask: release-local {version} ({profile} profile) into {}",
+        dir.display()
+    );
 
     let cdylib = ctx.build_core(&profile)?;
     maven::publish_jvm(ctx, &cdylib, &dir.join("maven"), &version)?;
@@ -73,7 +76,11 @@ fn list(dir: &Path) -> Result<()> {
     for file in files {
         let size = std::fs::metadata(&file)?.len();
         let shown = file.strip_prefix(dir).unwrap_or(&file);
-        println!("{:>10.2} MiB  {}", size as f64 / (1024.0 * 1024.0), shown.display());
+        println!(
+            "{:>10.2} MiB  {}",
+            size as f64 / (1024.0 * 1024.0),
+            shown.display()
+        );
     }
     Ok(())
 }

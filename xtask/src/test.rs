@@ -84,7 +84,10 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         println!("{name:<9} {verdict:<7} {secs:>6.1} s");
         if let Err(e) = result {
             // The reason again, so that the tail of a long log says why.
-            println!("          {}", format!("{e:#}").replace('\n', "\n          "));
+            println!(
+                "          {}",
+                format!("{e:#}").replace('\n', "\n          ")
+            );
             failed.push(*name);
         }
     }
