@@ -6,6 +6,15 @@
 // generates the bindings itself (task `generateBindings`), but expects jniLibs
 // to be there.
 //
+// Publishing: `cargo xtask android --publish DIR` (and `release-local`) runs
+// `publishReleasePublicationToReleaseDirRepository -Pmmc.releaseRepo=DIR`;
+// `publishToMavenLocal` works too. The publication is
+// dev.matrixmobilecore:core-android:<version>, where <version> is the
+// `[workspace.package] version` of the root Cargo.toml, read here: no version
+// is written in this directory. Its POM and Gradle module metadata carry jna
+// (type aar), kotlinx-coroutines-android, androidx.startup and
+// rustls-platform-verifier at the version of Cargo.lock.
+//
 // Source sets (shared with the JVM build in pom.xml):
 //   generated/            UniFFI's matrix_mobile_core.kt (git-ignored)
 //   src/main/kotlin       the hand-written idiomatic layer, platform-neutral
@@ -17,11 +26,30 @@ import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 plugins {
     id("com.android.library")
     id("org.jetbrains.kotlin.android")
+    `maven-publish`
 }
 
 val repoRoot: File = rootDir.parentFile
 val generatedDir: File = layout.projectDirectory.dir("generated").asFile
 val skipCargo: Boolean = providers.gradleProperty("mmc.skipCargo").map { it.toBoolean() }.getOrElse(false)
+
+// The one version of the project: `[workspace.package] version` in the root Cargo.toml.
+val coreVersion: String = providers.fileContents(layout.projectDirectory.file("../Cargo.toml")).asText.map { manifest ->
+    var inTable = false
+    manifest.lineSequence().map { it.trim() }.firstNotNullOfOrNull { line ->
+        if (line.startsWith("[")) {
+            inTable = line == "[workspace.package]"
+            null
+        } else if (inTable && line.startsWith("version")) {
+            line.substringAfter('=').trim().trim('"')
+        } else {
+            null
+        }
+    } ?: error("no version under [workspace.package] in the root Cargo.toml")
+}.get()
+
+group = "dev.matrixmobilecore"
+version = coreVersion
 
 android {
     namespace = "dev.matrixmobilecore"
@@ -39,6 +67,13 @@ android {
     buildTypes {
         release {
             isMinifyEnabled = false
+        }
+    }
+
+    // The variant that is published, with its sources (the generated bindings included).
+    publishing {
+        singleVariant("release") {
+            withSourcesJar()
         }
     }
 
@@ -91,22 +126,18 @@ val rustlsVerifierVersion = providers.of(RustlsVerifierVersion::class.java) {
     parameters.lockFile.set(File(repoRoot, "Cargo.lock"))
 }
 
-configurations.configureEach {
-    resolutionStrategy.eachDependency {
-        if (requested.group == "rustls" && requested.name == "rustls-platform-verifier") {
-            useVersion(rustlsVerifierVersion.get())
-            because("the Kotlin component must match ${RustlsVerifierVersion.CRATE} in Cargo.lock")
-        }
-    }
-}
-
 dependencies {
-    // The generated bindings load the core through JNA; the AAR carries its native part.
+    // The generated bindings load the core through JNA; the AAR carries its
+    // native part. `@aar` is published as <type>aar</type> in the POM.
     api("net.java.dev.jna:jna:5.17.0@aar")
     // suspend functions and Flow are part of the public API.
     api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
-    // Version chosen above from Cargo.lock.
-    implementation("rustls:rustls-platform-verifier")
+    // MatrixCoreInitializer runs AndroidPlatform.init at start-up.
+    implementation("androidx.startup:startup-runtime:1.2.0")
+    // The version is written out (not left to a resolution rule), so that the
+    // published POM names it: the Kotlin component must match
+    // rustls-platform-verifier-android in Cargo.lock.
+    implementation("rustls:rustls-platform-verifier:${rustlsVerifierVersion.get()}")
 
     androidTestImplementation("androidx.test:runner:1.6.2")
     androidTestImplementation("androidx.test:core:1.6.1")
@@ -136,6 +167,37 @@ tasks.named("preBuild") {
     doFirst {
         check(jniLibs.isDirectory && (jniLibs.listFiles()?.isNotEmpty() == true)) {
             "src/main/jniLibs is empty: run `cargo xtask android` from the repository root"
+        }
+    }
+}
+
+// dev.matrixmobilecore:core-android, the release variant with its sources jar.
+publishing {
+    publications {
+        register<MavenPublication>("release") {
+            groupId = "dev.matrixmobilecore"
+            artifactId = "core-android"
+            version = coreVersion
+            afterEvaluate {
+                from(components["release"])
+            }
+            pom {
+                name.set("matrix-mobile-core for Android")
+                description.set("Kotlin bindings of matrix-mobile-core, a Rust core for Matrix chat clients, with its native libraries for every Android ABI")
+                licenses {
+                    license {
+                        name.set("Apache-2.0")
+                        url.set("https://www.apache.org/licenses/LICENSE-2.0.txt")
+                    }
+                }
+            }
+        }
+    }
+    repositories {
+        // A directory in Maven layout: `-Pmmc.releaseRepo=DIR` (the xtask passes it).
+        maven {
+            name = "releaseDir"
+            url = uri(providers.gradleProperty("mmc.releaseRepo").getOrElse(layout.buildDirectory.dir("repo").get().asFile.path))
         }
     }
 }

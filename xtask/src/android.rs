@@ -2,7 +2,13 @@
 //!
 //! Steps: cross-compile the core for each ABI with cargo-ndk into
 //! `kotlin/src/main/jniLibs/<abi>/`, generate the Kotlin bindings from the
-//! host build into `kotlin/generated/`, then run Gradle's `assembleRelease`.
+//! host build into `kotlin/generated/`, then run Gradle's `assembleRelease`
+//! (or, for `release-local`, `maven-publish` into a repository: [`publish`]).
+//!
+//! Every ABI is linked with `-z max-page-size=16384` (through
+//! `CARGO_TARGET_<triple>_RUSTFLAGS`), so that its LOAD segments are 16 KB
+//! aligned as Android 15's 16 KB pages need; `scripts/check-elf-alignment.sh`
+//! checks the result in CI.
 //!
 //! Needs the Android NDK (`ANDROID_NDK_HOME` or `ANDROID_NDK_ROOT`), cargo-ndk,
 //! the four rustup targets, a JDK 17 and Gradle (`kotlin/gradlew` or `gradle`
@@ -36,28 +42,75 @@ const ABIS: [(&str, &str); 4] = [
     ("x86", "i686-linux-android"),
 ];
 
-pub fn run(ctx: &Ctx) -> Result<()> {
+/// Linker flag for 16 KB pages: Google Play requires it of apps targeting
+/// Android 15+, and NDK r27 still defaults to 4 KB. Passed for every ABI.
+const PAGE_SIZE_LINK_ARG: &str = "-C link-arg=-Wl,-z,max-page-size=16384";
+
+const USAGE: &str = "usage: cargo xtask android [--publish DIR]";
+
+/// `cargo xtask android`: the release AAR; with `--publish DIR`, `core-android`
+/// published into the Maven repository DIR instead.
+pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
+    match args {
+        [] => {}
+        [flag, dir] if flag == "--publish" => {
+            return publish(ctx, "release", Path::new(dir), &ctx.version()?);
+        }
+        _ => bail!("{USAGE}"),
+    }
+    let kotlin = build(ctx, "release")?;
+    let mut assemble = gradle_command(&kotlin)?;
+    assemble.current_dir(&kotlin).args([
+        ":assembleRelease",
+        "-Pmmc.skipCargo=true",
+        "--stacktrace",
+    ]);
+    ctx::run(&mut assemble)?;
+    let aar = kotlin.join("build/outputs/aar/matrix-mobile-core-release.aar");
+    println!("android: {}", aar.display());
+    Ok(())
+}
+
+/// Checks every tool, cross-compiles the core in cargo `profile` into
+/// `kotlin/src/main/jniLibs/<abi>/` with 16 KB page alignment, and writes the
+/// bindings into `kotlin/generated/`; returns `kotlin/`.
+fn build(ctx: &Ctx, profile: &str) -> Result<PathBuf> {
     let abis = selected_abis(std::env::var("MMC_ANDROID_ABIS").ok().as_deref())?;
     let ndk = ndk_home()?;
     check_cargo_ndk()?;
     check_rust_targets(&abis)?;
+    check_no_global_rustflags()?;
     let kotlin = ctx.root.join("kotlin");
-    let gradle = gradle_command(&kotlin)?;
+    gradle_command(&kotlin)?;
 
     let jni_libs = kotlin.join("src").join("main").join("jniLibs");
+    if jni_libs.exists() {
+        // No .so of an earlier build (another ABI set, another profile) may ship.
+        std::fs::remove_dir_all(&jni_libs)
+            .with_context(|| format!("removing {}", jni_libs.display()))?;
+    }
     let mut ndk_build = Command::new(ctx::cargo());
     ndk_build
         .current_dir(&ctx.root)
         .env("ANDROID_NDK_HOME", &ndk)
         .env("ANDROID_NDK_ROOT", &ndk)
         .arg("ndk");
-    for (abi, _) in &abis {
+    for (abi, target) in &abis {
         ndk_build.args(["-t", abi]);
+        let (var, flags) = page_size_rustflags(target);
+        ndk_build.env(var, flags);
     }
     ndk_build
         .args(["--platform", MIN_SDK, "-o"])
         .arg(&jni_libs)
-        .args(["build", "--release", "-p", "matrix-mobile-core", "--lib"]);
+        .args([
+            "build",
+            "--profile",
+            profile,
+            "-p",
+            "matrix-mobile-core",
+            "--lib",
+        ]);
     if std::env::var_os("AWS_LC_SYS_CMAKE_BUILDER").is_none() {
         ndk_build.env("AWS_LC_SYS_CMAKE_BUILDER", "0");
     }
@@ -70,16 +123,31 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             .with_context(|| format!("removing {}", generated.display()))?;
     }
     crate::bindings::generate(ctx, "kotlin", &generated, &host_cdylib)?;
+    Ok(kotlin)
+}
 
-    let mut assemble = gradle;
-    assemble.current_dir(&kotlin).args([
-        ":assembleRelease",
-        "-Pmmc.skipCargo=true",
-        "--stacktrace",
-    ]);
-    ctx::run(&mut assemble)?;
-    let aar = kotlin.join("build/outputs/aar/matrix-mobile-core-release.aar");
-    println!("android: {}", aar.display());
+/// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` for `target` with the 16 KB page flag
+/// added to whatever the environment already sets there.
+fn page_size_rustflags(target: &str) -> (String, String) {
+    let var = format!(
+        "CARGO_TARGET_{}_RUSTFLAGS",
+        target.to_uppercase().replace('-', "_")
+    );
+    let flags = match std::env::var(&var) {
+        Ok(existing) if !existing.trim().is_empty() => format!("{existing} {PAGE_SIZE_LINK_ARG}"),
+        _ => PAGE_SIZE_LINK_ARG.to_owned(),
+    };
+    (var, flags)
+}
+
+/// Cargo ignores the per-target flags above when `RUSTFLAGS` (or its encoded
+/// form) is set, which would silently drop the 16 KB alignment.
+fn check_no_global_rustflags() -> Result<()> {
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
+            bail!("{var} is set: cargo would then ignore CARGO_TARGET_<triple>_RUSTFLAGS, which carries the 16 KB page-size link argument; unset it, or put your flags in CARGO_TARGET_<triple>_RUSTFLAGS");
+        }
+    }
     Ok(())
 }
 
@@ -169,6 +237,98 @@ fn gradle_command(kotlin: &Path) -> Result<Command> {
     bail!("Gradle is missing: put `gradle` (8.9 or later) on PATH or add a wrapper in kotlin/ (`gradle wrapper`)")
 }
 
+/// Why `core-android` cannot be built here, or `None` when it can.
+pub fn missing_tools() -> Option<String> {
+    ndk_home().err().map(|e| format!("{e:#}"))
+}
+
+/// Builds `core-android` in cargo `profile` and publishes it for `version`
+/// into the Maven repository at `repo`.
+///
+/// Gradle's `maven-publish` writes `dev.matrixmobilecore:core-android`: the
+/// release AAR, its sources jar, the POM (jna `@aar`, kotlinx-coroutines-android,
+/// rustls-platform-verifier at its Cargo.lock version) and Gradle module
+/// metadata. rustls-platform-verifier's Kotlin component is not on Maven
+/// Central: the crate ships it as a Maven repository, which this copies into
+/// `repo` beside the core, so that `repo` alone resolves everything.
+pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<()> {
+    if version != ctx.version()? {
+        bail!(
+            "core-android: asked for version {version}, but the workspace is {}",
+            ctx.version()?
+        );
+    }
+    let kotlin = build(ctx, profile)?;
+    std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
+    let repo = repo.canonicalize()?;
+    let mut publish = gradle_command(&kotlin)?;
+    publish.current_dir(&kotlin).args([
+        ":publishReleasePublicationToReleaseDirRepository".to_owned(),
+        "-Pmmc.skipCargo=true".to_owned(),
+        format!("-Pmmc.releaseRepo={}", repo.display()),
+        "--stacktrace".to_owned(),
+    ]);
+    ctx::run(&mut publish)?;
+    copy_verifier_repository(ctx, &repo)?;
+    println!(
+        "android: dev.matrixmobilecore:core-android:{version} in {}",
+        repo.display()
+    );
+    Ok(())
+}
+
+/// Copies the Maven repository inside the `rustls-platform-verifier-android`
+/// crate (found with `cargo metadata`, as its documentation says) into `repo`.
+fn copy_verifier_repository(ctx: &Ctx, repo: &Path) -> Result<()> {
+    let output = Command::new(ctx::cargo())
+        .current_dir(&ctx.root)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            "aarch64-linux-android",
+        ])
+        .output()
+        .context("could not run cargo metadata")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let manifest = metadata["packages"]
+        .as_array()
+        .and_then(|packages| {
+            packages
+                .iter()
+                .find(|p| p["name"] == "rustls-platform-verifier-android")
+        })
+        .and_then(|p| p["manifest_path"].as_str())
+        .context("rustls-platform-verifier-android is not in cargo metadata")?;
+    let source = Path::new(manifest)
+        .parent()
+        .context("the crate's manifest has no directory")?
+        .join("maven");
+    copy_tree(&source, repo)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +345,13 @@ mod tests {
     }
 
     #[test]
+    fn page_size_flag_goes_to_each_targets_own_rustflags() {
+        let (var, flags) = page_size_rustflags("armv7-linux-androideabi");
+        assert_eq!(var, "CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS");
+        assert!(flags.ends_with("-C link-arg=-Wl,-z,max-page-size=16384"));
+    }
+
+    #[test]
     fn missing_targets_names_only_the_absent_ones() {
         let installed = "x86_64-unknown-linux-gnu\naarch64-linux-android\n";
         assert_eq!(
@@ -196,15 +363,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Why `core-android` cannot be built here, or `None` when it can.
-pub fn missing_tools() -> Option<String> {
-    ndk_home().err().map(|e| format!("{e:#}"))
-}
-
-/// Builds `core-android` in cargo `profile` and publishes it for `version`
-/// into the Maven repository at `repo`.
-pub fn publish(_ctx: &Ctx, _profile: &str, _repo: &Path, _version: &str) -> Result<()> {
-    bail!("core-android publishing is not built yet")
 }

@@ -23,7 +23,7 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     // `clean` below also removes the reports of an earlier run.
     let reports = dir.join("target").join("surefire-reports");
     let started = Instant::now();
-    let status = maven(&dir, cdylib)?
+    let status = maven(ctx, &dir, cdylib)?
         .args(["clean", "test"])
         .env("MMC_HOMESERVER_URL", homeserver_url)
         .status()
@@ -56,7 +56,7 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
 /// Returns the benchmark's JSON object (`<variant>_p50_us`, `<variant>_p99_us`).
 pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
     let dir = prepare(ctx, cdylib)?;
-    let output = maven(&dir, cdylib)?
+    let output = maven(ctx, &dir, cdylib)?
         .args(["clean", "test-compile", "exec:java"])
         .output()
         .context("could not start mvn")?;
@@ -72,7 +72,7 @@ pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
 }
 
 /// Checks the tools and writes fresh bindings; returns `kotlin/`.
-fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
+pub(crate) fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
     for tool in ["java", "mvn"] {
         if !have_tool(tool) {
             bail!("`{tool}` is not on PATH: the Kotlin tests need a JDK (17 or later) and Maven");
@@ -91,8 +91,9 @@ fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// `mvn -q -B` in `dir`, told where the cdylib and the bindings are.
-fn maven(dir: &Path, cdylib: &Path) -> Result<Command> {
+/// `mvn -q -B` in `dir`, told the project's version (`${revision}` in the
+/// POM) and where the cdylib and the bindings are.
+pub(crate) fn maven(ctx: &Ctx, dir: &Path, cdylib: &Path) -> Result<Command> {
     let lib_dir = cdylib
         .parent()
         .context("the cdylib path has no directory")?
@@ -103,6 +104,7 @@ fn maven(dir: &Path, cdylib: &Path) -> Result<Command> {
         "-q".to_owned(),
         "-B".to_owned(),
         "-Dstyle.color=never".to_owned(),
+        format!("-Drevision={}", ctx.version()?),
         format!("-Dmmc.cdylib.dir={}", lib_dir.display()),
         format!("-Dmmc.generated.dir={}", dir.join("generated").display()),
     ]);

@@ -32,7 +32,8 @@ usage: cargo xtask <command>
   release-local DIR [--profile P]
                                every artifact this machine can build (Maven repo, wheel, XCFramework)
   bindings kotlin|swift|python --out DIR
-  android                      build the Android AAR (needs the NDK and cargo-ndk)
+  android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);
+                               with --publish, core-android into the Maven repository DIR
   apple                        build the XCFramework (needs Xcode)
   synapse                      run the test homeserver in the foreground
 ";
@@ -55,7 +56,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("stress") => stress::run(&ctx, rest),
         Some("release-local") => release::run(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),
-        Some("android") => android::run(&ctx),
+        Some("android") => android::run(&ctx, rest),
         Some("apple") => apple::run(&ctx),
         Some("synapse") => synapse::run_foreground(&ctx),
         Some("help") | Some("--help") | None => {

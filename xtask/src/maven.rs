@@ -1,19 +1,269 @@
 //! The JVM artifact `dev.matrixmobilecore:core-jvm` and its consumer test.
+//!
+//! `publish_jvm` runs Maven's own `deploy` on `kotlin/pom.xml` (profile
+//! `publish`) with `-DaltDeploymentRepository`, so the repository it fills has
+//! the layout, `maven-metadata.xml` and checksums that any Maven or Gradle
+//! build reads. The version is `Ctx::version()`, handed to the POM's
+//! `${revision}`; the POM that is published carries the resolved value.
+//!
+//! `consumer_test` is what a new user does: a Maven project outside the build
+//! (`consumers/jvm/`) that names `core-jvm` by its coordinates and a
+//! repository, and nothing else: no `jna.library.path`, no file dependency.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
-use crate::ctx::Ctx;
+use crate::ctx::{self, Ctx};
+use crate::kotlin;
+
+const GROUP_PATH: &str = "dev/matrixmobilecore";
+const ARTIFACT: &str = "core-jvm";
+
+/// The runtime dependencies the published POM must name, with a version.
+const RUNTIME_DEPENDENCIES: [&str; 3] = ["kotlin-stdlib", "kotlinx-coroutines-core-jvm", "jna"];
 
 /// Publishes `core-jvm` (jar with the host library inside, sources and KDoc
 /// jars, POM) for `version` into the Maven repository at `repo`.
-pub fn publish_jvm(_ctx: &Ctx, _cdylib: &Path, _repo: &Path, _version: &str) -> Result<()> {
-    bail!("core-jvm publishing is not built yet")
+///
+/// Guarantee: when this returns, `repo` holds the four files of
+/// `dev.matrixmobilecore:core-jvm:<version>`, the jar carries the library
+/// under JNA's resource prefix for this host, and the POM names every runtime
+/// dependency with the version the build compiled against.
+pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Result<()> {
+    if version != ctx.version()? {
+        bail!(
+            "core-jvm: asked for version {version}, but the workspace is {}",
+            ctx.version()?
+        );
+    }
+    let prefix = jna_resource_prefix()?;
+    let dir = kotlin::prepare(ctx, cdylib)?;
+    std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
+    let repo = repo.canonicalize()?;
+    let started = Instant::now();
+    ctx::run(kotlin::maven(ctx, &dir, cdylib)?.args([
+        "-Ppublish".to_owned(),
+        // Neither tests nor ~/.m2: the artifact goes only where it is asked to.
+        "-Dmaven.test.skip=true".to_owned(),
+        "-Dmaven.install.skip=true".to_owned(),
+        format!("-Dmmc.jna.prefix={prefix}"),
+        format!("-DaltDeploymentRepository=mmc-local::{}", file_url(&repo)),
+        "clean".to_owned(),
+        "deploy".to_owned(),
+    ]))?;
+    let published = artifact_dir(&repo, version);
+    check_published(
+        &published,
+        version,
+        &format!("{prefix}/{}", lib_file_name()),
+    )?;
+    println!(
+        "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s)",
+        GROUP_PATH.replace('/', "."),
+        repo.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// A Maven project outside the build, depending on `core-jvm` by its
 /// coordinates, logs in to the homeserver and logs out.
-pub fn consumer_test(_ctx: &Ctx, _cdylib: &Path, _homeserver_url: &str) -> Result<()> {
-    bail!("the JVM consumer is not built yet")
+///
+/// It first publishes `core-jvm` from `cdylib` into a fresh repository under
+/// `target/consumers/jvm/`, and forgets any copy of that version that an
+/// earlier run left in the user's local repository (`~/.m2`), so that the
+/// consumer resolves exactly this build through its `<repositories>`.
+pub fn consumer_test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+    let version = ctx.version()?;
+    let work = ctx.target_dir().join("consumers").join("jvm");
+    if work.exists() {
+        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    let repo = work.join("maven");
+    publish_jvm(ctx, cdylib, &repo, &version)?;
+    forget_cached_copy(&version)?;
+
+    let project = ctx.root.join("consumers").join("jvm");
+    let started = Instant::now();
+    let output = Command::new("mvn")
+        .current_dir(&project)
+        .args([
+            "-B".to_owned(),
+            "-q".to_owned(),
+            "-Dstyle.color=never".to_owned(),
+            format!("-Dmmc.version={version}"),
+            format!("-Dmmc.repository={}", file_url(&repo)),
+            format!("-Dmmc.build.dir={}", work.join("build").display()),
+            "package".to_owned(),
+            "exec:exec".to_owned(),
+        ])
+        .env("MMC_HOMESERVER_URL", homeserver_url)
+        .env_remove("JAVA_TOOL_OPTIONS")
+        .output()
+        .context("could not start mvn")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    eprintln!(
+        "jvm consumer: mvn took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if !output.status.success() {
+        bail!("the JVM consumer failed with {}", output.status);
+    }
+    if !stdout.contains("jvm consumer: ok") {
+        bail!("the JVM consumer exited without its closing line");
+    }
+    Ok(())
+}
+
+/// JNA's resource prefix for this host (`com.sun.jna.Platform.RESOURCE_PREFIX`).
+fn jna_resource_prefix() -> Result<String> {
+    let os = match std::env::consts::OS {
+        "linux" => "linux",
+        "macos" => "darwin",
+        "windows" => "win32",
+        other => bail!("core-jvm: no JNA resource prefix known for the OS `{other}`"),
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x86-64",
+        "aarch64" => "aarch64",
+        other => bail!("core-jvm: no JNA resource prefix known for the CPU `{other}`"),
+    };
+    Ok(format!("{os}-{arch}"))
+}
+
+/// The library's file name on this host, as the jar carries it.
+fn lib_file_name() -> String {
+    format!(
+        "{}matrix_mobile_core.{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_EXTENSION
+    )
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn artifact_dir(repo: &Path, version: &str) -> PathBuf {
+    repo.join(GROUP_PATH).join(ARTIFACT).join(version)
+}
+
+/// Fails unless `dir` holds the jar (with `lib_entry` in it), the sources and
+/// javadoc jars, and a POM with a resolved version and the runtime dependencies.
+fn check_published(dir: &Path, version: &str, lib_entry: &str) -> Result<()> {
+    let base = format!("{ARTIFACT}-{version}");
+    for suffix in [".jar", "-sources.jar", "-javadoc.jar", ".pom"] {
+        let file = dir.join(format!("{base}{suffix}"));
+        if !file.is_file() {
+            bail!("core-jvm: Maven did not publish {}", file.display());
+        }
+    }
+    let listing = Command::new("jar")
+        .arg("tf")
+        .arg(dir.join(format!("{base}.jar")))
+        .output()
+        .context("could not run `jar tf`")?;
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    if !listing.lines().any(|l| l == lib_entry) {
+        bail!("core-jvm: the jar has no {lib_entry}");
+    }
+    let pom = std::fs::read_to_string(dir.join(format!("{base}.pom")))?;
+    check_pom(&pom, version)
+}
+
+/// The published POM names the version and each runtime dependency with a
+/// literal version, and no property is left for a consumer to resolve.
+fn check_pom(pom: &str, version: &str) -> Result<()> {
+    let pom = &without_comments(pom);
+    if !pom.contains(&format!("<version>{version}</version>")) {
+        bail!("core-jvm: the POM does not carry version {version}");
+    }
+    if pom.contains("${") {
+        bail!("core-jvm: the POM still holds an unresolved property");
+    }
+    for artifact in RUNTIME_DEPENDENCIES {
+        let at = pom
+            .find(&format!("<artifactId>{artifact}</artifactId>"))
+            .with_context(|| format!("core-jvm: the POM does not depend on {artifact}"))?;
+        let dependency = &pom[at..at + pom[at..].find("</dependency>").unwrap_or(0)];
+        if !dependency.contains("<version>") || dependency.contains("<scope>test</scope>") {
+            bail!("core-jvm: the POM's {artifact} is not a versioned runtime dependency");
+        }
+    }
+    Ok(())
+}
+
+/// `xml` without its `<!-- -->` comments.
+fn without_comments(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("-->") {
+            Some(end) => &rest[start + end + 3..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Removes `core-jvm:<version>` from the user's local Maven repository, where
+/// an earlier consumer run cached it: Maven takes a release version from
+/// there before it asks any repository.
+fn forget_cached_copy(version: &str) -> Result<()> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Ok(());
+    };
+    let cached = PathBuf::from(home)
+        .join(".m2/repository")
+        .join(GROUP_PATH)
+        .join(ARTIFACT)
+        .join(version);
+    if cached.exists() {
+        std::fs::remove_dir_all(&cached)
+            .with_context(|| format!("removing {}", cached.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POM: &str = "<project><version>1.2.3</version><dependencies>\
+        <dependency><artifactId>kotlin-stdlib</artifactId><version>2.2.20</version></dependency>\
+        <dependency><artifactId>kotlinx-coroutines-core-jvm</artifactId><version>1.10.2</version></dependency>\
+        <dependency><artifactId>jna</artifactId><version>5.17.0</version></dependency>\
+        </dependencies></project>";
+
+    #[test]
+    fn check_pom_accepts_resolved_runtime_dependencies() {
+        check_pom(POM, "1.2.3").unwrap();
+        check_pom(&format!("<!-- set by ${{revision}} -->{POM}"), "1.2.3").unwrap();
+        assert!(check_pom(POM, "9.9.9").is_err());
+    }
+
+    #[test]
+    fn check_pom_refuses_properties_and_test_scoped_dependencies() {
+        assert!(check_pom(&POM.replace("5.17.0", "${jna.version}"), "1.2.3").is_err());
+        let test_scoped = POM.replace(
+            "<version>5.17.0</version>",
+            "<version>5.17.0</version><scope>test</scope>",
+        );
+        assert!(check_pom(&test_scoped, "1.2.3").is_err());
+    }
+
+    #[test]
+    fn jna_prefix_matches_the_host() {
+        let prefix = jna_resource_prefix().unwrap();
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            assert_eq!(prefix, "linux-x86-64");
+        }
+    }
 }

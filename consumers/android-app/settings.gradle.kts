@@ -1,0 +1,36 @@
+// A minimal Android app that depends on dev.matrixmobilecore:core-android by
+// its coordinates, as an app developer would: no AAR file, no NDK, no Rust.
+// Built in CI (.github/workflows/android.yml) against the repository that
+// `cargo xtask android --publish DIR` fills:
+//
+//   gradle -p consumers/android-app assembleDebug \
+//     -Pmmc.version=<version> -Pmmc.repository=file:///path/to/DIR
+//
+// An app of your own writes its repositories and the version literally.
+pluginManagement {
+    repositories {
+        google()
+        mavenCentral()
+        gradlePluginPortal()
+    }
+    plugins {
+        id("com.android.application") version "8.7.3"
+        id("org.jetbrains.kotlin.android") version "2.2.20"
+    }
+}
+
+dependencyResolutionManagement {
+    repositoriesMode.set(RepositoriesMode.FAIL_ON_PROJECT_REPOS)
+    repositories {
+        google()
+        mavenCentral()
+        // Where core-android was published; it also holds the Kotlin component
+        // of rustls-platform-verifier, which is not on Maven Central.
+        maven {
+            url = uri(providers.gradleProperty("mmc.repository").orNull
+                ?: error("pass -Pmmc.repository=URL of the Maven repository that holds core-android"))
+        }
+    }
+}
+
+rootProject.name = "matrix-mobile-core-consumer"
