@@ -143,7 +143,11 @@ pub fn consumer_test(ctx: &Ctx, homeserver_url: &str) -> Result<()> {
             .env("PYTHONDONTWRITEBYTECODE", "1"),
     )
     .context("the wheel consumer failed")?;
-    println!("xtask: wheel consumer passed: {}, installed in a fresh venv, logged in, synced, sent a message and logged out cleanly", file_name(&wheel));
+    println!(
+        "xtask: wheel consumer passed: {}, installed in a fresh venv, logged in, \
+         synced, sent a message and logged out cleanly",
+        file_name(&wheel)
+    );
     Ok(())
 }
 
