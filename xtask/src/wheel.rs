@@ -8,7 +8,11 @@
 //! and no extra rust flags on Linux, so a `dev` wheel reuses the shared cargo
 //! cache: only the core crate itself is compiled again. It generates the
 //! bindings with this workspace's `uniffi-bindgen` crate (`cargo run --bin
-//! uniffi-bindgen`), so they always match the core's UniFFI version.
+//! uniffi-bindgen`), so they always match the core's UniFFI version. maturin
+//! also passes `core/uniffi.toml` as `--config`, which uniffi-bindgen 0.32
+//! takes for a global config file and ignores with a warning; the crate's own
+//! `uniffi.toml` still applies (found through cargo metadata), and the module
+//! is the same as `cargo xtask bindings python` writes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
