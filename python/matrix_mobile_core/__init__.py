@@ -1,12 +1,14 @@
 """matrix-mobile-core: a Matrix client core with a deterministic lifecycle.
 
-This package re-exports the UniFFI bindings (`matrix_mobile_core._ffi`, generated
-from the Rust core) unchanged: every name in the public contract is importable
-from `matrix_mobile_core`. Async methods are coroutines for asyncio. Type hints
-live in `__init__.pyi`.
+This package re-exports the UniFFI bindings unchanged: every name in the public
+contract is importable from `matrix_mobile_core`. Async methods are coroutines
+for asyncio. Type hints live in `__init__.pyi`.
 
-The bindings load the core's native library (`libmatrix_mobile_core.so`) from
-this package's folder when the package is first imported.
+The generated layer is the subpackage `matrix_mobile_core._ffi`, laid out by
+maturin (python/pyproject.toml): the module that uniffi-bindgen generates,
+`matrix_mobile_core._ffi.matrix_mobile_core`, and next to it the core's native
+library (`libmatrix_mobile_core.so`), which that module loads from its own folder
+when the package is first imported.
 
 Interpreter exit: importing the package registers an `atexit` hook that shuts the
 core down (`shutdown_blocking`, bounded by `_EXIT_SHUTDOWN_TIMEOUT_MS`) before
@@ -21,17 +23,17 @@ import atexit as _atexit
 import logging as _logging
 
 try:
-    from . import _ffi
-except (ImportError, OSError) as err:  # the build outputs are not in the package
+    from ._ffi import matrix_mobile_core as _bindings
+except (ImportError, OSError) as err:  # not built: a source tree, not a wheel
     raise ImportError(
-        "matrix_mobile_core: the generated bindings (_ffi.py) or the native library "
-        "are missing from the package folder; `cargo xtask test` builds and copies "
-        f"them in ({err})"
+        "matrix_mobile_core: the generated bindings or the native library are missing "
+        "from `matrix_mobile_core._ffi`; install the wheel that `cargo xtask "
+        f"release-local` builds, or run the tests with `cargo xtask test` ({err})"
     ) from err
 
-from ._ffi import *  # noqa: E402,F401,F403  (the public API, as generated)
+from ._ffi.matrix_mobile_core import *  # noqa: E402,F401,F403  (the public API, as generated)
 
-__all__ = list(_ffi.__all__)
+__all__ = list(_bindings.__all__)
 
 # The bound of the shutdown at interpreter exit, in milliseconds: the whole
 # `shutdown_blocking` call, every live client's drain included.
@@ -46,7 +48,7 @@ def _shutdown_at_exit() -> None:
     A runtime that never started, or was already shut down, makes this a no-op.
     """
     try:
-        _ffi.shutdown_blocking(_ffi.ShutdownOptions(timeout_ms=_EXIT_SHUTDOWN_TIMEOUT_MS))
+        _bindings.shutdown_blocking(_bindings.ShutdownOptions(timeout_ms=_EXIT_SHUTDOWN_TIMEOUT_MS))
     except BaseException as err:  # noqa: BLE001  (nothing may escape at exit)
         try:
             _logging.getLogger(__name__).warning(

@@ -1,7 +1,8 @@
 """The package re-exports the generated bindings, and its type stub matches them.
 
-These tests need the built package (bindings and native library copied in by
-`cargo xtask test`) but no homeserver.
+These tests need the built package, laid out as the wheel is (the generated
+bindings and the native library in the subpackage `matrix_mobile_core._ffi`),
+but no homeserver.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import inspect
 from pathlib import Path
 
 import matrix_mobile_core as mmc
-from matrix_mobile_core import _ffi
+from matrix_mobile_core._ffi import matrix_mobile_core as _ffi  # the generated module
 
 STUB = Path(mmc.__file__).with_name("__init__.pyi")
 # Parsed once, at collection, before any test starts a core thread. CPython
@@ -126,3 +127,16 @@ def test_stub_functions_and_methods_match():
                 if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
             ]
             assert stub_params == runtime_params, where
+
+
+def test_the_one_native_library_sits_next_to_the_generated_module():
+    """As in the wheel: `_ffi/` holds the generated module and the only copy of the library."""
+    package = Path(mmc.__file__).parent
+    generated = Path(_ffi.__file__).parent
+    assert generated == package / "_ffi"
+    libraries = [
+        path
+        for path in package.rglob("*")
+        if path.suffix in {".so", ".dylib", ".dll"} or ".so." in path.name
+    ]
+    assert [path.parent for path in libraries] == [generated], libraries

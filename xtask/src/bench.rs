@@ -143,7 +143,7 @@ fn python_bench(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
     let out = bindings::default_out(ctx, "python-bench");
     std::fs::create_dir_all(&out)?;
     bindings::generate(ctx, "python", &out, cdylib)?;
-    let package = python::stage_package(ctx, &out.join("matrix_mobile_core.py"), cdylib)?;
+    let package = python::stage_package(ctx, "bench", &out.join("matrix_mobile_core.py"), cdylib)?;
     let output = Command::new(interpreter)
         .arg(ctx.root.join("python/bench/ffi_bench.py"))
         .env("PYTHONPATH", package)

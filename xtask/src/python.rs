@@ -115,21 +115,47 @@ pub fn pytest(
     }
 }
 
-/// Puts the generated bindings and the cdylib into `<repo>/python/matrix_mobile_core/`
-/// as `_ffi.py` and the library's own file name; returns `<repo>/python`, the folder
-/// to put on `PYTHONPATH`.
+/// Lays the package out as the wheel does, under `target/python/<name>/`, and
+/// returns that folder, the one to put on `PYTHONPATH`.
 ///
-/// UniFFI's Python module loads its library from its own folder, by file name, so
-/// both files must sit side by side inside the package.
-pub fn stage_package(ctx: &Ctx, generated_py: &Path, cdylib: &Path) -> Result<PathBuf> {
-    let package = ctx.root.join("python").join("matrix_mobile_core");
+/// `matrix_mobile_core/` gets the hand-written files of `python/matrix_mobile_core/`
+/// and the subpackage `_ffi/` that maturin generates in a wheel (see
+/// python/pyproject.toml): the bindings as `matrix_mobile_core.py`, an
+/// `__init__.py` that re-exports them, and the cdylib under its own file name
+/// (UniFFI's module loads the library from its own folder). The folder is
+/// rebuilt from scratch, so no file of an earlier build survives in it, and the
+/// source tree is never written to.
+pub fn stage_package(ctx: &Ctx, name: &str, generated_py: &Path, cdylib: &Path) -> Result<PathBuf> {
+    let root = ctx.target_dir().join("python").join(name);
+    let package = root.join(PACKAGE);
+    if package.exists() {
+        std::fs::remove_dir_all(&package)
+            .with_context(|| format!("removing {}", package.display()))?;
+    }
+    let ffi = package.join("_ffi");
+    std::fs::create_dir_all(&ffi).with_context(|| format!("creating {}", ffi.display()))?;
+    let sources = ctx.root.join("python").join(PACKAGE);
+    for file in HAND_WRITTEN {
+        copy(&sources.join(file), &package.join(file))?;
+    }
+    copy(generated_py, &ffi.join("matrix_mobile_core.py"))?;
+    std::fs::write(ffi.join("__init__.py"), FFI_INIT)
+        .with_context(|| format!("writing {}", ffi.join("__init__.py").display()))?;
     let lib_name = cdylib
         .file_name()
         .context("the cdylib path has no file name")?;
-    copy(generated_py, &package.join("_ffi.py"))?;
-    copy(cdylib, &package.join(lib_name))?;
-    Ok(ctx.root.join("python"))
+    copy(cdylib, &ffi.join(lib_name))?;
+    Ok(root)
 }
+
+/// The package's folder name.
+const PACKAGE: &str = "matrix_mobile_core";
+
+/// The hand-written files of the package, in `python/matrix_mobile_core/`.
+const HAND_WRITTEN: [&str; 3] = ["__init__.py", "__init__.pyi", "py.typed"];
+
+/// The `_ffi/__init__.py` that maturin's UniFFI mode writes into a wheel.
+const FFI_INIT: &str = "from .matrix_mobile_core import *  # NOQA\n";
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to)

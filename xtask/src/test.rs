@@ -62,7 +62,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         let out = bindings::default_out(ctx, "python");
         std::fs::create_dir_all(&out)?;
         bindings::generate(ctx, "python", &out, &cdylib)?;
-        let package = python::stage_package(ctx, &out.join("matrix_mobile_core.py"), &cdylib)?;
+        let package =
+            python::stage_package(ctx, "test", &out.join("matrix_mobile_core.py"), &cdylib)?;
         python::pytest(
             ctx,
             &[package],

@@ -1,18 +1,176 @@
-//! The manylinux wheel (maturin, uniffi bindings) and its consumer test.
+//! The Python wheel, built by maturin in its UniFFI mode, and a consumer that
+//! installs it as a new user would.
+//!
+//! `python/pyproject.toml` holds maturin's settings: the core's manifest, the
+//! `uniffi` bindings, the hand-written package in `python/` mixed in, and the
+//! `pypi` compatibility, which admits only manylinux tags on Linux. maturin
+//! builds the core's cdylib with `cargo rustc --profile P --crate-type cdylib`
+//! and no extra rust flags on Linux, so a `dev` wheel reuses the shared cargo
+//! cache: only the core crate itself is compiled again. It generates the
+//! bindings with this workspace's `uniffi-bindgen` crate (`cargo run --bin
+//! uniffi-bindgen`), so they always match the core's UniFFI version. maturin
+//! also passes `core/uniffi.toml` as `--config`, which uniffi-bindgen 0.32
+//! takes for a global config file and ignores with a warning; the crate's own
+//! `uniffi.toml` still applies (found through cargo metadata), and the module
+//! is the same as `cargo xtask bindings python` writes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
-use crate::ctx::Ctx;
+use crate::ctx::{self, Ctx};
+use crate::python;
 
-/// Builds the wheel from cargo `profile` into `out`.
-pub fn build(_ctx: &Ctx, _profile: &str, _out: &Path) -> Result<()> {
-    bail!("the wheel build is not built yet")
+/// The checks on a built wheel, run with the venv's Python (it reads zips).
+const CHECK_SCRIPT: &str = include_str!("wheel_check.py");
+
+/// The distribution's name in wheel file names.
+const WHEEL_PREFIX: &str = "matrix_mobile_core-";
+
+/// Builds the wheel from cargo `profile` into `out` and returns its path.
+///
+/// When it returns Ok, `out` holds exactly one wheel of this distribution, and
+/// that wheel has been checked (Linux only, for now): its tag is
+/// `py3-none-manylinux_*`, its version is `Ctx::version`, it carries the
+/// hand-written package layer, and its only native library is byte for byte
+/// the cdylib that cargo has just built for `profile` (never a library left
+/// over from another build or another profile). Older wheels of this
+/// distribution in `out` are removed first.
+pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
+    let venv_python = python::ensure_venv(ctx)?;
+    let maturin = venv_python.with_file_name("maturin");
+    let version = ctx.version()?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for old in wheels_in(out)? {
+        std::fs::remove_file(&old).with_context(|| format!("removing {}", old.display()))?;
+    }
+
+    let started = Instant::now();
+    ctx::run(
+        Command::new(&maturin)
+            .current_dir(ctx.root.join("python"))
+            .args(["build", "--profile", profile, "--out"])
+            .arg(out)
+            .env("CARGO_TARGET_DIR", ctx.target_dir()),
+    )?;
+    let wheel = match wheels_in(out)?.as_slice() {
+        [one] => one.clone(),
+        other => bail!(
+            "maturin wrote {} wheels into {}, expected one: {other:?}",
+            other.len(),
+            out.display()
+        ),
+    };
+
+    let cdylib = ctx.cdylib(ctx::profile_dir(profile));
+    let output = Command::new(&venv_python)
+        .args(["-c", CHECK_SCRIPT])
+        .arg(&wheel)
+        .arg(&cdylib)
+        .arg(&version)
+        .output()
+        .context("running the wheel check")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "the wheel {} fails its check:\n{}{}",
+            wheel.display(),
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    print!("{stdout}");
+    let size = std::fs::metadata(&wheel)?.len();
+    println!(
+        "xtask: wheel {} ({profile} profile), {:.1} MiB, built in {:.0} s",
+        wheel.display(),
+        size as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(wheel)
 }
 
-/// Installs the wheel into a fresh venv and runs a client against the
-/// homeserver from there.
-pub fn consumer_test(_ctx: &Ctx, _homeserver_url: &str) -> Result<()> {
-    bail!("the wheel consumer is not built yet")
+/// Builds the wheel from the `dev` profile into `target/wheels/dev`, installs
+/// it into a fresh venv with pip (offline), and runs
+/// `consumers/python/consumer.py` against `homeserver_url` from a folder
+/// outside the repository, so that Python imports the installed package.
+///
+/// The consumer registers a user, logs in, syncs, sends and reads back a
+/// message, logs out, checks the `LogoutReport` (client dropped, no store file
+/// open) and shuts the core down. Fails when any of that fails.
+pub fn consumer_test(ctx: &Ctx, homeserver_url: &str) -> Result<()> {
+    let wheel = build(ctx, "dev", &ctx.target_dir().join("wheels").join("dev"))?;
+    let version = ctx.version()?;
+    if !ctx::have_tool("python3") {
+        bail!("python3 is not on PATH; the wheel consumer needs Python 3 with its venv module");
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("mmc-wheel-consumer-")
+        .tempdir()
+        .context("creating a scratch folder")?;
+    let venv = scratch.path().join("venv");
+    ctx::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    let python = venv.join("bin").join("python");
+    ctx::run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-index",
+            ])
+            .arg(&wheel),
+    )?;
+
+    // Run a copy from the scratch folder: nothing of the repository is on
+    // sys.path, so the import can only find the installed package.
+    let script = scratch.path().join("consumer.py");
+    let source = ctx
+        .root
+        .join("consumers")
+        .join("python")
+        .join("consumer.py");
+    std::fs::copy(&source, &script)
+        .with_context(|| format!("copying {} to {}", source.display(), script.display()))?;
+    ctx::run(
+        Command::new(&python)
+            .current_dir(scratch.path())
+            .arg(&script)
+            .arg(homeserver_url)
+            .arg(&version)
+            .env_remove("PYTHONPATH")
+            .env("PYTHONNOUSERSITE", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+    )
+    .context("the wheel consumer failed")?;
+    println!(
+        "xtask: wheel consumer passed: {}, installed in a fresh venv, logged in, \
+         synced, sent a message and logged out cleanly",
+        file_name(&wheel)
+    );
+    Ok(())
+}
+
+/// The wheels of this distribution in `dir`.
+fn wheels_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = file_name(&path);
+        if name.starts_with(WHEEL_PREFIX) && name.ends_with(".whl") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
