@@ -1,5 +1,4 @@
-//! Swift on Linux: a Debian trixie root with Swift 6, and the Swift package's
-//! tests run inside it against the host-built core.
+//! The Debian trixie root with Swift 6 in which the Swift tests run on Linux.
 //!
 //! The host is Debian bookworm, whose libc is too old for trixie's `swiftlang`
 //! (Swift 6.0.3). So the toolchain lives in a `debootstrap`ed trixie root
@@ -131,141 +130,8 @@ fn run_logged(cmd: &mut Command, log: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Generates the Swift bindings for `cdylib`, then builds and runs the Swift
-/// package's XCTests in the trixie root against that library, with
-/// `MMC_HOMESERVER_URL` set to `homeserver_url`.
-///
-/// Every bind mount made for the run is undone before this returns, whether
-/// the tests pass, fail, or the run errors.
-pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
-    let cdylib = cdylib
-        .canonicalize()
-        .with_context(|| format!("no core library at {}", cdylib.display()))?;
-    let lib_dir = cdylib
-        .parent()
-        .context("the cdylib has no parent directory")?
-        .to_path_buf();
-    let package = ctx.root.join("swift");
-    place_bindings(ctx, &cdylib, &package)?;
-
-    let root = ensure_root(ctx)?;
-    let mut mounts = Mounts::new(&root)?;
-    mounts.bind(Path::new("/proc"))?;
-    let repo = ctx.root.canonicalize()?;
-    mounts.bind(&repo)?;
-    if !lib_dir.starts_with(&repo) {
-        mounts.bind(&lib_dir)?;
-    }
-
-    let lib = lib_dir
-        .to_str()
-        .context("the cdylib's directory is not UTF-8")?;
-    let linker = [
-        "-Xlinker", "-L", "-Xlinker", lib, "-Xlinker", "-rpath", "-Xlinker", lib,
-    ];
-    let swift = |sub: &str| {
-        let mut cmd = chroot(&root);
-        // The tests' own knobs (MMC_SWIFT_RELEASE_ITERATIONS, ...) pass through.
-        cmd.envs(std::env::vars().filter(|(k, _)| k.starts_with("MMC_")));
-        cmd.env("LD_LIBRARY_PATH", lib)
-            .env("MMC_HOMESERVER_URL", homeserver_url)
-            .args(["swift", sub, "--package-path"])
-            .arg(&package);
-        cmd
-    };
-
-    let started = Instant::now();
-    ctx::run(swift("build").arg("--build-tests").args(linker))?;
-    let build_secs = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    // XCTest only: with Swift Testing on, the last line would read
-    // "0 tests passed" although every XCTest ran.
-    let outcome = ctx::run(
-        swift("test")
-            .args(["--skip-build", "--disable-swift-testing"])
-            .args(linker),
-    );
-    eprintln!(
-        "swift: swift build {build_secs:.1} s, swift test {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    outcome
-}
-
-/// Writes the generated Swift file, the C header and a module map linking the
-/// core into the package, touching only files whose content changed.
-pub fn place_bindings(ctx: &Ctx, cdylib: &Path, package: &Path) -> Result<()> {
-    let out = ctx.target_dir().join("bindings").join("swift");
-    if out.exists() {
-        fs::remove_dir_all(&out)?;
-    }
-    fs::create_dir_all(&out)?;
-    crate::bindings::generate(ctx, "swift", &out, cdylib)?;
-
-    let header = find_one(&out, "h")?;
-    let header_name = file_name(&header)?;
-    let ffi_dir = package.join("Sources").join("MatrixMobileCoreFFI");
-    write_if_changed(&ffi_dir.join(&header_name), &fs::read(&header)?)?;
-    write_if_changed(
-        &ffi_dir.join("module.modulemap"),
-        linux_module_map(&header_name).as_bytes(),
-    )?;
-
-    let swift_file = find_one(&out, "swift")?;
-    let generated = package
-        .join("Sources")
-        .join("MatrixMobileCore")
-        .join("Generated");
-    write_if_changed(
-        &generated.join(file_name(&swift_file)?),
-        &fs::read(&swift_file)?,
-    )?;
-    Ok(())
-}
-
-/// The module map of the Linux system-library target: the generated header,
-/// plus the instruction to link `libmatrix_mobile_core`.
-fn linux_module_map(header: &str) -> String {
-    format!("module MatrixMobileCoreFFI {{\n    header \"{header}\"\n    link \"matrix_mobile_core\"\n    export *\n}}\n")
-}
-
-/// The single file with extension `ext` directly in `dir`.
-pub fn find_one(dir: &Path, ext: &str) -> Result<PathBuf> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == ext) {
-            found.push(path);
-        }
-    }
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        _ => bail!(
-            "expected one .{ext} file in {}, found {found:?}",
-            dir.display()
-        ),
-    }
-}
-
-fn file_name(path: &Path) -> Result<String> {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .map(str::to_owned)
-        .with_context(|| format!("no file name in {}", path.display()))
-}
-
-fn write_if_changed(path: &Path, contents: &[u8]) -> Result<()> {
-    if fs::read(path).is_ok_and(|old| old == contents) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
-}
-
 /// A `chroot ROOT` command with a clean, minimal environment.
-fn chroot(root: &Path) -> Command {
+pub(super) fn chroot(root: &Path) -> Command {
     let mut cmd = Command::new("chroot");
     cmd.arg(root)
         .env_clear()
@@ -384,14 +250,14 @@ fn unmount(point: &Path) {
 }
 
 /// Bind mounts into a root, each undone (deepest first) when this is dropped.
-struct Mounts {
+pub(super) struct Mounts {
     root: PathBuf,
     points: Vec<PathBuf>,
 }
 
 impl Mounts {
     /// Starts from a clean root: mounts left by an interrupted run are undone.
-    fn new(root: &Path) -> Result<Self> {
+    pub(super) fn new(root: &Path) -> Result<Self> {
         unmount_all_under(root)?;
         Ok(Self {
             root: root.to_path_buf(),
@@ -400,7 +266,7 @@ impl Mounts {
     }
 
     /// Bind-mounts the host directory `host` at the same path inside the root.
-    fn bind(&mut self, host: &Path) -> Result<()> {
+    pub(super) fn bind(&mut self, host: &Path) -> Result<()> {
         let relative = host
             .strip_prefix("/")
             .with_context(|| format!("{} is not absolute", host.display()))?;
@@ -429,12 +295,5 @@ mod tests {
         assert_eq!(unescape_mount_path(r"/a\040b/c\134d"), "/a b/c\\d");
         assert_eq!(unescape_mount_path("/plain"), "/plain");
         assert_eq!(unescape_mount_path(r"/bad\9"), r"/bad\9");
-    }
-
-    #[test]
-    fn module_map_links_the_core() {
-        let map = linux_module_map("MatrixMobileCoreFFI.h");
-        assert!(map.contains("header \"MatrixMobileCoreFFI.h\""));
-        assert!(map.contains("link \"matrix_mobile_core\""));
     }
 }
