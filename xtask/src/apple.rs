@@ -263,7 +263,10 @@ pub fn release_zip(ctx: &Ctx, out: &Path) -> Result<()> {
         );
     }
     let checksum = parse_checksum(&String::from_utf8_lossy(&output.stdout))?;
-    fs::write(out.join(format!("{ZIP_NAME}.checksum")), format!("{checksum}\n"))?;
+    fs::write(
+        out.join(format!("{ZIP_NAME}.checksum")),
+        format!("{checksum}\n"),
+    )?;
     println!("apple: {} (checksum {checksum})", zip.display());
     Ok(())
 }

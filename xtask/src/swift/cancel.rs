@@ -109,7 +109,8 @@ const PATCHED_CALL_ASYNC: &str = r#"fileprivate func uniffiRustCallAsync<F, T>(
 
 const ORIGINAL_CANCELLED: &str =
     "        case CALL_CANCELLED:\n            fatalError(\"Cancellation not supported yet\")\n";
-const PATCHED_CANCELLED: &str = "        case CALL_CANCELLED:\n            throw CancellationError()\n";
+const PATCHED_CANCELLED: &str =
+    "        case CALL_CANCELLED:\n            throw CancellationError()\n";
 
 /// Returns `generated` (UniFFI 0.32's Swift bindings of the core) with Task
 /// cancellation wired to the core; fails, saying which part, when the
@@ -123,7 +124,12 @@ pub fn patch(generated: &str) -> Result<String> {
     // cancellation handler may capture it in every concurrency mode.
     let mut text = replace_once(generated, BANNER, &format!("{BANNER}{NOTE}"), "the banner")?;
     text = replace_once(&text, &original, &patched, "uniffiRustCallAsync")?;
-    text = replace_once(&text, ORIGINAL_CANCELLED, PATCHED_CANCELLED, "CALL_CANCELLED")?;
+    text = replace_once(
+        &text,
+        ORIGINAL_CANCELLED,
+        PATCHED_CANCELLED,
+        "CALL_CANCELLED",
+    )?;
 
     let calls = text.matches("try  await uniffiRustCallAsync(").count()
         + text.matches("try await uniffiRustCallAsync(").count();
@@ -231,8 +237,16 @@ mod tests {
     #[test]
     fn a_changed_template_is_refused_not_half_patched() {
         let changed = sample().replace("var pollResult: Int8;", "var pollResult: Int8 = 0");
-        let err = format!("{:#}", patch(&changed).err().map_or(String::new(), |e| format!("{e:#}")));
-        assert!(err.contains("uniffiRustCallAsync") && err.contains("cancel.rs"), "{err}");
+        let err = format!(
+            "{:#}",
+            patch(&changed)
+                .err()
+                .map_or(String::new(), |e| format!("{e:#}"))
+        );
+        assert!(
+            err.contains("uniffiRustCallAsync") && err.contains("cancel.rs"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -179,13 +179,22 @@ mod tests {
         fs::create_dir_all(root.join("a"))?;
         fs::write(root.join("a/same.txt"), "same")?;
         fs::write(root.join("a/stale.txt"), "old")?;
-        let err = format!("{:#}", check(&root, &files).err().context("expected an error")?);
-        assert!(err.contains("a/stale.txt") && err.contains("a/missing.txt"), "{err}");
+        let err = format!(
+            "{:#}",
+            check(&root, &files).err().context("expected an error")?
+        );
+        assert!(
+            err.contains("a/stale.txt") && err.contains("a/missing.txt"),
+            "{err}"
+        );
         assert!(!err.contains("a/same.txt"), "{err}");
         assert!(err.contains(REGENERATE), "{err}");
 
         let changed = write(&root, &files)?;
-        assert_eq!(changed, [PathBuf::from("a/stale.txt"), "a/missing.txt".into()]);
+        assert_eq!(
+            changed,
+            [PathBuf::from("a/stale.txt"), "a/missing.txt".into()]
+        );
         check(&root, &files)?;
         fs::remove_dir_all(&root)?;
         Ok(())
