@@ -1,6 +1,7 @@
 //! `cargo xtask apple`: builds `MatrixMobileCoreFFI.xcframework` for iOS,
-//! the iOS simulator and macOS, and places it where `swift/Package.swift`
-//! looks for it.
+//! the iOS simulator and macOS, and places it where the root `Package.swift`
+//! looks for it in local mode (`swift/Frameworks/`); `release_zip` zips it
+//! for a release.
 //!
 //! Steps: a release static library per Rust target; `lipo -create` to merge
 //! the two simulator and the two macOS architectures; the Swift bindings and
@@ -10,6 +11,7 @@
 //! naming what is missing.
 
 use crate::ctx::{self, Ctx};
+use crate::swift::generated::{self, FFI_MODULE};
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,11 +36,10 @@ const PLATFORMS: &[(&str, &[&str])] = &[
     ("macos", &["aarch64-apple-darwin", "x86_64-apple-darwin"]),
 ];
 
-const FFI_MODULE: &str = "MatrixMobileCoreFFI";
 const STATICLIB: &str = "libmatrix_mobile_core.a";
 
 /// Builds `target/apple/MatrixMobileCoreFFI.xcframework` and copies it to
-/// `swift/Frameworks/`, the package's binary target.
+/// `swift/Frameworks/`, the root package's local binary target.
 ///
 /// Fails before building anything when not on macOS, or when `xcodebuild`,
 /// `lipo` or one of the rustup targets is missing.
@@ -48,7 +49,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     fs::create_dir_all(&apple)?;
 
     // One cargo run for every target, so they share the job pool. The
-    // deployment targets match `platforms` in swift/Package.swift.
+    // deployment targets match `platforms` in the root Package.swift.
     let mut build = Command::new(ctx::cargo());
     build
         .current_dir(&ctx.root)
@@ -151,10 +152,11 @@ fn release_dir(ctx: &Ctx, target: &str) -> PathBuf {
     ctx.target_dir().join(target).join("release")
 }
 
-/// Generates the Swift bindings from the macOS build of the core, copies the
-/// Swift file into the package, and returns a Headers directory holding the C
-/// header and `module.modulemap` in a folder named after the module, so that
-/// another XCFramework's module map can never collide with it.
+/// Generates the bindings from the macOS build of the core, checks that the
+/// committed Swift bindings are the same (so the XCFramework's header matches
+/// the Swift file that apps compile), and returns a Headers directory holding
+/// the C header and `module.modulemap` in a folder named after the module, so
+/// that another XCFramework's module map can never collide with it.
 fn write_headers(ctx: &Ctx, apple: &Path) -> Result<PathBuf> {
     let host = if cfg!(target_arch = "aarch64") {
         "aarch64-apple-darwin"
@@ -162,13 +164,12 @@ fn write_headers(ctx: &Ctx, apple: &Path) -> Result<PathBuf> {
         "x86_64-apple-darwin"
     };
     let dylib = release_dir(ctx, host).join("libmatrix_mobile_core.dylib");
-    let out = apple.join("bindings");
-    remove_dir_if_present(&out)?;
-    fs::create_dir_all(&out)?;
-    crate::bindings::generate(ctx, "swift", &out, &dylib)?;
+    let files = generated::generate(ctx, &dylib)?;
+    generated::check(&ctx.root, &files)?;
 
-    let header = crate::swift::find_one(&out, "h")?;
+    let header = generated::header(&files)?;
     let header_name = header
+        .path
         .file_name()
         .context("header without a name")?
         .to_string_lossy()
@@ -177,18 +178,10 @@ fn write_headers(ctx: &Ctx, apple: &Path) -> Result<PathBuf> {
     remove_dir_if_present(&headers)?;
     let module_dir = headers.join(FFI_MODULE);
     fs::create_dir_all(&module_dir)?;
-    fs::copy(&header, module_dir.join(&header_name))?;
+    fs::write(module_dir.join(&header_name), &header.contents)?;
     fs::write(
         module_dir.join("module.modulemap"),
         apple_module_map(&header_name),
-    )?;
-
-    let swift_file = crate::swift::find_one(&out, "swift")?;
-    let generated = ctx.root.join("swift/Sources/MatrixMobileCore/Generated");
-    fs::create_dir_all(&generated)?;
-    fs::copy(
-        &swift_file,
-        generated.join(swift_file.file_name().context("no file name")?),
     )?;
     Ok(headers)
 }
@@ -220,6 +213,74 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Why the XCFramework cannot be built here, or `None` when it can.
+pub fn missing_tools() -> Option<String> {
+    check_prerequisites().err().map(|e| format!("{e:#}"))
+}
+
+/// The release asset's name; `.github/workflows/release.yml` and the root
+/// `Package.swift` use the same.
+const ZIP_NAME: &str = "MatrixMobileCoreFFI.xcframework.zip";
+
+/// Builds the XCFramework (release profile) and writes into `out` the zip
+/// that the root `Package.swift` downloads, `MatrixMobileCoreFFI.xcframework.zip`,
+/// and its SwiftPM checksum, `MatrixMobileCoreFFI.xcframework.zip.checksum`
+/// (the hex line `swift package compute-checksum` prints).
+///
+/// The zip holds `MatrixMobileCoreFFI.xcframework/` at its top level, as
+/// SwiftPM expects of a binary target archive; `ditto` keeps the symlinks and
+/// permissions of the bundle.
+pub fn release_zip(ctx: &Ctx, out: &Path) -> Result<()> {
+    run(ctx)?;
+    fs::create_dir_all(out)?;
+    let xcframework = ctx
+        .target_dir()
+        .join("apple")
+        .join(format!("{FFI_MODULE}.xcframework"));
+    let zip = out.join(ZIP_NAME);
+    if zip.exists() {
+        fs::remove_file(&zip)?;
+    }
+    ctx::run(
+        Command::new("ditto")
+            .args(["-c", "-k", "--sequesterRsrc", "--keepParent"])
+            .arg(&xcframework)
+            .arg(&zip),
+    )?;
+
+    // `compute-checksum` is a package subcommand: run it from the root package.
+    let output = Command::new("swift")
+        .current_dir(&ctx.root)
+        .args(["package", "compute-checksum"])
+        .arg(&zip)
+        .output()
+        .context("running `swift package compute-checksum`")?;
+    if !output.status.success() {
+        bail!(
+            "`swift package compute-checksum {}` failed: {}",
+            zip.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let checksum = parse_checksum(&String::from_utf8_lossy(&output.stdout))?;
+    fs::write(
+        out.join(format!("{ZIP_NAME}.checksum")),
+        format!("{checksum}\n"),
+    )?;
+    println!("apple: {} (checksum {checksum})", zip.display());
+    Ok(())
+}
+
+/// The SHA-256 hex digest `swift package compute-checksum` printed.
+fn parse_checksum(stdout: &str) -> Result<String> {
+    let line = stdout.trim();
+    if line.len() == 64 && line.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(line.to_ascii_lowercase())
+    } else {
+        bail!("`swift package compute-checksum` printed {line:?}, not a SHA-256 hex digest")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +300,14 @@ mod tests {
     }
 
     #[test]
+    fn only_a_sha256_hex_line_is_a_checksum() {
+        let hex = "a".repeat(64);
+        assert_eq!(parse_checksum(&format!("{hex}\n")).ok(), Some(hex));
+        assert!(parse_checksum("error: no such file\n").is_err());
+        assert!(parse_checksum(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
     fn every_target_lands_in_one_platform() {
         let mut merged: Vec<&str> = PLATFORMS
             .iter()
@@ -249,14 +318,4 @@ mod tests {
         all.sort_unstable();
         assert_eq!(merged, all);
     }
-}
-
-/// Why the XCFramework cannot be built here, or `None` when it can.
-pub fn missing_tools() -> Option<String> {
-    check_prerequisites().err().map(|e| format!("{e:#}"))
-}
-
-/// Builds the XCFramework zip and its SwiftPM checksum into `out`.
-pub fn release_zip(_ctx: &Ctx, _out: &Path) -> Result<()> {
-    bail!("the XCFramework release zip is not built yet")
 }

@@ -32,6 +32,7 @@ usage: cargo xtask <command>
   release-local DIR [--profile P]
                                every artifact this machine can build (Maven repo, wheel, XCFramework)
   bindings kotlin|swift|python --out DIR
+  swift-bindings               regenerate the Swift bindings committed under swift/Sources/
   android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);
                                with --publish, core-android into the Maven repository DIR
   apple                        build the XCFramework (needs Xcode)
@@ -56,6 +57,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("stress") => stress::run(&ctx, rest),
         Some("release-local") => release::run(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),
+        Some("swift-bindings") => swift::write_bindings(&ctx),
         Some("android") => android::run(&ctx, rest),
         Some("apple") => apple::run(&ctx),
         Some("synapse") => synapse::run_foreground(&ctx),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::ctx::Ctx;
+use crate::ctx::{self, Ctx};
 use crate::{android, apple, maven, wheel};
 
 const USAGE: &str = "usage: cargo xtask release-local DIR [--profile release|dev|bench-fast]";
@@ -53,13 +53,16 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
         dir.display()
     );
 
-    let cdylib = ctx.build_core(&profile)?;
+    // maturin builds the host library (as a cdylib only) for the wheel; the
+    // JVM jar packs that same file, so the release profile's long fat-LTO
+    // link runs once.
+    wheel::build(ctx, &profile, &dir.join("python"))?;
+    let cdylib = ctx.cdylib(ctx::profile_dir(&profile));
     maven::publish_jvm(ctx, &cdylib, &dir.join("maven"), &version)?;
     match android::missing_tools() {
         None => android::publish(ctx, &profile, &dir.join("maven"), &version)?,
         Some(why) => println!("xtask: no core-android: {why}"),
     }
-    wheel::build(ctx, &profile, &dir.join("python"))?;
     match apple::missing_tools() {
         None => apple::release_zip(ctx, &dir.join("apple"))?,
         Some(why) => println!("xtask: no XCFramework: {why}"),

@@ -2,12 +2,83 @@ import Foundation
 import XCTest
 @testable import MatrixMobileCore
 
-/// Cancelling Swift tasks and releasing clients early leave nothing behind.
-///
-/// UniFFI 0.32's Swift bindings do not forward Task cancellation into Rust: a
-/// cancelled task still waits for the core's call to finish. What must hold is
-/// that nothing leaks and the core keeps working.
+/// Cancelling the Swift task that awaits a call cancels the call in the core,
+/// as Kotlin and Python cancellation do: the await ends at once with
+/// `CancellationError` and the core's task for the call ends. Releasing
+/// clients early leaves nothing behind either.
 final class CancellationTests: XCTestCase {
+    /// A login against a server that never answers waits for its 600 s
+    /// request bound; cancelling its task must end it now, in the core too.
+    func testCancellingAHangingLoginReturnsPromptlyAndEndsItsCoreTask() async throws {
+        let server = try Blackhole()
+        let client = try await blackholedClient(server, "cancel-login")
+        let baseline = await settledAliveTasks()
+        let login = Task { try await client.login(username: "someone", password: "pw", deviceName: nil) }
+        let running = await eventually(timeout: 10) { callTasks("login") == 1 }
+        XCTAssertTrue(running, "the login never reached the core")
+
+        let cancelledAt = Date()
+        login.cancel()
+        let result = await login.result
+        let elapsed = Date().timeIntervalSince(cancelledAt)
+        assertCancelled(result, "the cancelled login")
+        XCTAssertLessThan(elapsed, 1.0, "the cancelled login took \(elapsed) s to return")
+
+        let ended = await eventually(timeout: 10) { callTasks("login") == 0 }
+        XCTAssertTrue(ended, "the core's login task outlived its cancelled caller: \(runtimeStats().supervisedTasks)")
+        let settled = await eventually(timeout: 10) { runtimeStats().aliveTasks <= baseline }
+        XCTAssertTrue(settled, "alive tasks \(runtimeStats().aliveTasks) never returned to \(baseline)")
+        _ = try await client.close(listener: nil)
+    }
+
+    func testCancellingManyConcurrentHangingCallsEndsEveryCoreTask() async throws {
+        let server = try Blackhole()
+        let client = try await blackholedClient(server, "cancel-many")
+        // A restored session needs no request; room calls then hang on the server.
+        try await client.restore(session: Session(
+            userId: "@someone:localhost", deviceId: "SWIFTTESTDEVICE", accessToken: "not-a-real-token",
+            refreshToken: nil, homeserverUrl: server.url))
+        let baseline = await settledAliveTasks()
+        let calls = (0..<20).map { i in
+            Task { try await client.createRoom(name: "room \(i)", invite: [], encrypted: false) }
+        }
+        let running = await eventually(timeout: 10) { callTasks("create_room") == 20 }
+        XCTAssertTrue(running, "\(callTasks("create_room")) of 20 calls reached the core")
+
+        for call in calls {
+            call.cancel()
+        }
+        for call in calls {
+            assertCancelled(await call.result, "a cancelled createRoom")
+        }
+        let ended = await eventually(timeout: 10) { callTasks("create_room") == 0 }
+        XCTAssertTrue(ended, "call tasks left: \(runtimeStats().supervisedTasks)")
+        let settled = await eventually(timeout: 10) { runtimeStats().aliveTasks <= baseline }
+        XCTAssertTrue(settled, "alive tasks \(runtimeStats().aliveTasks) never returned to \(baseline)")
+        // The client still answers after its calls were cancelled.
+        XCTAssertEqual(client.userId(), "@someone:localhost")
+        _ = try await client.close(listener: nil)
+    }
+
+    /// A call made by a task that is already cancelled throws at once.
+    func testACallInAnAlreadyCancelledTaskThrowsCancellationError() async throws {
+        let server = try Blackhole()
+        let client = try await blackholedClient(server, "cancel-before")
+        let call = Task { () async throws -> Session in
+            // Returns early, without throwing, once the task is cancelled.
+            try? await Task.sleep(nanoseconds: 60_000_000_000)
+            return try await client.login(username: "someone", password: "pw", deviceName: nil)
+        }
+        call.cancel()
+        assertCancelled(await call.result, "a login in a cancelled task")
+        let ended = await eventually(timeout: 10) { callTasks("login") == 0 }
+        XCTAssertTrue(ended, "call tasks left: \(runtimeStats().supervisedTasks)")
+        _ = try await client.close(listener: nil)
+    }
+
+    /// Against the real homeserver each call either finishes before its
+    /// cancellation lands or ends with `CancellationError`; nothing leaks and
+    /// the client keeps working.
     func testCancelledCallsLeaveNoTaskBehind() async throws {
         let (client, _, _) = try await loggedInClient("cancel")
         // Warm up: the first request opens the pooled HTTP connection.
@@ -17,7 +88,9 @@ final class CancellationTests: XCTestCase {
         for i in 0..<20 {
             let call = Task { try await client.createRoom(name: "cancelled \(i)", invite: [], encrypted: false) }
             call.cancel()
-            _ = await call.result
+            if case .failure(let error) = await call.result {
+                XCTAssertTrue(error is CancellationError, "call \(i): expected CancellationError, got \(error)")
+            }
         }
         let settled = await eventually(timeout: 10) { runtimeStats().aliveTasks <= baseline }
         XCTAssertTrue(settled, "alive tasks \(runtimeStats().aliveTasks) never returned to \(baseline)")
@@ -83,5 +156,17 @@ final class CancellationTests: XCTestCase {
         let report = try await client.logout(options: LogoutOptions(), listener: nil)
         XCTAssertTrue(report.dataWiped)
         try? FileManager.default.removeItem(at: root)
+    }
+
+    private func assertCancelled<T>(
+        _ result: Result<T, Error>, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        switch result {
+        case .success:
+            XCTFail("\(what): finished instead of being cancelled", file: file, line: line)
+        case .failure(let error):
+            XCTAssertTrue(error is CancellationError, "\(what): expected CancellationError, got \(error)",
+                          file: file, line: line)
+        }
     }
 }

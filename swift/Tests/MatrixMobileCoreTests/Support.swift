@@ -150,3 +150,31 @@ final class Counter: @unchecked Sendable {
         return count
     }
 }
+
+/// The core's supervised call tasks named `name` (`...::login`, ...).
+func callTasks(_ name: String) -> Int {
+    runtimeStats().supervisedTasks.filter { $0.hasSuffix("::\(name)") }.count
+}
+
+/// The alive-task count once it stopped moving (a new client's background
+/// tasks settle first).
+func settledAliveTasks() async -> UInt64 {
+    var previous = runtimeStats().aliveTasks
+    for _ in 0..<50 {
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        let current = runtimeStats().aliveTasks
+        if current == previous {
+            return current
+        }
+        previous = current
+    }
+    return previous
+}
+
+/// A client of `server` in a fresh directory, with a request bound far beyond
+/// any test's wait, so that only cancellation can end its calls.
+func blackholedClient(_ server: Blackhole, _ label: String) async throws -> Client {
+    let dir = try makeTempDir(label)
+    return try await Client.create(config: ClientConfig(
+        homeserverUrl: server.url, dataDir: dir.path, storePassphrase: nil, requestTimeoutMs: 600_000))
+}

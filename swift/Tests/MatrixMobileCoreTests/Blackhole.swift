@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#else
+import Darwin
+private let streamSocket = SOCK_STREAM
+#endif
+
+/// A TCP listener on 127.0.0.1 that never accepts: connections complete in
+/// the kernel's backlog, requests are sent, and no answer ever comes. Closed
+/// when released.
+final class Blackhole {
+    /// `http://127.0.0.1:PORT`.
+    let url: String
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, streamSocket, 0)
+        guard fd >= 0 else {
+            throw HarnessError(description: "socket() failed: errno \(errno)")
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard ok else {
+            let code = errno
+            _ = closeDescriptor(fd)
+            throw HarnessError(description: "binding a blackhole listener failed: errno \(code)")
+        }
+        self.fd = fd
+        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    }
+
+    deinit {
+        _ = closeDescriptor(fd)
+    }
+}
+
+/// The C library's `close`, not a method of the caller.
+private func closeDescriptor(_ fd: Int32) -> Int32 {
+    #if canImport(Glibc)
+    return Glibc.close(fd)
+    #else
+    return Darwin.close(fd)
+    #endif
+}
