@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         ctx::run(
             Command::new(ctx::cargo())
                 .current_dir(&ctx.root)
-                .args(["test", "--workspace"])
+                .args(["test", "--workspace", "--no-fail-fast"])
                 .env("MMC_HOMESERVER_URL", &url)
                 .env("MMC_HARNESS_PYTHON", harness_python),
         )

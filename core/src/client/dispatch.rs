@@ -1,9 +1,10 @@
-//! [`Dispatcher`]: the thread that calls one client's listeners (or one
-//! drain's), in order, with no core lock held.
+//! [`Dispatcher`]: the thread that calls one listener (one subscription, or
+//! one drain's phase listener), in order, with no core lock held.
 //!
 //! Core code only queues a call (a channel send); the dispatcher runs it. So a
 //! listener may call any core function, and a slow or blocked listener delays
-//! only its own later calls, never sync, a drain or a shutdown.
+//! only its own later calls: never another listener, sync, a drain or a
+//! shutdown.
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Condvar, Mutex};
@@ -69,14 +70,18 @@ impl Dispatcher {
         }
     }
 
+    /// Accepts no more jobs, without waiting: the thread ends once it has run
+    /// what is queued.
+    pub(crate) fn release(&self) {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.closed = true;
+        queue.sender = None;
+    }
+
     /// Accepts no more jobs and waits until the queued ones ran, or until
     /// `deadline`. Returns whether the queue ran dry in time.
     pub(crate) fn close(&self, deadline: Instant) -> bool {
-        {
-            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            queue.closed = true;
-            queue.sender = None;
-        }
+        self.release();
         let (lock, done) = &*self.finished;
         let mut finished = lock.lock().unwrap_or_else(|p| p.into_inner());
         while !*finished {

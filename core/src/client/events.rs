@@ -1,9 +1,9 @@
 //! [`Events`]: a client's listeners, its sync state, and the messages that
-//! sync delivers, fanned out through the client's [`Dispatcher`].
+//! sync delivers, fanned out to each listener's own thread.
 //!
 //! Every listener call is queued under this module's lock (so that calls
-//! reach each listener in the order of the changes) and run later by the
-//! dispatcher, with no lock held. When the client ends, [`Events::end`] sends
+//! reach each listener in the order of the changes) and run later by that
+//! listener's thread, with no lock held. When the client ends, [`Events::end`] sends
 //! each listener its end signal as its last call.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,7 +15,6 @@ use matrix_sdk::ruma::events::{
 };
 use matrix_sdk::Room;
 
-use super::dispatch::Dispatcher;
 use super::subscription::{Delivery, Subscription};
 use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
 use crate::matrix::rooms::text_message;
@@ -34,7 +33,6 @@ struct Subscribers {
 /// The listeners of one client and what they are told.
 pub(crate) struct Events {
     subscribers: Mutex<Subscribers>,
-    dispatcher: Dispatcher,
 }
 
 impl Default for Events {
@@ -46,14 +44,13 @@ impl Default for Events {
                 sync: Vec::new(),
                 messages: Vec::new(),
             }),
-            dispatcher: Dispatcher::new("mmc-listeners"),
         }
     }
 }
 
-fn post_state(dispatcher: &Dispatcher, (delivery, listener): &SyncSubscriber, state: SyncState) {
-    let (delivery, listener) = (delivery.clone(), listener.clone());
-    dispatcher.post(Box::new(move || {
+fn post_state((delivery, listener): &SyncSubscriber, state: SyncState) {
+    let (lane, delivery, listener) = (delivery.clone(), delivery.clone(), listener.clone());
+    lane.post(Box::new(move || {
         let call = || listener.on_state(state);
         if state == SyncState::Terminated {
             delivery.deliver_end("SyncStateListener.on_state", call);
@@ -82,7 +79,7 @@ impl Events {
         subs.state = state;
         subs.sync.retain(|(d, _)| !d.is_cancelled());
         for subscriber in &subs.sync {
-            post_state(&self.dispatcher, subscriber, state);
+            post_state(subscriber, state);
         }
     }
 
@@ -98,7 +95,7 @@ impl Events {
         }
         let (subscription, delivery) = Subscription::new();
         let subscriber = (delivery, listener);
-        post_state(&self.dispatcher, &subscriber, subs.state);
+        post_state(&subscriber, subs.state);
         subs.sync.push(subscriber);
         Ok(subscription)
     }
@@ -125,9 +122,13 @@ impl Events {
         }
         subs.messages.retain(|(d, _)| !d.is_cancelled());
         for (delivery, listener) in &subs.messages {
-            let (delivery, listener, message) =
-                (delivery.clone(), listener.clone(), message.clone());
-            self.dispatcher.post(Box::new(move || {
+            let (lane, delivery, listener, message) = (
+                delivery.clone(),
+                delivery.clone(),
+                listener.clone(),
+                message.clone(),
+            );
+            lane.post(Box::new(move || {
                 delivery.deliver("MessageListener.on_message", || {
                     listener.on_message(message)
                 });
@@ -156,8 +157,9 @@ impl Events {
     }
 
     /// Ends every subscription: each listener's last call is its end signal
-    /// (`on_state(Terminated)`, `on_closed()`), then the dispatcher stops.
-    /// Waits for the queued calls until `deadline`; returns whether they ran.
+    /// (`on_state(Terminated)`, `on_closed()`), then its thread stops.
+    /// Waits for the queued calls until `deadline`; returns whether they all
+    /// ran.
     pub(crate) fn end(&self, deadline: Instant) -> bool {
         let (sync, messages) = {
             let mut subs = self.lock();
@@ -171,21 +173,23 @@ impl Events {
         let mut deliveries: Vec<Arc<Delivery>> = Vec::new();
         for subscriber in &sync {
             deliveries.push(subscriber.0.clone());
-            post_state(&self.dispatcher, subscriber, SyncState::Terminated);
+            post_state(subscriber, SyncState::Terminated);
         }
         for (delivery, listener) in messages {
             deliveries.push(delivery.clone());
-            self.dispatcher.post(Box::new(move || {
+            let lane = delivery.clone();
+            lane.post(Box::new(move || {
                 delivery.deliver_end("MessageListener.on_closed", || listener.on_closed());
             }));
         }
-        let finished = self.dispatcher.close(deadline);
-        if !finished {
-            // A listener is stuck: what is still queued for it is dropped, but
-            // its end signal, so that it hears that the client ended and no
-            // ordinary call starts afterwards.
-            for delivery in deliveries {
+        let mut finished = true;
+        for delivery in deliveries {
+            if !delivery.close(deadline) {
+                // This listener is stuck: what is still queued for it is
+                // dropped, but its end signal, so that it hears that the
+                // client ended and no ordinary call starts afterwards.
                 delivery.silence();
+                finished = false;
             }
         }
         finished

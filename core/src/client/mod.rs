@@ -68,7 +68,7 @@ pub(crate) struct ClientCore {
     /// The client's claim on its runtime generation; the drain gives it back.
     lease: Mutex<Option<ClientLease>>,
     /// Canonical (symlinks resolved).
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// The bound of one HTTP request, from the client's configuration.
     request_timeout: std::time::Duration,
     dropped: DropWatch,

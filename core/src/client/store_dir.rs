@@ -9,6 +9,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::api::{CoreError, CoreResult, Session};
 
@@ -18,6 +19,31 @@ const SESSION_MARKER: &str = ".mmc-session";
 const WIPE_OWED: &str = ".mmc-wipe-owed";
 /// Infix of the sibling name a directory is renamed to while it is deleted.
 const TOMBSTONE: &str = ".mmc-wiped-";
+
+/// How often [`wait_files_closed`] looks at the open files.
+const CLOSED_CHECK_EVERY: Duration = Duration::from_millis(5);
+
+/// Waits until no file under `dir` is open, at most `bound`; `Timeout` with
+/// the count if some still are. Where the platform cannot count open files,
+/// returns at once.
+///
+/// matrix-sdk's `close_stores` returns once the stores refuse new work, but
+/// the SQLite connections are closed by blocking-pool threads a moment
+/// later: a pause is only done when the files really are closed.
+pub(crate) async fn wait_files_closed(dir: &Path, bound: Duration) -> CoreResult<()> {
+    let deadline = Instant::now() + bound;
+    loop {
+        match crate::platform::open_files_under(dir) {
+            None | Some(0) => return Ok(()),
+            Some(open) if Instant::now() >= deadline => {
+                return Err(CoreError::timeout(format!(
+                    "closing the stores ({open} files under data_dir still open)"
+                )))
+            }
+            Some(_) => tokio::time::sleep(CLOSED_CHECK_EVERY).await,
+        }
+    }
+}
 
 fn storage(dir: &Path, what: &str, e: io::Error) -> CoreError {
     CoreError::storage(format!("data_dir `{}`: {what}: {e}", dir.display()))

@@ -1,11 +1,16 @@
 //! [`Subscription`]: the handle of one listener registration, and
 //! [`Delivery`], its shared state with the thread that calls the listener.
+//!
+//! Each subscription has its own listener thread (started on its first call,
+//! ended by `cancel` or by its client's end), so a listener that blocks holds
+//! up nobody else's calls.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use super::dispatch::{Dispatcher, Job};
 use crate::api::listeners::call_foreign;
 
 /// Longest time `cancel()` waits for a delivery that is in progress.
@@ -23,8 +28,9 @@ pub struct Subscription {
 }
 
 /// Shared between a subscription and the thread that delivers to it.
-#[derive(Default)]
 pub(crate) struct Delivery {
+    /// This listener's own thread and queue.
+    lane: Dispatcher,
     cancelled: AtomicBool,
     /// Set by the core when its client ended and the listener is stuck:
     /// ordinary calls stop, the end signal still comes.
@@ -40,6 +46,27 @@ thread_local! {
 }
 
 impl Delivery {
+    fn new() -> Self {
+        Self {
+            lane: Dispatcher::new("mmc-listeners"),
+            cancelled: AtomicBool::new(false),
+            silenced: AtomicBool::new(false),
+            active: Mutex::new(false),
+            idle: Condvar::new(),
+        }
+    }
+
+    /// Queues a call of this listener on its own thread.
+    pub(crate) fn post(&self, job: Job) {
+        self.lane.post(job);
+    }
+
+    /// Takes no more calls and waits until the queued ones ran, or until
+    /// `deadline`; returns whether they did.
+    pub(crate) fn close(&self, deadline: std::time::Instant) -> bool {
+        self.lane.close(deadline)
+    }
+
     /// Calls the listener through `deliver` unless cancelled or silenced,
     /// containing a throw; returns `false` when it did not call. No lock is
     /// held during the call.
@@ -79,6 +106,8 @@ impl Delivery {
 
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
+        // Queued calls see `cancelled` and skip; the thread then ends.
+        self.lane.release();
         if DELIVERING.with(|d| d.get()) {
             return;
         }
@@ -91,7 +120,7 @@ impl Delivery {
 
 impl Subscription {
     pub(crate) fn new() -> (Arc<Self>, Arc<Delivery>) {
-        let state = Arc::new(Delivery::default());
+        let state = Arc::new(Delivery::new());
         (
             Arc::new(Self {
                 state: state.clone(),

@@ -11,10 +11,14 @@ use matrix_sdk_ui::sync_service::SyncService;
 use tokio::runtime::Handle;
 
 use super::session::Exclusive;
-use super::ClientCore;
+use super::{store_dir, ClientCore};
 use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix;
 use crate::supervisor::{TaskKind, WhenDropped};
+
+/// Longest wait, after matrix-sdk closed the stores, for their files to be
+/// closed too (see [`store_dir::wait_files_closed`]).
+const STORES_CLOSED_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl ClientCore {
     /// Builds the sync service once, then starts it.
@@ -126,7 +130,10 @@ impl ClientCore {
                     inner.paused = true;
                     inner.pauses += 1;
                 }
-                sdk.pause().await.map_err(|e| matrix::errors::from_sdk(&e))
+                sdk.pause()
+                    .await
+                    .map_err(|e| matrix::errors::from_sdk(&e))?;
+                store_dir::wait_files_closed(&core.data_dir, STORES_CLOSED_BOUND).await
             };
             pause_steps(stop, close).await
         })

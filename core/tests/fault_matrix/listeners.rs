@@ -110,12 +110,11 @@ fn listeners_that_block_for_five_seconds_do_not_hold_up_the_logout() {
     case.end();
 }
 
-/// The core's docs say that a blocked listener "delays only its own later
-/// calls" (README, `client/dispatch.rs`). One thread runs every listener of
-/// a client in order, so a sync state listener blocked for 5 s also holds
-/// back every message to another listener of that client for 5 s.
+/// A blocked listener delays only its own later calls. Regression: one
+/// thread ran every listener of a client in order, so a sync state listener
+/// blocked for 5 s also held back every message to another listener of that
+/// client for 5 s.
 #[test]
-#[ignore = "core bug: one blocked listener delays every other listener of its client"]
 fn a_blocked_sync_state_listener_does_not_delay_another_listeners_messages() {
     let case = Case::begin("a blocked listener and another one");
     let url = homeserver::url();
