@@ -22,6 +22,9 @@ const COLORS: [RGBColor; 4] = [
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
+/// One named, coloured line of a chart.
+type Line<'a> = (&'a str, &'a [f64], RGBColor);
+
 /// The soak's four series, one panel each, over the cycles; the tasks panel
 /// also shows the tasks while the client was live.
 pub fn soak(report: &Value, out: &Path) -> Result<()> {
@@ -31,7 +34,7 @@ pub fn soak(report: &Value, out: &Path) -> Result<()> {
     let rss = series(&s["rss_mib"])?;
     let after = series(&s["alive_tasks"])?;
     let live = series(&s["alive_tasks_live"]).unwrap_or_default();
-    let panels: [(&str, Vec<(&str, &[f64], RGBColor)>); 4] = [
+    let panels: [(&str, Vec<Line>); 4] = [
         ("open fds after each cycle", vec![("fds", &fds, COLORS[0])]),
         (
             "threads after each cycle",
@@ -68,7 +71,7 @@ pub fn compare(report: &Value, out: &Path) -> Result<()> {
                 .enumerate()
                 .filter_map(|(i, v)| Some((*v, series(&report[*v][key]).ok()?, COLORS[i])))
                 .collect();
-            let refs: Vec<_> = data
+            let refs: Vec<Line> = data
                 .iter()
                 .map(|(n, s, c)| (*n, s.as_slice(), *c))
                 .collect();
@@ -100,7 +103,7 @@ fn lines(
     area: &Area,
     title: &str,
     x_desc: &str,
-    data: &[(&str, &[f64], RGBColor)],
+    data: &[Line],
     level: Option<(&str, f64)>,
 ) -> Result<()> {
     let len = data

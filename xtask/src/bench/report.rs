@@ -136,6 +136,12 @@ fn soak(r: &Value) -> Result<String> {
     )?;
     writeln!(
         s,
+        "| runtime alive tasks while the client is live, first / last cycle | {} / {} | no growth |",
+        num(r, "alive_tasks_live_first"),
+        num(r, "alive_tasks_live_last")
+    )?;
+    writeln!(
+        s,
         "| store files left open under the data dirs | {} | 0 |",
         num(r, "store_files_left")
     )?;
