@@ -1,5 +1,12 @@
-//! `cargo xtask bench lifecycle|ffi`: benchmarks in the optimised `bench-fast`
-//! profile. Each writes `target/bench/<name>.json` and prints a table.
+//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|report`: benchmarks in
+//! the optimised `bench-fast` profile (not `release`, whose fat LTO takes
+//! over 20 minutes to build on two cores). Each writes
+//! `target/bench/<name>.json`, stamped with the command, date and machine,
+//! and prints a table; `report` turns the JSON into `docs/BENCHMARKS.md`.
+
+mod plot;
+mod report;
+mod stamp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,12 +17,66 @@ use serde_json::json;
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, python, synapse};
 
+const USAGE: &str = "usage: cargo xtask bench lifecycle [--cycles N] [--soak N] | ffi
+       cargo xtask bench soak [--cycles N] | compare [--cycles N] | scale [--clients N] | report";
+
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
+    let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
-        Some("lifecycle") => lifecycle(ctx, &args[1..]),
+        Some("lifecycle") => lifecycle(ctx, rest),
         Some("ffi") => ffi(ctx),
-        _ => bail!("usage: cargo xtask bench lifecycle [--cycles N] [--soak N] | ffi"),
+        Some("soak") => example(ctx, "soak", rest, "--cycles"),
+        Some("compare") => example(ctx, "compare", rest, "--cycles"),
+        Some("scale") => example(ctx, "scale", rest, "--clients"),
+        Some("report") => report::run(ctx),
+        _ => bail!(USAGE),
     }
+}
+
+/// Runs `core/examples/bench_<name>` against a fresh Synapse with the one
+/// size flag it takes, stamps its `target/bench/<name>.json` and draws
+/// `target/bench/<name>.png`.
+fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()> {
+    let passed = match args {
+        [] => vec![],
+        [flag, n] if flag == size_flag && n.parse::<u32>().is_ok_and(|n| n > 0) => args.to_vec(),
+        _ => bail!(USAGE),
+    };
+    let exe_name = format!("bench_{name}");
+    build_fast(ctx, &["--example", &exe_name])?;
+    let exe = ctx
+        .target_dir()
+        .join("bench-fast")
+        .join("examples")
+        .join(&exe_name);
+    let out = bench_dir(ctx)?.join(format!("{name}.json"));
+    let machine = stamp::machine();
+    let server = synapse::start(ctx)?;
+    let result = ctx::run(
+        Command::new(exe)
+            .args(&passed)
+            .arg("--out")
+            .arg(&out)
+            .env("MMC_HOMESERVER_URL", &server.url),
+    );
+    drop(server);
+    result?;
+    let command = ["cargo xtask bench", name]
+        .into_iter()
+        .chain(passed.iter().map(String::as_str));
+    stamp::stamp(&out, &command.collect::<Vec<_>>().join(" "), machine)?;
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    let png = out.with_extension("png");
+    let drawn = match name {
+        "soak" => plot::soak(&report, &png),
+        "compare" => plot::compare(&report, &png),
+        _ => plot::scale(&report, &png),
+    };
+    match drawn {
+        Ok(()) => println!("plot: {}", png.display()),
+        Err(e) => eprintln!("bench: no plot ({e:#}); the JSON is complete"),
+    }
+    Ok(())
 }
 
 fn bench_dir(ctx: &Ctx) -> Result<PathBuf> {
@@ -43,6 +104,7 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
     build_fast(ctx, &["--example", "bench_lifecycle"])?;
     let server = synapse::start(ctx)?;
     let out = bench_dir(ctx)?.join("lifecycle.json");
+    let machine = stamp::machine();
     let exe = ctx
         .target_dir()
         .join("bench-fast")
@@ -56,7 +118,11 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
             .env("MMC_HOMESERVER_URL", &server.url),
     );
     drop(server);
-    result
+    result?;
+    let command = ["cargo xtask bench lifecycle"]
+        .into_iter()
+        .chain(args.iter().map(String::as_str));
+    stamp::stamp(&out, &command.collect::<Vec<_>>().join(" "), machine)
 }
 
 /// The layers of an exported async call, each measured with the same no-op
@@ -84,6 +150,7 @@ const FFI_LAYERS: [(&str, &str); 5] = [
 
 fn ffi(ctx: &Ctx) -> Result<()> {
     build_fast(ctx, &["--lib"])?;
+    let machine = stamp::machine();
     let cdylib = ctx.cdylib("bench-fast");
     let kotlin = kotlin::bench_ffi(ctx, &cdylib)?;
     let python = python_bench(ctx, &cdylib)?;
@@ -101,9 +168,9 @@ fn ffi(ctx: &Ctx) -> Result<()> {
         println!("  {layer:<6} {:<24} {}   {}", "", cells[0], cells[1]);
         println!("         {what}");
     }
-    report.insert("machine".into(), machine());
     let out = bench_dir(ctx)?.join("ffi.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
+    stamp::stamp(&out, "cargo xtask bench ffi", machine)?;
     println!("written to {}", out.display());
     Ok(())
 }
@@ -112,30 +179,6 @@ fn figure(json: &serde_json::Value, key: &str) -> Result<f64> {
     json.get(key)
         .and_then(serde_json::Value::as_f64)
         .with_context(|| format!("`{key}` missing from the benchmark's output: {json}"))
-}
-
-/// Cores, memory and date of this run, for the published figures.
-pub(crate) fn machine() -> serde_json::Value {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem_kib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .unwrap_or(0);
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    json!({
-        "cores": cores,
-        "memory_gib": (mem_kib as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0,
-        "date": date,
-    })
 }
 
 fn python_bench(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {

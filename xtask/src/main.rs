@@ -26,6 +26,9 @@ usage: cargo xtask <command>
   demo                         the lifecycle demo against a local Synapse
   test                         every test suite: Rust, lifecycle stress, Python, Kotlin (JVM), Swift (Linux)
   bench lifecycle|ffi          benchmarks; JSON goes to target/bench/
+  bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
+                               lifecycle soak, teardowns side by side, many clients
+  bench report                 plots and figures of docs/BENCHMARKS.md from target/bench/
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults

@@ -1,0 +1,255 @@
+//! `cargo xtask bench report`: redraws `docs/bench/*.png` from
+//! `target/bench/*.json` and rewrites the figures section of
+//! `docs/BENCHMARKS.md` (between its two markers; the rest is left alone).
+//! A bench run smaller than its default size is labelled preliminary.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use super::plot;
+use crate::ctx::Ctx;
+
+const BEGIN: &str =
+    "<!-- figures: begin (written by `cargo xtask bench report`; edits here are lost) -->";
+const END: &str = "<!-- figures: end -->";
+
+pub fn run(ctx: &Ctx) -> Result<()> {
+    let bench = ctx.target_dir().join("bench");
+    let docs = ctx.root.join("docs");
+    let mut md = String::new();
+    let mut found = 0;
+    for (name, section) in [
+        ("soak", soak as fn(&Value) -> Result<String>),
+        ("compare", compare),
+        ("scale", scale),
+    ] {
+        let path = bench.join(format!("{name}.json"));
+        let Some(report) = read(&path)? else {
+            writeln!(
+                md,
+                "### {name}\n\nNot run yet: `cargo xtask bench {name}`.\n"
+            )?;
+            continue;
+        };
+        found += 1;
+        md += &section(&report)?;
+        md += &provenance(&report);
+        let png = docs.join("bench").join(format!("{name}.png"));
+        match name {
+            "soak" => plot::soak(&report, &png)?,
+            "compare" => plot::compare(&report, &png)?,
+            _ => plot::scale(&report, &png)?,
+        }
+        writeln!(md, "\n![{name}](bench/{name}.png)\n")?;
+    }
+    for name in ["lifecycle", "ffi"] {
+        if let Some(report) = read(&bench.join(format!("{name}.json")))? {
+            if report.get("run").is_some() {
+                md += &flat(name, &report)?;
+                md += &provenance(&report);
+                md.push('\n');
+            }
+        }
+    }
+    if found == 0 {
+        bail!(
+            "no soak, compare or scale JSON in {}: run `cargo xtask bench soak|compare|scale` first",
+            bench.display()
+        );
+    }
+    let doc = docs.join("BENCHMARKS.md");
+    let text =
+        std::fs::read_to_string(&doc).with_context(|| format!("reading {}", doc.display()))?;
+    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
+        bail!(
+            "{} lacks the figures markers:\n{BEGIN}\n{END}",
+            doc.display()
+        );
+    };
+    let updated = format!("{}{BEGIN}\n\n{md}{}", &text[..a], &text[b..]);
+    std::fs::write(&doc, updated)?;
+    println!(
+        "rewrote the figures of {} and the plots in docs/bench/",
+        doc.display()
+    );
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Option<Value>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
+fn num(report: &Value, key: &str) -> f64 {
+    report.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+/// `> Preliminary ...` when the run was smaller than the bench's default.
+fn preliminary(size: f64, default: f64, unit: &str, report: &Value) -> String {
+    if size >= default {
+        return String::new();
+    }
+    format!(
+        "> **Preliminary:** {size} {unit} instead of the default {default}, on a machine busy with other builds (load average {} at the start). Rerun at full size on a quiet machine before quoting.\n\n",
+        num(&report["run"]["machine"], "load_average_1m")
+    )
+}
+
+fn soak(r: &Value) -> Result<String> {
+    plot::require(r, &["cycles", "fds_first", "rss_growth_mib"], "soak.json")?;
+    let cycles = num(r, "cycles");
+    let mut s = format!(
+        "### Soak: create, login, sync, send, logout\n\n{}",
+        preliminary(cycles, 1000.0, "cycles", r)
+    );
+    s += "| figure | value | goal |\n| --- | --- | --- |\n";
+    writeln!(
+        s,
+        "| open fds (whole process) after the first / last cycle | {} / {} | no growth |",
+        num(r, "fds_first"),
+        num(r, "fds_last")
+    )?;
+    writeln!(
+        s,
+        "| threads after the first / last cycle | {} / {} | no growth |",
+        num(r, "threads_first"),
+        num(r, "threads_last")
+    )?;
+    writeln!(
+        s,
+        "| RSS growth from cycle {} to {cycles} | {:+.1} MiB | ≤ 10 MiB from cycle 50 to 1,000 |",
+        num(r, "rss_from_cycle"),
+        num(r, "rss_growth_mib")
+    )?;
+    writeln!(
+        s,
+        "| runtime alive tasks after the first / last cycle | {} / {} | no growth |",
+        num(r, "alive_tasks_first"),
+        num(r, "alive_tasks_last")
+    )?;
+    writeln!(
+        s,
+        "| runtime alive tasks while the client is live, first / last cycle | {} / {} | no growth |",
+        num(r, "alive_tasks_live_first"),
+        num(r, "alive_tasks_live_last")
+    )?;
+    writeln!(
+        s,
+        "| store files left open under the data dirs | {} | 0 |",
+        num(r, "store_files_left")
+    )?;
+    writeln!(s, "| panics | {} | 0 |", num(r, "panics"))?;
+    writeln!(
+        s,
+        "| logout p50 / p95 (with the server round trip) | {:.1} / {:.1} ms | |",
+        num(r, "logout_ms_p50"),
+        num(r, "logout_ms_p95")
+    )?;
+    Ok(s + "\n")
+}
+
+fn compare(r: &Value) -> Result<String> {
+    let cycles = num(r, "cycles");
+    let mut s = format!(
+        "### Teardowns side by side, {cycles} cycles each\n\n{}",
+        preliminary(cycles, 200.0, "cycles", r)
+    );
+    s += "| teardown | fds leaked | threads leaked | store fds open when it returns, mean (max) | store fds open at the end | panics | ms p50 | ms p95 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for variant in ["naive", "logout_only", "core"] {
+        let e = &r[variant];
+        if let Some(failed) = e.get("failed").and_then(Value::as_str) {
+            writeln!(s, "| `{variant}` | {failed} | | | | | | |")?;
+            continue;
+        }
+        writeln!(
+            s,
+            "| `{variant}` | {} | {} | {:.1} ({}) | {} | {} | {:.1} | {:.1} |",
+            num(e, "fds_leaked"),
+            num(e, "threads_leaked"),
+            num(e, "store_fds_at_return_mean"),
+            num(e, "store_fds_at_return_max"),
+            num(e, "store_fds_open"),
+            num(e, "panics"),
+            num(e, "ms_p50"),
+            num(e, "ms_p95")
+        )?;
+    }
+    Ok(s + "\n")
+}
+
+fn scale(r: &Value) -> Result<String> {
+    plot::require(
+        r,
+        &["clients", "logout_ms_p95_loaded", "shutdown_ms"],
+        "scale.json",
+    )?;
+    let n = num(r, "clients");
+    let single = num(r, "logout_ms_p95_single");
+    let loaded = num(r, "logout_ms_p95_loaded");
+    let mut s = format!(
+        "### {n} clients in one process\n\n{}",
+        preliminary(n, 50.0, "clients", r)
+    );
+    s += "| figure | value | goal |\n| --- | --- | --- |\n";
+    writeln!(
+        s,
+        "| logout p50 / p95, one client alone ({} cycles) | {:.1} / {single:.1} ms | |",
+        num(r, "single_cycles"),
+        num(r, "logout_ms_p50_single")
+    )?;
+    writeln!(s, "| logout p50 / p95, one at a time while the others sync | {:.1} / {loaded:.1} ms ({:.2} × single) | ≤ 2 × single |", num(r, "logout_ms_p50_loaded"), loaded / single)?;
+    writeln!(
+        s,
+        "| RSS per idle syncing client | {:.2} MiB | measured |",
+        num(r, "rss_per_client_mib")
+    )?;
+    writeln!(s, "| `shutdown()` with {n} live clients | {:.0} ms ({} closed, {} tasks abandoned, {} threads left) | |", num(r, "shutdown_ms"), num(r, "shutdown_clients_closed"), num(r, "shutdown_tasks_abandoned"), num(r, "shutdown_threads_left"))?;
+    writeln!(
+        s,
+        "| login p95 while bringing the clients up; all syncing after | {:.0} ms; {:.1} s | |",
+        num(r, "login_ms_p95"),
+        num(r, "all_syncing_s")
+    )?;
+    writeln!(
+        s,
+        "| clients not `Running` after idling | {} | 0 |",
+        num(r, "clients_not_running")
+    )?;
+    writeln!(s, "| panics | {} | 0 |", num(r, "panics"))?;
+    Ok(s + "\n")
+}
+
+/// Every top-level number of a bench that has no section of its own.
+fn flat(name: &str, r: &Value) -> Result<String> {
+    let mut s = format!("### {name}\n\n| figure | value |\n| --- | --- |\n");
+    if let Some(object) = r.as_object() {
+        for (key, value) in object.iter().filter(|(_, v)| v.is_number()) {
+            writeln!(s, "| `{key}` | {value} |")?;
+        }
+    }
+    Ok(s + "\n")
+}
+
+/// The command, profile, date and machine a section's figures came from.
+fn provenance(r: &Value) -> String {
+    let run = &r["run"];
+    let m = &run["machine"];
+    format!(
+        "`{}` · `{}` profile · {} · {} cores ({}), {} GiB · load average {} before, {} after\n",
+        run["command"].as_str().unwrap_or("?"),
+        run["profile"].as_str().unwrap_or("?"),
+        run["date"].as_str().unwrap_or("?"),
+        num(m, "cores"),
+        m["cpu"].as_str().unwrap_or("?"),
+        num(m, "memory_gib"),
+        num(m, "load_average_1m"),
+        num(run, "load_average_1m_after"),
+    )
+}
