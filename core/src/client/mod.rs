@@ -181,8 +181,7 @@ impl ClientCore {
         F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
     {
         let handle = self.handle()?;
-        let pauses = self.inner().pauses;
-        let result = call(
+        call(
             &handle,
             &self.group,
             name,
@@ -190,10 +189,25 @@ impl ClientCore {
             CoreError::ClientClosed,
             work,
         )
-        .await;
-        match result {
-            // The stores were closed under the call by a `pause` that began
-            // after it: say so, not matrix-sdk's "the store is closed".
+        .await
+    }
+
+    /// [`ClientCore::call`] for work that uses the stores (room calls): a
+    /// call that loses its stores to a `pause` that began under it gets
+    /// `InvalidState` ("call resume() first"), not matrix-sdk's "the store
+    /// is closed".
+    pub(crate) async fn store_call<T, F>(
+        &self,
+        name: &'static str,
+        when_dropped: WhenDropped,
+        work: F,
+    ) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    {
+        let pauses = self.inner().pauses;
+        match self.call(name, when_dropped, work).await {
             Err(CoreError::Storage { .. }) if self.paused_since(pauses) => Err(paused_error()),
             other => other,
         }

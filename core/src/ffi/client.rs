@@ -97,7 +97,7 @@ impl Client {
         let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await };
         self.core
-            .call("create_room", WhenDropped::Abort, work)
+            .store_call("create_room", WhenDropped::Abort, work)
             .await
     }
 
@@ -105,7 +105,9 @@ impl Client {
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
         let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::join_room(&sdk, &room_id_or_alias).await };
-        self.core.call("join_room", WhenDropped::Abort, work).await
+        self.core
+            .store_call("join_room", WhenDropped::Abort, work)
+            .await
     }
 
     /// Joined rooms, from the local store.
@@ -118,7 +120,9 @@ impl Client {
     pub async fn send_text(&self, room_id: String, body: String) -> CoreResult<String> {
         let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::send_text(&sdk, &room_id, &body).await };
-        self.core.call("send_text", WhenDropped::Abort, work).await
+        self.core
+            .store_call("send_text", WhenDropped::Abort, work)
+            .await
     }
 
     /// The last `limit` text messages of a room, newest last.
@@ -126,7 +130,7 @@ impl Client {
         let sdk = self.core.sdk_with_stores()?;
         let work = async move { matrix::rooms::recent_messages(&sdk, &room_id, limit).await };
         self.core
-            .call("recent_messages", WhenDropped::Abort, work)
+            .store_call("recent_messages", WhenDropped::Abort, work)
             .await
     }
 
