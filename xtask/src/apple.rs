@@ -48,18 +48,19 @@ pub fn run(ctx: &Ctx) -> Result<()> {
     let apple = ctx.target_dir().join("apple");
     fs::create_dir_all(&apple)?;
 
-    // One cargo run for every target, so they share the job pool. The
+    // The crate's manifest lists no staticlib (it would be archived on every
+    // debug build), so it is asked for here, one target at a time. The
     // deployment targets match `platforms` in the root Package.swift.
-    let mut build = Command::new(ctx::cargo());
-    build
-        .current_dir(&ctx.root)
-        .env("IPHONEOS_DEPLOYMENT_TARGET", "15.0")
-        .env("MACOSX_DEPLOYMENT_TARGET", "12.0")
-        .args(["build", "--release", "-p", "matrix-mobile-core", "--lib"]);
     for target in TARGETS {
-        build.args(["--target", target]);
+        let mut build = Command::new(ctx::cargo());
+        build
+            .current_dir(&ctx.root)
+            .env("IPHONEOS_DEPLOYMENT_TARGET", "15.0")
+            .env("MACOSX_DEPLOYMENT_TARGET", "12.0")
+            .args(["rustc", "--release", "-p", "matrix-mobile-core", "--lib"])
+            .args(["--crate-type", "staticlib", "--target", target]);
+        ctx::run(&mut build)?;
     }
-    ctx::run(&mut build)?;
 
     let mut libraries = Vec::new();
     for (platform, targets) in PLATFORMS {
