@@ -89,13 +89,8 @@ pub(crate) fn build_fast(ctx: &Ctx, what: &[&str]) -> Result<()> {
     ctx::run(
         Command::new(ctx::cargo())
             .current_dir(&ctx.root)
-            .args([
-                "build",
-                "--profile",
-                "bench-fast",
-                "-p",
-                "matrix-mobile-core",
-            ])
+            .args(["build", "--profile", "bench-fast"])
+            .args(ctx::CORE_PACKAGES)
             .args(what),
     )
 }

@@ -4,6 +4,14 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The packages every build of the core names: the workspace's default
+/// members. Cargo unifies dependency features over the packages of one
+/// invocation, so builds that name the same set (the suites, the stress and
+/// bench workloads, `cargo test`, maturin's `uniffi-bindgen` run) share one
+/// build of matrix-sdk per profile; naming the core alone, or the whole
+/// workspace (xtask's plotters), would change features and rebuild it.
+pub const CORE_PACKAGES: [&str; 4] = ["-p", "matrix-mobile-core", "-p", "uniffi-bindgen"];
+
 /// Where things are: the repository, its git-ignored caches, the build outputs.
 pub struct Ctx {
     /// The workspace root.
@@ -57,25 +65,21 @@ impl Ctx {
     /// Builds the core's host library in cargo `profile` (`dev`, `release`,
     /// `bench-fast`) and returns the cdylib's path.
     pub fn build_core(&self, profile: &str) -> Result<PathBuf> {
-        run(Command::new(cargo()).current_dir(&self.root).args([
-            "build",
-            "-p",
-            "matrix-mobile-core",
-            "--lib",
-            "--profile",
-            profile,
-        ]))?;
+        run(Command::new(cargo())
+            .current_dir(&self.root)
+            .arg("build")
+            .args(CORE_PACKAGES)
+            .args(["--lib", "--profile", profile]))?;
         Ok(self.cdylib(profile_dir(profile)))
     }
 
     /// Builds the core's host library (debug) and returns the cdylib's path.
     pub fn build_core_debug(&self) -> Result<PathBuf> {
-        run(Command::new(cargo()).current_dir(&self.root).args([
-            "build",
-            "-p",
-            "matrix-mobile-core",
-            "--lib",
-        ]))?;
+        run(Command::new(cargo())
+            .current_dir(&self.root)
+            .arg("build")
+            .args(CORE_PACKAGES)
+            .arg("--lib"))?;
         Ok(self.cdylib("debug"))
     }
 }

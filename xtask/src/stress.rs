@@ -39,23 +39,13 @@ fn runtime(ctx: &Ctx, args: &[String]) -> Result<()> {
         }
     }
     let out = ctx.target_dir().join("bench").join("stress-runtime.json");
-    ctx::run(
-        Command::new(ctx::cargo())
-            .current_dir(&ctx.root)
-            .args([
-                "run",
-                "--profile",
-                "bench-fast",
-                "-p",
-                "matrix-mobile-core",
-                "--example",
-                "stress_runtime",
-                "--",
-            ])
-            .args(&passed)
-            .arg("--out")
-            .arg(&out),
-    )
+    bench::build_fast(ctx, &["--example", "stress_runtime"])?;
+    let exe = ctx
+        .target_dir()
+        .join("bench-fast")
+        .join("examples")
+        .join("stress_runtime");
+    ctx::run(Command::new(exe).args(&passed).arg("--out").arg(&out))
 }
 
 fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
@@ -84,13 +74,13 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
 
 /// Builds the lifecycle workload in the debug profile (for `cargo xtask test`).
 pub fn build_lifecycle_debug(ctx: &Ctx) -> Result<std::path::PathBuf> {
-    ctx::run(Command::new(ctx::cargo()).current_dir(&ctx.root).args([
-        "build",
-        "-p",
-        "matrix-mobile-core",
-        "--example",
-        "stress_lifecycle",
-    ]))?;
+    ctx::run(
+        Command::new(ctx::cargo())
+            .current_dir(&ctx.root)
+            .arg("build")
+            .args(ctx::CORE_PACKAGES)
+            .args(["--example", "stress_lifecycle"]),
+    )?;
     Ok(ctx
         .target_dir()
         .join("debug")

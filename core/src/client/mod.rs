@@ -35,7 +35,7 @@ use crate::api::{
 };
 use crate::matrix::{self, sentinel::DropWatch};
 use crate::runtime::{self, ClientLease};
-use crate::supervisor::{call, TaskGroup, TaskKind, WhenDropped};
+use crate::supervisor::{call_with, FirstPoll, TaskGroup, TaskKind, WhenDropped};
 use events::Events;
 use state::{check_usable, next_state, Transition};
 
@@ -180,12 +180,27 @@ impl ClientCore {
         T: Send + 'static,
         F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
     {
+        self.call_with(name, (when_dropped, FirstPoll::Worker), work)
+            .await
+    }
+
+    /// [`ClientCore::call`] with the choice of where the first poll happens.
+    async fn call_with<T, F>(
+        &self,
+        name: &'static str,
+        how: (WhenDropped, FirstPoll),
+        work: F,
+    ) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    {
         let handle = self.handle()?;
-        call(
+        call_with(
             &handle,
             &self.group,
             name,
-            when_dropped,
+            how,
             CoreError::ClientClosed,
             work,
         )
@@ -196,6 +211,11 @@ impl ClientCore {
     /// call that loses its stores to a `pause` that began under it gets
     /// `InvalidState` ("call resume() first"), not matrix-sdk's "the store
     /// is closed".
+    ///
+    /// The first poll happens on the caller's thread ([`FirstPoll::Inline`]):
+    /// a room call validates its input and reaches its first wait (a store
+    /// read or a request) without heavy work, so an invalid call or one that
+    /// is answered at once costs no thread hop.
     pub(crate) async fn store_call<T, F>(
         &self,
         name: &'static str,
@@ -207,7 +227,10 @@ impl ClientCore {
         F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
     {
         let pauses = self.inner().pauses;
-        match self.call(name, when_dropped, work).await {
+        match self
+            .call_with(name, (when_dropped, FirstPoll::Inline), work)
+            .await
+        {
             Err(CoreError::Storage { .. }) if self.paused_since(pauses) => Err(paused_error()),
             other => other,
         }

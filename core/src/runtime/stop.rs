@@ -100,7 +100,7 @@ pub(super) fn finish(parts: Parts, grace: Duration, timeout: Duration) -> CoreRe
     parts
         .runtime
         .shutdown_timeout(deadline.saturating_duration_since(Instant::now()));
-    outcome.threads_left = platform::threads_named(&parts.prefix);
+    outcome.threads_left = threads_after_join(&parts.prefix);
     if outcome.threads_left.is_some_and(|n| n > 0) {
         tracing::warn!(threads_left = ?outcome.threads_left, "runtime threads outlived the shutdown");
     }
@@ -121,6 +121,30 @@ pub(super) fn finish(parts: Parts, grace: Duration, timeout: Duration) -> CoreRe
     changed();
     outcome.generation = started?;
     Ok(outcome)
+}
+
+/// How long a joined thread may stay listed by the OS.
+const EXIT_SETTLE: Duration = Duration::from_millis(100);
+
+/// Runtime threads still listed after the shutdown joined them.
+///
+/// Linux wakes a thread's joiner before it removes the thread from
+/// `/proc/self/task`, so a thread joined a moment ago can still be listed. A
+/// non-zero count is read again for up to [`EXIT_SETTLE`] before it is
+/// reported; a thread that is really left (not joined before the timeout)
+/// stays listed and is reported.
+fn threads_after_join(prefix: &str) -> Option<u32> {
+    let settle_end = Instant::now() + EXIT_SETTLE;
+    loop {
+        let left = platform::threads_named(prefix);
+        if left.is_none_or(|n| n == 0) || Instant::now() >= settle_end {
+            return left;
+        }
+        // This runs on the thread that stops the runtime (the drain's or the
+        // shutdown's own, or a caller of `shutdown_blocking`), only while a
+        // joined thread is still listed; the OS has no notification for it.
+        std::thread::sleep(Duration::from_millis(1)); // allowed: see above
+    }
 }
 
 /// Stops every supervised group, shuts the runtime down on this thread and

@@ -1,4 +1,4 @@
-//! [`call`]: run one exported async function's work as a supervised task and
+//! [`call_with`]: run one exported async function's work as a supervised task and
 //! hand its result back to the foreign caller.
 
 use std::future::{poll_fn, Future};
@@ -38,7 +38,8 @@ pub enum FirstPoll {
     Inline,
 }
 
-/// Spawns `work` in `group` on `handle` and awaits its result.
+/// Spawns `work` in `group` on `handle` and awaits its result; `first_poll`
+/// says where the work's first poll happens.
 ///
 /// The returned future needs no tokio context: any executor can poll it (the
 /// foreign executors of UniFFI). It never blocks or spins the polling thread.
@@ -49,30 +50,6 @@ pub enum FirstPoll {
 /// Dropping the returned future aborts the work ([`WhenDropped::Abort`]) or
 /// leaves it to finish in the group ([`WhenDropped::Finish`]); either way no
 /// bookkeeping depends on the caller polling to the end.
-pub(crate) async fn call<T, F>(
-    handle: &Handle,
-    group: &TaskGroup,
-    name: &'static str,
-    when_dropped: WhenDropped,
-    closed_error: CoreError,
-    work: F,
-) -> CoreResult<T>
-where
-    T: Send + 'static,
-    F: Future<Output = CoreResult<T>> + Send + 'static,
-{
-    call_with(
-        handle,
-        group,
-        name,
-        (when_dropped, FirstPoll::Worker),
-        closed_error,
-        work,
-    )
-    .await
-}
-
-/// [`call`], with the choice of where the first poll happens.
 pub(crate) async fn call_with<T, F>(
     handle: &Handle,
     group: &TaskGroup,

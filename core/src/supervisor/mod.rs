@@ -16,5 +16,5 @@ mod gate;
 mod group;
 
 pub use call::FirstPoll;
-pub(crate) use call::{call, call_with, WhenDropped};
+pub(crate) use call::{call_with, WhenDropped};
 pub use group::{StopReport, TaskGroup, TaskKind, TaskName};
