@@ -1,9 +1,10 @@
-//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|report`: benchmarks in
+//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|memory|report`: benchmarks in
 //! the optimised `bench-fast` profile (not `release`, whose fat LTO takes
 //! over 20 minutes to build on two cores). Each writes
 //! `target/bench/<name>.json`, stamped with the command, date and machine,
 //! and prints a table; `report` turns the JSON into `docs/BENCHMARKS.md`.
 
+mod memory;
 mod plot;
 mod report;
 mod stamp;
@@ -18,7 +19,8 @@ use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, python, synapse};
 
 const USAGE: &str = "usage: cargo xtask bench lifecycle [--cycles N] [--soak N] | ffi
-       cargo xtask bench soak [--cycles N] | compare [--cycles N] | scale [--clients N] | report";
+       cargo xtask bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
+       cargo xtask bench memory [--cycles N] | report";
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     let rest = args.get(1..).unwrap_or_default();
@@ -28,6 +30,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         Some("soak") => example(ctx, "soak", rest, "--cycles"),
         Some("compare") => example(ctx, "compare", rest, "--cycles"),
         Some("scale") => example(ctx, "scale", rest, "--clients"),
+        Some("memory") => memory::run(ctx, rest),
         Some("report") => report::run(ctx),
         _ => bail!(USAGE),
     }

@@ -45,6 +45,11 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         }
         writeln!(md, "\n![{name}](bench/{name}.png)\n")?;
     }
+    if let Some(report) = read(&bench.join("memory.json"))? {
+        md += &memory(&report)?;
+        md += &provenance(&report);
+        md.push('\n');
+    }
     for name in ["lifecycle", "ffi"] {
         if let Some(report) = read(&bench.join(format!("{name}.json")))? {
             if report.get("run").is_some() {
@@ -223,6 +228,54 @@ fn scale(r: &Value) -> Result<String> {
         num(r, "clients_not_running")
     )?;
     writeln!(s, "| panics | {} | 0 |", num(r, "panics"))?;
+    Ok(s + "\n")
+}
+
+/// What the heap keeps per soak cycle, by owner and by site.
+fn memory(r: &Value) -> Result<String> {
+    plot::require(r, &["cycles", "kept_per_cycle_kib"], "memory.json")?;
+    let mut s = format!(
+        "### Memory: what the heap keeps per soak cycle (heaptrack)\n\n\
+         The soak under heaptrack, {} and {} cycles; the long run less the short one.\n\n\
+         | figure | value |\n| --- | --- |\n",
+        num(r, "cycles_short"),
+        num(r, "cycles")
+    );
+    writeln!(
+        s,
+        "| heap left at the end, {} / {} cycles | {:.2} / {:.2} MiB |",
+        num(r, "cycles_short"),
+        num(r, "cycles"),
+        num(r, "heap_left_short_mib"),
+        num(r, "heap_left_long_mib")
+    )?;
+    writeln!(
+        s,
+        "| heap kept per cycle | {:.2} KiB |",
+        num(r, "kept_per_cycle_kib")
+    )?;
+    if let Some(owners) = r["kept_per_cycle_kib_by_owner"].as_object() {
+        for (owner, kib) in owners {
+            writeln!(
+                s,
+                "| … allocated by {owner} | {:.2} KiB |",
+                kib.as_f64().unwrap_or(f64::NAN)
+            )?;
+        }
+    }
+    writeln!(
+        s,
+        "\n| largest sites | owner | KiB per cycle |\n| --- | --- | --- |"
+    )?;
+    for site in r["largest_sites"].as_array().into_iter().flatten() {
+        writeln!(
+            s,
+            "| `{}` | {} | {:.2} |",
+            site["frame"].as_str().unwrap_or("?").replace('|', "\\|"),
+            site["owner"].as_str().unwrap_or("?"),
+            num(site, "kib_per_cycle")
+        )?;
+    }
     Ok(s + "\n")
 }
 
