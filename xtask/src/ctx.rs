@@ -4,13 +4,15 @@ use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The packages every build of the core names: the workspace's default
-/// members. Cargo unifies dependency features over the packages of one
-/// invocation, so builds that name the same set (the suites, the stress and
-/// bench workloads, `cargo test`, maturin's `uniffi-bindgen` run) share one
-/// build of matrix-sdk per profile; naming the core alone, or the whole
-/// workspace (xtask's plotters), would change features and rebuild it.
-pub const CORE_PACKAGES: [&str; 4] = ["-p", "matrix-mobile-core", "-p", "uniffi-bindgen"];
+/// The package selection of every build of the core: the core alone. Cargo
+/// unifies dependency features over the packages of one invocation, so builds
+/// that select the same set (the suites, the stress and bench workloads,
+/// `cargo test`, maturin's `cargo rustc` for the wheel) share one build of
+/// matrix-sdk per profile. Selecting `uniffi-bindgen` too would turn on a
+/// feature of a host crate (winnow's `simd`, through askama) that ruma's
+/// macros use, and the whole workspace adds xtask's plotters; either would
+/// build matrix-sdk again.
+pub const CORE_PACKAGES: [&str; 2] = ["-p", "matrix-mobile-core"];
 
 /// Where things are: the repository, its git-ignored caches, the build outputs.
 pub struct Ctx {

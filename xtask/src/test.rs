@@ -47,7 +47,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         // them) with the harness's Python.
         let harness_python = python::ensure_venv(ctx)?;
         // The core's tests, then xtask's own, each in its own invocation so
-        // that neither changes the other's dependency features.
+        // that neither changes the other's dependency features
+        // (`uniffi-bindgen` is a `main` that calls UniFFI; it has no tests).
         let core = ctx::run(
             Command::new(ctx::cargo())
                 .current_dir(&ctx.root)
