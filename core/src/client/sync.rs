@@ -130,9 +130,7 @@ impl ClientCore {
                     inner.paused = true;
                     inner.pauses += 1;
                 }
-                sdk.pause()
-                    .await
-                    .map_err(|e| matrix::errors::from_sdk(&e))?;
+                matrix::stores::close(&sdk).await?;
                 store_dir::wait_files_closed(&core.data_dir, STORES_CLOSED_BOUND).await
             };
             pause_steps(stop, close).await

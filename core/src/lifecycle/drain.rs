@@ -106,8 +106,9 @@ pub(crate) fn drain(
 
             clock.begin(LifecyclePhase::ClosingStores);
             if let Some(sdk) = &parts.sdk {
-                let closed =
-                    handle.block_on(async { tokio::time::timeout(LOCAL_STEP, sdk.pause()).await });
+                let closed = handle.block_on(async {
+                    tokio::time::timeout(LOCAL_STEP, matrix::stores::close(sdk)).await
+                });
                 match closed {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => warnings.push(format!("closing the stores failed: {e}")),

@@ -5,6 +5,7 @@ pub(crate) mod build;
 pub(crate) mod errors;
 pub(crate) mod rooms;
 pub(crate) mod sentinel;
+pub(crate) mod stores;
 pub(crate) mod sync;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
