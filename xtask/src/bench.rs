@@ -18,14 +18,14 @@ use serde_json::json;
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, python, synapse};
 
-const USAGE: &str = "usage: cargo xtask bench lifecycle [--cycles N] [--soak N] | ffi
+const USAGE: &str = "usage: cargo xtask bench lifecycle [--cycles N] | ffi
        cargo xtask bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
        cargo xtask bench memory [--cycles N] | report";
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
-        Some("lifecycle") => lifecycle(ctx, rest),
+        Some("lifecycle") => example(ctx, "lifecycle", rest, "--cycles"),
         Some("ffi") => ffi(ctx),
         Some("soak") => example(ctx, "soak", rest, "--cycles"),
         Some("compare") => example(ctx, "compare", rest, "--cycles"),
@@ -37,21 +37,15 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
 }
 
 /// Runs `core/examples/bench_<name>` against a fresh Synapse with the one
-/// size flag it takes, stamps its `target/bench/<name>.json` and draws
-/// `target/bench/<name>.png`.
+/// size flag it takes, stamps its `target/bench/<name>.json` and, for the
+/// soak, compare and scale benches, draws `target/bench/<name>.png`.
 fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()> {
     let passed = match args {
         [] => vec![],
         [flag, n] if flag == size_flag && n.parse::<u32>().is_ok_and(|n| n > 0) => args.to_vec(),
         _ => bail!(USAGE),
     };
-    let exe_name = format!("bench_{name}");
-    build_fast(ctx, &["--example", &exe_name])?;
-    let exe = ctx
-        .target_dir()
-        .join("bench-fast")
-        .join("examples")
-        .join(&exe_name);
+    let exe = ctx.build_example(FAST, &format!("bench_{name}"))?;
     let out = bench_dir(ctx)?.join(format!("{name}.json"));
     let machine = stamp::machine();
     let server = synapse::start(ctx)?;
@@ -73,7 +67,8 @@ fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()
     let drawn = match name {
         "soak" => plot::soak(&report, &png),
         "compare" => plot::compare(&report, &png),
-        _ => plot::scale(&report, &png),
+        "scale" => plot::scale(&report, &png),
+        _ => return Ok(()),
     };
     match drawn {
         Ok(()) => println!("plot: {}", png.display()),
@@ -88,40 +83,8 @@ fn bench_dir(ctx: &Ctx) -> Result<PathBuf> {
     Ok(dir)
 }
 
-pub(crate) fn build_fast(ctx: &Ctx, what: &[&str]) -> Result<()> {
-    ctx::run(
-        Command::new(ctx::cargo())
-            .current_dir(&ctx.root)
-            .args(["build", "--profile", "bench-fast"])
-            .args(ctx::CORE_PACKAGES)
-            .args(what),
-    )
-}
-
-fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
-    build_fast(ctx, &["--example", "bench_lifecycle"])?;
-    let server = synapse::start(ctx)?;
-    let out = bench_dir(ctx)?.join("lifecycle.json");
-    let machine = stamp::machine();
-    let exe = ctx
-        .target_dir()
-        .join("bench-fast")
-        .join("examples")
-        .join("bench_lifecycle");
-    let result = ctx::run(
-        Command::new(exe)
-            .args(args)
-            .arg("--out")
-            .arg(&out)
-            .env("MMC_HOMESERVER_URL", &server.url),
-    );
-    drop(server);
-    result?;
-    let command = ["cargo xtask bench lifecycle"]
-        .into_iter()
-        .chain(args.iter().map(String::as_str));
-    stamp::stamp(&out, &command.collect::<Vec<_>>().join(" "), machine)
-}
+/// The profile of every bench and stress run.
+pub(crate) const FAST: &str = "bench-fast";
 
 /// The layers of an exported async call, each measured with the same no-op
 /// (see `core/src/ffi/diagnostics.rs`): the key in the benchmarks' JSON and
@@ -147,9 +110,8 @@ const FFI_LAYERS: [(&str, &str); 5] = [
 ];
 
 fn ffi(ctx: &Ctx) -> Result<()> {
-    build_fast(ctx, &["--lib"])?;
+    let cdylib = ctx.build_core(FAST)?;
     let machine = stamp::machine();
-    let cdylib = ctx.cdylib("bench-fast");
     let kotlin = kotlin::bench_ffi(ctx, &cdylib)?;
     let python = python_bench(ctx, &cdylib)?;
     let mut report = serde_json::Map::new();

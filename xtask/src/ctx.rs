@@ -75,6 +75,21 @@ impl Ctx {
         Ok(self.cdylib(profile_dir(profile)))
     }
 
+    /// Builds the core's example `name` in cargo `profile` and returns the
+    /// executable's path.
+    pub fn build_example(&self, profile: &str, name: &str) -> Result<PathBuf> {
+        run(Command::new(cargo())
+            .current_dir(&self.root)
+            .args(["build", "--profile", profile])
+            .args(CORE_PACKAGES)
+            .args(["--example", name]))?;
+        Ok(self
+            .target_dir()
+            .join(profile_dir(profile))
+            .join("examples")
+            .join(name))
+    }
+
     /// Builds the core's host library (debug) and returns the cdylib's path.
     pub fn build_core_debug(&self) -> Result<PathBuf> {
         run(Command::new(cargo())

@@ -39,12 +39,7 @@ fn runtime(ctx: &Ctx, args: &[String]) -> Result<()> {
         }
     }
     let out = ctx.target_dir().join("bench").join("stress-runtime.json");
-    bench::build_fast(ctx, &["--example", "stress_runtime"])?;
-    let exe = ctx
-        .target_dir()
-        .join("bench-fast")
-        .join("examples")
-        .join("stress_runtime");
+    let exe = ctx.build_example(bench::FAST, "stress_runtime")?;
     ctx::run(Command::new(exe).args(&passed).arg("--out").arg(&out))
 }
 
@@ -60,12 +55,7 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
             _ => bail!(USAGE),
         }
     }
-    bench::build_fast(ctx, &["--example", "stress_lifecycle"])?;
-    let exe = ctx
-        .target_dir()
-        .join("bench-fast")
-        .join("examples")
-        .join("stress_lifecycle");
+    let exe = ctx.build_example(bench::FAST, "stress_lifecycle")?;
     let server = synapse::start(ctx)?;
     let result = run_lifecycle(ctx, &exe, &server.url, iterations, seed);
     drop(server);
@@ -74,18 +64,7 @@ fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
 
 /// Builds the lifecycle workload in the debug profile (for `cargo xtask test`).
 pub fn build_lifecycle_debug(ctx: &Ctx) -> Result<std::path::PathBuf> {
-    ctx::run(
-        Command::new(ctx::cargo())
-            .current_dir(&ctx.root)
-            .arg("build")
-            .args(ctx::CORE_PACKAGES)
-            .args(["--example", "stress_lifecycle"]),
-    )?;
-    Ok(ctx
-        .target_dir()
-        .join("debug")
-        .join("examples")
-        .join("stress_lifecycle"))
+    ctx.build_example("dev", "stress_lifecycle")
 }
 
 /// Runs the lifecycle workload `exe` in a child process against the

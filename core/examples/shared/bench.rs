@@ -1,4 +1,4 @@
-//! What the soak, compare and scale benches share: arguments, the process's
+//! What the benches share: arguments, the process's
 //! counters, percentiles, a panic counter and the core client's steps.
 //! Included with `#[path]`; each bench uses only part of it.
 
