@@ -101,11 +101,11 @@ const FFI_LAYERS: [(&str, &str); 5] = [
     ),
     (
         "async",
-        "+ the supervisor: the call every export uses (noop_async)",
+        "+ the supervisor, first poll on a worker: login, sync, pause (noop_async)",
     ),
     (
         "inline",
-        "the supervised call, first poll on the caller's thread (noop_async_inline)",
+        "the supervised call, first poll on the caller's thread: room calls (noop_async_inline)",
     ),
 ];
 

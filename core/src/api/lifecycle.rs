@@ -25,6 +25,9 @@ pub enum LifecyclePhase {
     CancellingTasks,
     DroppingClient,
     ClosingStores,
+    /// `data_dir` is renamed away (from here on it is gone) and its deletion
+    /// begins; the deletion runs beside `RestartingRuntime` and ends before
+    /// the call returns.
     WipingData,
     RestartingRuntime,
     Done,

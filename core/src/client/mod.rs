@@ -22,7 +22,7 @@ mod teardown;
 pub(crate) use build::build;
 pub(crate) use dispatch::Dispatcher;
 pub use subscription::Subscription;
-pub(crate) use teardown::{mark_wipe_owed, wipe};
+pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -82,12 +82,43 @@ pub(crate) fn mark_wipe_owed(dir: &Path) -> io::Result<()> {
 /// Deletes `dir`: renames it to a hidden sibling (atomic), then deletes that.
 /// A missing directory counts as wiped.
 pub(crate) fn wipe(dir: &Path) -> io::Result<()> {
+    begin_wipe(dir)?.finish()
+}
+
+/// A wipe whose directory is already gone (renamed away) while its contents
+/// are deleted on a thread of their own; [`Wiping::finish`] waits for that.
+pub(crate) struct Wiping(Option<std::thread::JoinHandle<io::Result<()>>>);
+
+impl Wiping {
+    /// Waits until the contents are deleted.
+    pub(crate) fn finish(self) -> io::Result<()> {
+        match self.0.map(std::thread::JoinHandle::join) {
+            None => Ok(()),
+            Some(Ok(deleted)) => deleted,
+            Some(Err(_)) => Err(io::Error::other("the deleting thread panicked")),
+        }
+    }
+}
+
+/// Begins wiping `dir`: renames it to a hidden sibling, after which `dir` is
+/// gone, and deletes the sibling on a thread of its own, so that the caller
+/// can go on meanwhile (the drain restarts the runtime). A crash before the
+/// deletion ends leaves the sibling to the next [`prepare`] of `dir`.
+/// Without a sibling to rename to, or a thread, deletes in place first.
+pub(crate) fn begin_wipe(dir: &Path) -> io::Result<Wiping> {
     if !dir.exists() {
-        return Ok(());
+        return Ok(Wiping(None));
     }
     match tombstone_for(dir) {
         Some(tombstone) if std::fs::rename(dir, &tombstone).is_ok() => {
-            std::fs::remove_dir_all(&tombstone)
+            let deleting = std::thread::Builder::new().name("mmc-wipe".into()).spawn({
+                let tombstone = tombstone.clone();
+                move || std::fs::remove_dir_all(tombstone)
+            });
+            match deleting {
+                Ok(thread) => Ok(Wiping(Some(thread))),
+                Err(_) => std::fs::remove_dir_all(&tombstone).map(|()| Wiping(None)),
+            }
         }
         // No sibling to rename to: delete the contents, the marker last.
         _ => {
@@ -102,7 +133,7 @@ pub(crate) fn wipe(dir: &Path) -> io::Result<()> {
                     std::fs::remove_file(&path)?;
                 }
             }
-            std::fs::remove_dir_all(dir)
+            std::fs::remove_dir_all(dir).map(|()| Wiping(None))
         }
     }
 }

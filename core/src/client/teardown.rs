@@ -93,4 +93,4 @@ impl ClientCore {
     }
 }
 
-pub(crate) use super::store_dir::{mark_wipe_owed, wipe};
+pub(crate) use super::store_dir::{begin_wipe, mark_wipe_owed};

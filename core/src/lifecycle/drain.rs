@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::coordinator::{self, DrainToken};
 use super::phases::PhaseClock;
 use crate::api::{LifecycleListener, LifecyclePhase, LogoutOptions, LogoutReport, ServerLogout};
-use crate::client::{mark_wipe_owed, wipe, ClientCore};
+use crate::client::{begin_wipe, mark_wipe_owed, ClientCore};
 use crate::matrix;
 use crate::platform;
 use crate::runtime::{self, Release};
@@ -125,10 +125,13 @@ pub(crate) fn drain(
         )),
     }
 
+    // The directory is gone once renamed; its contents are deleted beside
+    // the runtime restart, and before the drain returns.
+    let mut wiping = None;
     if wipe_wanted {
         clock.begin(LifecyclePhase::WipingData);
-        match wipe(core.store_dir()) {
-            Ok(()) => data_wiped = true,
+        match begin_wipe(core.store_dir()) {
+            Ok(w) => wiping = Some(w),
             Err(e) => warnings.push(format!(
                 "wiping data_dir failed (the next create finishes it): {e}"
             )),
@@ -141,6 +144,13 @@ pub(crate) fn drain(
 
     let (runtime_restarted, runtime_generation) =
         release(core, restart_if_last, token, &mut clock, &mut warnings);
+    match wiping.map(|w| w.finish()) {
+        Some(Ok(())) => data_wiped = true,
+        Some(Err(e)) => warnings.push(format!(
+            "deleting the wiped data_dir failed (the next create finishes it): {e}"
+        )),
+        None => {}
+    }
 
     // Measured last: after a restart, matrix-sdk's own tasks are gone too.
     let files_open = platform::open_files_under(core.store_dir());
