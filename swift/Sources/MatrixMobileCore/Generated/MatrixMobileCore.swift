@@ -3585,6 +3585,11 @@ public enum LifecyclePhase: Equatable, Hashable {
     case cancellingTasks
     case droppingClient
     case closingStores
+    /**
+     * `data_dir` is renamed away (from here on it is gone) and its deletion
+     * begins; the deletion runs beside `RestartingRuntime` and ends before
+     * the call returns.
+     */
     case wipingData
     case restartingRuntime
     case done
