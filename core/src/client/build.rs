@@ -49,6 +49,7 @@ pub(crate) async fn build(
             paused: false,
             pauses: 0,
             exclusive: None,
+            secrets: Vec::new(),
         }),
         claim: Mutex::new(Some(claim)),
     });

@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) pauses: u64,
     /// The exclusive call in progress: login, restore, pause or resume.
     pub(crate) exclusive: Option<&'static str>,
+    /// The session's tokens, registered with the log scrubber until the
+    /// client is drained.
+    pub(crate) secrets: Vec<crate::logging::scrub::Registered>,
 }
 
 /// What a call that needs the stores gets while the client is paused.

@@ -62,11 +62,12 @@ impl ClientCore {
             store_dir::check_login_allowed(&core.data_dir)?;
             let answer =
                 matrix::auth::login_request(&sdk, &username, &password, device_name.as_deref());
-            let session = answer.await?;
+            let (session, token) = answer.await?;
             // The server created the device: install it whatever the caller does.
             let installer = core.clone();
             core.call("login-session", WhenDropped::Finish, async move {
                 let _exclusive = exclusive;
+                let _token = token;
                 let session = matrix::auth::install_session(&sdk, session).await?;
                 installer.session_started(&session)?;
                 Ok(session)
@@ -91,11 +92,13 @@ impl ClientCore {
         .await
     }
 
-    /// Records whose stores these are, then moves to `LoggedIn`.
+    /// Records whose stores these are, keeps the session's tokens out of the
+    /// log while the client lives, then moves to `LoggedIn`.
     fn session_started(&self, session: &Session) -> CoreResult<()> {
         if let Err(e) = store_dir::record_session_owner(&self.data_dir, session) {
             tracing::warn!(%e, "could not record the session's owner in data_dir");
         }
+        self.inner().secrets = matrix::auth::token_guards(session);
         self.transition(Transition::SessionStarted).map(|_| ())
     }
 }

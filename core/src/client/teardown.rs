@@ -61,10 +61,12 @@ impl ClientCore {
         self.events.end(deadline)
     }
 
-    /// Moves the client to `Closed` and forgets it as a live client.
+    /// Moves the client to `Closed`, forgets it as a live client and gives
+    /// back its tokens' registrations with the log scrubber.
     pub(crate) fn mark_drained(&self) {
         let _ = self.transition(Transition::Drained);
         registry::remove(self);
+        self.inner().secrets.clear();
     }
 
     /// The client's lease on its runtime generation, once.

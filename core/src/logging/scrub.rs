@@ -10,33 +10,42 @@ use std::sync::RwLock;
 
 use tracing_subscriber::fmt::MakeWriter;
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets to scrub, each with the number of registrations that hold it
+/// (two clients restored from one session register the same token).
+static SECRETS: RwLock<Vec<(String, usize)>> = RwLock::new(Vec::new());
 
 /// Shortest secret worth scrubbing; shorter strings would mangle ordinary text.
 const MIN_LEN: usize = 6;
 
-/// Registers a secret to scrub from every later log line.
+/// Registers a secret to scrub from every later log line, until as many
+/// [`forget`]s.
 pub(crate) fn register(secret: &str) {
     if secret.len() < MIN_LEN {
         return;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
-    if !secrets.iter().any(|s| s == secret) {
-        secrets.push(secret.to_owned());
+    match secrets.iter_mut().find(|(s, _)| s == secret) {
+        Some((_, holders)) => *holders += 1,
+        None => secrets.push((secret.to_owned(), 1)),
     }
 }
 
-/// Forgets a secret (a password once login has finished).
+/// Gives back one registration of a secret; the last one forgets it.
 pub(crate) fn forget(secret: &str) {
-    SECRETS
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .retain(|s| s != secret);
+    let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
+    if let Some(i) = secrets.iter().position(|(s, _)| s == secret) {
+        secrets[i].1 -= 1;
+        if secrets[i].1 == 0 {
+            secrets.swap_remove(i);
+        }
+    }
 }
 
-/// A secret registered for as long as this guard lives (a password during
-/// login). Dropping it forgets the secret, on every path: a login that fails,
-/// returns, or whose task is dropped half way.
+/// A secret registered for as long as this guard lives: a password during
+/// login, a session's tokens while its client lives. Dropping it forgets the
+/// secret on every path (a login that fails, returns, or whose task is
+/// dropped half way; a client drained or released), so the list holds only
+/// the secrets in use.
 pub(crate) struct Registered(String);
 
 impl Registered {
@@ -59,14 +68,14 @@ pub(crate) fn is_registered(secret: &str) -> bool {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .any(|s| s == secret)
+        .any(|(s, _)| s == secret)
 }
 
 /// `line` with every registered secret replaced.
 pub(crate) fn scrub(line: &str) -> String {
     let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
     let mut out = line.to_owned();
-    for secret in secrets.iter() {
+    for (secret, _) in secrets.iter() {
         if out.contains(secret.as_str()) {
             out = out.replace(secret.as_str(), "[redacted]");
         }
@@ -122,6 +131,17 @@ mod tests {
 
     /// Regression: a login whose task was dropped half way never forgot
     /// the password.
+    #[test]
+    fn a_secret_stays_registered_until_its_last_holder_forgets_it() {
+        let token = "syt_shared_by_two_clients";
+        let first = Registered::new(token);
+        let second = Registered::new(token);
+        drop(first);
+        assert!(is_registered(token), "the second client still holds it");
+        drop(second);
+        assert!(!is_registered(token), "no holder is left");
+    }
+
     #[test]
     fn a_registered_password_is_forgotten_when_its_guard_drops_unpolled() {
         let login = async {

@@ -15,13 +15,15 @@ use crate::api::{ServerLogout, Session};
 use crate::logging::scrub;
 
 /// The server's half of a password login: asks for a new device and returns
-/// its session. Changes nothing on the client; [`install_session`] does.
+/// its session, with its access token registered with the scrubber for as
+/// long as the returned guard lives. Changes nothing on the client;
+/// [`install_session`] does.
 pub(crate) async fn login_request(
     client: &matrix_sdk::Client,
     username: &str,
     password: &str,
     device_name: Option<&str>,
-) -> CoreResult<MatrixSession> {
+) -> CoreResult<(MatrixSession, scrub::Registered)> {
     if username.trim().is_empty() {
         return Err(CoreError::invalid_argument("username is empty"));
     }
@@ -41,8 +43,8 @@ pub(crate) async fn login_request(
         .await
         .map_err(|e| errors::from_http(&e))?;
     let session = MatrixSession::from(&response);
-    scrub::register(&session.tokens.access_token);
-    Ok(session)
+    let token = scrub::Registered::new(&session.tokens.access_token);
+    Ok((session, token))
 }
 
 /// The client's half of a login: installs `session` (local only, no
@@ -58,7 +60,6 @@ pub(crate) async fn install_session(
         .map_err(|e| errors::from_sdk(&e))?;
     let session = session_of(client)
         .ok_or_else(|| CoreError::internal("login succeeded without a session"))?;
-    register_tokens(&session);
     Ok(session)
 }
 
@@ -73,7 +74,7 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
             "device_id and access_token must not be empty",
         ));
     }
-    register_tokens(session);
+    let _tokens = token_guards(session);
     let matrix_session = MatrixSession {
         meta: SessionMeta {
             user_id,
@@ -90,12 +91,12 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
         .map_err(|e| errors::from_sdk(&e))
 }
 
-/// Keeps the session's tokens out of every log line.
-fn register_tokens(session: &Session) {
-    scrub::register(&session.access_token);
-    if let Some(refresh) = &session.refresh_token {
-        scrub::register(refresh);
-    }
+/// Keeps the session's tokens out of every log line while the guards live.
+pub(crate) fn token_guards(session: &Session) -> Vec<scrub::Registered> {
+    std::iter::once(&session.access_token)
+        .chain(&session.refresh_token)
+        .map(|token| scrub::Registered::new(token))
+        .collect()
 }
 
 /// The client's current session, if it has one.

@@ -55,6 +55,16 @@ const GENERIC: &[&str] = &[
     "<indexmap::",
 ];
 
+/// Crate names as Rust's v0 mangling writes them (length-prefixed), for the
+/// symbols heaptrack leaves mangled.
+const GENERIC_MANGLED: &[&str] = &["5alloc", "4core", "3std", "9hashbrown"];
+
+/// Whether `frame` belongs to code that every owner allocates through.
+fn generic(frame: &str) -> bool {
+    GENERIC.iter().any(|g| frame.starts_with(g))
+        || (frame.starts_with("_R") && GENERIC_MANGLED.iter().any(|g| frame.contains(g)))
+}
+
 /// Owners by a symbol fragment, most specific first.
 const OWNERS: &[(&str, &str)] = &[
     ("matrix_mobile_core", "matrix-mobile-core"),
@@ -266,7 +276,7 @@ fn attribute(stacks: &str) -> (BTreeMap<String, i64>, Vec<Site>) {
         let specific = frames
             .iter()
             .rev()
-            .find(|f| !GENERIC.iter().any(|g| f.starts_with(g)))
+            .find(|f| !generic(f))
             .copied()
             .unwrap_or("?");
         let owner = frames
