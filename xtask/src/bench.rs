@@ -11,6 +11,7 @@ mod stamp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -18,11 +19,28 @@ use serde_json::json;
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, python, synapse};
 
-const USAGE: &str = "usage: cargo xtask bench lifecycle [--cycles N] | ffi
-       cargo xtask bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
-       cargo xtask bench memory [--cycles N] | report";
+const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
+       cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
+       cargo xtask bench [--profile P] memory [--cycles N]
+       cargo xtask bench report
+  P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
+
+/// The profile this run builds, when `--profile` names another than [`FAST`].
+static PROFILE: OnceLock<String> = OnceLock::new();
+
+/// The cargo profile of this bench run.
+pub(crate) fn profile() -> &'static str {
+    PROFILE.get().map_or(FAST, String::as_str)
+}
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
+    let args = match args {
+        [flag, profile, rest @ ..] if flag == "--profile" => {
+            let _ = PROFILE.set(profile.clone());
+            rest
+        }
+        _ => args,
+    };
     let rest = args.get(1..).unwrap_or_default();
     match args.first().map(String::as_str) {
         Some("lifecycle") => example(ctx, "lifecycle", rest, "--cycles"),
@@ -45,7 +63,7 @@ fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()
         [flag, n] if flag == size_flag && n.parse::<u32>().is_ok_and(|n| n > 0) => args.to_vec(),
         _ => bail!(USAGE),
     };
-    let exe = ctx.build_example(FAST, &format!("bench_{name}"))?;
+    let exe = ctx.build_example(profile(), &format!("bench_{name}"))?;
     let out = bench_dir(ctx)?.join(format!("{name}.json"));
     let machine = stamp::machine();
     let server = synapse::start(ctx)?;
@@ -110,7 +128,7 @@ const FFI_LAYERS: [(&str, &str); 5] = [
 ];
 
 fn ffi(ctx: &Ctx) -> Result<()> {
-    let cdylib = ctx.build_core(FAST)?;
+    let cdylib = ctx.build_core(profile())?;
     let machine = stamp::machine();
     let kotlin = kotlin::bench_ffi(ctx, &cdylib)?;
     let python = python_bench(ctx, &cdylib)?;

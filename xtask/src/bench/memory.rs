@@ -22,7 +22,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::{bench_dir, stamp, FAST};
+use super::{bench_dir, profile, stamp};
 use crate::ctx::{self, Ctx};
 use crate::synapse;
 
@@ -105,7 +105,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
             bail!("`cargo xtask bench memory` needs `{tool}` (Debian: apt-get install heaptrack)");
         }
     }
-    let exe = ctx.build_example(FAST, "bench_soak")?;
+    let exe = ctx.build_example(profile(), "bench_soak")?;
     let dir = bench_dir(ctx)?.join("memory");
     std::fs::create_dir_all(&dir)?;
     let machine = stamp::machine();

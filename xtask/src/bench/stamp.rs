@@ -81,7 +81,7 @@ pub fn stamp(path: &Path, command: &str, machine_before: Value) -> Result<()> {
         "run".into(),
         json!({
             "command": command,
-            "profile": "bench-fast",
+            "profile": super::profile(),
             "date": today(),
             "machine": machine_before,
             "load_average_1m_after": load_average(),
