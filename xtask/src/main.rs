@@ -13,6 +13,7 @@ mod maven;
 mod python;
 mod release;
 mod stress;
+mod strip;
 mod swift;
 mod synapse;
 mod test;

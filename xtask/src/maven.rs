@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::kotlin;
+use crate::{kotlin, strip};
 
 const GROUP_PATH: &str = "dev/matrixmobilecore";
 const ARTIFACT: &str = "core-jvm";
@@ -40,11 +40,14 @@ pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Resu
         );
     }
     let prefix = jna_resource_prefix()?;
+    // The bindings come from the full library; the jar carries the stripped
+    // copy (xtask/src/strip.rs).
     let dir = kotlin::prepare(ctx, cdylib)?;
+    let shipped = strip::stripped_copy(cdylib)?;
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;
     let started = Instant::now();
-    ctx::run(kotlin::maven(ctx, &dir, cdylib)?.args([
+    ctx::run(kotlin::maven(ctx, &dir, &shipped)?.args([
         "-Ppublish".to_owned(),
         // Neither tests nor ~/.m2: the artifact goes only where it is asked to.
         "-Dmaven.test.skip=true".to_owned(),
@@ -72,18 +75,17 @@ pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Resu
 /// A Maven project outside the build, depending on `core-jvm` by its
 /// coordinates, logs in to the homeserver and logs out.
 ///
-/// It first publishes `core-jvm` from `cdylib` into a fresh repository under
-/// `target/consumers/jvm/`, and forgets any copy of that version that an
-/// earlier run left in the user's local repository (`~/.m2`), so that the
-/// consumer resolves exactly this build through its `<repositories>`.
-pub fn consumer_test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+/// It resolves `core-jvm` from `repo` (the Maven repository `release-local`
+/// wrote), after forgetting any copy of that version that an earlier run
+/// left in the user's local repository (`~/.m2`), so that the consumer
+/// resolves exactly this build through its `<repositories>`.
+pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<()> {
     let version = ctx.version()?;
     let work = ctx.target_dir().join("consumers").join("jvm");
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     }
-    let repo = work.join("maven");
-    publish_jvm(ctx, cdylib, &repo, &version)?;
+    let repo = &repo.canonicalize()?;
     forget_cached_copy(&version)?;
 
     let project = ctx.root.join("consumers").join("jvm");
@@ -95,7 +97,7 @@ pub fn consumer_test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<(
             "-q".to_owned(),
             "-Dstyle.color=never".to_owned(),
             format!("-Dmmc.version={version}"),
-            format!("-Dmmc.repository={}", file_url(&repo)),
+            format!("-Dmmc.repository={}", file_url(repo)),
             format!("-Dmmc.build.dir={}", work.join("build").display()),
             "package".to_owned(),
             "exec:exec".to_owned(),

@@ -45,7 +45,26 @@ fn args(raw: &[String]) -> Result<Args> {
 
 pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     let Args { dir, profile } = args(raw)?;
-    std::fs::create_dir_all(&dir)?;
+    let artifacts = build(ctx, &dir, &profile)?;
+    list(&artifacts.dir)
+}
+
+/// Where [`build`] wrote what the test suites consume.
+pub struct Artifacts {
+    /// The canonical output folder.
+    pub dir: PathBuf,
+    /// The wheel, under `dir/python/`.
+    pub wheel: PathBuf,
+    /// The Maven repository, `dir/maven/`.
+    pub maven: PathBuf,
+}
+
+/// Writes every artifact this machine can build from cargo `profile` into
+/// `dir`. The test suites call it with `dev`, so the path a release takes
+/// (bindings from the full library, then the stripped copy packed) is the
+/// path they run.
+pub fn build(ctx: &Ctx, dir: &Path, profile: &str) -> Result<Artifacts> {
+    std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
     let version = ctx.version()?;
     println!(
@@ -56,18 +75,19 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     // maturin builds the host library (as a cdylib only) for the wheel; the
     // JVM jar packs that same file, so the release profile's long fat-LTO
     // link runs once.
-    wheel::build(ctx, &profile, &dir.join("python"))?;
-    let cdylib = ctx.cdylib(ctx::profile_dir(&profile));
-    maven::publish_jvm(ctx, &cdylib, &dir.join("maven"), &version)?;
+    let wheel = wheel::build(ctx, profile, &dir.join("python"))?;
+    let cdylib = ctx.cdylib(ctx::profile_dir(profile));
+    let maven = dir.join("maven");
+    maven::publish_jvm(ctx, &cdylib, &maven, &version)?;
     match android::missing_tools() {
-        None => android::publish(ctx, &profile, &dir.join("maven"), &version)?,
+        None => android::publish(ctx, profile, &maven, &version)?,
         Some(why) => println!("xtask: no core-android: {why}"),
     }
     match apple::missing_tools() {
         None => apple::release_zip(ctx, &dir.join("apple"))?,
         Some(why) => println!("xtask: no XCFramework: {why}"),
     }
-    list(&dir)
+    Ok(Artifacts { dir, wheel, maven })
 }
 
 /// Prints every file under `dir` with its size.

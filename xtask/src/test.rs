@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{bindings, kotlin, maven, python, stress, swift, synapse, wheel};
+use crate::{bindings, kotlin, maven, python, release, stress, swift, synapse, wheel};
 
 const SUITES: [&str; 6] = ["rust", "stress", "python", "kotlin", "swift", "consumers"];
 
@@ -86,10 +86,16 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     suite("kotlin", &|| kotlin::test(ctx, &cdylib, &url));
     suite("swift", &|| swift::test(ctx, &cdylib, &url));
     // The published artifacts as a new user takes them: by coordinates from a
-    // Maven repository, and as a wheel in a fresh venv (debug builds).
+    // Maven repository, and as a wheel in a fresh venv, both written by
+    // `release-local` (from a debug build, stripped as a release is).
     suite("consumers", &|| {
-        let jvm = maven::consumer_test(ctx, &cdylib, &url);
-        let python = wheel::consumer_test(ctx, &url);
+        let dir = ctx.target_dir().join("release-local-dev");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        let artifacts = release::build(ctx, &dir, "dev")?;
+        let jvm = maven::consumer_test(ctx, &artifacts.maven, &url);
+        let python = wheel::consumer_test(ctx, &artifacts.wheel, &url);
         jvm.and(python)
     });
     drop(server);

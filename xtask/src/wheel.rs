@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::python;
+use crate::{python, strip};
 
 /// The checks on a built wheel, run with the venv's Python (it reads zips).
 const CHECK_SCRIPT: &str = include_str!("wheel_check.py");
@@ -35,8 +35,8 @@ const WHEEL_PREFIX: &str = "matrix_mobile_core-";
 /// that wheel has been checked (Linux only, for now): its tag is
 /// `py3-none-manylinux_*`, its version is `Ctx::version`, it carries the
 /// hand-written package layer, and its only native library is byte for byte
-/// the cdylib that cargo has just built for `profile` (never a library left
-/// over from another build or another profile). Older wheels of this
+/// the stripped copy of the cdylib that cargo has just built for `profile`
+/// (never a library left over from another build or another profile). Older wheels of this
 /// distribution in `out` are removed first.
 pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
     let venv_python = python::ensure_venv(ctx)?;
@@ -64,7 +64,10 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
         ),
     };
 
-    let cdylib = ctx.cdylib(ctx::profile_dir(profile));
+    // maturin generated the bindings from the full library; what ships is
+    // the stripped copy (xtask/src/strip.rs).
+    let cdylib = strip::stripped_copy(&ctx.cdylib(ctx::profile_dir(profile)))?;
+    replace_library(&venv_python, &wheel, &cdylib)?;
     let output = Command::new(&venv_python)
         .args(["-c", CHECK_SCRIPT])
         .arg(&wheel)
@@ -92,16 +95,77 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
     Ok(wheel)
 }
 
-/// Builds the wheel from the `dev` profile into `target/wheels/dev`, installs
-/// it into a fresh venv with pip (offline), and runs
+/// Puts `library` in place of the native library of the same name inside
+/// `wheel`, with the `wheel` tool's `unpack` and `pack` (which write the new
+/// RECORD). The wheel keeps its name and tags.
+fn replace_library(venv_python: &Path, wheel: &Path, library: &Path) -> Result<()> {
+    let name = library
+        .file_name()
+        .context("the library has no file name")?;
+    let scratch = tempfile::Builder::new()
+        .prefix("mmc-wheel-repack-")
+        .tempdir()
+        .context("creating a scratch folder")?;
+    ctx::run(
+        Command::new(venv_python)
+            .args(["-m", "wheel", "unpack", "--dest"])
+            .arg(scratch.path())
+            .arg(wheel),
+    )?;
+    let unpacked = only_entry(scratch.path())?;
+    let target = find_file(&unpacked, name)?
+        .with_context(|| format!("{} holds no {}", wheel.display(), name.to_string_lossy()))?;
+    std::fs::copy(library, &target)
+        .with_context(|| format!("copying {} into the wheel", library.display()))?;
+    let out = wheel.parent().context("the wheel has no folder")?;
+    std::fs::remove_file(wheel).with_context(|| format!("removing {}", wheel.display()))?;
+    ctx::run(
+        Command::new(venv_python)
+            .args(["-m", "wheel", "pack", "--dest-dir"])
+            .arg(out)
+            .arg(&unpacked),
+    )?;
+    if !wheel.is_file() {
+        bail!("repacking did not write {} again", wheel.display());
+    }
+    Ok(())
+}
+
+/// The one entry of `dir`.
+fn only_entry(dir: &Path) -> Result<PathBuf> {
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    match entries.as_slice() {
+        [one] => Ok(one.clone()),
+        other => bail!("expected one folder in {}, found {other:?}", dir.display()),
+    }
+}
+
+/// The first file named `name` under `dir`, depth first.
+fn find_file(dir: &Path, name: &std::ffi::OsStr) -> Result<Option<PathBuf>> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name)? {
+                return Ok(Some(found));
+            }
+        } else if path.file_name() == Some(name) {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// Installs `wheel` (what `release-local` wrote) into a fresh venv with pip
+/// (offline), and runs
 /// `consumers/python/consumer.py` against `homeserver_url` from a folder
 /// outside the repository, so that Python imports the installed package.
 ///
 /// The consumer registers a user, logs in, syncs, sends and reads back a
 /// message, logs out, checks the `LogoutReport` (client dropped, no store file
 /// open) and shuts the core down. Fails when any of that fails.
-pub fn consumer_test(ctx: &Ctx, homeserver_url: &str) -> Result<()> {
-    let wheel = build(ctx, "dev", &ctx.target_dir().join("wheels").join("dev"))?;
+pub fn consumer_test(ctx: &Ctx, wheel: &Path, homeserver_url: &str) -> Result<()> {
     let version = ctx.version()?;
     if !ctx::have_tool("python3") {
         bail!("python3 is not on PATH; the wheel consumer needs Python 3 with its venv module");
@@ -123,7 +187,7 @@ pub fn consumer_test(ctx: &Ctx, homeserver_url: &str) -> Result<()> {
                 "--disable-pip-version-check",
                 "--no-index",
             ])
-            .arg(&wheel),
+            .arg(wheel),
     )?;
 
     // Run a copy from the scratch folder: nothing of the repository is on
@@ -150,7 +214,7 @@ pub fn consumer_test(ctx: &Ctx, homeserver_url: &str) -> Result<()> {
     println!(
         "xtask: wheel consumer passed: {}, installed in a fresh venv, logged in, \
          synced, sent a message and logged out cleanly",
-        file_name(&wheel)
+        file_name(wheel)
     );
     Ok(())
 }

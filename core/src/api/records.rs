@@ -1,8 +1,8 @@
 //! The records of a client's ordinary calls: its configuration, session,
 //! rooms and messages.
 
-/// How to build a client.
-#[derive(Debug, Clone, uniffi::Record)]
+/// How to build a client. Its `Debug` output never shows the passphrase.
+#[derive(Clone, uniffi::Record)]
 pub struct ClientConfig {
     /// `https://...` or `http://...` base URL of the homeserver.
     pub homeserver_url: String,
@@ -14,6 +14,20 @@ pub struct ClientConfig {
     /// Bound of each HTTP request.
     #[uniffi(default = 30000)]
     pub request_timeout_ms: u32,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("homeserver_url", &self.homeserver_url)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "store_passphrase",
+                &self.store_passphrase.as_ref().map(|_| "[redacted]"),
+            )
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .finish()
+    }
 }
 
 /// A login session. It is the app's to keep (Keychain, Keystore); the core
@@ -64,4 +78,23 @@ pub struct Message {
     pub sender: String,
     pub body: String,
     pub timestamp_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientConfig;
+
+    /// Regression: `ClientConfig` derived `Debug`, which printed the passphrase.
+    #[test]
+    fn debug_output_never_shows_the_passphrase() {
+        let config = ClientConfig {
+            homeserver_url: "https://example.org".into(),
+            data_dir: "/data".into(),
+            store_passphrase: Some("hunter2-passphrase".into()),
+            request_timeout_ms: 30_000,
+        };
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("https://example.org"));
+    }
 }

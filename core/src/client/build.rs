@@ -10,8 +10,8 @@ use crate::api::{ClientState, CoreResult};
 use crate::matrix::{self, build::CheckedConfig};
 use crate::runtime::ClientLease;
 
-/// Prepares `data_dir` (finishing an owed wipe before any store opens),
-/// claims it, opens the stores and builds the client.
+/// Claims `data_dir`, prepares it (finishing an owed wipe before any store
+/// opens), opens the stores and builds the client.
 ///
 /// # Cancel safety
 /// Whatever was built is dropped with the future (inside the runtime, as the
@@ -22,12 +22,21 @@ pub(crate) async fn build(
     lease: ClientLease,
 ) -> CoreResult<Arc<ClientCore>> {
     let dir = checked.data_dir.clone();
-    let data_dir = tokio::task::block_in_place(|| store_dir::prepare(&dir))?;
+    // Claimed before anything inside is touched: a drain of this directory
+    // still under way (a logout the app stopped awaiting) keeps its claim
+    // until its wipe is done, and this creation gets `Busy`.
+    let data_dir = tokio::task::block_in_place(|| store_dir::canonical(&dir))?;
     let claim = registry::claim_data_dir(&data_dir)?;
+    tokio::task::block_in_place(|| store_dir::prepare(&data_dir))?;
     let checked = CheckedConfig {
         data_dir: data_dir.clone(),
         ..checked
     };
+    // Out of every log line while the client lives; forgotten when it drains.
+    let passphrase = checked
+        .passphrase
+        .as_deref()
+        .map(crate::logging::scrub::Registered::typed);
     let (sentinel, dropped) = matrix::sentinel::sentinel();
     let events = Arc::new(Events::default());
     let sdk = matrix::build::build(&checked, sentinel).await?;
@@ -41,6 +50,7 @@ pub(crate) async fn build(
         dropped,
         events,
         sync_lock: tokio::sync::Mutex::new(()),
+        install: Arc::default(),
         inner: Mutex::new(Inner {
             state: ClientState::Created,
             sdk: Some(sdk.clone()),
@@ -49,7 +59,7 @@ pub(crate) async fn build(
             paused: false,
             pauses: 0,
             exclusive: None,
-            secrets: Vec::new(),
+            secrets: passphrase.into_iter().collect(),
         }),
         claim: Mutex::new(Some(claim)),
     });

@@ -4,7 +4,8 @@
 //! Every listener call is queued under this module's lock (so that calls
 //! reach each listener in the order of the changes) and run later by that
 //! listener's thread, with no lock held. When the client ends, [`Events::end`] sends
-//! each listener its end signal as its last call.
+//! each listener its end signal as its last call. A listener's last
+//! reference is never dropped under the lock.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -60,6 +61,18 @@ fn post_state((delivery, listener): &SyncSubscriber, state: SyncState) {
     }));
 }
 
+/// Takes the cancelled subscribers out of `list`, for the caller to drop
+/// once the lock is released.
+fn without_cancelled<L: ?Sized>(
+    list: &mut Vec<(Arc<Delivery>, Arc<L>)>,
+) -> Vec<(Arc<Delivery>, Arc<L>)> {
+    let (kept, cancelled) = std::mem::take(list)
+        .into_iter()
+        .partition(|(d, _)| !d.is_cancelled());
+    *list = kept;
+    cancelled
+}
+
 impl Events {
     fn lock(&self) -> MutexGuard<'_, Subscribers> {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
@@ -77,10 +90,14 @@ impl Events {
             return;
         }
         subs.state = state;
-        subs.sync.retain(|(d, _)| !d.is_cancelled());
+        let cancelled = without_cancelled(&mut subs.sync);
         for subscriber in &subs.sync {
             post_state(subscriber, state);
         }
+        drop(subs);
+        // A foreign listener's last reference goes here, with no lock held:
+        // its release (a Swift `deinit`, a Kotlin cleaner) may call the core.
+        drop(cancelled);
     }
 
     /// Registers a sync state listener; the current state is queued first.
@@ -120,7 +137,7 @@ impl Events {
         if subs.ended {
             return;
         }
-        subs.messages.retain(|(d, _)| !d.is_cancelled());
+        let cancelled = without_cancelled(&mut subs.messages);
         for (delivery, listener) in &subs.messages {
             let (lane, delivery, listener, message) = (
                 delivery.clone(),
@@ -134,6 +151,8 @@ impl Events {
                 });
             }));
         }
+        drop(subs);
+        drop(cancelled);
     }
 
     /// Registers the event handler that publishes text messages; it holds

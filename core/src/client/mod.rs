@@ -9,7 +9,6 @@
 //! an app that holds a closed client pins no runtime's resources.
 
 mod build;
-mod dispatch;
 mod events;
 pub(crate) mod registry;
 mod session;
@@ -20,7 +19,6 @@ mod sync;
 mod teardown;
 
 pub(crate) use build::build;
-pub(crate) use dispatch::Dispatcher;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 
@@ -59,6 +57,17 @@ pub(crate) struct Inner {
     pub(crate) secrets: Vec<crate::logging::scrub::Registered>,
 }
 
+/// A clone of the matrix client, if the state is `LoggedIn`.
+fn check_logged_in(inner: &Inner) -> CoreResult<matrix_sdk::Client> {
+    check_usable(inner.state)?;
+    if inner.state != ClientState::LoggedIn {
+        return Err(CoreError::invalid_state(
+            "log in or restore a session first",
+        ));
+    }
+    inner.sdk.clone().ok_or(CoreError::ClientClosed)
+}
+
 /// What a call that needs the stores gets while the client is paused.
 pub(crate) fn paused_error() -> CoreError {
     CoreError::invalid_state("the client is paused; call resume() first")
@@ -78,6 +87,9 @@ pub(crate) struct ClientCore {
     events: Arc<Events>,
     /// Serialises start/stop/pause/resume of sync, and the drain's stop.
     sync_lock: tokio::sync::Mutex<()>,
+    /// Held while a session the server created is installed; a drain waits
+    /// for it before it takes the client apart.
+    install: Arc<tokio::sync::Mutex<()>>,
     inner: Mutex<Inner>,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
@@ -138,14 +150,7 @@ impl ClientCore {
 
     /// A clone of the matrix client, if a session is active.
     pub(crate) fn logged_in_sdk(&self) -> CoreResult<matrix_sdk::Client> {
-        let inner = self.inner();
-        check_usable(inner.state)?;
-        if inner.state != ClientState::LoggedIn {
-            return Err(CoreError::invalid_state(
-                "log in or restore a session first",
-            ));
-        }
-        inner.sdk.clone().ok_or(CoreError::ClientClosed)
+        check_logged_in(&self.inner())
     }
 
     /// [`ClientCore::logged_in_sdk`] for work that needs the stores:
@@ -164,6 +169,26 @@ impl ClientCore {
         let next = next_state(inner.state, transition)?;
         inner.state = next;
         Ok(next)
+    }
+
+    /// Applies a transition and returns the state it left.
+    pub(crate) fn transition_returning_previous(
+        &self,
+        transition: Transition,
+    ) -> CoreResult<ClientState> {
+        let mut inner = self.inner();
+        let before = inner.state;
+        inner.state = next_state(before, transition)?;
+        Ok(before)
+    }
+
+    /// Puts the state back to `before` after a drain that could not start
+    /// (its thread was refused); only from the state that drain moved to.
+    pub(crate) fn undo_transition(&self, before: ClientState) {
+        let mut inner = self.inner();
+        if matches!(inner.state, ClientState::LoggingOut | ClientState::Closing) {
+            inner.state = before;
+        }
     }
 
     /// Whether `transition` would be accepted now; changes nothing.
@@ -248,8 +273,54 @@ impl ClientCore {
 
     /// The current session.
     pub(crate) fn session(&self) -> Option<Session> {
-        let sdk = self.inner().sdk.clone()?;
-        matrix::auth::session_of(&sdk)
+        self.with_sdk(|inner| inner.sdk.clone(), matrix::auth::session_of)
+            .ok()
+            .flatten()
+            .flatten()
+    }
+
+    /// Runs `f` on the app's thread with a clone of the matrix client that
+    /// `pick` takes from the state (`ClientClosed` once the client's runtime
+    /// generation has ended), inside the runtime's context, and drops the
+    /// clone there: if a drain and a restart finish meanwhile, this clone is
+    /// the client's last reference, and its stores' pools must not be
+    /// dropped outside a runtime.
+    pub(crate) fn with_sdk<T>(
+        &self,
+        pick: impl FnOnce(&Inner) -> Option<matrix_sdk::Client>,
+        f: impl FnOnce(&matrix_sdk::Client) -> T,
+    ) -> CoreResult<Option<T>> {
+        let handle = self.handle()?;
+        let _entered = handle.enter();
+        let Some(sdk) = pick(&self.inner()) else {
+            return Ok(None);
+        };
+        let out = f(&sdk);
+        drop(sdk);
+        Ok(Some(out))
+    }
+
+    /// [`ClientCore::with_sdk`] for calls that need a session.
+    pub(crate) fn with_logged_in_sdk<T>(
+        &self,
+        f: impl FnOnce(&matrix_sdk::Client) -> T,
+    ) -> CoreResult<T> {
+        let mut refused = None;
+        let done = self.with_sdk(
+            |inner| match check_logged_in(inner) {
+                Ok(sdk) => Some(sdk),
+                Err(e) => {
+                    refused = Some(e);
+                    None
+                }
+            },
+            f,
+        )?;
+        match (done, refused) {
+            (Some(out), _) => Ok(out),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(CoreError::ClientClosed),
+        }
     }
 
     /// The sync service's state.

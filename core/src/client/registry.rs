@@ -55,19 +55,22 @@ pub(crate) fn add(client: &Arc<ClientCore>) -> CoreResult<()> {
     Ok(())
 }
 
-/// Every client that has not been released, drained or not.
+/// Every client that has not been released, drained or not. The `Arc`s are
+/// dropped by the caller, after the registry's lock is released.
 pub(crate) fn all() -> Vec<Arc<ClientCore>> {
-    registry()
-        .clients
-        .iter()
-        .filter_map(Weak::upgrade)
-        .collect()
+    let reg = registry();
+    let clients = reg.clients.iter().filter_map(Weak::upgrade).collect();
+    drop(reg);
+    clients
 }
 
-/// Forgets a drained client.
+/// Forgets a drained client (and every released one).
+///
+/// Compares pointers without upgrading: an upgraded `Arc` dropped here could
+/// be a client's last reference, and its drop (releasing its `data_dir`
+/// claim) would lock the registry again on this thread.
 pub(crate) fn remove(client: &ClientCore) {
-    registry().clients.retain(|c| {
-        c.upgrade()
-            .is_some_and(|c| !std::ptr::eq(Arc::as_ptr(&c), client))
-    });
+    registry()
+        .clients
+        .retain(|c| c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), client));
 }

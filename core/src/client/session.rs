@@ -14,7 +14,7 @@ use super::state::Transition;
 use super::{store_dir, ClientCore};
 use crate::api::{CoreError, CoreResult, Session};
 use crate::matrix;
-use crate::supervisor::WhenDropped;
+use crate::supervisor::{TaskKind, WhenDropped};
 
 /// Marks one of the client's exclusive calls (login, restore, pause,
 /// resume) in progress, and clears the mark when it ends in any way
@@ -63,18 +63,64 @@ impl ClientCore {
             let answer =
                 matrix::auth::login_request(&sdk, &username, &password, device_name.as_deref());
             let (session, token) = answer.await?;
-            // The server created the device: install it whatever the caller does.
+            // The server created the device: install it whatever the caller,
+            // a drain or a shutdown does (see `begin_install`).
+            let permit = core.begin_install()?;
             let installer = core.clone();
-            core.call("login-session", WhenDropped::Finish, async move {
+            let install = async move {
+                let _permit = permit;
                 let _exclusive = exclusive;
                 let _token = token;
                 let session = matrix::auth::install_session(&sdk, session).await?;
                 installer.session_started(&session)?;
                 Ok(session)
-            })
-            .await
+            };
+            core.spawn_uncancelled("login-session", install)?
+                .await
+                .unwrap_or(Err(CoreError::ClientClosed))
         })
         .await
+    }
+
+    /// Takes the install permit for a session the server has just created,
+    /// unless a drain has begun (then the caller gets `ClientClosed`: no
+    /// drain takes the client apart under an install). A drain waits for the
+    /// permit before it cancels anything, so the install always ends and the
+    /// app always gets its `Session` (a logout then revokes it on the server;
+    /// after a close it can be restored).
+    fn begin_install(&self) -> CoreResult<tokio::sync::OwnedMutexGuard<()>> {
+        // Under the state's lock, which a drain's first transition also takes.
+        let inner = self.inner();
+        super::state::check_usable(inner.state).map_err(|_| CoreError::ClientClosed)?;
+        self.install
+            .clone()
+            .try_lock_owned()
+            .map_err(|_| CoreError::busy("login"))
+    }
+
+    /// Spawns `work` in the client's group, beyond the reach of its
+    /// cancellation token (a drain waits for it instead, see
+    /// [`ClientCore::begin_install`]), on the client's runtime even during a
+    /// process shutdown. The receiver gets its result.
+    fn spawn_uncancelled<T, F>(
+        &self,
+        name: &'static str,
+        work: F,
+    ) -> CoreResult<tokio::sync::oneshot::Receiver<CoreResult<T>>>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    {
+        let handle = self.drain_handle()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = async move {
+            let _ = tx.send(work.await);
+            Ok(())
+        };
+        self.group
+            .spawn(&handle, name, TaskKind::Finite, task)
+            .ok_or(CoreError::ClientClosed)?;
+        Ok(rx)
     }
 
     /// Resumes a kept session on the stores it belongs to.
@@ -98,7 +144,15 @@ impl ClientCore {
         if let Err(e) = store_dir::record_session_owner(&self.data_dir, session) {
             tracing::warn!(%e, "could not record the session's owner in data_dir");
         }
-        self.inner().secrets = matrix::auth::token_guards(session);
-        self.transition(Transition::SessionStarted).map(|_| ())
+        self.inner()
+            .secrets
+            .extend(matrix::auth::token_guards(session));
+        match self.transition(Transition::SessionStarted) {
+            // A drain that began meanwhile waited for this install: the
+            // session is in the stores (a logout revokes it, a close keeps
+            // it for `restore`), and the app must get it.
+            Err(CoreError::Busy { .. }) => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 }

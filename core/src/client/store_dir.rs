@@ -31,16 +31,25 @@ const CLOSED_CHECK_EVERY: Duration = Duration::from_millis(5);
 /// the SQLite connections are closed by blocking-pool threads a moment
 /// later: a pause is only done when the files really are closed.
 pub(crate) async fn wait_files_closed(dir: &Path, bound: Duration) -> CoreResult<()> {
+    match files_open_after_close(dir, bound).await {
+        None | Some(0) => Ok(()),
+        Some(open) => Err(CoreError::timeout(format!(
+            "closing the stores ({open} files under data_dir still open)"
+        ))),
+    }
+}
+
+/// Waits until no file under `dir` is open, at most `bound`, and returns the
+/// last count: `Some(0)` once closed, `Some(n)` when `n` were still open at
+/// the bound, `None` where the platform cannot count (at once).
+pub(crate) async fn files_open_after_close(dir: &Path, bound: Duration) -> Option<u32> {
     let deadline = Instant::now() + bound;
     loop {
         match crate::platform::open_files_under(dir) {
-            None | Some(0) => return Ok(()),
-            Some(open) if Instant::now() >= deadline => {
-                return Err(CoreError::timeout(format!(
-                    "closing the stores ({open} files under data_dir still open)"
-                )))
+            Some(open) if open > 0 && Instant::now() < deadline => {
+                tokio::time::sleep(CLOSED_CHECK_EVERY).await
             }
-            Some(_) => tokio::time::sleep(CLOSED_CHECK_EVERY).await,
+            other => return other,
         }
     }
 }
@@ -49,27 +58,46 @@ fn storage(dir: &Path, what: &str, e: io::Error) -> CoreError {
     CoreError::storage(format!("data_dir `{}`: {what}: {e}", dir.display()))
 }
 
-/// Creates `dir` if missing, finishes a wipe that an interrupted logout owed,
-/// checks that it is writable, and returns its canonical path (symlinks
-/// resolved, so that open files can be matched against it).
-pub(crate) fn prepare(dir: &Path) -> CoreResult<PathBuf> {
+/// Creates `dir` if missing and returns its canonical path (symlinks
+/// resolved, so that open files can be matched against it, and so that two
+/// names of one directory claim the same thing). Touches nothing inside:
+/// [`prepare`] does, once the directory is claimed.
+pub(crate) fn canonical(dir: &Path) -> CoreResult<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| storage(dir, "cannot create it", e))?;
-    let canonical = dir
-        .canonicalize()
-        .map_err(|e| storage(dir, "cannot resolve it", e))?;
+    dir.canonicalize()
+        .map_err(|e| storage(dir, "cannot resolve it", e))
+}
+
+/// Makes the claimed, canonical `dir` ready for its stores: finishes a wipe
+/// that an interrupted logout owed, replaces the stores of a session that
+/// was logged out without a wipe (no `restore` can use them again), deletes
+/// the leftovers of interrupted wipes, and checks that it is writable.
+///
+/// Only for a directory this process has claimed: a drain that still owns it
+/// (a logout the app stopped awaiting) must not lose its files under it.
+pub(crate) fn prepare(canonical: &Path) -> CoreResult<()> {
+    let dir = canonical;
     if canonical.join(WIPE_OWED).exists() {
         tracing::warn!(
             data_dir = %canonical.display(),
             "an earlier logout did not finish wiping this data_dir; finishing it now"
         );
-        wipe(&canonical).map_err(|e| storage(dir, "cannot finish the owed wipe", e))?;
-        std::fs::create_dir_all(&canonical).map_err(|e| storage(dir, "cannot create it", e))?;
+        wipe(canonical).map_err(|e| storage(dir, "cannot finish the owed wipe", e))?;
+        std::fs::create_dir_all(canonical).map_err(|e| storage(dir, "cannot create it", e))?;
+    } else if session_revoked(canonical) {
+        tracing::warn!(
+            data_dir = %canonical.display(),
+            "this data_dir holds the stores of a session that was logged out without a wipe; \
+             no restore can use them again, so they are replaced"
+        );
+        wipe(canonical).map_err(|e| storage(dir, "cannot replace the revoked stores", e))?;
+        std::fs::create_dir_all(canonical).map_err(|e| storage(dir, "cannot create it", e))?;
     }
-    sweep_tombstones(&canonical);
+    sweep_tombstones(canonical);
     let probe = canonical.join(".write-test");
     std::fs::write(&probe, b"").map_err(|e| storage(dir, "it is not writable", e))?;
     let _ = std::fs::remove_file(probe);
-    Ok(canonical)
+    Ok(())
 }
 
 /// Records durably that `dir` must be wiped, before the wipe's first step.
@@ -87,12 +115,22 @@ pub(crate) fn wipe(dir: &Path) -> io::Result<()> {
 
 /// A wipe whose directory is already gone (renamed away) while its contents
 /// are deleted on a thread of their own; [`Wiping::finish`] waits for that.
-pub(crate) struct Wiping(Option<std::thread::JoinHandle<io::Result<()>>>);
+pub(crate) struct Wiping {
+    deleting: Option<std::thread::JoinHandle<io::Result<()>>>,
+    /// The name the directory was renamed to, if it was.
+    tombstone: Option<PathBuf>,
+}
 
 impl Wiping {
+    /// The name the directory was renamed to while it is deleted: a file
+    /// still open in the stores now has its path there.
+    pub(crate) fn tombstone(&self) -> Option<&Path> {
+        self.tombstone.as_deref()
+    }
+
     /// Waits until the contents are deleted.
     pub(crate) fn finish(self) -> io::Result<()> {
-        match self.0.map(std::thread::JoinHandle::join) {
+        match self.deleting.map(std::thread::JoinHandle::join) {
             None => Ok(()),
             Some(Ok(deleted)) => deleted,
             Some(Err(_)) => Err(io::Error::other("the deleting thread panicked")),
@@ -106,8 +144,12 @@ impl Wiping {
 /// deletion ends leaves the sibling to the next [`prepare`] of `dir`.
 /// Without a sibling to rename to, or a thread, deletes in place first.
 pub(crate) fn begin_wipe(dir: &Path) -> io::Result<Wiping> {
+    let done = |tombstone| Wiping {
+        deleting: None,
+        tombstone,
+    };
     if !dir.exists() {
-        return Ok(Wiping(None));
+        return Ok(done(None));
     }
     match tombstone_for(dir) {
         Some(tombstone) if std::fs::rename(dir, &tombstone).is_ok() => {
@@ -116,8 +158,11 @@ pub(crate) fn begin_wipe(dir: &Path) -> io::Result<Wiping> {
                 move || std::fs::remove_dir_all(tombstone)
             });
             match deleting {
-                Ok(thread) => Ok(Wiping(Some(thread))),
-                Err(_) => std::fs::remove_dir_all(&tombstone).map(|()| Wiping(None)),
+                Ok(thread) => Ok(Wiping {
+                    deleting: Some(thread),
+                    tombstone: Some(tombstone),
+                }),
+                Err(_) => std::fs::remove_dir_all(&tombstone).map(|()| done(Some(tombstone))),
             }
         }
         // No sibling to rename to: delete the contents, the marker last.
@@ -133,7 +178,7 @@ pub(crate) fn begin_wipe(dir: &Path) -> io::Result<Wiping> {
                     std::fs::remove_file(&path)?;
                 }
             }
-            std::fs::remove_dir_all(dir).map(|()| Wiping(None))
+            std::fs::remove_dir_all(dir).map(|()| done(None))
         }
     }
 }
@@ -165,23 +210,50 @@ fn sweep_tombstones(dir: &Path) {
 
 /// The user and device whose session the stores of `dir` hold, if any.
 pub(crate) fn session_owner(dir: &Path) -> Option<(String, String)> {
-    let text = std::fs::read_to_string(dir.join(SESSION_MARKER)).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let value = read_marker(dir)?;
     Some((
         value.get("user_id")?.as_str()?.to_owned(),
         value.get("device_id")?.as_str()?.to_owned(),
     ))
 }
 
+/// Whether the session of `dir`'s stores was ended on the server by a
+/// logout that kept the stores.
+fn session_revoked(dir: &Path) -> bool {
+    read_marker(dir)
+        .and_then(|v| v.get("revoked")?.as_bool())
+        .unwrap_or(false)
+}
+
+fn read_marker(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join(SESSION_MARKER)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// Records whose session the stores of `dir` hold (ids only, no token).
 pub(crate) fn record_session_owner(dir: &Path, session: &Session) -> io::Result<()> {
-    let text = serde_json::json!({
-        "user_id": session.user_id,
-        "device_id": session.device_id,
-    })
-    .to_string();
+    write_marker(
+        dir,
+        serde_json::json!({
+            "user_id": session.user_id,
+            "device_id": session.device_id,
+        }),
+    )
+}
+
+/// Records that the session of `dir`'s stores has ended on the server: the
+/// next creation on `dir` replaces the stores (see [`prepare`]).
+pub(crate) fn record_session_revoked(dir: &Path) -> io::Result<()> {
+    let Some(mut value) = read_marker(dir) else {
+        return Ok(());
+    };
+    value["revoked"] = serde_json::Value::Bool(true);
+    write_marker(dir, value)
+}
+
+fn write_marker(dir: &Path, value: serde_json::Value) -> io::Result<()> {
     let tmp = dir.join(format!("{SESSION_MARKER}.tmp"));
-    std::fs::write(&tmp, text)?;
+    std::fs::write(&tmp, value.to_string())?;
     std::fs::rename(tmp, dir.join(SESSION_MARKER))
 }
 
@@ -228,7 +300,8 @@ mod tests {
             r#"{"user_id":"@a:x","device_id":"D"}"#,
         )?;
         mark_wipe_owed(&dir)?;
-        let prepared = prepare(&dir)?;
+        let prepared = canonical(&dir)?;
+        prepare(&prepared)?;
         assert!(prepared.is_dir());
         assert_eq!(std::fs::read_dir(&prepared)?.count(), 0);
         assert!(check_login_allowed(&prepared).is_ok());
@@ -242,7 +315,7 @@ mod tests {
         std::fs::create_dir_all(&dir)?;
         let tombstone = tombstone_for(&dir).ok_or("no parent")?;
         std::fs::create_dir_all(tombstone.join("deep"))?;
-        prepare(&dir)?;
+        prepare(&canonical(&dir)?)?;
         assert!(!tombstone.exists());
         Ok(())
     }
@@ -255,7 +328,33 @@ mod tests {
         std::fs::create_dir_all(&real)?;
         let link = root.path().join("link");
         std::os::unix::fs::symlink(&real, &link)?;
-        assert_eq!(prepare(&link)?, real.canonicalize()?);
+        assert_eq!(canonical(&link)?, real.canonicalize()?);
+        Ok(())
+    }
+
+    #[test]
+    fn the_stores_of_a_revoked_session_are_replaced_and_no_others() -> TestResult {
+        let root = tempfile::TempDir::new()?;
+        let dir = canonical(&root.path().join("store"))?;
+        let session = Session {
+            user_id: "@alice:x".into(),
+            device_id: "DEV1".into(),
+            access_token: "t".into(),
+            refresh_token: None,
+            homeserver_url: "http://x".into(),
+        };
+        record_session_owner(&dir, &session)?;
+        std::fs::write(dir.join("matrix-sdk-state.sqlite3"), b"old")?;
+        prepare(&dir)?;
+        assert!(
+            dir.join("matrix-sdk-state.sqlite3").exists(),
+            "a live session's stores stay"
+        );
+        assert!(check_login_allowed(&dir).is_err());
+        record_session_revoked(&dir)?;
+        prepare(&dir)?;
+        assert_eq!(std::fs::read_dir(&dir)?.count(), 0);
+        assert!(check_login_allowed(&dir).is_ok());
         Ok(())
     }
 

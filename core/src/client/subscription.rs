@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use super::dispatch::{Dispatcher, Job};
 use crate::api::listeners::call_foreign;
+use crate::supervisor::{Dispatcher, Job};
 
 /// Longest time `cancel()` waits for a delivery that is in progress.
 const CANCEL_WAIT: Duration = Duration::from_millis(100);

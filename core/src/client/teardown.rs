@@ -26,11 +26,20 @@ impl ClientCore {
         runtime::handle_of(self.generation, true)
     }
 
-    /// Ends the client's calls in flight (they get `ClientClosed`), waits up
-    /// to `bound` for a sync call to let go of the sync lock, and takes the
+    /// Waits up to `bound` for a login's session install to end, ends the
+    /// client's calls in flight (they get `ClientClosed`), waits up to
+    /// `bound` for a sync call to let go of the sync lock, and takes the
     /// matrix client and the sync service out. After this no call of the
     /// client can start sync again.
     pub(crate) fn take_for_drain(&self, handle: &Handle, bound: Duration) -> DrainParts {
+        // A session the server has created is installed first: the app gets
+        // it, and no device is left on the server that nobody knows of.
+        let install =
+            handle.block_on(async { tokio::time::timeout(bound, self.install.lock()).await });
+        if install.is_err() {
+            tracing::warn!("installing a login's session took longer than the drain's bound");
+        }
+        drop(install);
         self.group.token().cancel();
         let serial =
             handle.block_on(async { tokio::time::timeout(bound, self.sync_lock.lock()).await });
@@ -87,6 +96,21 @@ impl ClientCore {
     /// Lets another client open this `data_dir`.
     pub(crate) fn release_data_dir(&self) {
         self.claim.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Waits, at most `bound`, until no file under `data_dir` is open, and
+    /// returns the last count (`None` where the platform cannot look).
+    /// matrix-sdk's close returns once the stores refuse new work; blocking
+    /// threads close the SQLite connections a moment later.
+    pub(crate) async fn store_files_open(&self, bound: Duration) -> Option<u32> {
+        super::store_dir::files_open_after_close(&self.data_dir, bound).await
+    }
+
+    /// Records that the session of this client's stores has ended on the
+    /// server, after a logout that keeps the stores: the next creation on
+    /// `data_dir` replaces them (no `restore` can use them again).
+    pub(crate) fn mark_session_revoked(&self) -> std::io::Result<()> {
+        super::store_dir::record_session_revoked(&self.data_dir)
     }
 
     /// The canonical `data_dir`, for the drain's wipe and measurements.

@@ -112,8 +112,7 @@ impl Client {
 
     /// Joined rooms, from the local store.
     pub fn rooms(&self) -> CoreResult<Vec<RoomSummary>> {
-        let sdk = self.core.logged_in_sdk()?;
-        Ok(matrix::rooms::rooms(&sdk))
+        self.core.with_logged_in_sdk(matrix::rooms::rooms)
     }
 
     /// Sends a plain-text message; returns its event id.

@@ -20,12 +20,14 @@ use crate::supervisor::TaskKind;
 /// Builds a client on its stores and returns its owner.
 pub(crate) async fn create(config: ClientConfig) -> CoreResult<Owner> {
     let checked = matrix::build::check(&config)?;
-    let (ready, creating, handle, lease) = loop {
-        let ready = runtime::ready().await?;
+    let (process, creating, handle, lease) = loop {
+        runtime::ready().await?;
         // From here to the spawn, nothing awaits: a cancellation cannot split it.
         let creating = coordinator::begin_create()?;
+        // The generation leased, its handle and its process group, together:
+        // a restart that completed since `ready` is simply the one leased.
         match runtime::lease_client("client") {
-            Ok((handle, lease)) => break (ready, creating, handle, lease),
+            Ok((handle, process, lease)) => break (process, creating, handle, lease),
             // A restart began since `ready`: wait for the next generation.
             Err(CoreError::Busy { .. }) => continue,
             Err(e) => return Err(e),
@@ -46,8 +48,7 @@ pub(crate) async fn create(config: ClientConfig) -> CoreResult<Owner> {
         let _ = tx.send(owned);
         Ok(())
     };
-    ready
-        .process
+    process
         .spawn(&handle, "create", TaskKind::Finite, task)
         .ok_or(CoreError::ShuttingDown)?;
     rx.await.unwrap_or(Err(CoreError::ShuttingDown))

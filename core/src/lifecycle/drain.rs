@@ -6,7 +6,10 @@
 //! 1. sync is stopped and no request of the client is in flight;
 //! 2. every supervised task of the client has ended and the core's handles to
 //!    the matrix `Client` are dropped, inside the runtime;
-//! 3. the stores are closed (`Client::pause`), and with a wipe `data_dir` is gone;
+//! 3. the stores are closed (`Client::pause`) and no file under `data_dir` is
+//!    open (looked at, and waited for), and with a wipe `data_dir` is gone.
+//!    Stores that did not close are never wiped, nor dropped by a restart:
+//!    the report says what is open;
 //! 4. if it was the last live client, the runtime has restarted, which ends
 //!    matrix-sdk's own tasks; their stores were closed in step 3. Under a
 //!    process shutdown, the drain parks instead, and the shutdown's stop of
@@ -63,6 +66,8 @@ pub(crate) fn drain(
     let mut server_logout = ServerLogout::Skipped;
     let mut tasks_drained = 0;
     let mut data_wiped = false;
+    // Whether the stores are known to have let go of their files.
+    let mut stores_closed = true;
     match core.drain_handle() {
         Ok(handle) => {
             // Everything this thread drops, even while unwinding, is dropped
@@ -97,6 +102,16 @@ pub(crate) fn drain(
                 (DrainKind::Close, _) => ServerLogout::Skipped,
             };
 
+            let revoked = matches!(
+                server_logout,
+                ServerLogout::Revoked | ServerLogout::TokenAlreadyInvalid
+            );
+            if revoked && !wipe_wanted {
+                if let Err(e) = core.mark_session_revoked() {
+                    warnings.push(format!("could not record that the session ended: {e}"));
+                }
+            }
+
             clock.begin(LifecyclePhase::CancellingTasks);
             let stop = core.stop_tasks(&handle, GRACE, Instant::now() + LOCAL_STEP);
             tasks_drained = stop.drained;
@@ -111,9 +126,31 @@ pub(crate) fn drain(
                 });
                 match closed {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => warnings.push(format!("closing the stores failed: {e}")),
-                    Err(_) => warnings.push("closing the stores took over 5 s".to_owned()),
+                    Ok(Err(e)) => {
+                        stores_closed = false;
+                        warnings.push(format!("closing the stores failed: {e}"));
+                    }
+                    Err(_) => {
+                        stores_closed = false;
+                        warnings.push("closing the stores took over 5 s".to_owned());
+                    }
                 }
+            }
+            // Looked at, not assumed: the connections close on blocking
+            // threads after the close returns.
+            match handle.block_on(core.store_files_open(LOCAL_STEP)) {
+                Some(0) => {}
+                Some(open) => {
+                    stores_closed = false;
+                    warnings.push(format!(
+                        "{open} files under data_dir were still open 5 s after the stores closed"
+                    ));
+                }
+                None if stores_closed => {}
+                None => warnings.push(
+                    "this platform cannot list open files: whether the stores let go is unknown"
+                        .to_owned(),
+                ),
             }
 
             clock.begin(LifecyclePhase::DroppingClient);
@@ -124,11 +161,20 @@ pub(crate) fn drain(
             "the client's runtime is gone ({e}); nothing to stop"
         )),
     }
+    if !stores_closed {
+        // A wipe would delete files under live connections, and a restart
+        // would drop live pools inside a runtime that is shutting down.
+        warnings.push(
+            "the stores did not close: data_dir is not wiped (the next create on it finishes an \
+             owed wipe) and the runtime is not restarted; the next shutdown() stops it"
+                .to_owned(),
+        );
+    }
 
     // The directory is gone once renamed; its contents are deleted beside
     // the runtime restart, and before the drain returns.
     let mut wiping = None;
-    if wipe_wanted {
+    if wipe_wanted && stores_closed {
         clock.begin(LifecyclePhase::WipingData);
         match begin_wipe(core.store_dir()) {
             Ok(w) => wiping = Some(w),
@@ -137,13 +183,21 @@ pub(crate) fn drain(
             )),
         }
     }
+    let tombstone = wiping
+        .as_ref()
+        .and_then(|w| w.tombstone().map(std::path::Path::to_path_buf));
     if !core.end_listeners(Instant::now() + LISTENERS_END) {
         warnings.push("a listener was still busy when the drain went on".to_owned());
     }
     core.mark_drained();
 
-    let (runtime_restarted, runtime_generation) =
-        release(core, restart_if_last, token, &mut clock, &mut warnings);
+    let (runtime_restarted, runtime_generation) = release(
+        core,
+        restart_if_last && stores_closed,
+        token,
+        &mut clock,
+        &mut warnings,
+    );
     match wiping.map(|w| w.finish()) {
         Some(Ok(())) => data_wiped = true,
         Some(Err(e)) => warnings.push(format!(
@@ -153,7 +207,11 @@ pub(crate) fn drain(
     }
 
     // Measured last: after a restart, matrix-sdk's own tasks are gone too.
-    let files_open = platform::open_files_under(core.store_dir());
+    // Over everything the stores were: a file held open through the wipe
+    // has its path under the renamed directory.
+    let mut looked_at = vec![core.store_dir()];
+    looked_at.extend(tombstone.as_deref());
+    let files_open = platform::open_files_under_any(&looked_at);
     core.release_data_dir();
     let client_dropped = core.client_dropped();
     let own_tasks = core.tasks_alive();

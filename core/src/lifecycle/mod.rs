@@ -61,11 +61,12 @@ pub(crate) fn begin_drain(
         DrainKind::Logout(_) => Transition::BeginLogout,
         DrainKind::Close => Transition::BeginClose,
     };
-    core.transition(transition)?;
+    let before = core.transition_returning_previous(transition)?;
     let (tx, rx) = oneshot::channel();
     let token = coordinator::begin_drain();
+    let owner = core;
     let core = core.clone();
-    std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("mmc-drain".into())
         .spawn(move || {
             let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -86,9 +87,18 @@ pub(crate) fn begin_drain(
             drop(core);
             drop(token);
             let _ = tx.send(report);
-        })
-        .map_err(|e| CoreError::internal(format!("could not start the drain thread: {e}")))?;
-    Ok(rx)
+        });
+    match spawned {
+        Ok(_) => Ok(rx),
+        Err(e) => {
+            // Nothing was taken apart: the client is as it was, usable, and
+            // the call may be tried again (the thread and token are gone).
+            owner.undo_transition(before);
+            Err(CoreError::internal(format!(
+                "could not start the drain thread: {e}; the client is unchanged"
+            )))
+        }
+    }
 }
 
 /// Runs a drain and awaits its report. The drain goes on if the caller

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::api::listeners::call_foreign;
 use crate::api::{LifecycleListener, LifecyclePhase, PhaseTiming};
-use crate::client::Dispatcher;
+use crate::supervisor::Dispatcher;
 
 /// How long the drain waits, at its end, for the listener to have been told
 /// every phase (`Done` included). A slower listener is told later.

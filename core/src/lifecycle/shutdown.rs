@@ -4,9 +4,11 @@
 //! shutdown runs share its outcome; a call after it finished finds nothing
 //! running and says `already_shut_down`.
 //!
-//! The bound `timeout_ms` is split in two budgets: a quarter (at least one
-//! second, at most half) for stopping the runtime, the rest for the clients'
-//! drains, so that a slow drain cannot eat the time the stop needs.
+//! The bound `timeout_ms` covers the whole call, thread joins included. It is
+//! split in two budgets: a quarter (at least one second, at most half) for
+//! stopping the runtime, the rest for the clients' drains, so that a slow
+//! drain cannot eat the time the stop needs; the stop also gets whatever the
+//! drains left.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -72,6 +74,9 @@ impl Drop for Refusing {
     }
 }
 
+/// What the stop leaves, at most, for parked drains to finish their reports.
+const PARKED_RESERVE: Duration = Duration::from_millis(100);
+
 /// The two budgets of one shutdown.
 fn budgets(timeout: Duration) -> (Duration, Duration) {
     let stop = (timeout / 4).max(Duration::from_secs(1).min(timeout / 2));
@@ -93,10 +98,13 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
             total_ms: started.elapsed().as_millis() as u64,
             runtime_generation: before.generation,
             already_shut_down: true,
-            threads_left: Some(0).filter(|_| cfg!(any(target_os = "linux", target_os = "android"))),
+            // Looked at: the last generation's threads, by id.
+            threads_left: runtime::threads_alive(),
         });
     }
-    let (drain_budget, stop_budget) = budgets(Duration::from_millis(options.timeout_ms.into()));
+    let timeout = Duration::from_millis(options.timeout_ms.into());
+    // The stop's budget is what the drains may not take.
+    let (drain_budget, _stop_budget) = budgets(timeout);
     let drains_deadline = started + drain_budget;
     coordinator::shutdown_began(drains_deadline);
     let refusing = Refusing(Some(runtime::refuse_new_work()));
@@ -119,10 +127,17 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
         ));
     }
 
-    let outcome = runtime::stop(stop_budget.max(Duration::from_millis(1)), false)?;
+    // The stop may use what the drains left of the bound, less a moment for
+    // the parked drains to look at their clients after it.
+    let deadline = started + timeout;
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let stop_for = remaining
+        .saturating_sub((remaining / 10).min(PARKED_RESERVE))
+        .max(Duration::from_millis(1));
+    let outcome = runtime::stop(stop_for, false)?;
     // Parked drains carry on now, and observe their clients' drop.
     drop(refusing);
-    coordinator::wait_drained(Instant::now() + Duration::from_secs(1));
+    coordinator::wait_drained(deadline);
     Ok(ShutdownReport {
         clients_closed,
         tasks_drained: outcome.tasks_drained,

@@ -18,16 +18,23 @@ static SECRETS: RwLock<Vec<(String, usize)>> = RwLock::new(Vec::new());
 const MIN_LEN: usize = 6;
 
 /// Registers a secret to scrub from every later log line, until as many
-/// [`forget`]s.
-pub(crate) fn register(secret: &str) {
-    if secret.len() < MIN_LEN {
-        return;
+/// [`forget`]s; returns whether it did (a secret under 6 bytes is not).
+pub(crate) fn register(secret: &str) -> bool {
+    secret.len() >= MIN_LEN && register_any(secret)
+}
+
+/// [`register`] whatever the secret's length (not empty): for what the user
+/// typed (a password), which is only registered while it is in use.
+fn register_any(secret: &str) -> bool {
+    if secret.is_empty() {
+        return false;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
     match secrets.iter_mut().find(|(s, _)| s == secret) {
         Some((_, holders)) => *holders += 1,
         None => secrets.push((secret.to_owned(), 1)),
     }
+    true
 }
 
 /// Gives back one registration of a secret; the last one forgets it.
@@ -46,18 +53,44 @@ pub(crate) fn forget(secret: &str) {
 /// secret on every path (a login that fails, returns, or whose task is
 /// dropped half way; a client drained or released), so the list holds only
 /// the secrets in use.
-pub(crate) struct Registered(String);
+pub(crate) struct Registered {
+    secret: String,
+    /// Whether `new` or `typed` registered it (a short token is not).
+    registered: bool,
+}
 
 impl Registered {
+    /// A token or key: scrubbed when it is at least 6 bytes long.
     pub(crate) fn new(secret: &str) -> Self {
-        register(secret);
-        Self(secret.to_owned())
+        Self {
+            registered: register(secret),
+            secret: secret.to_owned(),
+        }
+    }
+
+    /// What the user typed (a password, a store passphrase): scrubbed
+    /// whatever its length while the guard lives. A short one may redact
+    /// ordinary text in that time; it is never written out.
+    pub(crate) fn typed(secret: &str) -> Self {
+        Self {
+            registered: register_any(secret),
+            secret: secret.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registered([redacted])")
     }
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        forget(&self.0);
+        // Forgets only what it registered, never another holder's count.
+        if self.registered {
+            forget(&self.secret);
+        }
     }
 }
 
@@ -140,6 +173,26 @@ mod tests {
         assert!(is_registered(token), "the second client still holds it");
         drop(second);
         assert!(!is_registered(token), "no holder is left");
+    }
+
+    /// Regression: a password under 6 characters was never scrubbed.
+    #[test]
+    fn a_short_password_is_scrubbed_while_it_is_typed_in() {
+        let password = Registered::typed("pw1");
+        assert_eq!(
+            scrub("login with pw1 failed"),
+            "login with [redacted] failed"
+        );
+        drop(password);
+        assert!(!is_registered("pw1"));
+        let typed = Registered::typed("pw2");
+        let token = Registered::new("pw2");
+        drop(token);
+        assert!(
+            is_registered("pw2"),
+            "a short token registered nothing to forget"
+        );
+        drop(typed);
     }
 
     #[test]

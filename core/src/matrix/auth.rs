@@ -30,7 +30,7 @@ pub(crate) async fn login_request(
     if password.is_empty() {
         return Err(CoreError::invalid_argument("password is empty"));
     }
-    let _password = scrub::Registered::new(password);
+    let _password = scrub::Registered::typed(password);
     let identifier = UserIdentifier::Matrix(MatrixUserIdentifier::new(username.trim().to_owned()));
     let mut request = login::v3::Request::new(LoginInfo::Password(login::v3::Password::new(
         identifier,

@@ -65,14 +65,12 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
 }
 
 /// Opens the stores in `config.data_dir` (which exists) and builds the
-/// client. Must run on the owned runtime.
+/// client. Must run on the owned runtime. The caller keeps the passphrase
+/// registered with the log scrubber for as long as the client lives.
 pub(crate) async fn build(
     config: &CheckedConfig,
     sentinel: DropSentinel,
 ) -> CoreResult<matrix_sdk::Client> {
-    if let Some(passphrase) = &config.passphrase {
-        crate::logging::scrub::register(passphrase);
-    }
     let requests = RequestConfig::new()
         .timeout(config.request_timeout)
         .retry_limit(2)

@@ -32,9 +32,12 @@ pub(crate) enum Release {
     Restarted(CoreResult<StopOutcome>),
 }
 
-/// Takes a lease on the running generation for a client named `name`.
-/// `ShuttingDown` during a process shutdown, `Busy` during a restart.
-pub(crate) fn lease_client(name: &str) -> CoreResult<(Handle, ClientLease)> {
+/// Takes a lease on the running generation for a client named `name`, and
+/// returns that generation's handle and process group with it (read under
+/// one lock, so that a restart in between cannot pair them with another
+/// generation). `ShuttingDown` during a process shutdown, `Busy` during a
+/// restart.
+pub(crate) fn lease_client(name: &str) -> CoreResult<(Handle, TaskGroup, ClientLease)> {
     let mut slot = slot();
     if slot.refusing {
         return Err(CoreError::ShuttingDown);
@@ -54,7 +57,7 @@ pub(crate) fn lease_client(name: &str) -> CoreResult<(Handle, ClientLease)> {
         group,
         released: false,
     };
-    Ok((handle, lease))
+    Ok((handle, process, lease))
 }
 
 impl ClientLease {

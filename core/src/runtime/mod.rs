@@ -45,7 +45,13 @@ struct Slot {
     live_clients: u32,
     /// A process shutdown has begun: new work gets `ShuttingDown`.
     refusing: bool,
+    /// The OS ids of the threads of the current (or last) generation, as each
+    /// registered itself when it started: what a stop counts after the join.
+    threads: Option<ThreadIds>,
 }
+
+/// The OS ids of one generation's threads.
+type ThreadIds = std::sync::Arc<Mutex<Vec<u64>>>;
 
 static SLOT: Mutex<Slot> = Mutex::new(Slot {
     state: RuntimeState::NotStarted,
@@ -62,6 +68,7 @@ static SLOT: Mutex<Slot> = Mutex::new(Slot {
     foreign_tasks: false,
     live_clients: 0,
     refusing: false,
+    threads: None,
 });
 
 /// Bumped on every change of state, so that async callers can await a restart.
@@ -95,9 +102,16 @@ fn start_locked(slot: &mut Slot) -> CoreResult<()> {
         slot.config = RuntimeConfig::default();
     }
     let workers = slot.config.effective_workers();
+    let threads = ThreadIds::default();
+    let register = threads.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers as usize)
         .thread_name(slot.config.thread_name.clone())
+        .on_thread_start(move || {
+            if let Some(id) = crate::platform::current_thread_id() {
+                register.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+            }
+        })
         .enable_all()
         .build()
         .map_err(|e| CoreError::internal(format!("could not start the runtime: {e}")))?;
@@ -108,6 +122,7 @@ fn start_locked(slot: &mut Slot) -> CoreResult<()> {
     slot.runtime = Some(runtime);
     slot.foreign_tasks = false;
     slot.live_clients = 0;
+    slot.threads = Some(threads);
     slot.process = Some(TaskGroup::new(format!("core#{}", slot.generation), None));
     slot.clients.clear();
     tracing::debug!(generation = slot.generation, workers, "runtime started");
@@ -281,6 +296,16 @@ pub(crate) async fn refusing() {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// Threads of the current or last generation that the OS still lists (0
+/// before the first start); `None` where the platform cannot tell.
+pub(crate) fn threads_alive() -> Option<u32> {
+    let ids = match slot().threads.clone() {
+        Some(threads) => threads.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        None => Vec::new(),
+    };
+    crate::platform::threads_alive(&ids)
 }
 
 /// The current generation (0 before the first start).

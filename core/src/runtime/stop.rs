@@ -34,7 +34,7 @@ pub(super) struct Parts {
     /// Client groups (newest first), then the process group.
     groups: Vec<TaskGroup>,
     foreign: bool,
-    prefix: String,
+    threads: super::ThreadIds,
     restart: bool,
 }
 
@@ -57,7 +57,7 @@ pub(super) fn begin_locked(slot: &mut Slot, restart: bool) -> Option<Parts> {
         handle,
         groups,
         foreign: slot.foreign_tasks,
-        prefix: slot.config.thread_name.clone(),
+        threads: slot.threads.clone().unwrap_or_default(),
         restart,
     })
 }
@@ -100,11 +100,20 @@ pub(super) fn finish(parts: Parts, grace: Duration, timeout: Duration) -> CoreRe
     parts
         .runtime
         .shutdown_timeout(deadline.saturating_duration_since(Instant::now()));
-    outcome.threads_left = threads_after_join(&parts.prefix);
+    let ids = parts
+        .threads
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    outcome.threads_left = threads_after_join(&ids, deadline);
     if outcome.threads_left.is_some_and(|n| n > 0) {
         tracing::warn!(threads_left = ?outcome.threads_left, "runtime threads outlived the shutdown");
     }
     tracing::debug!(left_alive, foreign = parts.foreign, threads_left = ?outcome.threads_left, "runtime shut down");
+
+    // The failure listener's thread goes with the generation whose tasks it
+    // reported on (it ends once it has delivered what is queued).
+    crate::supervisor::failure::release_lane();
 
     let mut slot = slot();
     slot.handle = None;
@@ -126,17 +135,18 @@ pub(super) fn finish(parts: Parts, grace: Duration, timeout: Duration) -> CoreRe
 /// How long a joined thread may stay listed by the OS.
 const EXIT_SETTLE: Duration = Duration::from_millis(100);
 
-/// Runtime threads still listed after the shutdown joined them.
+/// Runtime threads (by OS id, never by name: another thread may share the
+/// name) still listed after the shutdown joined them.
 ///
 /// Linux wakes a thread's joiner before it removes the thread from
 /// `/proc/self/task`, so a thread joined a moment ago can still be listed. A
 /// non-zero count is read again for up to [`EXIT_SETTLE`] before it is
-/// reported; a thread that is really left (not joined before the timeout)
-/// stays listed and is reported.
-fn threads_after_join(prefix: &str) -> Option<u32> {
-    let settle_end = Instant::now() + EXIT_SETTLE;
+/// reported, never past the stop's `deadline`; a thread that is really left
+/// (not joined before the timeout) stays listed and is reported.
+fn threads_after_join(ids: &[u64], deadline: Instant) -> Option<u32> {
+    let settle_end = (Instant::now() + EXIT_SETTLE).min(deadline);
     loop {
-        let left = platform::threads_named(prefix);
+        let left = platform::threads_alive(ids);
         if left.is_none_or(|n| n == 0) || Instant::now() >= settle_end {
             return left;
         }

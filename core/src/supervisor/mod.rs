@@ -11,10 +11,12 @@
 //! runtime handle to spawn on.
 
 mod call;
+mod dispatch;
 pub mod failure;
 mod gate;
 mod group;
 
 pub use call::FirstPoll;
 pub(crate) use call::{call_with, WhenDropped};
+pub(crate) use dispatch::{Dispatcher, Job};
 pub use group::{StopReport, TaskGroup, TaskKind, TaskName};
