@@ -2,7 +2,7 @@
 
 Used as a CLI by `cargo xtask` and as a module by pytest (`register_user`).
 
-    python synapse_harness.py start --state-dir DIR [--owner-pid PID] [--ca-dir CA]
+    python synapse_harness.py start --state-dir DIR [--owner-pid PID] [--ca-dir CA] [--http]
     python synapse_harness.py stop --state-dir DIR
     python synapse_harness.py run --state-dir DIR        # foreground, until Ctrl-C or stdin EOF
     python synapse_harness.py register --url URL --username U --password P
@@ -15,7 +15,9 @@ Guarantees:
   certificate of a throwaway CA made for this start in DIR/tls (see tls_certs.py), or
   signed by the CA in `--ca-dir` (its `ca.pem` and `ca.key`) so that several Synapses
   of one test run share one CA. harness.json names `ca_file`, `trust_file` (the
-  system's bundle plus the CA, for SSL_CERT_FILE) and `tls_dir`.
+  system's bundle plus the CA, for SSL_CERT_FILE) and `tls_dir`. `--http` serves plain
+  HTTP instead, only for the CI jobs whose clients cannot be given the CA yet (the
+  Android emulator, the macOS keychain); every `cargo xtask` suite uses HTTPS.
 - Synapse keeps every file (SQLite, media, keys, logs, certificates) in DIR, has open
   registration and rate limits high enough for tests.
 - With `--owner-pid`, a small watchdog stops Synapse when that process ends, so an
@@ -139,7 +141,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(state_dir: Path, port: int, tls: dict) -> dict:
+def write_config(state_dir: Path, port: int, tls: dict | None) -> dict:
     """Generates Synapse's config in `state_dir`, then rewrites it for tests.
 
     Returns the final config. The rewrite goes through a YAML parser: the generated
@@ -164,14 +166,15 @@ def write_config(state_dir: Path, port: int, tls: dict) -> dict:
         {
             "port": port,
             "type": "http",
-            "tls": True,
+            "tls": tls is not None,
             "x_forwarded": False,
             "bind_addresses": ["127.0.0.1"],
             "resources": [{"names": ["client"], "compress": False}],
         }
     ]
-    config["tls_certificate_path"] = tls["certificate"]
-    config["tls_private_key_path"] = tls["private_key"]
+    if tls is not None:
+        config["tls_certificate_path"] = tls["certificate"]
+        config["tls_private_key_path"] = tls["private_key"]
     config["database"] = {
         "name": "sqlite3",
         "args": {"database": str(state_dir / "homeserver.db")},
@@ -258,18 +261,25 @@ def _log_tail(state_dir: Path, lines: int = 40) -> str:
     return "\n".join(parts) or "(no log was written)"
 
 
-def start(state_dir: Path, owner_pid: int | None = None, ca_dir: Path | None = None) -> dict:
+def start(
+    state_dir: Path,
+    owner_pid: int | None = None,
+    ca_dir: Path | None = None,
+    http: bool = False,
+) -> dict:
     """Starts Synapse in `state_dir` and returns the harness state (see module doc)."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     if (state_dir / STATE_FILE).exists():
         raise HarnessError(f"{state_dir / STATE_FILE} exists: stop that Synapse first")
-    import tls_certs  # needs cryptography, which only `start` imports
-
     port = free_port()
-    tls = tls_certs.make(state_dir / "tls", ca_dir.resolve() if ca_dir else None)
+    tls = None
+    if not http:
+        import tls_certs  # needs cryptography, which only `start` imports
+
+        tls = tls_certs.make(state_dir / "tls", ca_dir.resolve() if ca_dir else None)
     config = write_config(state_dir, port, tls)
-    url = f"https://127.0.0.1:{port}"
+    url = f"{'http' if http else 'https'}://127.0.0.1:{port}"
     with open(state_dir / LOG_FILE, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "synapse.app.homeserver", "--config-path",
@@ -278,7 +288,7 @@ def start(state_dir: Path, owner_pid: int | None = None, ca_dir: Path | None = N
             start_new_session=True,
         )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not versions_answer(url, cafile=tls["ca_file"]):
+    while not versions_answer(url, cafile=tls and tls["ca_file"]):
         if proc.poll() is not None:
             raise HarnessError(
                 f"Synapse exited with {proc.returncode} during start\n{_log_tail(state_dir)}"
@@ -297,9 +307,7 @@ def start(state_dir: Path, owner_pid: int | None = None, ca_dir: Path | None = N
         "pid": proc.pid,
         "server_name": SERVER_NAME,
         "registration_shared_secret": config["registration_shared_secret"],
-        "ca_file": tls["ca_file"],
-        "trust_file": tls["trust_file"],
-        "tls_dir": tls["tls_dir"],
+        **({k: tls[k] for k in ("ca_file", "trust_file", "tls_dir")} if tls else {}),
     }
     _write_state(state_dir, state)
     if owner_pid is not None:
@@ -392,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd.add_argument("--owner-pid", type=int, required=name == "watch")
         if name == "start":
             cmd.add_argument("--ca-dir", type=Path)
+            cmd.add_argument("--http", action="store_true")
     reg = sub.add_parser("register")
     reg.add_argument("--url", required=True)
     reg.add_argument("--username", required=True)
@@ -399,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            print(json.dumps(start(args.state_dir, args.owner_pid, args.ca_dir)), flush=True)
+            state = start(args.state_dir, args.owner_pid, args.ca_dir, args.http)
+            print(json.dumps(state), flush=True)
         elif args.command == "stop":
             if not stop(args.state_dir):
                 print(f"no Synapse was running in {args.state_dir}", file=sys.stderr)
