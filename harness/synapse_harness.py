@@ -2,7 +2,7 @@
 
 Used as a CLI by `cargo xtask` and as a module by pytest (`register_user`).
 
-    python synapse_harness.py start --state-dir DIR [--owner-pid PID]
+    python synapse_harness.py start --state-dir DIR [--owner-pid PID] [--ca-dir CA] [--http]
     python synapse_harness.py stop --state-dir DIR
     python synapse_harness.py run --state-dir DIR        # foreground, until Ctrl-C or stdin EOF
     python synapse_harness.py register --url URL --username U --password P
@@ -11,14 +11,23 @@ Guarantees:
 - `start` returns (exit 0) only once `GET /_matrix/client/versions` answers; it then
   writes DIR/harness.json and prints the same JSON on stdout. On failure it exits
   non-zero with the tail of the Synapse log, and leaves no Synapse running.
-- Synapse listens on 127.0.0.1 only, keeps every file (SQLite, media, keys, logs) in DIR,
-  has open registration and rate limits high enough for tests.
+- Synapse listens on 127.0.0.1 only, over HTTPS (`https://127.0.0.1:PORT`), with a
+  certificate of a throwaway CA made for this start in DIR/tls (see tls_certs.py), or
+  signed by the CA in `--ca-dir` (its `ca.pem` and `ca.key`) so that several Synapses
+  of one test run share one CA. harness.json names `ca_file`, `trust_file` (the
+  system's bundle plus the CA, for SSL_CERT_FILE) and `tls_dir`. `--http` serves plain
+  HTTP instead, only for the CI jobs whose clients cannot be given the CA yet (the
+  Android emulator, the macOS keychain); every `cargo xtask` suite uses HTTPS.
+- Synapse keeps every file (SQLite, media, keys, logs, certificates) in DIR, has open
+  registration and rate limits high enough for tests.
 - With `--owner-pid`, a small watchdog stops Synapse when that process ends, so an
   interrupted test run leaves nothing behind.
 - `stop` returns once the Synapse process (and its watchdog) is gone: SIGTERM, then
   SIGKILL after 10 s. It is idempotent.
 
-Standard library only, apart from PyYAML (imported by `start`) and Synapse itself.
+Standard library only, apart from PyYAML and cryptography (imported by `start`) and
+Synapse itself. The HTTPS calls here trust the CA that SSL_CERT_FILE names (as
+`cargo xtask` sets it), or the one passed in explicitly.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -78,23 +88,31 @@ class HarnessError(Exception):
 # --- registration (used by pytest) ------------------------------------------------
 
 
-def register_user(url: str, username: str, password: str, timeout: float = 30.0) -> dict:
+def register_user(
+    url: str, username: str, password: str, timeout: float = 30.0, cafile: str | None = None
+) -> dict:
     """Registers `username` through open registration (m.login.dummy).
 
     Returns Synapse's JSON answer (`user_id`, `access_token`, `device_id`).
     Raises HarnessError with the server's status and body when it refuses.
     """
     body = {"username": username, "password": password, "auth": {"type": "m.login.dummy"}}
-    return _post_json(f"{url.rstrip('/')}/_matrix/client/v3/register", body, timeout)
+    return _post_json(f"{url.rstrip('/')}/_matrix/client/v3/register", body, timeout, cafile)
 
 
-def _post_json(url: str, body: dict, timeout: float) -> dict:
+def tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """A client context that verifies against `cafile`, else the default roots
+    (OpenSSL's, which SSL_CERT_FILE replaces)."""
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _post_json(url: str, body: dict, timeout: float, cafile: str | None = None) -> dict:
     data = json.dumps(body).encode()
     req = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=tls_context(cafile)) as resp:
             return json.loads(resp.read())
     except urllib.error.HTTPError as err:
         detail = err.read().decode(errors="replace")
@@ -103,10 +121,11 @@ def _post_json(url: str, body: dict, timeout: float) -> dict:
         raise HarnessError(f"POST {url} failed: {err.reason}") from None
 
 
-def versions_answer(url: str, timeout: float = 2.0) -> bool:
+def versions_answer(url: str, timeout: float = 2.0, cafile: str | None = None) -> bool:
     """Whether `GET /_matrix/client/versions` answers 200 with a `versions` list."""
+    versions = f"{url}/_matrix/client/versions"
     try:
-        with urllib.request.urlopen(f"{url}/_matrix/client/versions", timeout=timeout) as resp:
+        with urllib.request.urlopen(versions, timeout=timeout, context=tls_context(cafile)) as resp:
             return resp.status == 200 and "versions" in json.loads(resp.read())
     except (OSError, ValueError):
         return False
@@ -122,7 +141,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(state_dir: Path, port: int) -> dict:
+def write_config(state_dir: Path, port: int, tls: dict | None) -> dict:
     """Generates Synapse's config in `state_dir`, then rewrites it for tests.
 
     Returns the final config. The rewrite goes through a YAML parser: the generated
@@ -147,12 +166,15 @@ def write_config(state_dir: Path, port: int) -> dict:
         {
             "port": port,
             "type": "http",
-            "tls": False,
+            "tls": tls is not None,
             "x_forwarded": False,
             "bind_addresses": ["127.0.0.1"],
             "resources": [{"names": ["client"], "compress": False}],
         }
     ]
+    if tls is not None:
+        config["tls_certificate_path"] = tls["certificate"]
+        config["tls_private_key_path"] = tls["private_key"]
     config["database"] = {
         "name": "sqlite3",
         "args": {"database": str(state_dir / "homeserver.db")},
@@ -239,15 +261,25 @@ def _log_tail(state_dir: Path, lines: int = 40) -> str:
     return "\n".join(parts) or "(no log was written)"
 
 
-def start(state_dir: Path, owner_pid: int | None = None) -> dict:
+def start(
+    state_dir: Path,
+    owner_pid: int | None = None,
+    ca_dir: Path | None = None,
+    http: bool = False,
+) -> dict:
     """Starts Synapse in `state_dir` and returns the harness state (see module doc)."""
     state_dir = state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     if (state_dir / STATE_FILE).exists():
         raise HarnessError(f"{state_dir / STATE_FILE} exists: stop that Synapse first")
     port = free_port()
-    config = write_config(state_dir, port)
-    url = f"http://127.0.0.1:{port}"
+    tls = None
+    if not http:
+        import tls_certs  # needs cryptography, which only `start` imports
+
+        tls = tls_certs.make(state_dir / "tls", ca_dir.resolve() if ca_dir else None)
+    config = write_config(state_dir, port, tls)
+    url = f"{'http' if http else 'https'}://127.0.0.1:{port}"
     with open(state_dir / LOG_FILE, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "synapse.app.homeserver", "--config-path",
@@ -256,7 +288,7 @@ def start(state_dir: Path, owner_pid: int | None = None) -> dict:
             start_new_session=True,
         )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not versions_answer(url):
+    while not versions_answer(url, cafile=tls and tls["ca_file"]):
         if proc.poll() is not None:
             raise HarnessError(
                 f"Synapse exited with {proc.returncode} during start\n{_log_tail(state_dir)}"
@@ -275,6 +307,7 @@ def start(state_dir: Path, owner_pid: int | None = None) -> dict:
         "pid": proc.pid,
         "server_name": SERVER_NAME,
         "registration_shared_secret": config["registration_shared_secret"],
+        **({k: tls[k] for k in ("ca_file", "trust_file", "tls_dir")} if tls else {}),
     }
     _write_state(state_dir, state)
     if owner_pid is not None:
@@ -365,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--state-dir", type=Path, required=True)
         if name in ("start", "watch"):
             cmd.add_argument("--owner-pid", type=int, required=name == "watch")
+        if name == "start":
+            cmd.add_argument("--ca-dir", type=Path)
+            cmd.add_argument("--http", action="store_true")
     reg = sub.add_parser("register")
     reg.add_argument("--url", required=True)
     reg.add_argument("--username", required=True)
@@ -372,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            print(json.dumps(start(args.state_dir, args.owner_pid)), flush=True)
+            state = start(args.state_dir, args.owner_pid, args.ca_dir, args.http)
+            print(json.dumps(state), flush=True)
         elif args.command == "stop":
             if not stop(args.state_dir):
                 print(f"no Synapse was running in {args.state_dir}", file=sys.stderr)

@@ -92,6 +92,7 @@ fn main() -> Result<(), CoreError> {
         data_dir: base.path().join(who).to_string_lossy().into_owned(),
         store_passphrase: Some(format!("{who} store passphrase")),
         request_timeout_ms: 30_000,
+        additional_root_certificates: Vec::new(),
     };
 
     println!("2. alice and bob log in; alice creates a room and invites bob, who joins");

@@ -34,6 +34,7 @@ fn config(url: &str, dir: &Path) -> ClientConfig {
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
         request_timeout_ms: 10_000,
+        additional_root_certificates: Vec::new(),
     }
 }
 

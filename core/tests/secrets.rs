@@ -55,6 +55,7 @@ fn access_token_and_password_reach_no_log_line_and_no_store_file() {
         data_dir: data.path().to_string_lossy().into_owned(),
         store_passphrase: Some("store passphrase 1234".into()),
         request_timeout_ms: 10_000,
+        additional_root_certificates: Vec::new(),
     };
     let client = block_on(Client::create(config.clone())).unwrap();
     let session = block_on(client.login(name, PASSWORD.into(), None)).unwrap();

@@ -40,6 +40,7 @@ class ClientConfig:
     data_dir: str
     store_passphrase: Optional[str]
     request_timeout_ms: int
+    additional_root_certificates: List[str]
     def __init__(
         self,
         *,
@@ -47,6 +48,7 @@ class ClientConfig:
         data_dir: str,
         store_passphrase: Optional[str] = None,
         request_timeout_ms: int = 30000,
+        additional_root_certificates: List[str] = [],
     ) -> None: ...
 
 class Session:

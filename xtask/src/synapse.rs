@@ -1,8 +1,17 @@
 //! The test homeserver, driven through `harness/synapse_harness.py`.
 //!
-//! [`start`] gives a running Synapse on 127.0.0.1 with open registration; dropping
-//! the [`Synapse`] stops it. A watchdog started by the harness also stops it when
-//! this process dies without running `Drop` (Ctrl-C, a killed CI job).
+//! [`start`] gives a running Synapse on 127.0.0.1 with open registration, over
+//! HTTPS with a throwaway CA made for the run; dropping the [`Synapse`] stops it.
+//! A watchdog started by the harness also stops it when this process dies
+//! without running `Drop` (Ctrl-C, a killed CI job).
+//!
+//! Every suite trusts that CA the way its platform does: [`start`] exports
+//! `SSL_CERT_FILE` (the system's bundle plus the CA; rustls-platform-verifier,
+//! OpenSSL and so Python read it on Linux) and `MMC_TLS_DIR` (the CA and the
+//! bad certificates of the TLS tests) into this process, so every command that
+//! xtask runs afterwards inherits them; the JVM and the Swift root, which do not
+//! read `SSL_CERT_FILE`, are given the CA in their own ways (`kotlin.rs`,
+//! `swift/`).
 
 use crate::ctx::Ctx;
 use crate::python;
@@ -13,12 +22,17 @@ use std::process::{Command, Stdio};
 /// Set this variable to keep a stopped Synapse's state folder (logs, database).
 const KEEP_STATE_VAR: &str = "MMC_KEEP_SYNAPSE_STATE";
 
+/// The folder of the run's CA (`ca.pem`, `ca.key`) and test certificates.
+pub const TLS_DIR_VAR: &str = "MMC_TLS_DIR";
+
 /// A running Synapse. Guarantee: when `Drop` returns, the harness has stopped the
 /// Synapse process (SIGTERM, SIGKILL after 10 s) or an error naming the state
 /// folder was printed; `Drop` never panics.
 pub struct Synapse {
-    /// `http://127.0.0.1:PORT`, what `MMC_HOMESERVER_URL` carries.
+    /// `https://127.0.0.1:PORT`, what `MMC_HOMESERVER_URL` carries.
     pub url: String,
+    /// The system's CA bundle followed by the run's CA: `SSL_CERT_FILE`.
+    pub trust_file: PathBuf,
     /// The folder with its config, SQLite database and `synapse.log`.
     pub state_dir: PathBuf,
     python: PathBuf,
@@ -65,10 +79,15 @@ pub fn start(ctx: &Ctx) -> Result<Synapse> {
     };
     let synapse = Synapse {
         url: field("homeserver_url")?,
+        trust_file: field("trust_file")?.into(),
         state_dir,
         python,
         harness,
     };
+    // xtask is single-threaded here, and every child it starts from now on
+    // needs the run's CA.
+    std::env::set_var("SSL_CERT_FILE", &synapse.trust_file);
+    std::env::set_var(TLS_DIR_VAR, field("tls_dir")?);
     eprintln!("synapse: running at {}", synapse.url);
     Ok(synapse)
 }

@@ -133,6 +133,7 @@ pub fn config(dir: &Path) -> ClientConfig {
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
         request_timeout_ms: 30_000,
+        additional_root_certificates: Vec::new(),
     }
 }
 

@@ -202,6 +202,7 @@ fn setup(root: &Path) -> Result<(Vec<String>, String), String> {
                 .into_owned(),
             store_passphrase: None,
             request_timeout_ms: 10_000,
+            additional_root_certificates: Vec::new(),
         };
         let client = block_on(Client::create(config)).map_err(|e| format!("create: {e}"))?;
         let session = block_on(client.login(user.clone(), PASSWORD.into(), None))

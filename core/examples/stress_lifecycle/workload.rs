@@ -212,6 +212,7 @@ impl Worker<'_> {
             data_dir: dir.to_string_lossy().into_owned(),
             store_passphrase: None,
             request_timeout_ms: REQUEST_TIMEOUT.as_millis() as u32,
+            additional_root_certificates: Vec::new(),
         }
     }
 

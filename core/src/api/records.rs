@@ -14,6 +14,12 @@ pub struct ClientConfig {
     /// Bound of each HTTP request.
     #[uniffi(default = 30000)]
     pub request_timeout_ms: u32,
+    /// PEM certificates trusted beside the platform's roots, for a homeserver
+    /// behind a private (company) CA. Each string holds one or more
+    /// `CERTIFICATE` blocks; a string without one, or with a block that is not
+    /// a certificate, makes `Client::create` fail with `InvalidArgument`.
+    #[uniffi(default = [])]
+    pub additional_root_certificates: Vec<String>,
 }
 
 impl std::fmt::Debug for ClientConfig {

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::reqwest::Certificate;
 use url::Url;
 
 use super::errors;
 use super::sentinel::DropSentinel;
+use super::tls;
 use crate::api::ClientConfig;
 use crate::api::{CoreError, CoreResult};
 
@@ -17,9 +19,12 @@ pub(crate) struct CheckedConfig {
     pub data_dir: PathBuf,
     pub passphrase: Option<String>,
     pub request_timeout: Duration,
+    /// `additional_root_certificates`, parsed and checked (DER).
+    pub root_certificates: Vec<Vec<u8>>,
 }
 
-/// Rejects a bad URL, a bad data_dir or a zero timeout with a typed error.
+/// Rejects a bad URL, a bad data_dir, a zero timeout or a malformed root
+/// certificate with a typed error.
 pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
     let url = Url::parse(config.homeserver_url.trim()).map_err(|e| {
         CoreError::invalid_argument(format!("homeserver_url `{}`: {e}", config.homeserver_url))
@@ -56,11 +61,13 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
             "store_passphrase is empty; pass None for unencrypted stores",
         ));
     }
+    let root_certificates = tls::parse_roots(&config.additional_root_certificates)?;
     Ok(CheckedConfig {
         homeserver_url: url,
         data_dir,
         passphrase: config.store_passphrase.clone(),
         request_timeout: Duration::from_millis(config.request_timeout_ms.into()),
+        root_certificates,
     })
 }
 
@@ -75,13 +82,22 @@ pub(crate) async fn build(
         .timeout(config.request_timeout)
         .retry_limit(2)
         .max_retry_time(config.request_timeout);
-    let client = matrix_sdk::Client::builder()
+    let roots = config
+        .root_certificates
+        .iter()
+        .map(|der| Certificate::from_der(der))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CoreError::invalid_argument(format!("additional_root_certificates: {e}")))?;
+    let builder = matrix_sdk::Client::builder()
         .homeserver_url(config.homeserver_url.as_str())
         .sqlite_store(&config.data_dir, config.passphrase.as_deref())
         .request_config(requests)
-        .build()
-        .await
-        .map_err(|e| errors::from_build(&e))?;
+        .add_root_certificates(roots);
+    // On Android matrix-sdk builds its own rustls verifier, which reads the
+    // extra roots from here rather than from `add_root_certificates`.
+    #[cfg(target_os = "android")]
+    let builder = builder.add_raw_root_certificates(config.root_certificates.clone());
+    let client = builder.build().await.map_err(|e| errors::from_build(&e))?;
     client.add_event_handler_context(sentinel);
     Ok(client)
 }

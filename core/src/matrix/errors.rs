@@ -37,7 +37,7 @@ pub(crate) fn from_http(error: &HttpError) -> CoreError {
     match error {
         HttpError::Reqwest(e) if e.is_timeout() => CoreError::timeout("HTTP request"),
         HttpError::Reqwest(e) => CoreError::Network {
-            detail: describe_chain(e),
+            detail: super::tls::certificate_error(e).unwrap_or_else(|| describe_chain(e)),
         },
         HttpError::Cached(inner) => from_http(inner),
         other => CoreError::Network {

@@ -7,6 +7,7 @@ pub(crate) mod rooms;
 pub(crate) mod sentinel;
 pub(crate) mod stores;
 pub(crate) mod sync;
+pub(crate) mod tls;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
 

@@ -1,13 +1,19 @@
 //! The test homeserver that `cargo xtask test` starts: its URL, fresh users,
-//! and a fault proxy in front of it.
+//! and a fault proxy in front of it. It serves HTTPS with the run's CA, whose
+//! files are in `MMC_TLS_DIR`; the helpers here trust that CA explicitly, so
+//! they work whatever `SSL_CERT_FILE` says.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 /// `MMC_HOMESERVER_URL`, set by `cargo xtask test`. Fails loudly when unset.
 pub fn url() -> String {
@@ -15,11 +21,73 @@ pub fn url() -> String {
         .expect("MMC_HOMESERVER_URL is unset: run the suite with `cargo xtask test`")
 }
 
-fn host_port(url: &str) -> String {
-    url.trim_start_matches("http://")
+/// `MMC_TLS_DIR`, set by `cargo xtask test`: the run's CA (`ca.pem`) and the
+/// bad certificates of the TLS tests (`expired.pem`, `wrong-host.pem`,
+/// `untrusted.pem`, each with its `.key`).
+pub fn tls_dir() -> PathBuf {
+    std::env::var_os("MMC_TLS_DIR")
+        .expect("MMC_TLS_DIR is unset: run the suite with `cargo xtask test`")
+        .into()
+}
+
+/// The run's CA certificate, PEM.
+pub fn ca_pem() -> String {
+    std::fs::read_to_string(tls_dir().join("ca.pem")).expect("read the run's CA")
+}
+
+/// `127.0.0.1:PORT` of an `http://` or `https://` URL.
+pub fn host_port(url: &str) -> String {
+    url.trim_start_matches("https://")
+        .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned()
 }
+
+/// A TLS client that trusts the run's CA alone.
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            for der in CertificateDer::pem_slice_iter(ca_pem().as_bytes()) {
+                roots.add(der.expect("the run's CA is PEM")).unwrap();
+            }
+            let config = rustls::ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// Sends `request` (a whole HTTP/1.x request with `Connection: close`) to
+/// `base`, over TLS for an `https://` URL, and returns the whole response.
+pub fn exchange(base: &str, request: &str) -> String {
+    let host = host_port(base);
+    let tcp = TcpStream::connect(&host).expect("connect to the homeserver");
+    let mut stream: Box<dyn ReadWrite> = if base.starts_with("https://") {
+        let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+        let name = ServerName::try_from(name.to_owned()).expect("a server name");
+        let tls = rustls::ClientConnection::new(tls_config(), name).expect("a TLS client");
+        Box::new(rustls::StreamOwned::new(tls, tcp))
+    } else {
+        Box::new(tcp)
+    };
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    // A server may close without TLS's close_notify once it has answered.
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
 
 /// A fresh, unique user name.
 pub fn fresh_name(prefix: &str) -> String {
@@ -52,14 +120,11 @@ pub fn register_at(base: &str, username: &str, password: &str) {
 /// A minimal HTTP/1.1 POST over loopback; returns the status and body.
 pub fn post(base: &str, path: &str, body: &str) -> (u16, String) {
     let host = host_port(base);
-    let mut stream = TcpStream::connect(&host).expect("connect to the homeserver");
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = exchange(base, &request);
     let status = response
         .split_whitespace()
         .nth(1)
@@ -132,7 +197,9 @@ impl FaultProxy {
     /// A proxy in front of the homeserver at `upstream`.
     pub fn start_to(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Bytes pass through untouched, TLS included: the scheme is upstream's.
+        let scheme = upstream.split("://").next().unwrap_or("http");
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let upstream = host_port(upstream);
         let controls = Arc::new(Controls::default());
         let c = controls.clone();

@@ -16,7 +16,7 @@ use tempfile::TempDir;
 /// A running private Synapse. Guarantee: dropping it resumes the process if
 /// it was paused and stops it (the harness's `stop`), whatever the test did.
 pub struct PrivateSynapse {
-    /// `http://127.0.0.1:PORT`.
+    /// `https://127.0.0.1:PORT`, with a certificate of the run's CA.
     pub url: String,
     pid: u32,
     python: PathBuf,
@@ -51,11 +51,18 @@ impl PrivateSynapse {
     pub fn start() -> Self {
         let python = python();
         let state = TempDir::new().unwrap();
-        let output = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg(harness())
             .args(["start", "--state-dir"])
             .arg(state.path())
-            .args(["--owner-pid", &std::process::id().to_string()])
+            .args(["--owner-pid", &std::process::id().to_string()]);
+        // The run's CA signs this Synapse's certificate too, so that the
+        // clients of the test trust it as they trust the shared one.
+        if let Some(ca_dir) = std::env::var_os("MMC_TLS_DIR") {
+            command.arg("--ca-dir").arg(ca_dir);
+        }
+        let output = command
             .stderr(Stdio::inherit())
             .output()
             .expect("run the Synapse harness");
@@ -83,7 +90,11 @@ impl PrivateSynapse {
     /// SIGKILL, then waits until the port refuses connections.
     pub fn kill(&self) {
         self.signal("KILL");
-        let address = self.url.trim_start_matches("http://").to_owned();
+        let address = self
+            .url
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .to_owned();
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(&address).is_ok() {
             assert!(

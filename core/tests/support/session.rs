@@ -20,6 +20,7 @@ pub fn config(url: &str, dir: &Path) -> ClientConfig {
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
         request_timeout_ms: 10_000,
+        additional_root_certificates: Vec::new(),
     }
 }
 
@@ -62,19 +63,12 @@ pub fn wait_call_ended(name: &str) {
 /// The device ids of the user whose access token is `token`, from the
 /// client-server API.
 pub fn devices(token: &str) -> Vec<String> {
-    use std::io::{Read, Write};
     let base = homeserver::url();
-    let host = base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut stream = std::net::TcpStream::connect(&host).expect("connect to the homeserver");
+    let host = homeserver::host_port(&base);
     let request = format!(
         "GET /_matrix/client/v3/devices HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = homeserver::exchange(&base, &request);
     let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
     let json = body
         .find('{')

@@ -5,13 +5,16 @@ extension Client {
     ///
     /// The same as ``Client/create(config:)`` with `homeserverURL.absoluteString`
     /// and `dataDirectory.path`; the directory is created if missing.
+    /// `additionalRootCertificates` (PEM) are trusted beside the platform's
+    /// roots, for a homeserver behind a private CA.
     ///
     /// - Throws: `CoreError.InvalidArgument` when `dataDirectory` is not a
     ///   file URL, or as ``Client/create(config:)`` does.
     public static func create(
         homeserverURL: URL,
         dataDirectory: URL,
-        storePassphrase: String? = nil
+        storePassphrase: String? = nil,
+        additionalRootCertificates: [String] = []
     ) async throws -> Client {
         guard dataDirectory.isFileURL else {
             throw CoreError.InvalidArgument(detail: "dataDirectory must be a file URL: \(dataDirectory)")
@@ -19,7 +22,8 @@ extension Client {
         let config = ClientConfig(
             homeserverUrl: homeserverURL.absoluteString,
             dataDir: dataDirectory.path,
-            storePassphrase: storePassphrase
+            storePassphrase: storePassphrase,
+            additionalRootCertificates: additionalRootCertificates
         )
         return try await create(config: config)
     }

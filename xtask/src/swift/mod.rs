@@ -63,6 +63,16 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     if !lib_dir.starts_with(&repo) {
         mounts.bind(&lib_dir)?;
     }
+    // HTTPS: the root's system store becomes the host's trust bundle plus the
+    // run's CA (`SSL_CERT_FILE`, set by `synapse::start`), as a company CA
+    // installed on the machine would be. URLSession (libcurl) on Linux reads
+    // only that store, and the core (rustls-platform-verifier) reads it too.
+    if let Some(trust) = std::env::var_os("SSL_CERT_FILE") {
+        mounts.bind_file(
+            Path::new(&trust),
+            Path::new("/etc/ssl/certs/ca-certificates.crt"),
+        )?;
+    }
 
     let lib = lib_dir
         .to_str()

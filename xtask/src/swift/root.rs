@@ -278,6 +278,23 @@ impl Mounts {
     }
 }
 
+impl Mounts {
+    /// Binds the host file `host` over the root's own file `inside` (an
+    /// absolute path in the root), which must exist.
+    pub(super) fn bind_file(&mut self, host: &Path, inside: &Path) -> Result<()> {
+        let relative = inside
+            .strip_prefix("/")
+            .with_context(|| format!("{} is not absolute", inside.display()))?;
+        let point = self.root.join(relative);
+        if !point.is_file() {
+            bail!("{} is not a file of the root", point.display());
+        }
+        ctx::run(Command::new("mount").arg("--bind").arg(host).arg(&point))?;
+        self.points.push(point);
+        Ok(())
+    }
+}
+
 impl Drop for Mounts {
     fn drop(&mut self) {
         while let Some(point) = self.points.pop() {

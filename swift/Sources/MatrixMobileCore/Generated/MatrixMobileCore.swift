@@ -2189,6 +2189,13 @@ public struct ClientConfig: Equatable, Hashable {
      * Bound of each HTTP request.
      */
     public var requestTimeoutMs: UInt32
+    /**
+     * PEM certificates trusted beside the platform's roots, for a homeserver
+     * behind a private (company) CA. Each string holds one or more
+     * `CERTIFICATE` blocks; a string without one, or with a block that is not
+     * a certificate, makes `Client::create` fail with `InvalidArgument`.
+     */
+    public var additionalRootCertificates: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2204,11 +2211,18 @@ public struct ClientConfig: Equatable, Hashable {
          */storePassphrase: String? = nil, 
         /**
          * Bound of each HTTP request.
-         */requestTimeoutMs: UInt32 = UInt32(30000)) {
+         */requestTimeoutMs: UInt32 = UInt32(30000), 
+        /**
+         * PEM certificates trusted beside the platform's roots, for a homeserver
+         * behind a private (company) CA. Each string holds one or more
+         * `CERTIFICATE` blocks; a string without one, or with a block that is not
+         * a certificate, makes `Client::create` fail with `InvalidArgument`.
+         */additionalRootCertificates: [String] = []) {
         self.homeserverUrl = homeserverUrl
         self.dataDir = dataDir
         self.storePassphrase = storePassphrase
         self.requestTimeoutMs = requestTimeoutMs
+        self.additionalRootCertificates = additionalRootCertificates
     }
 
     
@@ -2230,7 +2244,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 homeserverUrl: FfiConverterString.read(from: &buf), 
                 dataDir: FfiConverterString.read(from: &buf), 
                 storePassphrase: FfiConverterOptionString.read(from: &buf), 
-                requestTimeoutMs: FfiConverterUInt32.read(from: &buf)
+                requestTimeoutMs: FfiConverterUInt32.read(from: &buf), 
+                additionalRootCertificates: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -2239,6 +2254,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.dataDir, into: &buf)
         FfiConverterOptionString.write(value.storePassphrase, into: &buf)
         FfiConverterUInt32.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterSequenceString.write(value.additionalRootCertificates, into: &buf)
     }
 }
 

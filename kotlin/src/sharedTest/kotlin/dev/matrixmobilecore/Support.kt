@@ -12,10 +12,16 @@ import java.io.File
 import java.net.HttpURLConnection
 import java.net.ServerSocket
 import java.net.URL
+import java.security.KeyStore
+import java.security.cert.CertificateFactory
 import java.util.UUID
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicReference
+import javax.net.ssl.HttpsURLConnection
+import javax.net.ssl.SSLContext
+import javax.net.ssl.SSLSocketFactory
+import javax.net.ssl.TrustManagerFactory
 import kotlin.concurrent.thread
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
@@ -68,6 +74,23 @@ suspend fun <T> eventually(what: String, timeout: Duration = 10.seconds, read: s
     }
 }
 
+/**
+ * Trusts the test run's CA (`MMC_TLS_DIR/ca.pem`, made by the harness), for the
+ * tests' own HTTPS calls: the JVM reads its own trust store, not `SSL_CERT_FILE`
+ * (which the core reads on Linux).
+ */
+private val runCaSocketFactory: SSLSocketFactory by lazy {
+    val dir = System.getenv("MMC_TLS_DIR")?.takeIf { it.isNotBlank() }
+        ?: error("MMC_TLS_DIR is not set: run the tests through `cargo xtask test`")
+    val ca = File(dir, "ca.pem").inputStream().use { CertificateFactory.getInstance("X.509").generateCertificate(it) }
+    val store = KeyStore.getInstance(KeyStore.getDefaultType()).apply {
+        load(null, null)
+        setCertificateEntry("mmc-test-ca", ca)
+    }
+    val trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm()).apply { init(store) }
+    SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }.socketFactory
+}
+
 /** A user registered on the test Synapse. */
 data class TestUser(val username: String, val password: String)
 
@@ -76,6 +99,7 @@ fun registerUser(homeserverUrl: String = TestEnv.homeserverUrl): TestUser {
     val user = TestUser("kt" + UUID.randomUUID().toString().replace("-", "").take(16), "pw-" + UUID.randomUUID())
     val body = """{"username":"${user.username}","password":"${user.password}","auth":{"type":"m.login.dummy"}}"""
     val connection = URL("${homeserverUrl.trimEnd('/')}/_matrix/client/v3/register").openConnection() as HttpURLConnection
+    (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
     try {
         connection.requestMethod = "POST"
         connection.doOutput = true

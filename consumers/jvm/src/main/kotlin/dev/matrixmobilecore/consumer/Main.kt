@@ -19,10 +19,17 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import java.io.File
 import java.net.HttpURLConnection
 import java.net.URI
 import java.nio.file.Files
+import java.security.KeyStore
+import java.security.cert.CertificateFactory
 import java.util.UUID
+import javax.net.ssl.HttpsURLConnection
+import javax.net.ssl.SSLContext
+import javax.net.ssl.SSLSocketFactory
+import javax.net.ssl.TrustManagerFactory
 import kotlin.system.exitProcess
 
 fun main() {
@@ -79,12 +86,28 @@ private suspend fun run() {
     println("jvm consumer: shut down in ${shutdown.totalMs} ms")
 }
 
+/**
+ * The test run's CA (`MMC_TLS_DIR/ca.pem`) for this registration call: the JVM
+ * reads its own trust store, not `SSL_CERT_FILE`, which the core reads on Linux.
+ */
+private fun testCaSocketFactory(): SSLSocketFactory {
+    val dir = System.getenv("MMC_TLS_DIR")?.takeIf { it.isNotBlank() } ?: error("MMC_TLS_DIR is not set")
+    val ca = File(dir, "ca.pem").inputStream().use { CertificateFactory.getInstance("X.509").generateCertificate(it) }
+    val store = KeyStore.getInstance(KeyStore.getDefaultType()).apply {
+        load(null, null)
+        setCertificateEntry("mmc-test-ca", ca)
+    }
+    val trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm()).apply { init(store) }
+    return SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }.socketFactory
+}
+
 /** Registers a fresh user with open registration (the m.login.dummy flow), as the tests do. */
 private fun register(homeserver: String): Pair<String, String> {
     val username = "jvmconsumer" + UUID.randomUUID().toString().replace("-", "").take(12)
     val password = "pw-" + UUID.randomUUID()
     val body = """{"username":"$username","password":"$password","auth":{"type":"m.login.dummy"}}"""
     val connection = URI("${homeserver.trimEnd('/')}/_matrix/client/v3/register").toURL().openConnection() as HttpURLConnection
+    (connection as? HttpsURLConnection)?.sslSocketFactory = testCaSocketFactory()
     try {
         connection.requestMethod = "POST"
         connection.doOutput = true
