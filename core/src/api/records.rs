@@ -32,6 +32,10 @@ impl std::fmt::Debug for ClientConfig {
                 &self.store_passphrase.as_ref().map(|_| "[redacted]"),
             )
             .field("request_timeout_ms", &self.request_timeout_ms)
+            .field(
+                "additional_root_certificates",
+                &self.additional_root_certificates.len(),
+            )
             .finish()
     }
 }
@@ -98,6 +102,7 @@ mod tests {
             data_dir: "/data".into(),
             store_passphrase: Some("hunter2-passphrase".into()),
             request_timeout_ms: 30_000,
+            additional_root_certificates: Vec::new(),
         };
         let shown = format!("{config:?} {config:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");
