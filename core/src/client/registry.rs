@@ -64,6 +64,13 @@ pub(crate) fn all() -> Vec<Arc<ClientCore>> {
         .collect()
 }
 
+/// How many clients are live: created and not yet drained, whatever the
+/// runtime's state. Reads no `Arc` (nothing is dropped under the lock).
+pub(crate) fn live_count() -> u32 {
+    let reg = registry();
+    reg.clients.iter().filter(|c| c.strong_count() > 0).count() as u32
+}
+
 /// Forgets a drained client.
 pub(crate) fn remove(client: &ClientCore) {
     registry().clients.retain(|c| {
