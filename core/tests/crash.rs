@@ -99,7 +99,10 @@ fn killed_in(phase: &str) {
     let left = left_under(root.path());
     eprintln!("{phase}: the kill left {left:?}");
     if phase == "StoppingSync" {
-        assert!(dir.exists(), "the child died after the wipe: nothing to finish");
+        assert!(
+            dir.exists(),
+            "the child died after the wipe: nothing to finish"
+        );
     }
 
     let client = block_on(Client::create(config(&homeserver::url(), &dir))).unwrap();
@@ -113,7 +116,10 @@ fn killed_in(phase: &str) {
     assert!(!session.device_id.is_empty());
     let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
     assert!(report.data_wiped, "{report:?}");
-    assert!(left_under(root.path()).is_empty(), "{phase}: the wipe left files");
+    assert!(
+        left_under(root.path()).is_empty(),
+        "{phase}: the wipe left files"
+    );
 }
 
 /// Regression: a logout killed 4 ms in left a data_dir that no login could

@@ -110,7 +110,10 @@ fn secrets_child_session() {
     block_on(client.close(None)).unwrap();
     for secret in &secrets {
         let hits = files_containing(&dirs.data, secret.as_bytes());
-        assert!(hits.is_empty(), "a secret is in the closed stores: {hits:?}");
+        assert!(
+            hits.is_empty(),
+            "a secret is in the closed stores: {hits:?}"
+        );
     }
     let again = block_on(Client::create(config)).unwrap();
     block_on(again.restore(session)).unwrap();
@@ -161,7 +164,10 @@ fn session_in_a_child(passphrase: Option<&str>) {
     );
     for secret in [token.as_str(), PASSWORD, PASSPHRASE] {
         let hits = files_containing(&dirs.logs, secret.as_bytes());
-        assert!(hits.is_empty(), "{what}: a secret reached a log file: {hits:?}");
+        assert!(
+            hits.is_empty(),
+            "{what}: a secret reached a log file: {hits:?}"
+        );
         assert!(
             !contains(&console, secret.as_bytes()),
             "{what}: a secret reached the console log"
