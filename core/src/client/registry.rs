@@ -64,11 +64,12 @@ pub(crate) fn all() -> Vec<Arc<ClientCore>> {
         .collect()
 }
 
-/// How many clients are live: created and not yet drained, whatever the
-/// runtime's state. Reads no `Arc` (nothing is dropped under the lock).
+/// How many clients are live, whatever the runtime's state: every client
+/// holds its `data_dir` claim from its build to the very end of its drain
+/// (or its drop), so the claims are the live clients, a client still being
+/// built or drained included. Reads no `Arc` (nothing is dropped under the lock).
 pub(crate) fn live_count() -> u32 {
-    let reg = registry();
-    reg.clients.iter().filter(|c| c.strong_count() > 0).count() as u32
+    registry().data_dirs.len() as u32
 }
 
 /// Forgets a drained client.
