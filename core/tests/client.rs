@@ -406,11 +406,21 @@ fn released_client_is_closed_in_the_background_and_shutdown_waits() {
     let _s = serial();
     let (client, _, dir) = logged_in("ivan");
     drop(client);
+    // The release itself closes it, before any shutdown: told apart from
+    // the shutdown closing it (which would count it in `clients_closed`).
+    wait("the released client to be drained", 20, || {
+        runtime_stats().live_clients == 0
+    });
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(dir.path()),
+        Some(0)
+    );
     let report = matrix_mobile_core::shutdown_blocking(matrix_mobile_core::ShutdownOptions {
         timeout_ms: 5000,
     })
     .unwrap();
     assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+    assert_eq!(report.clients_closed, 0, "{report:?}");
     assert_eq!(
         matrix_mobile_core::platform::open_files_under(dir.path()),
         Some(0)

@@ -18,7 +18,7 @@ use matrix_mobile_core::{
     LifecyclePhase, LogoutOptions, Message, MessageListener, RuntimeState, ShutdownOptions,
     Subscription, SyncState, SyncStateListener,
 };
-use session::{config, devices, logged_in, user, wait, PASSWORD};
+use session::{config, devices, logged_in, wait, PASSWORD};
 use tempfile::TempDir;
 
 fn serial() -> MutexGuard<'static, ()> {
@@ -357,61 +357,6 @@ fn a_login_on_another_devices_stores_is_refused_before_the_server_sees_it() {
     );
     block_on(again.restore(session)).unwrap();
     block_on(again.logout(LogoutOptions::default(), None)).unwrap();
-}
-
-/// The child half of the crash test: logs in on `MMC_CRASH_DIR` and dies
-/// while a wiping logout runs.
-#[test]
-#[ignore = "run by a_logout_killed_half_way_is_finished_by_the_next_create"]
-fn child_dies_during_a_wiping_logout() {
-    struct Die;
-    impl LifecycleListener for Die {
-        fn on_phase(&self, phase: LifecyclePhase, _elapsed_ms: u64) {
-            if phase == LifecyclePhase::StoppingSync {
-                std::thread::sleep(Duration::from_millis(4));
-                std::process::abort();
-            }
-        }
-    }
-    let dir = std::env::var("MMC_CRASH_DIR").unwrap();
-    let name = std::env::var("MMC_CRASH_USER").unwrap();
-    let client = block_on(Client::create(config(&homeserver::url(), dir.as_ref()))).unwrap();
-    block_on(client.login(name, PASSWORD.into(), None)).unwrap();
-    block_on(client.start_sync()).unwrap();
-    let _ = block_on(client.logout(LogoutOptions::default(), Some(Arc::new(Die))));
-    std::thread::sleep(Duration::from_secs(5));
-    unreachable!("the listener aborts the process");
-}
-
-/// Regression: a logout killed 4 ms in left a data_dir that no login could
-/// use. The next create on it finishes the owed wipe before any store opens.
-#[test]
-fn a_logout_killed_half_way_is_finished_by_the_next_create() {
-    let _s = serial();
-    let name = user("xia");
-    let dir = TempDir::new().unwrap();
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_dies_during_a_wiping_logout",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("MMC_CRASH_DIR", dir.path())
-        .env("MMC_CRASH_USER", &name)
-        .output()
-        .unwrap();
-    assert!(!child.status.success(), "the child survived its logout");
-    assert!(
-        dir.path().exists(),
-        "the child died after the wipe: nothing to finish"
-    );
-
-    let client = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
-    let session = block_on(client.login(name, PASSWORD.into(), None))
-        .expect("a login after the interrupted logout");
-    assert!(!session.device_id.is_empty());
-    block_on(client.logout(LogoutOptions::default(), None)).unwrap();
 }
 
 /// Event-loop file descriptors of tokio runtime drivers open in this process.

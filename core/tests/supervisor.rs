@@ -107,22 +107,34 @@ fn infinite_task_that_ends_is_reported_as_early_termination() {
     set_task_failure_listener(None);
 }
 
+/// A failure listener that throws (a panic, as UniFFI makes of a foreign
+/// exception) is seen to run, and the core carries on: it still serves
+/// calls and still calls the listener for the next failure.
 #[test]
 fn throwing_failure_listener_does_not_stop_the_core() {
     let _s = serial();
-    struct Throws;
+    #[derive(Default)]
+    struct Throws(AtomicU64);
     impl TaskFailureListener for Throws {
         fn on_failure(&self, _: TaskFailure) {
+            self.0.fetch_add(1, Ordering::SeqCst);
             panic!("listener threw");
         }
     }
-    set_task_failure_listener(Some(Arc::new(Throws)));
+    let throws = Arc::new(Throws::default());
+    set_task_failure_listener(Some(throws.clone()));
     runtime::spawn("boom-again", TaskKind::Finite, async { panic!("x") }).unwrap();
-    std::thread::sleep(Duration::from_millis(20));
+    wait("the throwing listener to run", || {
+        throws.0.load(Ordering::SeqCst) == 1
+    });
     assert_eq!(
         block_on(runtime::run("still-alive", async { Ok(1) })),
         Ok(1)
     );
+    runtime::spawn("boom-thrice", TaskKind::Finite, async { panic!("y") }).unwrap();
+    wait("the throwing listener to run again", || {
+        throws.0.load(Ordering::SeqCst) == 2
+    });
     set_task_failure_listener(None);
 }
 
@@ -300,6 +312,12 @@ fn supervised_seed_pair_never_panics_at_shutdown() {
         })
         .unwrap();
         seed::wait_progress(&progress, 20);
+        // The pair is mid-exchange when the runtime stops (else nothing is tested).
+        let exchanged = progress.load(Ordering::Relaxed);
+        assert!(
+            exchanged >= 20,
+            "the pair exchanged only {exchanged} messages"
+        );
         runtime::stop_with_grace(Duration::from_secs(5), Duration::ZERO, false).unwrap();
     }
     assert_eq!(seed::PANICS.load(Ordering::SeqCst) - before, 0);

@@ -1,5 +1,5 @@
 //! The check after a shutdown: no live client, no task, no open file under
-//! the data dirs, threads back to baseline.
+//! the data dirs, no wipe left half done, threads back to baseline.
 
 use std::time::Duration;
 
@@ -21,9 +21,12 @@ impl Run {
         // The core's drain and shutdown threads answer, then end: give them
         // a bounded moment to be gone.
         let threads = settled_threads(self.baseline_threads);
+        // Every wipe has ended: the renamed leftovers of a data dir are gone.
+        let tombstones = tombstones(&self.root);
         let clean = stats.live_clients == 0
             && stats.alive_tasks == 0
             && fds.unwrap_or(0) == 0
+            && tombstones.is_empty()
             && match (threads, self.baseline_threads) {
                 (Some(now), Some(base)) => now <= base,
                 _ => true,
@@ -35,6 +38,7 @@ impl Run {
             "runtime_state": format!("{:?}", stats.state),
             "runtime_generation": stats.generation,
             "open_fds_under_data_dirs": fds,
+            "wipes_left_half_done": tombstones,
             "threads": threads,
             "threads_baseline": self.baseline_threads,
             "core_thread_names": core_thread_names(),
@@ -52,6 +56,19 @@ impl Run {
         }
         (clean, value)
     }
+}
+
+/// The leftovers of wipes under `root` (`.NAME.mmc-wiped-…`).
+fn tombstones(root: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.contains(".mmc-wiped-"))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Threads other than the harness's, once at most `baseline` or after 1 s.

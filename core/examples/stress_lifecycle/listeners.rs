@@ -1,9 +1,12 @@
 //! The listeners the workload registers. Each one checks the subscription
 //! guarantee (nothing is delivered once `cancel()` has returned) and, when
-//! asked to, calls back into the core from inside the callback.
+//! asked to, calls back into the core from inside the callback, blocks in
+//! its calls (a hop to a busy main thread), or panics in them (what UniFFI
+//! makes of a Kotlin or Swift callback that throws).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -25,7 +28,15 @@ pub struct Probe {
     /// Set once a `cancel()` (or the drop of the subscription) has returned.
     cancelled: AtomicBool,
     iteration: u64,
+    /// Milliseconds each call blocks (0: none).
+    block_ms: AtomicU64,
+    /// Panics at the end of each call.
+    panics: AtomicBool,
 }
+
+/// In the message of every panic a listener raises on purpose; the panic
+/// hook leaves those out of the run's panics.
+pub const DELIBERATE: &str = "deliberate listener panic";
 
 impl Probe {
     pub fn new(
@@ -41,7 +52,20 @@ impl Probe {
             cancel_inside,
             cancelled: AtomicBool::new(false),
             iteration,
+            block_ms: AtomicU64::new(0),
+            panics: AtomicBool::new(false),
         })
+    }
+
+    /// Makes every call block for `block` before it returns.
+    pub fn block_for(&self, block: Duration) {
+        self.block_ms
+            .store(block.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Makes every call panic before it returns.
+    pub fn panic_in_calls(&self) {
+        self.panics.store(true, Ordering::SeqCst);
     }
 
     pub fn attach(&self, subscription: &Arc<Subscription>) {
@@ -75,6 +99,20 @@ impl Probe {
                 self.cancel_returned();
             }
         }
+        misbehave(
+            self.block_ms.load(Ordering::SeqCst),
+            self.panics.load(Ordering::SeqCst),
+            what,
+        );
+    }
+}
+
+fn misbehave(block_ms: u64, panics: bool, what: &str) {
+    if block_ms > 0 {
+        std::thread::sleep(Duration::from_millis(block_ms));
+    }
+    if panics {
+        panic!("{DELIBERATE} in {what}");
     }
 }
 
@@ -94,11 +132,22 @@ impl SyncStateListener for Probe {
     }
 }
 
-/// Watches a logout or close, and reads the process state from inside.
-pub struct PhaseProbe;
+/// Watches a logout or close, and reads the process state from inside;
+/// it may block (300 ms) or panic in every call.
+pub struct PhaseProbe {
+    blocks: bool,
+    panics: bool,
+}
+
+impl PhaseProbe {
+    pub fn new(blocks: bool, panics: bool) -> Self {
+        Self { blocks, panics }
+    }
+}
 
 impl LifecycleListener for PhaseProbe {
     fn on_phase(&self, _phase: LifecyclePhase, _elapsed_ms: u64) {
         let _ = runtime_stats();
+        misbehave(if self.blocks { 300 } else { 0 }, self.panics, "on_phase");
     }
 }

@@ -23,9 +23,12 @@ mod homeserver;
 
 mod clean;
 mod drive;
+mod endings;
 mod faults;
+mod homes;
 mod listeners;
 mod ops;
+mod reports;
 mod rng;
 mod tally;
 mod watchdog;
@@ -36,9 +39,10 @@ mod workload;
 mod api {
     pub use matrix_mobile_core::{
         platform, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, Client,
-        ClientConfig, ClientState, CoreError, LifecycleListener, LifecyclePhase, LogoutOptions,
-        Message, MessageListener, RuntimeState, ShutdownOptions, Subscription, SyncState,
-        SyncStateListener, TaskFailure, TaskFailureListener, TaskFailureReason,
+        ClientConfig, ClientState, CloseReport, CoreError, LifecycleListener, LifecyclePhase,
+        LogoutOptions, LogoutReport, Message, MessageListener, RuntimeState, Session,
+        ShutdownOptions, Subscription, SyncState, SyncStateListener, TaskFailure,
+        TaskFailureListener, TaskFailureReason,
     };
 }
 
@@ -111,6 +115,7 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
         && t.unexpected == 0
         && t.panics == 0
         && t.dirty_shutdowns == 0
+        && t.task_failures.is_empty()
         && final_clean;
     let report = json!({
         "iterations": meta.done.load(Ordering::SeqCst),
@@ -124,7 +129,7 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
         "pass": pass,
         "complete": complete,
         "elapsed_s": (meta.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
-        "pass_criteria": "no abort; no call past its bound; every error documented for its call (ops.rs); no panic on any thread; nothing delivered after cancel(); clean after every shutdown and at the end",
+        "pass_criteria": "no abort; no call past its bound; every error documented for its call (ops.rs); every logout and close report true of the process when it returns (reports.rs); no panic on any thread but the listeners' deliberate ones; no task failure of any kind; nothing delivered after cancel(); clean after every shutdown and at the end",
         "final": final_state.map(|(_, state)| state),
         "stuck_calls": stuck,
         "ops": t.ops_json(),
@@ -136,8 +141,11 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
         "panic_examples": t.panic_examples,
         "dirty_shutdowns": t.dirty_shutdowns,
         "shutdowns_checked": t.shutdowns_checked,
+        "drains_checked": t.drains_checked,
+        "deliberate_panics": t.deliberate_panics,
         "dirty_shutdown_examples": t.dirty_shutdown_examples,
         "task_failures": t.task_failures,
+        "known_task_failures": t.known_task_failures,
         "task_failure_examples": t.task_failure_examples,
         "faults": t.faults,
         "listener_deliveries": t.listener_deliveries,
@@ -158,6 +166,10 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
 fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if info.to_string().contains(listeners::DELIBERATE) {
+            tally().deliberate_panics += 1;
+            return;
+        }
         let thread = std::thread::current()
             .name()
             .unwrap_or("unnamed")
@@ -169,8 +181,21 @@ fn install_panic_hook() {
 
 struct FailureCounter;
 
+/// The one task failure a run may see: matrix-sdk 0.18's "infinite"
+/// `event_cache::thread_subscriber` returns at once when the server has no
+/// thread subscriptions (this Synapse) or cannot say so (a fault), and its
+/// task monitor reports that as an early termination. Every other task
+/// failure, of any kind, fails the run.
+const KNOWN_FAILURE: &str = "matrix-sdk::event_cache::thread_subscriber";
+
 impl TaskFailureListener for FailureCounter {
     fn on_failure(&self, failure: TaskFailure) {
+        if failure.task_name == KNOWN_FAILURE
+            && failure.reason == TaskFailureReason::EarlyTermination
+        {
+            tally().known_task_failures += 1;
+            return;
+        }
         let kind = match &failure.reason {
             TaskFailureReason::Panic { .. } => "panic",
             TaskFailureReason::Error { .. } => "error",
@@ -308,7 +333,7 @@ fn main() {
         }
     }
 
-    let final_state = workload::finish(&run, args.iterations);
+    let final_state = endings::finish(&run, args.iterations);
     dog.stop();
     let _ = dog_thread.join();
     let pass = write_report(true, Some(final_state.clone()), dog.stuck());

@@ -13,6 +13,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 pub enum Op {
     Create,
     Login,
+    /// `restore` of the session the slot's stores hold.
+    Restore,
     StartSync,
     StopSync,
     SendText,
@@ -39,6 +41,7 @@ impl Op {
         match self {
             Op::Create => "create",
             Op::Login => "login",
+            Op::Restore => "restore",
             Op::StartSync => "start_sync",
             Op::StopSync => "stop_sync",
             Op::SendText => "send_text",
@@ -63,7 +66,8 @@ impl Op {
     /// Drains and shutdowns: 30 s. Calls that reach the server: three request
     /// timeouts (a login may ask for the server's versions, log in, then
     /// upload keys, and each may time out under a black hole) plus 2 s.
-    /// Local calls that should not wait on anything: 2 s. `create` opens
+    /// Local calls that should not wait on anything: 2 s; `cancel()` 1 s (the
+    /// contract's 100 ms, ten times over). `create` opens
     /// four SQLite stores and creates the device's keys, and it first waits
     /// out a runtime restart that a last client's drain began: as long as a
     /// drain, 30 s (a debug build on a loaded two-core machine took 13 s).
@@ -73,18 +77,19 @@ impl Op {
                 Duration::from_secs(30)
             }
             Op::Login
+            | Op::Restore
             | Op::StartSync
             | Op::StopSync
             | Op::SendText
             | Op::RecentMessages
             | Op::Pause
             | Op::Resume => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
-            Op::Rooms
-            | Op::ObserveMessages
-            | Op::ObserveSyncState
-            | Op::Unsubscribe
-            | Op::Release
-            | Op::Read => Duration::from_secs(2),
+            Op::Rooms | Op::ObserveMessages | Op::ObserveSyncState | Op::Release | Op::Read => {
+                Duration::from_secs(2)
+            }
+            // `cancel()` waits at most 100 ms for a call in progress (the
+            // listeners block at times): 10 times that, for a debug build.
+            Op::Unsubscribe => Duration::from_secs(1),
         }
     }
 
@@ -94,6 +99,7 @@ impl Op {
             self,
             Op::Create
                 | Op::Login
+                | Op::Restore
                 | Op::StartSync
                 | Op::StopSync
                 | Op::SendText
@@ -124,6 +130,7 @@ impl Op {
             || match self {
                 Op::Create => matches!(error, E::ShuttingDown | E::Busy { .. }),
                 Op::Login
+                | Op::Restore
                 | Op::StartSync
                 | Op::StopSync
                 | Op::Rooms

@@ -42,6 +42,12 @@ pub struct Tally {
     pub dirty_shutdowns: u64,
     pub dirty_shutdown_examples: Vec<Value>,
     pub shutdowns_checked: u64,
+    /// Logout and close reports checked against the process.
+    pub drains_checked: u64,
+    /// Panics that listeners raised on purpose (not counted in `panics`).
+    pub deliberate_panics: u64,
+    /// The known matrix-sdk early termination (see `main.rs`), not a failure.
+    pub known_task_failures: u64,
     pub faults: BTreeMap<&'static str, u64>,
     pub listener_deliveries: u64,
     /// Wall time of each iteration.
@@ -63,6 +69,9 @@ static TALLY: Mutex<Tally> = Mutex::new(Tally {
     dirty_shutdowns: 0,
     dirty_shutdown_examples: Vec::new(),
     shutdowns_checked: 0,
+    drains_checked: 0,
+    deliberate_panics: 0,
+    known_task_failures: 0,
     faults: BTreeMap::new(),
     listener_deliveries: 0,
     iteration_ms: Vec::new(),

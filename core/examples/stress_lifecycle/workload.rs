@@ -7,14 +7,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::api::{
-    platform, runtime_stats, shutdown, shutdown_blocking, Client, ClientConfig, ClientState,
-    CoreError, LogoutOptions, RuntimeState, ShutdownOptions,
+    runtime_stats, shutdown, shutdown_blocking, Client, ClientConfig, ClientState, CoreError,
+    LogoutOptions, ShutdownOptions,
 };
 use crate::drive::{drive, run_sync, CancelPlan, Outcome};
 use crate::faults::{fault_name, FaultClock};
+use crate::homes::Homes;
 use crate::homeserver::{Fault, FaultProxy};
 use crate::listeners::{PhaseProbe, Probe};
 use crate::ops::{kind, Op, REQUEST_TIMEOUT};
@@ -26,7 +27,7 @@ use crate::watchdog::Watchdog;
 pub const SLOTS: usize = 3;
 
 /// What a slot holds.
-enum Slot {
+pub(crate) enum Slot {
     Empty,
     /// A `create` is under way; nobody else may create here.
     Creating,
@@ -47,10 +48,12 @@ pub struct Run {
     pub dog: Arc<Watchdog>,
     /// Threads of the process before the core was first used.
     pub baseline_threads: Option<u32>,
-    slots: Vec<Mutex<(u64, Slot)>>,
+    /// Per slot: creations so far, the client, and the data dir of its
+    /// latest client.
+    slots: Vec<Mutex<(u64, Slot, PathBuf)>>,
     faults: FaultClock,
-    /// Data dirs not yet removed.
-    dirs: Mutex<Vec<PathBuf>>,
+    /// Each slot's data dir, reused, and the session its stores hold.
+    pub(crate) homes: Homes,
 }
 
 impl Run {
@@ -71,21 +74,23 @@ impl Run {
             password,
             room_id,
             proxy,
-            root,
             dog,
             baseline_threads,
-            slots: (0..SLOTS).map(|_| Mutex::new((0, Slot::Empty))).collect(),
+            slots: (0..SLOTS)
+                .map(|_| Mutex::new((0, Slot::Empty, PathBuf::new())))
+                .collect(),
             faults: FaultClock::default(),
-            dirs: Mutex::new(Vec::new()),
+            homes: Homes::new(&root, SLOTS),
+            root,
         }
     }
 
-    fn slot(&self, j: usize) -> std::sync::MutexGuard<'_, (u64, Slot)> {
+    pub(crate) fn slot(&self, j: usize) -> std::sync::MutexGuard<'_, (u64, Slot, PathBuf)> {
         self.slots[j].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Empties slot `j`; returns the client it held.
-    fn take(&self, j: usize) -> Option<Arc<Client>> {
+    pub(crate) fn take(&self, j: usize) -> Option<Arc<Client>> {
         let mut slot = self.slot(j);
         match std::mem::replace(&mut slot.1, Slot::Empty) {
             Slot::Live(c) => Some(c),
@@ -96,31 +101,30 @@ impl Run {
             Slot::Empty => None,
         }
     }
-
-    /// Removes the data dirs that nothing holds open any more.
-    fn sweep_dirs(&self) {
-        let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
-        dirs.retain(|dir| {
-            if platform::open_files_under(dir).unwrap_or(0) > 0 {
-                return true;
-            }
-            let _ = std::fs::remove_dir_all(dir);
-            false
-        });
-    }
 }
 
 /// One thread's view: the run, its own generator, where it is.
-struct Worker<'a> {
-    run: &'a Run,
-    rng: Rng,
-    iteration: u64,
+pub(crate) struct Worker<'a> {
+    pub(crate) run: &'a Run,
+    pub(crate) rng: Rng,
+    pub(crate) iteration: u64,
+    /// The error kind of the last call, if it failed.
+    last_error: Option<&'static str>,
 }
 
-impl Worker<'_> {
+impl<'a> Worker<'a> {
+    pub(crate) fn new(run: &'a Run, rng: Rng, iteration: u64) -> Self {
+        Self {
+            run,
+            rng,
+            iteration,
+            last_error: None,
+        }
+    }
+
     /// Drives an async call to its end, its bound, or (one time in five,
     /// where `may_cancel`) its cancellation half way; records the outcome.
-    fn call<T, F>(&mut self, op: Op, fut: F, may_cancel: bool) -> Option<T>
+    pub(crate) fn call<T, F>(&mut self, op: Op, fut: F, may_cancel: bool) -> Option<T>
     where
         F: Future<Output = Result<T, CoreError>>,
     {
@@ -136,7 +140,11 @@ impl Worker<'_> {
     }
 
     /// Runs a synchronous call under the watchdog; records the outcome.
-    fn call_sync<T>(&mut self, op: Op, call: impl FnOnce() -> Result<T, CoreError>) -> Option<T> {
+    pub(crate) fn call_sync<T>(
+        &mut self,
+        op: Op,
+        call: impl FnOnce() -> Result<T, CoreError>,
+    ) -> Option<T> {
         let started = Instant::now();
         let ticket = self.run.dog.enter(op.name(), self.iteration, op.bound());
         let outcome = run_sync(call);
@@ -145,7 +153,7 @@ impl Worker<'_> {
     }
 
     fn record<T>(
-        &self,
+        &mut self,
         op: Op,
         outcome: Outcome<Result<T, CoreError>>,
         started: Instant,
@@ -161,6 +169,10 @@ impl Worker<'_> {
                 "faulted": faulted,
                 "error": what,
             })
+        };
+        self.last_error = match &outcome {
+            Outcome::Done(Err(error)) => Some(kind(error)),
+            _ => None,
         };
         let mut t = tally();
         let count = t.op(op.name(), elapsed);
@@ -199,7 +211,7 @@ impl Worker<'_> {
         value
     }
 
-    fn client(&mut self, j: usize) -> Option<Arc<Client>> {
+    pub(crate) fn client(&mut self, j: usize) -> Option<Arc<Client>> {
         match &self.run.slot(j).1 {
             Slot::Live(c) => Some(c.clone()),
             _ => None,
@@ -230,19 +242,31 @@ impl Worker<'_> {
             };
         };
         let state = self.call_sync(Op::Read, || Ok(client.state()));
-        let login = if state == Some(ClientState::Created) {
-            30
-        } else {
-            2
+        let kept = self.run.homes.get(j).session.clone();
+        // A created client on stores of a session restores it; else logs in.
+        let (login, restore) = match (state, &kept) {
+            (Some(ClientState::Created), Some(_)) => (2, 30),
+            (Some(ClientState::Created), None) => (30, 0),
+            _ => (2, 1),
         };
-        // login start stop send recent rooms obs_m obs_s read logout close pause resume release
-        let weights = [login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, 5];
-        match self.rng.weighted(&weights) {
+        // restore login start stop send recent rooms obs_m obs_s read logout close pause resume release
+        let weights = [restore, login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, 5];
+        match self.rng.weighted(&weights).wrapping_sub(1) {
+            usize::MAX => {
+                if let Some(session) = kept {
+                    self.call(Op::Restore, client.restore(session), true);
+                }
+            }
             0 => {
                 let user = self.run.users[j].clone();
                 let password = self.run.password.clone();
                 let device = Some(format!("stress-{}", self.iteration));
                 self.call(Op::Login, client.login(user, password, device), true);
+                if let Some(session) = client.session() {
+                    self.run.homes.get(j).session = Some(session);
+                } else if self.last_error == Some("InvalidState") && kept.is_none() {
+                    self.run.homes.unknown_session(j);
+                }
             }
             1 => {
                 self.call(Op::StartSync, client.start_sync(), true);
@@ -266,22 +290,23 @@ impl Worker<'_> {
             7 => self.observe(&client, false),
             8 => self.read(Some(&client)),
             9 => {
+                let wipe = self.rng.chance(0.5);
                 let options = LogoutOptions {
                     server_timeout_ms: 2000,
-                    wipe_local_data: self.rng.chance(0.5),
+                    wipe_local_data: wipe,
                 };
-                let listener = self
-                    .rng
-                    .chance(0.3)
-                    .then(|| Arc::new(PhaseProbe) as Arc<dyn crate::api::LifecycleListener>);
-                self.call(Op::Logout, client.logout(options, listener), true);
+                let listener = self.phase_probe();
+                self.run.homes.logged_out(j, wipe);
+                if let Some(report) = self.call(Op::Logout, client.logout(options, listener), true)
+                {
+                    self.check_drain(j, &client, Op::Logout, wipe, (&report).into());
+                }
             }
             10 => {
-                let listener = self
-                    .rng
-                    .chance(0.3)
-                    .then(|| Arc::new(PhaseProbe) as Arc<dyn crate::api::LifecycleListener>);
-                self.call(Op::Close, client.close(listener), true);
+                let listener = self.phase_probe();
+                if let Some(report) = self.call(Op::Close, client.close(listener), true) {
+                    self.check_drain(j, &client, Op::Close, false, (&report).into());
+                }
             }
             11 => {
                 self.call(Op::Pause, client.pause(), true);
@@ -293,6 +318,14 @@ impl Worker<'_> {
         }
     }
 
+    /// A phase listener, three times in ten; it may block or panic.
+    fn phase_probe(&mut self) -> Option<Arc<dyn crate::api::LifecycleListener>> {
+        self.rng.chance(0.3).then(|| {
+            let misbehave = self.rng.range(0, 9);
+            Arc::new(PhaseProbe::new(misbehave == 0, misbehave == 1)) as Arc<_>
+        })
+    }
+
     fn create(&mut self, j: usize) {
         let dir = {
             let mut slot = self.run.slot(j);
@@ -301,13 +334,9 @@ impl Worker<'_> {
             }
             slot.0 += 1;
             slot.1 = Slot::Creating;
-            self.run.root.join(format!("slot{j}-gen{}", slot.0))
+            slot.2 = self.run.homes.dir(j);
+            slot.2.clone()
         };
-        self.run
-            .dirs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(dir.clone());
         let created = self.call(Op::Create, Client::create(self.config(&dir)), true);
         self.run.slot(j).1 = match created {
             Some(client) => Slot::Live(client),
@@ -324,6 +353,12 @@ impl Worker<'_> {
             self.rng.chance(0.2),
             self.iteration,
         );
+        // One listener in ten blocks in its calls, one in ten panics.
+        match self.rng.range(0, 9) {
+            0 => probe.block_for(self.rng.millis(50, 800)),
+            1 => probe.panic_in_calls(),
+            _ => {}
+        }
         let subscription = if messages {
             let listener = probe.clone();
             self.call_sync(Op::ObserveMessages, || client.observe_messages(listener))
@@ -362,24 +397,13 @@ impl Worker<'_> {
     }
 
     /// Lets go of slot `j`'s client, as an app that forgets it would.
-    fn release(&mut self, j: usize, ours: Arc<Client>) {
+    pub(crate) fn release(&mut self, j: usize, ours: Arc<Client>) {
         let held = self.run.take(j);
         self.call_sync(Op::Release, move || {
             drop(held);
             drop(ours);
             Ok(())
         });
-    }
-
-    fn release_all(&mut self) {
-        for j in 0..SLOTS {
-            if let Some(client) = self.run.take(j) {
-                self.call_sync(Op::Release, move || {
-                    drop(client);
-                    Ok(())
-                });
-            }
-        }
     }
 
     /// A process shutdown, async (perhaps cancelled half way) or blocking.
@@ -389,25 +413,6 @@ impl Worker<'_> {
             self.call(Op::Shutdown, shutdown(options), true);
         } else {
             self.call_sync(Op::ShutdownBlocking, || shutdown_blocking(options));
-        }
-    }
-
-    /// Drains every client: logout (wiping) where logged in, close otherwise.
-    fn drain_all(&mut self) {
-        for j in 0..SLOTS {
-            let Some(client) = self.client(j) else {
-                continue;
-            };
-            if self.call_sync(Op::Read, || Ok(client.state())) == Some(ClientState::LoggedIn) {
-                let options = LogoutOptions {
-                    server_timeout_ms: 2000,
-                    wipe_local_data: true,
-                };
-                self.call(Op::Logout, client.logout(options, None), false);
-            } else {
-                self.call(Op::Close, client.close(None), false);
-            }
-            self.release(j, client);
         }
     }
 }
@@ -447,11 +452,7 @@ pub fn iteration(run: &Run, it: u64, last: bool) -> String {
             let spawned = std::thread::Builder::new()
                 .name(format!("stress-worker-{t}"))
                 .spawn_scoped(scope, move || {
-                    let mut worker = Worker {
-                        run,
-                        rng,
-                        iteration: it,
-                    };
+                    let mut worker = Worker::new(run, rng, it);
                     for _ in 0..ops {
                         worker.step(slots);
                         let pause = worker.rng.millis(0, 30);
@@ -484,69 +485,15 @@ pub fn iteration(run: &Run, it: u64, last: bool) -> String {
     } else {
         [End::Keep, End::Drain, End::Release, End::Shutdown][rng.weighted(&[40, 30, 10, 20])]
     };
-    let mut main = Worker {
-        run,
-        rng,
-        iteration: it,
-    };
+    let mut main = Worker::new(run, rng, it);
     match end {
         End::Keep => {}
         End::Drain => main.drain_all(),
         End::Release => main.release_all(),
-        End::Shutdown => shutdown_and_check(&mut main, &format!("end of iteration {it}")),
+        End::Shutdown => {
+            crate::endings::shutdown_and_check(&mut main, &format!("end of iteration {it}"))
+        }
     }
     let fault = fault.map_or("none", |(f, _, _)| fault_name(f));
     format!("{clients} clients, {threads} threads, fault {fault}, end {end:?}")
-}
-
-/// Shuts the process down at the end of an iteration (some clients released
-/// before, the others after), then checks that it is clean.
-fn shutdown_and_check(main: &mut Worker, when: &str) {
-    for j in 0..SLOTS {
-        if main.rng.chance(0.5) {
-            if let Some(client) = main.run.take(j) {
-                main.call_sync(Op::Release, move || {
-                    drop(client);
-                    Ok(())
-                });
-            }
-        }
-    }
-    let options = ShutdownOptions { timeout_ms: 5000 };
-    if main.rng.chance(0.5) {
-        main.call(Op::Shutdown, shutdown(options), false);
-    } else {
-        main.call_sync(Op::ShutdownBlocking, || shutdown_blocking(options));
-    }
-    main.release_all();
-    let (clean, state) = main.run.clean_state();
-    let mut t = tally();
-    t.shutdowns_checked += 1;
-    if !clean {
-        eprintln!("stress: not clean after the shutdown at the {when}: {state}");
-        t.dirty_shutdown(json!({"when": when, "state": state}));
-    }
-    drop(t);
-    main.run.sweep_dirs();
-}
-
-/// The final shutdown of the run, and the check that the process is clean.
-pub fn finish(run: &Run, iterations: u64) -> (bool, Value) {
-    let mut main = Worker {
-        run,
-        rng: Rng::derive(run.seed, &[u64::MAX]),
-        iteration: iterations,
-    };
-    main.release_all();
-    let done = main.call_sync(Op::ShutdownBlocking, || {
-        shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 })
-    });
-    let (clean, mut state) = run.clean_state();
-    state["final_shutdown_ok"] = json!(done.is_some());
-    if let Some(report) = &done {
-        state["final_shutdown_report"] = json!(format!("{report:?}"));
-    }
-    let clean = clean && done.is_some() && runtime_stats().state != RuntimeState::Running;
-    run.sweep_dirs();
-    (clean, state)
 }

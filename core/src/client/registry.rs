@@ -64,6 +64,14 @@ pub(crate) fn all() -> Vec<Arc<ClientCore>> {
     clients
 }
 
+/// How many clients are live, whatever the runtime's state: every client
+/// holds its `data_dir` claim from its build to the very end of its drain
+/// (or its drop), so the claims are the live clients, a client still being
+/// built or drained included. Reads no `Arc` (nothing is dropped under the lock).
+pub(crate) fn live_count() -> u32 {
+    registry().data_dirs.len() as u32
+}
+
 /// Forgets a drained client (and every released one).
 ///
 /// Compares pointers without upgrading: an upgraded `Arc` dropped here could

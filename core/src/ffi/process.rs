@@ -39,7 +39,9 @@ pub fn runtime_stats() -> RuntimeStats {
         alive_tasks: s.alive_tasks,
         supervised_tasks: s.supervised_tasks,
         worker_threads: s.worker_threads,
-        live_clients: s.live_clients,
+        // Counted from the clients themselves, not from the runtime's
+        // leases: a client that outlives its runtime is still live.
+        live_clients: crate::client::registry::live_count(),
     }
 }
 

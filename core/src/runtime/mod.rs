@@ -252,7 +252,10 @@ where
 /// A snapshot for `runtime_stats`.
 pub struct Snapshot {
     pub generation: u64,
-    pub live_clients: u32,
+    /// Leases of the running generation not yet released (what a restart
+    /// decision counts); 0 once shut down. Not the live clients: those are
+    /// counted from the clients (`runtime_stats().live_clients`).
+    pub leased_clients: u32,
     pub state: RuntimeState,
     pub alive_tasks: u64,
     pub supervised_tasks: Vec<String>,
@@ -271,7 +274,7 @@ pub fn snapshot() -> Snapshot {
     };
     Snapshot {
         generation: slot.generation,
-        live_clients: if slot.state == RuntimeState::ShutDown {
+        leased_clients: if slot.state == RuntimeState::ShutDown {
             0
         } else {
             slot.live_clients

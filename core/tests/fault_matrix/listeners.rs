@@ -101,6 +101,12 @@ fn listeners_that_block_for_five_seconds_do_not_hold_up_the_logout() {
     assert_drained("blocking listeners", report);
     assert_wiped("blocking listeners", root.path());
     eprintln!("blocking listeners: the logout took {took:?} beside 5 s blocks");
+    // The phase listener blocked for 5 s in the logout's first phase: a
+    // logout that waited for it (or for the message listener) takes 5 s.
+    assert!(
+        took < BLOCK - Duration::from_secs(1),
+        "the logout waited for a blocked listener: {took:?}"
+    );
 
     wait("every end signal", 20, || {
         states.calls.ended_with("Terminated")

@@ -18,8 +18,10 @@ pub mod generated;
 mod root;
 
 use crate::ctx::{self, Ctx};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// `cargo xtask swift-bindings`: regenerates the committed Swift bindings from
@@ -97,7 +99,7 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     let started = Instant::now();
     // XCTest only: with Swift Testing on, the last line would read
     // "0 tests passed" although every XCTest ran.
-    let outcome = ctx::run(
+    let outcome = run_echoed(
         swift("test")
             .args(["--skip-build", "--disable-swift-testing"])
             .args(linker),
@@ -106,5 +108,91 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
         "swift: swift build {build_secs:.1} s, swift test {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    outcome
+    let output = outcome?;
+    // A run that passes having run nothing (or fewer tests than the sources
+    // declare: a class XCTest did not discover) tests nothing.
+    let expected = declared_tests(&ctx.root.join("swift").join("Tests"))?;
+    match executed_tests(&output) {
+        Some(n) if n >= expected && n > 0 => {
+            println!("swift: {n} tests executed ({expected} declared)");
+            Ok(())
+        }
+        executed => {
+            bail!("swift: XCTest executed {executed:?} tests, the sources declare {expected}")
+        }
+    }
+}
+
+/// Runs `cmd`, echoing its standard output line by line; returns that
+/// output, or an error when the command fails.
+fn run_echoed(cmd: &mut Command) -> Result<String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    let mut output = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading the command's output")?;
+            println!("{line}");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(output)
+}
+
+/// XCTest's count of executed tests: the largest `Executed N test(s)` of
+/// its summaries (the last one, for "All tests", counts them all).
+fn executed_tests(output: &str) -> Option<u32> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = &line[line.find("Executed ")? + "Executed ".len()..];
+            rest.split_whitespace().next()?.parse::<u32>().ok()
+        })
+        .max()
+}
+
+/// The XCTest methods the test sources declare (`func test...()`).
+fn declared_tests(dir: &Path) -> Result<u32> {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            n += declared_tests(&path)?;
+        } else if path.extension().is_some_and(|e| e == "swift") {
+            let text = std::fs::read_to_string(&path)?;
+            n += text
+                .lines()
+                .filter(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("func test") && l.contains("()")
+                })
+                .count() as u32;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::executed_tests;
+
+    #[test]
+    fn the_executed_count_is_read_from_xctests_summaries() {
+        let output = "Test Suite 'ErrorTests' passed at 2026-12-03 06:00:00.000.\n\
+                      \t Executed 6 tests, with 0 failures (0 unexpected) in 1.2 (1.2) seconds\n\
+                      Test Suite 'All tests' passed at 2026-12-03 06:00:09.000.\n\
+                      \t Executed 31 tests, with 0 failures (0 unexpected) in 9.0 (9.0) seconds\n";
+        assert_eq!(executed_tests(output), Some(31));
+        let none =
+            "Test Suite 'All tests' passed at 2026-12-03.\n\t Executed 0 tests, with 0 failures\n";
+        assert_eq!(executed_tests(none), Some(0));
+        assert_eq!(executed_tests("error: no tests found"), None);
+    }
 }

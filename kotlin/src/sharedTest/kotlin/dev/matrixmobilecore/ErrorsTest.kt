@@ -61,9 +61,11 @@ class ErrorsTest {
     }
 
     @Test
-    fun logoutBeforeLoginIsAnErrorNotACrash() = coreTest {
+    fun logoutBeforeLoginIsInvalidStateAndLeavesTheClientUsable() = coreTest {
         Client.create(testConfig()).closing { client ->
-            assertFailsWith<CoreException> { client.logout(LogoutOptions(), null) }
+            val error = assertFailsWith<CoreException.InvalidState> { client.logout(LogoutOptions(), null) }
+            assertTrue(error.detail.isNotBlank())
+            assertEquals(ClientState.CREATED, client.state())
         }
     }
 }
