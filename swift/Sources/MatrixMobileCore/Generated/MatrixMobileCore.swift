@@ -2170,7 +2170,7 @@ public func FfiConverterTypeTaskFailureListener_lower(_ value: TaskFailureListen
 
 
 /**
- * How to build a client.
+ * How to build a client. Its `Debug` output never shows the passphrase.
  */
 public struct ClientConfig: Equatable, Hashable {
     /**
