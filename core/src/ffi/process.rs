@@ -39,9 +39,11 @@ pub fn runtime_stats() -> RuntimeStats {
         alive_tasks: s.alive_tasks,
         supervised_tasks: s.supervised_tasks,
         worker_threads: s.worker_threads,
-        // Counted from the clients themselves, not from the runtime's
-        // leases: a client that outlives its runtime is still live.
-        live_clients: crate::client::registry::live_count(),
+        // Counted from the clients themselves (their `data_dir` claims), so
+        // that a client that outlives its runtime is still live, and from
+        // the runtime's leases, which a creation takes before it claims its
+        // directory: each is a lower bound of the live clients.
+        live_clients: crate::client::registry::live_count().max(s.leased_clients),
     }
 }
 

@@ -37,10 +37,17 @@ impl Connection {
 }
 
 impl WatchProxy {
-    /// A proxy in front of the homeserver at `upstream` (`http://host:port`).
+    /// A proxy in front of the homeserver at `upstream` (`http(s)://host:port`).
     pub fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Bytes pass through untouched, TLS included: the client speaks the
+        // upstream's scheme (the test CA's certificate names 127.0.0.1).
+        let scheme = if upstream.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_start_matches("https://")
