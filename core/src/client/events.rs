@@ -10,15 +10,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
-use matrix_sdk::ruma::events::{
-    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
-};
-use matrix_sdk::Room;
 
 use super::subscription::{Delivery, Subscription};
 use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
-use crate::matrix::rooms::text_message;
 
 type SyncSubscriber = (Arc<Delivery>, Arc<dyn SyncStateListener>);
 type MessageSubscriber = (Arc<Delivery>, Arc<dyn MessageListener>);
@@ -157,20 +151,11 @@ impl Events {
 
     /// Registers the event handler that publishes text messages; it holds
     /// only this hub, never the matrix client.
-    pub(crate) fn attach(self: &Arc<Self>, sdk: &matrix_sdk::Client) {
+    pub(crate) fn attach(self: &Arc<Self>, sdk: &crate::matrix::Sdk) {
         let events = Arc::downgrade(self);
-        sdk.add_event_handler(move |event: OriginalSyncRoomMessageEvent, room: Room| {
-            let events = events.clone();
-            async move {
-                let any = AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-                    SyncMessageLikeEvent::Original(event),
-                ));
-                if let (Some(message), Some(events)) = (
-                    text_message(room.room_id().as_str(), &any),
-                    events.upgrade(),
-                ) {
-                    events.publish(message);
-                }
+        crate::matrix::rooms::on_text_messages(sdk, move |message| {
+            if let Some(events) = events.upgrade() {
+                events.publish(message);
             }
         });
     }

@@ -25,7 +25,6 @@ pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use matrix_sdk_ui::sync_service::SyncService;
 use tokio::runtime::Handle;
 
 use crate::api::{
@@ -41,8 +40,8 @@ use state::{check_usable, next_state, Transition};
 /// an await or a listener call.
 pub(crate) struct Inner {
     pub(crate) state: ClientState,
-    pub(crate) sdk: Option<matrix_sdk::Client>,
-    pub(crate) sync: Option<Arc<SyncService>>,
+    pub(crate) sdk: Option<matrix::Sdk>,
+    pub(crate) sync: Option<Arc<matrix::sync::Service>>,
     pub(crate) sync_wanted: bool,
     /// Set when `pause` begins closing the stores, cleared when `resume` has
     /// reopened them.
@@ -58,7 +57,7 @@ pub(crate) struct Inner {
 }
 
 /// A clone of the matrix client, if the state is `LoggedIn`.
-fn check_logged_in(inner: &Inner) -> CoreResult<matrix_sdk::Client> {
+fn check_logged_in(inner: &Inner) -> CoreResult<matrix::Sdk> {
     check_usable(inner.state)?;
     if inner.state != ClientState::LoggedIn {
         return Err(CoreError::invalid_state(
@@ -117,22 +116,13 @@ impl ClientCore {
     }
 
     /// Forwards matrix-sdk's task failures, until the client drains.
-    fn spawn_background(&self, handle: &Handle, sdk: &matrix_sdk::Client) {
-        let mut failures = sdk.task_monitor().subscribe();
+    fn spawn_background(&self, handle: &Handle, sdk: &matrix::Sdk) {
+        let mut failures = matrix::task_failures(sdk);
         self.spawn(handle, TaskKind::Finite, "sdk-task-monitor", async move {
-            use tokio::sync::broadcast::error::RecvError;
-            loop {
-                match failures.recv().await {
-                    Ok(failure) => crate::supervisor::failure::report(
-                        &format!("matrix-sdk::{}", failure.task.name),
-                        matrix::map_task_failure(failure.reason),
-                    ),
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(n, "missed matrix-sdk task failure reports")
-                    }
-                    Err(RecvError::Closed) => return Ok(()),
-                }
+            while let Some((task, reason)) = failures.next().await {
+                crate::supervisor::failure::report(&task, reason);
             }
+            Ok(())
         });
     }
 
@@ -142,20 +132,20 @@ impl ClientCore {
     }
 
     /// A clone of the matrix client, if the state allows ordinary calls.
-    pub(crate) fn sdk(&self) -> CoreResult<matrix_sdk::Client> {
+    pub(crate) fn sdk(&self) -> CoreResult<matrix::Sdk> {
         let inner = self.inner();
         check_usable(inner.state)?;
         inner.sdk.clone().ok_or(CoreError::ClientClosed)
     }
 
     /// A clone of the matrix client, if a session is active.
-    pub(crate) fn logged_in_sdk(&self) -> CoreResult<matrix_sdk::Client> {
+    pub(crate) fn logged_in_sdk(&self) -> CoreResult<matrix::Sdk> {
         check_logged_in(&self.inner())
     }
 
     /// [`ClientCore::logged_in_sdk`] for work that needs the stores:
     /// `InvalidState` while the client is paused.
-    pub(crate) fn sdk_with_stores(&self) -> CoreResult<matrix_sdk::Client> {
+    pub(crate) fn sdk_with_stores(&self) -> CoreResult<matrix::Sdk> {
         let sdk = self.logged_in_sdk()?;
         if self.inner().paused {
             return Err(paused_error());
@@ -287,8 +277,8 @@ impl ClientCore {
     /// dropped outside a runtime.
     pub(crate) fn with_sdk<T>(
         &self,
-        pick: impl FnOnce(&Inner) -> Option<matrix_sdk::Client>,
-        f: impl FnOnce(&matrix_sdk::Client) -> T,
+        pick: impl FnOnce(&Inner) -> Option<matrix::Sdk>,
+        f: impl FnOnce(&matrix::Sdk) -> T,
     ) -> CoreResult<Option<T>> {
         let handle = self.handle()?;
         let _entered = handle.enter();
@@ -303,7 +293,7 @@ impl ClientCore {
     /// [`ClientCore::with_sdk`] for calls that need a session.
     pub(crate) fn with_logged_in_sdk<T>(
         &self,
-        f: impl FnOnce(&matrix_sdk::Client) -> T,
+        f: impl FnOnce(&matrix::Sdk) -> T,
     ) -> CoreResult<T> {
         let mut refused = None;
         let done = self.with_sdk(

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use matrix_sdk_ui::sync_service::SyncService;
+use futures_util::StreamExt;
 use tokio::runtime::Handle;
 
 use super::session::Exclusive;
@@ -43,14 +43,14 @@ impl ClientCore {
             core.inner().sync_wanted = true;
             matrix::sync::start(&sync, core.request_timeout).await;
             core.events
-                .set_sync_state(matrix::sync::map_state(&sync.state().get()));
+                .set_sync_state(matrix::sync::current_state(&sync));
             Ok(())
         })
         .await
     }
 
     /// Keeps the sync service and forwards its states to the listeners.
-    fn install_sync(&self, sdk: &matrix_sdk::Client, sync: &Arc<SyncService>) -> CoreResult<()> {
+    fn install_sync(&self, sdk: &matrix::Sdk, sync: &Arc<matrix::sync::Service>) -> CoreResult<()> {
         {
             let mut inner = self.inner();
             if !matches!(inner.state, ClientState::LoggedIn) {
@@ -59,23 +59,21 @@ impl ClientCore {
             inner.sync = Some(sync.clone());
         }
         let handle = Handle::current();
-        let mut states = sync.state();
+        let mut states = matrix::sync::states(sync);
         let events = self.events.clone();
         self.spawn(&handle, TaskKind::Finite, "sync-state", async move {
-            events.set_sync_state(matrix::sync::map_state(&states.get()));
             while let Some(state) = states.next().await {
-                events.set_sync_state(matrix::sync::map_state(&state));
+                events.set_sync_state(state);
             }
             Ok(())
         });
-        let rooms = sync.room_list_service();
-        let sdk = sdk.clone();
+        let keep_subscribed = matrix::sync::keep_rooms_subscribed(sdk.clone(), sync);
         self.spawn(
             &handle,
             TaskKind::Infinite,
             "room-subscriptions",
             async move {
-                matrix::sync::keep_rooms_subscribed(&sdk, &rooms).await;
+                keep_subscribed.await;
                 Ok(())
             },
         );
@@ -96,7 +94,7 @@ impl ClientCore {
             if let Some(sync) = sync {
                 matrix::sync::stop(&sync).await?;
                 core.events
-                    .set_sync_state(matrix::sync::map_state(&sync.state().get()));
+                    .set_sync_state(matrix::sync::current_state(&sync));
             }
             Ok(())
         })
@@ -116,7 +114,7 @@ impl ClientCore {
             let stop = async move {
                 if let Some(sync) = sync {
                     matrix::sync::stop(&sync).await?;
-                    events.set_sync_state(matrix::sync::map_state(&sync.state().get()));
+                    events.set_sync_state(matrix::sync::current_state(&sync));
                 }
                 Ok(())
             };
@@ -149,9 +147,7 @@ impl ClientCore {
             if !core.inner().paused {
                 return Ok(());
             }
-            sdk.resume()
-                .await
-                .map_err(|e| matrix::errors::from_sdk(&e))?;
+            matrix::stores::reopen(&sdk).await?;
             let (sync, wanted) = {
                 let mut inner = core.inner();
                 inner.paused = false;

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use matrix_sdk_ui::sync_service::SyncService;
 use tokio::runtime::Handle;
 
 use super::state::Transition;
@@ -16,8 +15,8 @@ use crate::supervisor::StopReport;
 
 /// What a drain takes out of a client.
 pub(crate) struct DrainParts {
-    pub(crate) sdk: Option<matrix_sdk::Client>,
-    pub(crate) sync: Option<Arc<SyncService>>,
+    pub(crate) sdk: Option<crate::matrix::Sdk>,
+    pub(crate) sync: Option<Arc<crate::matrix::sync::Service>>,
 }
 
 impl ClientCore {

@@ -1,4 +1,6 @@
-//! The only module that speaks matrix-sdk: building, auth, sync, rooms.
+//! The only module that speaks matrix-sdk and matrix-sdk-ui: building, auth,
+//! sync, rooms, stores, task failures. The rest of the core holds their
+//! objects only through the names below ([`Sdk`], [`sync::Service`]).
 
 pub(crate) mod auth;
 pub(crate) mod build;
@@ -10,11 +12,46 @@ pub(crate) mod sync;
 pub(crate) mod tls;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::TaskFailureReason;
 
+/// A matrix client, as the rest of the core holds it.
+pub(crate) type Sdk = matrix_sdk::Client;
+
+/// matrix-sdk's reports of its own tasks that failed.
+pub(crate) struct TaskFailures(
+    tokio::sync::broadcast::Receiver<matrix_sdk::task_monitor::BackgroundTaskFailure>,
+);
+
+/// Subscribes to the failures of `client`'s own tasks.
+pub(crate) fn task_failures(client: &Sdk) -> TaskFailures {
+    TaskFailures(client.task_monitor().subscribe())
+}
+
+impl TaskFailures {
+    /// The next failure (the task's name and why), or `None` once the client
+    /// reports no more. Reports missed under load are logged and skipped.
+    pub(crate) async fn next(&mut self) -> Option<(String, TaskFailureReason)> {
+        loop {
+            match self.0.recv().await {
+                Ok(failure) => {
+                    return Some((
+                        format!("matrix-sdk::{}", failure.task.name),
+                        map_task_failure(failure.reason),
+                    ))
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(n, "missed matrix-sdk task failure reports")
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
 /// matrix-sdk's task failure reason in the core's terms.
-pub(crate) fn map_task_failure(reason: BackgroundTaskFailureReason) -> TaskFailureReason {
+fn map_task_failure(reason: BackgroundTaskFailureReason) -> TaskFailureReason {
     match reason {
         BackgroundTaskFailureReason::Panic { message, .. } => TaskFailureReason::Panic {
             message: message.unwrap_or_else(|| "a panic without a message".into()),

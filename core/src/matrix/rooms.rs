@@ -138,6 +138,28 @@ pub(crate) async fn recent_messages(
     Ok(messages)
 }
 
+/// Calls `publish` with every text message that sync delivers. The handler
+/// holds only what `publish` holds.
+pub(crate) fn on_text_messages(
+    client: &matrix_sdk::Client,
+    publish: impl Fn(Message) + Clone + Send + Sync + 'static,
+) {
+    use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+    client.add_event_handler(
+        move |event: OriginalSyncRoomMessageEvent, room: matrix_sdk::Room| {
+            let publish = publish.clone();
+            async move {
+                let any = AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                    SyncMessageLikeEvent::Original(event),
+                ));
+                if let Some(message) = text_message(room.room_id().as_str(), &any) {
+                    publish(message);
+                }
+            }
+        },
+    );
+}
+
 /// A text message out of a timeline event, if it is one.
 pub(crate) fn text_message(room_id: &str, event: &AnySyncTimelineEvent) -> Option<Message> {
     let AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(

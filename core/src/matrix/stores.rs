@@ -5,6 +5,11 @@ use matrix_sdk::Client;
 use super::errors;
 use crate::api::{CoreError, CoreResult};
 
+/// Reopens the stores that [`close`] closed (matrix-sdk's `Client::resume`).
+pub(crate) async fn reopen(sdk: &Client) -> CoreResult<()> {
+    sdk.resume().await.map_err(|e| errors::from_sdk(&e))
+}
+
 /// Closes every store of `sdk` and releases its SQLite connections, after
 /// disabling its send queue so that no send reaches a closing store.
 ///

@@ -12,6 +12,31 @@ use super::errors;
 use crate::api::SyncState;
 use crate::api::{CoreError, CoreResult};
 
+/// The sync service, as the rest of the core holds it.
+pub(crate) type Service = SyncService;
+
+/// The sync service's states in the core's terms, the current one first.
+pub(crate) fn states(
+    sync: &SyncService,
+) -> impl futures_util::Stream<Item = SyncState> + Send + Unpin + 'static {
+    Box::pin(futures_util::stream::unfold(
+        (sync.state(), true),
+        |(mut states, first)| async move {
+            if first {
+                let state = map_state(&states.get());
+                return Some((state, (states, false)));
+            }
+            let next = states.next().await?;
+            Some((map_state(&next), (states, false)))
+        },
+    ))
+}
+
+/// The sync service's current state in the core's terms.
+pub(crate) fn current_state(sync: &SyncService) -> SyncState {
+    map_state(&sync.state().get())
+}
+
 /// Builds the sync service of a logged-in client.
 pub(crate) async fn build(client: &matrix_sdk::Client) -> CoreResult<SyncService> {
     SyncService::builder(client.clone())
@@ -26,7 +51,7 @@ pub(crate) async fn build(client: &matrix_sdk::Client) -> CoreResult<SyncService
 }
 
 /// The core's name for a sync service state.
-pub(crate) fn map_state(state: &State) -> SyncState {
+fn map_state(state: &State) -> SyncState {
     match state {
         State::Idle => SyncState::Idle,
         State::Running => SyncState::Running,
@@ -43,7 +68,15 @@ pub(crate) fn map_state(state: &State) -> SyncState {
 /// delivers up to 20 new events per room and response (the room list alone
 /// carries only the latest one, and bursts would reach `observe_messages`
 /// as a single message). Runs until the client's updates end.
-pub(crate) async fn keep_rooms_subscribed(client: &matrix_sdk::Client, rooms: &RoomListService) {
+pub(crate) fn keep_rooms_subscribed(
+    client: matrix_sdk::Client,
+    sync: &SyncService,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let rooms = sync.room_list_service();
+    async move { keep_subscribed(&client, &rooms).await }
+}
+
+async fn keep_subscribed(client: &matrix_sdk::Client, rooms: &RoomListService) {
     use tokio::sync::broadcast::error::RecvError;
     let mut updates = client.subscribe_to_all_room_updates();
     let mut subscribed: BTreeSet<OwnedRoomId> = BTreeSet::new();
