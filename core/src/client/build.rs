@@ -60,6 +60,7 @@ pub(crate) async fn build(
             pauses: 0,
             exclusive: None,
             secrets: passphrase.into_iter().collect(),
+            tokens: Vec::new(),
         }),
         claim: Mutex::new(Some(claim)),
     });

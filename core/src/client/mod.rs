@@ -51,9 +51,12 @@ pub(crate) struct Inner {
     pub(crate) pauses: u64,
     /// The exclusive call in progress: login, restore, pause or resume.
     pub(crate) exclusive: Option<&'static str>,
-    /// The session's tokens, registered with the log scrubber until the
+    /// The store passphrase, registered with the log scrubber until the
     /// client is drained.
     pub(crate) secrets: Vec<crate::logging::scrub::Registered>,
+    /// The session's current tokens, likewise; replaced when matrix-sdk
+    /// refreshes them (the old ones are forgotten).
+    pub(crate) tokens: Vec<crate::logging::scrub::Registered>,
 }
 
 /// A clone of the matrix client, if the state is `LoggedIn`.
@@ -115,8 +118,26 @@ impl ClientCore {
         let _ = self.group.spawn(handle, name, kind, future);
     }
 
-    /// Forwards matrix-sdk's task failures, until the client drains.
-    fn spawn_background(&self, handle: &Handle, sdk: &matrix::Sdk) {
+    /// Forwards matrix-sdk's task failures, and keeps refreshed tokens out of
+    /// the log, until the client drains.
+    fn spawn_background(self: &Arc<Self>, handle: &Handle, sdk: &matrix::Sdk) {
+        let mut refreshes = matrix::auth::token_refreshes(sdk);
+        let refreshed = sdk.clone();
+        let core = Arc::downgrade(self);
+        self.spawn(handle, TaskKind::Finite, "token-refreshes", async move {
+            while refreshes.next().await {
+                let (Some(session), Some(core)) =
+                    (matrix::auth::session_of(&refreshed), core.upgrade())
+                else {
+                    continue;
+                };
+                // The new tokens are registered before the old are forgotten.
+                let fresh = matrix::auth::token_guards(&session);
+                let old = std::mem::replace(&mut core.inner().tokens, fresh);
+                drop(old);
+            }
+            Ok(())
+        });
         let mut failures = matrix::task_failures(sdk);
         self.spawn(handle, TaskKind::Finite, "sdk-task-monitor", async move {
             while let Some((task, reason)) = failures.next().await {

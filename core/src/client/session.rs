@@ -144,9 +144,7 @@ impl ClientCore {
         if let Err(e) = store_dir::record_session_owner(&self.data_dir, session) {
             tracing::warn!(%e, "could not record the session's owner in data_dir");
         }
-        self.inner()
-            .secrets
-            .extend(matrix::auth::token_guards(session));
+        self.inner().tokens = matrix::auth::token_guards(session);
         match self.transition(Transition::SessionStarted) {
             // A drain that began meanwhile waited for this install: the
             // session is in the stores (a logout revokes it, a close keeps

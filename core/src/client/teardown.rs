@@ -74,7 +74,14 @@ impl ClientCore {
     pub(crate) fn mark_drained(&self) {
         let _ = self.transition(Transition::Drained);
         registry::remove(self);
-        self.inner().secrets.clear();
+        let secrets = {
+            let mut inner = self.inner();
+            (
+                std::mem::take(&mut inner.secrets),
+                std::mem::take(&mut inner.tokens),
+            )
+        };
+        drop(secrets);
     }
 
     /// The client's lease on its runtime generation, once.

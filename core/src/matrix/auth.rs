@@ -91,6 +91,31 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
         .map_err(|e| errors::from_sdk(&e))
 }
 
+/// Waits for matrix-sdk to refresh the session's tokens; `false` once the
+/// client reports no more session changes.
+pub(crate) struct TokenRefreshes(tokio::sync::broadcast::Receiver<matrix_sdk::SessionChange>);
+
+/// Subscribes to `client`'s token refreshes.
+pub(crate) fn token_refreshes(client: &matrix_sdk::Client) -> TokenRefreshes {
+    TokenRefreshes(client.subscribe_to_session_changes())
+}
+
+impl TokenRefreshes {
+    /// Resolves at the next refresh (`true`), or when no more can come.
+    pub(crate) async fn next(&mut self) -> bool {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match self.0.recv().await {
+                Ok(matrix_sdk::SessionChange::TokensRefreshed) => return true,
+                // A missed report may have been a refresh: look again.
+                Err(RecvError::Lagged(_)) => return true,
+                Ok(matrix_sdk::SessionChange::UnknownToken(_)) => {}
+                Err(RecvError::Closed) => return false,
+            }
+        }
+    }
+}
+
 /// Keeps the session's tokens out of every log line while the guards live.
 pub(crate) fn token_guards(session: &Session) -> Vec<scrub::Registered> {
     std::iter::once(&session.access_token)
