@@ -10,7 +10,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-
 use super::subscription::{Delivery, Subscription};
 use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
 

@@ -312,10 +312,7 @@ impl ClientCore {
     }
 
     /// [`ClientCore::with_sdk`] for calls that need a session.
-    pub(crate) fn with_logged_in_sdk<T>(
-        &self,
-        f: impl FnOnce(&matrix::Sdk) -> T,
-    ) -> CoreResult<T> {
+    pub(crate) fn with_logged_in_sdk<T>(&self, f: impl FnOnce(&matrix::Sdk) -> T) -> CoreResult<T> {
         let mut refused = None;
         let done = self.with_sdk(
             |inner| match check_logged_in(inner) {
