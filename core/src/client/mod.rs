@@ -284,13 +284,15 @@ impl ClientCore {
 
     /// The current session.
     pub(crate) fn session(&self) -> Option<Session> {
-        self.with_sdk(|inner| inner.sdk.clone(), matrix::auth::session_of)
-            .ok()
-            .flatten()
-            .flatten()
+        self.with_sdk(
+            |inner| inner.sdk.clone().ok_or(CoreError::ClientClosed),
+            matrix::auth::session_of,
+        )
+        .ok()
+        .flatten()
     }
 
-    /// Runs `f` on the app's thread with a clone of the matrix client that
+    /// Runs `f` on the app's thread with the clone of the matrix client that
     /// `pick` takes from the state (`ClientClosed` once the client's runtime
     /// generation has ended), inside the runtime's context, and drops the
     /// clone there: if a drain and a restart finish meanwhile, this clone is
@@ -298,37 +300,20 @@ impl ClientCore {
     /// dropped outside a runtime.
     pub(crate) fn with_sdk<T>(
         &self,
-        pick: impl FnOnce(&Inner) -> Option<matrix::Sdk>,
+        pick: impl FnOnce(&Inner) -> CoreResult<matrix::Sdk>,
         f: impl FnOnce(&matrix::Sdk) -> T,
-    ) -> CoreResult<Option<T>> {
+    ) -> CoreResult<T> {
         let handle = self.handle()?;
         let _entered = handle.enter();
-        let Some(sdk) = pick(&self.inner()) else {
-            return Ok(None);
-        };
+        let sdk = pick(&self.inner())?;
         let out = f(&sdk);
         drop(sdk);
-        Ok(Some(out))
+        Ok(out)
     }
 
     /// [`ClientCore::with_sdk`] for calls that need a session.
     pub(crate) fn with_logged_in_sdk<T>(&self, f: impl FnOnce(&matrix::Sdk) -> T) -> CoreResult<T> {
-        let mut refused = None;
-        let done = self.with_sdk(
-            |inner| match check_logged_in(inner) {
-                Ok(sdk) => Some(sdk),
-                Err(e) => {
-                    refused = Some(e);
-                    None
-                }
-            },
-            f,
-        )?;
-        match (done, refused) {
-            (Some(out), _) => Ok(out),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(CoreError::ClientClosed),
-        }
+        self.with_sdk(check_logged_in, f)
     }
 
     /// The sync service's state.

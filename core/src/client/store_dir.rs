@@ -332,17 +332,21 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn the_stores_of_a_revoked_session_are_replaced_and_no_others() -> TestResult {
-        let root = tempfile::TempDir::new()?;
-        let dir = canonical(&root.path().join("store"))?;
-        let session = Session {
+    fn alices_session() -> Session {
+        Session {
             user_id: "@alice:x".into(),
             device_id: "DEV1".into(),
             access_token: "t".into(),
             refresh_token: None,
             homeserver_url: "http://x".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_stores_of_a_revoked_session_are_replaced_and_no_others() -> TestResult {
+        let root = tempfile::TempDir::new()?;
+        let dir = canonical(&root.path().join("store"))?;
+        let session = alices_session();
         record_session_owner(&dir, &session)?;
         std::fs::write(dir.join("matrix-sdk-state.sqlite3"), b"old")?;
         prepare(&dir)?;
@@ -361,13 +365,7 @@ mod tests {
     #[test]
     fn login_is_refused_on_stores_of_another_device() -> TestResult {
         let root = tempfile::TempDir::new()?;
-        let session = Session {
-            user_id: "@alice:x".into(),
-            device_id: "DEV1".into(),
-            access_token: "t".into(),
-            refresh_token: None,
-            homeserver_url: "http://x".into(),
-        };
+        let session = alices_session();
         record_session_owner(root.path(), &session)?;
         assert!(matches!(
             check_login_allowed(root.path()),
