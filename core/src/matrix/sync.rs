@@ -101,14 +101,31 @@ async fn keep_subscribed(client: &matrix_sdk::Client, rooms: &RoomListService) {
 /// Bound of [`stop`], and the longest wait of [`start`].
 const SYNC_STEP: Duration = Duration::from_secs(10);
 
-/// Starts the sync service and returns once its room list loop listens (or
-/// failed, or `wait` passed, at most `SYNC_STEP`), so that a stop that
-/// follows at once is not lost. A server that does not answer makes it wait
-/// `wait`: the caller passes its request timeout.
+/// Starts the sync service and returns once both of its loops listen for a
+/// stop (or failed, or `wait` passed, at most `SYNC_STEP`), so that a stop
+/// that follows at once is not lost. A server that does not answer makes it
+/// wait `wait`: the caller passes its request timeout.
+///
+/// matrix-sdk-ui 0.18 sends the encryption loop its stop once, and a stop
+/// sent before that loop subscribed is lost for good (its supervisor then
+/// waits for it forever). The loop lets go of the encryption sync permit in
+/// the same poll in which it subscribes, so a free permit is the sign that
+/// it listens. The room list loop's stop is re-sent by [`stop`].
 pub(crate) async fn start(sync: &SyncService, wait: Duration) {
     sync.start().await;
+    let wait = wait.min(SYNC_STEP);
+    let _ = tokio::time::timeout(wait, async {
+        while matches!(sync.state().get(), State::Running)
+            && sync.try_get_encryption_sync_permit().is_none()
+        {
+            // allowed: the permit is a mutex with no way to be told when it
+            // is let go; it is held for microseconds after the loop's spawn.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
     let mut room_list = sync.room_list_service().state();
-    let _ = tokio::time::timeout(wait.min(SYNC_STEP), async {
+    let _ = tokio::time::timeout(wait, async {
         loop {
             if !matches!(room_list.get(), RoomListState::Init) {
                 return;
