@@ -19,6 +19,10 @@
 //! task has ended, the stores are closed, and (for the last client) the
 //! runtime has restarted; each of these is measured in the report.
 
+// matrix-sdk-ui's timeline futures nest deeper than the default limit of
+// the layout query allows (they are boxed where they leave the crate).
+#![recursion_limit = "256"]
+
 uniffi::setup_scaffolding!();
 
 pub mod api;
@@ -32,7 +36,8 @@ pub mod runtime;
 pub mod supervisor;
 
 pub use api::*;
-pub use client::Subscription;
+pub use client::{RoomListHandle, Subscription};
 pub use ffi::client::Client;
 pub use ffi::diagnostics::*;
 pub use ffi::process::*;
+pub use ffi::timeline::Timeline;

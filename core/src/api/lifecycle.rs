@@ -98,6 +98,10 @@ pub struct LogoutReport {
     pub runtime_restarted: bool,
     pub runtime_generation: u64,
     pub warnings: Vec<String>,
+    /// Local echoes that never reached the server, counted in the send
+    /// queue before the stores closed: lost with a wipe, kept for the next
+    /// `restore` after a close.
+    pub unsent_messages: u32,
 }
 
 /// What a close did: the fields of [`LogoutReport`]; `server_logout` is `Skipped`.
@@ -114,6 +118,7 @@ pub struct CloseReport {
     pub runtime_restarted: bool,
     pub runtime_generation: u64,
     pub warnings: Vec<String>,
+    pub unsent_messages: u32,
 }
 
 impl From<LogoutReport> for CloseReport {
@@ -130,6 +135,7 @@ impl From<LogoutReport> for CloseReport {
             runtime_restarted: r.runtime_restarted,
             runtime_generation: r.runtime_generation,
             warnings: r.warnings,
+            unsent_messages: r.unsent_messages,
         }
     }
 }

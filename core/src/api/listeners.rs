@@ -6,6 +6,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::chat::{RoomListUpdate, TimelineUpdate};
 use super::lifecycle::LifecyclePhase;
 use super::process::TaskFailure;
 use super::records::{Message, SyncState};
@@ -26,6 +27,38 @@ pub trait MessageListener: Send + Sync {
     /// The end signal: the client closed, logged out or was shut down. It is
     /// the listener's last call; it is not sent after `cancel()`.
     fn on_closed(&self);
+}
+
+/// Receives a room list's changes; the first call is `Reset`.
+#[uniffi::export(foreign)]
+pub trait RoomListListener: Send + Sync {
+    fn on_update(&self, updates: Vec<RoomListUpdate>);
+    /// The end signal: the handle's client ended. The last call; not sent
+    /// after `cancel()`.
+    fn on_closed(&self);
+}
+
+/// Receives a timeline's changes; the first call is `Reset`.
+#[uniffi::export(foreign)]
+pub trait TimelineListener: Send + Sync {
+    fn on_update(&self, updates: Vec<TimelineUpdate>);
+    /// The end signal: the timeline's client ended. The last call; not sent
+    /// after `cancel()`.
+    fn on_closed(&self);
+}
+
+/// Receives who is typing in a room (the app's own user left out).
+#[uniffi::export(foreign)]
+pub trait TypingListener: Send + Sync {
+    fn on_typing(&self, user_ids: Vec<String>);
+    /// The end signal, as for the other listeners.
+    fn on_closed(&self);
+}
+
+/// Receives the progress of an upload, in bytes.
+#[uniffi::export(foreign)]
+pub trait ProgressListener: Send + Sync {
+    fn on_progress(&self, sent: u64, total: u64);
 }
 
 /// Watches a logout or close. A listener that throws is logged and ignored.

@@ -2,14 +2,19 @@
 //! traits. The bottom of the crate: it depends on no other module of it, and
 //! every other module may use it.
 
+mod chat;
 mod error;
 mod lifecycle;
 pub(crate) mod listeners;
 mod process;
 mod records;
 
+pub use chat::*;
 pub use error::{CoreError, CoreResult};
 pub use lifecycle::*;
-pub use listeners::{LifecycleListener, MessageListener, SyncStateListener, TaskFailureListener};
+pub use listeners::{
+    LifecycleListener, MessageListener, ProgressListener, RoomListListener, SyncStateListener,
+    TaskFailureListener, TimelineListener, TypingListener,
+};
 pub use process::*;
 pub use records::*;

@@ -1,6 +1,8 @@
 //! The records of a client's ordinary calls: its configuration, session,
 //! rooms and messages.
 
+use super::chat::{LatestMessage, Membership};
+
 /// How to build a client. Its `Debug` output never shows the passphrase.
 #[derive(Clone, uniffi::Record)]
 pub struct ClientConfig {
@@ -71,13 +73,23 @@ pub enum SyncState {
     Terminated,
 }
 
-/// One joined room.
+/// One room of the account, as a room list row shows it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RoomSummary {
     pub room_id: String,
     pub name: Option<String>,
     pub is_encrypted: bool,
     pub joined_members: u64,
+    pub membership: Membership,
+    pub is_direct: bool,
+    pub is_favourite: bool,
+    pub topic: Option<String>,
+    /// The `mxc://` URI of the room's avatar.
+    pub avatar_url: Option<String>,
+    pub unread_messages: u64,
+    pub unread_mentions: u64,
+    /// Decrypted where keys allow.
+    pub latest: Option<LatestMessage>,
 }
 
 /// One text message, decrypted where keys allow.

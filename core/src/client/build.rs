@@ -62,6 +62,7 @@ pub(crate) async fn build(
             secrets: passphrase.into_iter().collect(),
             tokens: Vec::new(),
         }),
+        timelines: Default::default(),
         claim: Mutex::new(Some(claim)),
     });
     core.spawn_background(&handle, &sdk);

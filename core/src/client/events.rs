@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use super::subscription::{Delivery, Subscription};
 use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
+use crate::supervisor::Job;
 
 type SyncSubscriber = (Arc<Delivery>, Arc<dyn SyncStateListener>);
 type MessageSubscriber = (Arc<Delivery>, Arc<dyn MessageListener>);
@@ -22,6 +23,9 @@ struct Subscribers {
     state: SyncState,
     sync: Vec<SyncSubscriber>,
     messages: Vec<MessageSubscriber>,
+    /// The chat surface's subscriptions (room lists, timelines, typing):
+    /// each with the end signal that [`Events::end`] queues for it.
+    others: Vec<(Arc<Delivery>, Job)>,
 }
 
 /// The listeners of one client and what they are told.
@@ -37,6 +41,7 @@ impl Default for Events {
                 state: SyncState::Idle,
                 sync: Vec::new(),
                 messages: Vec::new(),
+                others: Vec::new(),
             }),
         }
     }
@@ -124,6 +129,24 @@ impl Events {
         Ok(subscription)
     }
 
+    /// Registers a subscription of the chat surface, whose end signal is
+    /// `end` (a call that goes through `delivery.deliver_end`).
+    /// `ClientClosed` once the client has ended.
+    pub(crate) fn register(&self, delivery: Arc<Delivery>, end: Job) -> CoreResult<()> {
+        let mut subs = self.lock();
+        if subs.ended {
+            return Err(CoreError::ClientClosed);
+        }
+        let (kept, cancelled): (Vec<_>, Vec<_>) = std::mem::take(&mut subs.others)
+            .into_iter()
+            .partition(|(d, _)| !d.is_cancelled());
+        subs.others = kept;
+        subs.others.push((delivery, end));
+        drop(subs);
+        drop(cancelled);
+        Ok(())
+    }
+
     /// Queues `message` for every message listener.
     fn publish(&self, message: Message) {
         let mut subs = self.lock();
@@ -164,13 +187,14 @@ impl Events {
     /// Waits for the queued calls until `deadline`; returns whether they all
     /// ran.
     pub(crate) fn end(&self, deadline: Instant) -> bool {
-        let (sync, messages) = {
+        let (sync, messages, others) = {
             let mut subs = self.lock();
             subs.ended = true;
             subs.state = SyncState::Terminated;
             (
                 std::mem::take(&mut subs.sync),
                 std::mem::take(&mut subs.messages),
+                std::mem::take(&mut subs.others),
             )
         };
         let mut deliveries: Vec<Arc<Delivery>> = Vec::new();
@@ -184,6 +208,10 @@ impl Events {
             lane.post(Box::new(move || {
                 delivery.deliver_end("MessageListener.on_closed", || listener.on_closed());
             }));
+        }
+        for (delivery, end) in others {
+            deliveries.push(delivery.clone());
+            delivery.post(end);
         }
         let mut finished = true;
         for delivery in deliveries {

@@ -11,16 +11,20 @@
 mod build;
 mod events;
 pub(crate) mod registry;
+mod room_list;
 mod session;
 pub mod state;
 mod store_dir;
 mod subscription;
 mod sync;
 mod teardown;
+mod timeline;
 
 pub(crate) use build::build;
+pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
+pub(crate) use timeline::TimelineCore;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,6 +97,8 @@ pub(crate) struct ClientCore {
     /// for it before it takes the client apart.
     install: Arc<tokio::sync::Mutex<()>>,
     inner: Mutex<Inner>,
+    /// The timelines handed out; the drain takes them back.
+    timelines: timeline::Timelines,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
 }
@@ -136,6 +142,13 @@ impl ClientCore {
                 let old = std::mem::replace(&mut core.inner().tokens, fresh);
                 drop(old);
             }
+            Ok(())
+        });
+        // Messages queued while the server was unreachable go out once it
+        // is back: matrix-sdk disables a room's queue after such a failure.
+        let queues = matrix::timeline::keep_send_queues_going(sdk.clone());
+        self.spawn(handle, TaskKind::Infinite, "send-queue-retry", async move {
+            queues.await;
             Ok(())
         });
         let mut failures = matrix::task_failures(sdk);

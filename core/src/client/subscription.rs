@@ -35,6 +35,8 @@ pub(crate) struct Delivery {
     /// Set by the core when its client ended and the listener is stuck:
     /// ordinary calls stop, the end signal still comes.
     silenced: AtomicBool,
+    /// Cancelled with the subscription: the task that feeds it stops.
+    token: tokio_util::sync::CancellationToken,
     /// Whether a listener call is in progress; guarded, never held during it.
     active: Mutex<bool>,
     idle: Condvar,
@@ -51,6 +53,7 @@ impl Delivery {
             lane: Dispatcher::new("mmc-listeners"),
             cancelled: AtomicBool::new(false),
             silenced: AtomicBool::new(false),
+            token: tokio_util::sync::CancellationToken::new(),
             active: Mutex::new(false),
             idle: Condvar::new(),
         }
@@ -104,8 +107,14 @@ impl Delivery {
         self.cancelled.load(Ordering::SeqCst)
     }
 
+    /// Resolves once the subscription is cancelled or dropped.
+    pub(crate) fn cancelled(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.token.clone().cancelled_owned()
+    }
+
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
+        self.token.cancel();
         // Queued calls see `cancelled` and skip; the thread then ends.
         self.lane.release();
         if DELIVERING.with(|d| d.get()) {

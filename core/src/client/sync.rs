@@ -31,15 +31,7 @@ impl ClientCore {
             if core.inner().paused {
                 return Err(super::paused_error());
             }
-            let existing = core.inner().sync.clone();
-            let sync = match existing {
-                Some(sync) => sync,
-                None => {
-                    let sync = Arc::new(matrix::sync::build(&sdk).await?);
-                    core.install_sync(&sdk, &sync)?;
-                    sync
-                }
-            };
+            let sync = core.sync_service_locked(&sdk).await?;
             core.inner().sync_wanted = true;
             matrix::sync::start(&sync, core.request_timeout).await;
             core.events
@@ -47,6 +39,29 @@ impl ClientCore {
             Ok(())
         })
         .await
+    }
+
+    /// The sync service, built on first use without being started (the room
+    /// list needs its `RoomListService` whether sync runs or not).
+    pub(crate) async fn sync_service(
+        self: &Arc<Self>,
+        sdk: &matrix::Sdk,
+    ) -> CoreResult<Arc<matrix::sync::Service>> {
+        let _serial = self.sync_lock.lock().await;
+        self.sync_service_locked(sdk).await
+    }
+
+    /// [`ClientCore::sync_service`] with the sync lock already held.
+    async fn sync_service_locked(
+        self: &Arc<Self>,
+        sdk: &matrix::Sdk,
+    ) -> CoreResult<Arc<matrix::sync::Service>> {
+        if let Some(sync) = self.inner().sync.clone() {
+            return Ok(sync);
+        }
+        let sync = Arc::new(matrix::sync::build(sdk).await?);
+        self.install_sync(sdk, &sync)?;
+        Ok(sync)
     }
 
     /// Keeps the sync service and forwards its states to the listeners.

@@ -53,6 +53,12 @@ impl ClientCore {
         }
     }
 
+    /// Takes every timeline's matrix-sdk-ui object away, for the drain to
+    /// drop inside the runtime.
+    pub(crate) fn take_timelines(&self) -> Vec<Arc<crate::matrix::timeline::Timeline>> {
+        self.timelines.take_all()
+    }
+
     /// Stops the client's task group (signal, collect, drop).
     pub(crate) fn stop_tasks(
         &self,

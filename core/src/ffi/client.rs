@@ -20,7 +20,7 @@ use crate::supervisor::WhenDropped;
 /// closed in the background with the same drain.
 #[derive(uniffi::Object)]
 pub struct Client {
-    core: Owner,
+    pub(super) core: Owner,
 }
 
 #[uniffi::export]
@@ -110,7 +110,7 @@ impl Client {
             .await
     }
 
-    /// Joined rooms, from the local store.
+    /// The rooms the user is in or invited to, from the local store.
     pub fn rooms(&self) -> CoreResult<Vec<RoomSummary>> {
         self.core.with_logged_in_sdk(matrix::rooms::rooms)
     }

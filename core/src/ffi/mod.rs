@@ -3,6 +3,8 @@
 //! method resolves its object and delegates to the module that owns the
 //! behaviour. The records, enums, errors and listener traits live in `api`.
 
+pub mod chat;
 pub mod client;
 pub mod diagnostics;
 pub mod process;
+pub mod timeline;

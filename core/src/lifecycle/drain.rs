@@ -66,6 +66,7 @@ pub(crate) fn drain(
     let mut server_logout = ServerLogout::Skipped;
     let mut tasks_drained = 0;
     let mut data_wiped = false;
+    let mut unsent_messages = 0;
     // Whether the stores are known to have let go of their files.
     let mut stores_closed = true;
     match core.drain_handle() {
@@ -119,7 +120,24 @@ pub(crate) fn drain(
                 warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
             }
 
+            // The timelines' matrix-sdk-ui objects and the tasks that
+            // follow their rooms, dropped here inside the runtime: calls on
+            // them get `ClientClosed` from now on.
+            drop(core.take_timelines());
+
             clock.begin(LifecyclePhase::ClosingStores);
+            if let Some(sdk) = &parts.sdk {
+                unsent_messages = handle
+                    .block_on(async {
+                        tokio::time::timeout(LOCAL_STEP, matrix::timeline::unsent_messages(sdk))
+                            .await
+                    })
+                    .unwrap_or_else(|_| Err(crate::api::CoreError::timeout("counting")))
+                    .unwrap_or_else(|e| {
+                        warnings.push(format!("could not count the unsent messages: {e}"));
+                        0
+                    });
+            }
             if let Some(sdk) = &parts.sdk {
                 let closed = handle.block_on(async {
                     tokio::time::timeout(LOCAL_STEP, matrix::stores::close(sdk)).await
@@ -240,6 +258,7 @@ pub(crate) fn drain(
         runtime_restarted,
         runtime_generation,
         warnings,
+        unsent_messages,
     }
 }
 

@@ -5,10 +5,12 @@
 pub(crate) mod auth;
 pub(crate) mod build;
 pub(crate) mod errors;
+pub(crate) mod room_list;
 pub(crate) mod rooms;
 pub(crate) mod sentinel;
 pub(crate) mod stores;
 pub(crate) mod sync;
+pub(crate) mod timeline;
 pub(crate) mod tls;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;

@@ -1,4 +1,5 @@
-//! Rooms: create, join, list, send text, read recent messages.
+//! Rooms: create, join, leave, invite, tag, list, send text, read recent
+//! messages.
 
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
@@ -79,18 +80,69 @@ pub(crate) async fn join_room(
     Ok(room.room_id().to_string())
 }
 
-/// Every joined room, from the local state store.
+/// Every room the user is in or invited to (or knocked on), from the local
+/// state store.
 pub(crate) fn rooms(client: &matrix_sdk::Client) -> Vec<RoomSummary> {
     client
-        .joined_rooms()
-        .into_iter()
-        .map(|room| RoomSummary {
-            room_id: room.room_id().to_string(),
-            name: room.name(),
-            is_encrypted: room.encryption_state().is_encrypted(),
-            joined_members: room.joined_members_count(),
-        })
+        .rooms()
+        .iter()
+        .filter(|room| room.state() != matrix_sdk::RoomState::Left)
+        .map(super::room_list::summary)
         .collect()
+}
+
+/// One known room's summary; `NotFound` if the client does not know it.
+pub(crate) fn summary_of(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<RoomSummary> {
+    let id = parse_room_id(room_id)?;
+    client
+        .get_room(&id)
+        .map(|room| super::room_list::summary(&room))
+        .ok_or_else(|| CoreError::NotFound {
+            detail: format!("no known room `{room_id}`"),
+        })
+}
+
+/// A room the user is in, was invited to or knocked on.
+fn known_room(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Room> {
+    let id = parse_room_id(room_id)?;
+    client
+        .get_room(&id)
+        .filter(|r| r.state() != matrix_sdk::RoomState::Left)
+        .ok_or_else(|| CoreError::NotFound {
+            detail: format!("no joined or invited room `{room_id}`"),
+        })
+}
+
+/// Leaves a room, or declines its invite.
+pub(crate) async fn leave(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<()> {
+    let room = known_room(client, room_id)?;
+    room.leave().await.map_err(|e| errors::from_sdk(&e))
+}
+
+/// Invites `user_id` to the joined room `room_id`.
+pub(crate) async fn invite(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    user_id: &str,
+) -> CoreResult<()> {
+    let user = OwnedUserId::try_from(user_id.trim())
+        .map_err(|e| CoreError::invalid_argument(format!("user id `{user_id}`: {e}")))?;
+    let room = joined_room(client, room_id)?;
+    room.invite_user_by_id(&user)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// Tags a room as a favourite, or takes the tag off.
+pub(crate) async fn set_favourite(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    favourite: bool,
+) -> CoreResult<()> {
+    let room = known_room(client, room_id)?;
+    room.set_is_favourite(favourite, None)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
 }
 
 /// Sends a plain-text message; returns its event id.

@@ -1,0 +1,209 @@
+//! The records of the chat surface: the room list, timelines and their
+//! items, and the diffs that keep an app's lists in step.
+//!
+//! Every list is delivered as diffs with the variants of eyeball-im's
+//! `VectorDiff`; a listener's first call is `Reset` with the current items.
+
+use super::records::RoomSummary;
+
+/// The user's membership of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Membership {
+    Joined,
+    Invited,
+    Left,
+    Knocked,
+    Banned,
+}
+
+/// The latest message of a room, for a room list row.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LatestMessage {
+    pub sender: String,
+    /// Plain text for a row: the body of a message, or a short description
+    /// of other content ("sent an image", "unable to decrypt").
+    pub preview: String,
+    pub timestamp_ms: u64,
+}
+
+/// Which rooms a room list shows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RoomListFilter {
+    /// Every room but the ones left.
+    All,
+    /// Rooms with unread messages or a manual unread mark.
+    Unread,
+    Favourites,
+    Invites,
+    DirectMessages,
+    /// Rooms that are not direct messages.
+    Groups,
+    /// Rooms whose name contains `pattern` (case and accents ignored).
+    NameMatches {
+        pattern: String,
+    },
+}
+
+/// Options of `Client.observe_room_list`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoomListOptions {
+    /// Rooms per page; `load_more` adds a page. At least 1.
+    #[uniffi(default = 50)]
+    pub page_size: u32,
+    pub filter: RoomListFilter,
+}
+
+impl Default for RoomListOptions {
+    fn default() -> Self {
+        Self {
+            page_size: 50,
+            filter: RoomListFilter::All,
+        }
+    }
+}
+
+/// One change of a room list, as eyeball-im's `VectorDiff`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RoomListUpdate {
+    Append { values: Vec<RoomSummary> },
+    Clear,
+    PushFront { value: RoomSummary },
+    PushBack { value: RoomSummary },
+    PopFront,
+    PopBack,
+    Insert { index: u32, value: RoomSummary },
+    Set { index: u32, value: RoomSummary },
+    Remove { index: u32 },
+    Truncate { length: u32 },
+    Reset { values: Vec<RoomSummary> },
+}
+
+/// One change of a timeline, as eyeball-im's `VectorDiff`.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TimelineUpdate {
+    Append { values: Vec<TimelineItem> },
+    Clear,
+    PushFront { value: TimelineItem },
+    PushBack { value: TimelineItem },
+    PopFront,
+    PopBack,
+    Insert { index: u32, value: TimelineItem },
+    Set { index: u32, value: TimelineItem },
+    Remove { index: u32 },
+    Truncate { length: u32 },
+    Reset { values: Vec<TimelineItem> },
+}
+
+/// One row of a timeline. `item_id` is stable for the item's life: a local
+/// echo keeps it when the server's copy replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TimelineItem {
+    pub item_id: String,
+    pub kind: TimelineItemKind,
+}
+
+/// What a timeline row shows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum TimelineItemKind {
+    Event {
+        /// `None` for a local echo that the server has not acknowledged yet.
+        event_id: Option<String>,
+        sender: String,
+        sender_name: Option<String>,
+        is_own: bool,
+        timestamp_ms: u64,
+        content: MessageContent,
+        /// `None` for events that came from the server.
+        send_state: Option<SendState>,
+        edited: bool,
+        /// The event id this message replies to.
+        in_reply_to: Option<String>,
+        reactions: Vec<Reaction>,
+        /// Users whose read receipt is at this event.
+        read_by: Vec<String>,
+    },
+    DayDivider {
+        timestamp_ms: u64,
+    },
+    ReadMarker,
+    TimelineStart,
+}
+
+/// Where a local echo is on its way to the server.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SendState {
+    /// Queued or being sent (an upload included).
+    Sending,
+    Sent {
+        event_id: String,
+    },
+    /// `retriable`: the send queue retries it itself once the server is
+    /// reachable (or `retry_send` does); otherwise only `cancel_send` helps.
+    Failed {
+        detail: String,
+        retriable: bool,
+    },
+}
+
+/// The reactions of one key on an event.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Reaction {
+    pub key: String,
+    pub count: u32,
+    pub by_me: bool,
+}
+
+/// The content of a timeline event.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum MessageContent {
+    Text {
+        body: String,
+        formatted_html: Option<String>,
+    },
+    Emote {
+        body: String,
+        formatted_html: Option<String>,
+    },
+    Notice {
+        body: String,
+        formatted_html: Option<String>,
+    },
+    Media {
+        kind: MediaKind,
+        /// The caption, or the file name.
+        body: String,
+        source: MediaSource,
+        mimetype: Option<String>,
+        size: Option<u64>,
+    },
+    Redacted,
+    UnableToDecrypt,
+    Membership {
+        user_id: String,
+        /// `joined`, `left`, `invited`, `banned`, `kicked`, `profile`, ...
+        change: String,
+    },
+    Other {
+        event_type: String,
+    },
+}
+
+/// The kind of a media message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MediaKind {
+    Image,
+    Video,
+    Audio,
+    File,
+}
+
+/// Where a media file is. Pass it back to `download_media` unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MediaSource {
+    /// The `mxc://` URI.
+    pub url: String,
+    /// Whether the file is encrypted (its keys are in `descriptor`).
+    pub encrypted: bool,
+    /// What the core needs to fetch and decrypt it; opaque to the app.
+    pub descriptor: String,
+}

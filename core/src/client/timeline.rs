@@ -1,0 +1,217 @@
+//! [`TimelineCore`]: one room's timeline of a [`ClientCore`].
+//!
+//! The client keeps a weak list of its timelines; its drain takes each one's
+//! matrix-sdk-ui `Timeline` away (so a call afterwards gets `ClientClosed`)
+//! and drops them inside the runtime before the stores close. A timeline the
+//! app releases drops its matrix-sdk-ui `Timeline`, and with it the tasks
+//! that follow the room, inside the runtime too.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use matrix_sdk::ruma::OwnedUserId;
+
+use super::subscription::Subscription;
+use super::ClientCore;
+use crate::api::{CoreError, CoreResult, TimelineListener, TypingListener};
+use crate::matrix::timeline::{self, items, Timeline};
+use crate::runtime;
+use crate::supervisor::{TaskKind, WhenDropped};
+
+/// A call's work with its type erased.
+type BoxedCall<T> = std::pin::Pin<Box<dyn std::future::Future<Output = CoreResult<T>> + Send>>;
+
+/// One room's timeline; the exported `Timeline` delegates here.
+pub(crate) struct TimelineCore {
+    pub(crate) client: Arc<ClientCore>,
+    own: OwnedUserId,
+    sdk: Mutex<Option<Arc<Timeline>>>,
+}
+
+/// The timelines a client has handed out, for its drain.
+#[derive(Default)]
+pub(crate) struct Timelines(Mutex<Vec<Weak<TimelineCore>>>);
+
+impl Timelines {
+    fn add(&self, timeline: &Arc<TimelineCore>) {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|t| t.strong_count() > 0);
+        list.push(Arc::downgrade(timeline));
+    }
+
+    /// Takes every live timeline's matrix-sdk-ui `Timeline` out, for the
+    /// caller to drop inside the runtime.
+    pub(crate) fn take_all(&self) -> Vec<Arc<Timeline>> {
+        let list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .filter_map(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .collect()
+    }
+}
+
+impl ClientCore {
+    /// Builds the live timeline of the joined room `room_id`.
+    pub(crate) async fn timeline(
+        self: &Arc<Self>,
+        room_id: String,
+    ) -> CoreResult<Arc<TimelineCore>> {
+        let sdk = self.sdk_with_stores()?;
+        let own = sdk
+            .user_id()
+            .map(ToOwned::to_owned)
+            .ok_or(CoreError::ClientClosed)?;
+        // Boxed: matrix-sdk-ui's build future nests too deep for the type
+        // layout of every caller (the compiler's recursion limit).
+        let work: BoxedCall<Arc<Timeline>> =
+            Box::pin(async move { timeline::build(&sdk, &room_id).await.map(Arc::new) });
+        let built = self
+            .store_call("timeline", WhenDropped::Abort, work)
+            .await?;
+        let core = Arc::new(TimelineCore {
+            client: self.clone(),
+            own,
+            sdk: Mutex::new(Some(built)),
+        });
+        self.timelines.add(&core);
+        // A drain that took the list before this timeline joined it.
+        if crate::client::state::check_usable(self.state()).is_err() {
+            core.release();
+            return Err(CoreError::ClientClosed);
+        }
+        Ok(core)
+    }
+}
+
+impl TimelineCore {
+    /// The matrix-sdk-ui timeline, if the client is usable and has not
+    /// taken it back.
+    pub(crate) fn sdk(&self) -> CoreResult<Arc<Timeline>> {
+        self.client.sdk_with_stores()?;
+        self.sdk
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(CoreError::ClientClosed)
+    }
+
+    /// Drops the matrix-sdk-ui timeline inside the runtime, if it is still here.
+    fn release(&self) {
+        let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(timeline) = taken {
+            match runtime::handle_of(self.client.generation, true) {
+                Ok(handle) => {
+                    let _entered = handle.enter();
+                    drop(timeline);
+                }
+                Err(_) => drop(timeline),
+            }
+        }
+    }
+
+    /// Runs `work` on the timeline as a call of its client.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        name: &'static str,
+        when_dropped: WhenDropped,
+        work: F,
+    ) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Timeline>) -> Fut,
+        Fut: std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    {
+        let timeline = self.sdk()?;
+        let work: BoxedCall<T> = Box::pin(work(timeline));
+        self.client.store_call(name, when_dropped, work).await
+    }
+
+    /// Delivers the timeline's items to `listener`: a `Reset` first, then
+    /// every change, until the subscription is cancelled or the client ends
+    /// (`on_closed()`).
+    pub(crate) fn observe(
+        &self,
+        listener: Arc<dyn TimelineListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let timeline = self.sdk()?;
+        let handle = self.client.handle()?;
+        let (subscription, delivery) = Subscription::new();
+        let end = {
+            let (delivery, listener) = (delivery.clone(), listener.clone());
+            Box::new(move || {
+                delivery.deliver_end("TimelineListener.on_closed", || listener.on_closed());
+            })
+        };
+        self.client.events.register(delivery.clone(), end)?;
+        let own = self.own.clone();
+        self.client
+            .spawn(&handle, TaskKind::Infinite, "timeline-items", async move {
+                use futures_util::StreamExt;
+                let cancelled = delivery.cancelled();
+                let (initial, stream) = timeline.subscribe().await;
+                drop(timeline);
+                let post = |updates: Vec<crate::api::TimelineUpdate>| {
+                    let (lane, delivery, listener) =
+                        (delivery.clone(), delivery.clone(), listener.clone());
+                    lane.post(Box::new(move || {
+                        delivery
+                            .deliver("TimelineListener.on_update", || listener.on_update(updates));
+                    }));
+                };
+                post(vec![items::reset(&initial, &own)]);
+                drop(initial);
+                let follow = async {
+                    futures_util::pin_mut!(stream);
+                    while let Some(diffs) = stream.next().await {
+                        post(items::map_diffs(diffs, &own));
+                    }
+                };
+                tokio::select! {
+                    () = follow => {}
+                    () = cancelled => {}
+                }
+                Ok(())
+            });
+        Ok(subscription)
+    }
+
+    /// Delivers who is typing in the room, until the subscription is
+    /// cancelled or the client ends (`on_closed()`).
+    pub(crate) fn observe_typing(
+        &self,
+        listener: Arc<dyn TypingListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let room = self.sdk()?.room().clone();
+        let handle = self.client.handle()?;
+        let (subscription, delivery) = Subscription::new();
+        let end = {
+            let (delivery, listener) = (delivery.clone(), listener.clone());
+            Box::new(move || {
+                delivery.deliver_end("TypingListener.on_closed", || listener.on_closed());
+            })
+        };
+        self.client.events.register(delivery.clone(), end)?;
+        self.client
+            .spawn(&handle, TaskKind::Infinite, "typing", async move {
+                let cancelled = delivery.cancelled();
+                let emit = |users: Vec<String>| {
+                    let (lane, delivery, listener) =
+                        (delivery.clone(), delivery.clone(), listener.clone());
+                    lane.post(Box::new(move || {
+                        delivery.deliver("TypingListener.on_typing", || listener.on_typing(users));
+                    }));
+                };
+                tokio::select! {
+                    () = timeline::follow_typing(room, emit) => {}
+                    () = cancelled => {}
+                }
+                Ok(())
+            });
+        Ok(subscription)
+    }
+}
+
+impl Drop for TimelineCore {
+    fn drop(&mut self) {
+        self.release();
+    }
+}

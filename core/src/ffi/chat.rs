@@ -1,0 +1,73 @@
+//! The chat surface of the exported `Client`: the room list, room actions,
+//! timelines and media. Each method only delegates.
+
+use std::sync::Arc;
+
+use super::client::Client;
+use super::timeline::Timeline;
+use crate::api::{CoreResult, MediaSource, RoomListListener, RoomListOptions, RoomSummary};
+use crate::client::RoomListHandle;
+use crate::matrix::{self, timeline::media};
+use crate::supervisor::WhenDropped;
+
+#[uniffi::export]
+impl Client {
+    /// A live room list: every room of the account, newest activity first,
+    /// delivered as diffs (`Reset` first); `on_closed()` when the client ends.
+    pub fn observe_room_list(
+        &self,
+        options: RoomListOptions,
+        listener: Arc<dyn RoomListListener>,
+    ) -> CoreResult<Arc<RoomListHandle>> {
+        self.core.observe_room_list(options, listener)
+    }
+
+    /// One room's summary, from the local state; `NotFound` if unknown.
+    pub fn room(&self, room_id: String) -> CoreResult<RoomSummary> {
+        self.core
+            .with_logged_in_sdk(|sdk| matrix::rooms::summary_of(sdk, &room_id))?
+    }
+
+    /// Leaves a joined room, or declines an invite.
+    pub async fn leave_room(&self, room_id: String) -> CoreResult<()> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move { matrix::rooms::leave(&sdk, &room_id).await };
+        self.core
+            .store_call("leave_room", WhenDropped::Abort, work)
+            .await
+    }
+
+    /// Invites `user_id` to a joined room.
+    pub async fn invite(&self, room_id: String, user_id: String) -> CoreResult<()> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move { matrix::rooms::invite(&sdk, &room_id, &user_id).await };
+        self.core
+            .store_call("invite", WhenDropped::Abort, work)
+            .await
+    }
+
+    /// Marks a room as a favourite, or not.
+    pub async fn set_favourite(&self, room_id: String, favourite: bool) -> CoreResult<()> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move { matrix::rooms::set_favourite(&sdk, &room_id, favourite).await };
+        self.core
+            .store_call("set_favourite", WhenDropped::Abort, work)
+            .await
+    }
+
+    /// The live timeline of a joined room; `NotFound` otherwise.
+    pub async fn timeline(&self, room_id: String) -> CoreResult<Arc<Timeline>> {
+        let core = self.core.timeline(room_id).await?;
+        Ok(Arc::new(Timeline { core }))
+    }
+
+    /// Writes a media file, decrypted, to `dest_path` (through a temporary
+    /// file renamed into place); returns its size in bytes.
+    pub async fn download_media(&self, source: MediaSource, dest_path: String) -> CoreResult<u64> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move { media::download(&sdk, &source, &dest_path).await };
+        self.core
+            .store_call("download_media", WhenDropped::Abort, work)
+            .await
+    }
+}

@@ -1,0 +1,146 @@
+//! The exported `Timeline` object. Each method only delegates.
+
+use std::sync::Arc;
+
+use crate::api::{CoreResult, ProgressListener, TimelineListener, TypingListener};
+use crate::client::{Subscription, TimelineCore};
+use crate::matrix::timeline::{self as ops, media};
+use crate::supervisor::WhenDropped;
+
+/// A room's live timeline. Calls after its client ended get `ClientClosed`.
+/// Releasing it lets go of its matrix-sdk tasks.
+#[derive(uniffi::Object)]
+pub struct Timeline {
+    pub(crate) core: Arc<TimelineCore>,
+}
+
+#[uniffi::export]
+impl Timeline {
+    /// Calls `listener` with the items (`Reset` first), then every change;
+    /// `on_closed()` when the client ends.
+    pub fn observe(&self, listener: Arc<dyn TimelineListener>) -> CoreResult<Arc<Subscription>> {
+        self.core.observe(listener)
+    }
+
+    /// Loads up to `events` older events; `true` once the room's start is reached.
+    pub async fn paginate_backwards(&self, events: u16) -> CoreResult<bool> {
+        self.core
+            .call(
+                "paginate_backwards",
+                WhenDropped::Abort,
+                move |t| async move { ops::paginate_backwards(&t, events).await },
+            )
+            .await
+    }
+
+    /// Queues a text message (a reply to the event `in_reply_to`). Its local
+    /// echo is in the timeline (`Sending`) when this returns; a cancelled
+    /// call still queues it once it has begun.
+    pub async fn send_text(&self, body: String, in_reply_to: Option<String>) -> CoreResult<()> {
+        self.core
+            .call(
+                "timeline_send_text",
+                WhenDropped::Finish,
+                move |t| async move { ops::send_text(&t, &body, in_reply_to.as_deref()).await },
+            )
+            .await
+    }
+
+    /// Uploads a file and sends it (image, video, audio or file by its
+    /// mimetype, guessed from the name when `None`). A cancelled call stops
+    /// the upload and leaves no local echo.
+    pub async fn send_file(
+        &self,
+        path: String,
+        mimetype: Option<String>,
+        caption: Option<String>,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> CoreResult<()> {
+        let (file, mime) = media::upload_source(&path, mimetype.as_deref())?;
+        let progress = progress.map(|listener| {
+            let report: Box<dyn Fn(u64, u64) + Send + Sync> = Box::new(move |sent, total| {
+                crate::api::listeners::call_foreign("ProgressListener.on_progress", || {
+                    listener.on_progress(sent, total)
+                });
+            });
+            report
+        });
+        self.core
+            .call("send_file", WhenDropped::Abort, move |t| async move {
+                media::send_file(&t, file, mime, caption, progress).await
+            })
+            .await
+    }
+
+    /// Replaces the text of the message `item_id`.
+    pub async fn edit(&self, item_id: String, body: String) -> CoreResult<()> {
+        self.core
+            .call("edit", WhenDropped::Abort, move |t| async move {
+                ops::edit(&t, &item_id, &body).await
+            })
+            .await
+    }
+
+    /// Adds this user's reaction `key` to `item_id`, or takes it back.
+    pub async fn toggle_reaction(&self, item_id: String, key: String) -> CoreResult<()> {
+        self.core
+            .call("toggle_reaction", WhenDropped::Abort, move |t| async move {
+                ops::toggle_reaction(&t, &item_id, &key).await
+            })
+            .await
+    }
+
+    /// Redacts the event `item_id` (a local echo is taken back instead).
+    pub async fn redact(&self, item_id: String, reason: Option<String>) -> CoreResult<()> {
+        self.core
+            .call("redact", WhenDropped::Abort, move |t| async move {
+                ops::redact(&t, &item_id, reason.as_deref()).await
+            })
+            .await
+    }
+
+    /// Sends again a local echo whose send failed.
+    pub async fn retry_send(&self, item_id: String) -> CoreResult<()> {
+        self.core
+            .call("retry_send", WhenDropped::Abort, move |t| async move {
+                ops::retry_send(&t, &item_id).await
+            })
+            .await
+    }
+
+    /// Takes a queued or failed local echo back; `false` if it was sent.
+    pub async fn cancel_send(&self, item_id: String) -> CoreResult<bool> {
+        self.core
+            .call("cancel_send", WhenDropped::Abort, move |t| async move {
+                ops::cancel_send(&t, &item_id).await
+            })
+            .await
+    }
+
+    /// Sends the read receipt and the fully-read marker at the latest event.
+    pub async fn mark_as_read(&self) -> CoreResult<()> {
+        self.core
+            .call("mark_as_read", WhenDropped::Abort, move |t| async move {
+                ops::mark_as_read(&t).await
+            })
+            .await
+    }
+
+    /// Tells the room whether this user is typing.
+    pub async fn set_typing(&self, typing: bool) -> CoreResult<()> {
+        self.core
+            .call("set_typing", WhenDropped::Abort, move |t| async move {
+                ops::set_typing(t.room(), typing).await
+            })
+            .await
+    }
+
+    /// Calls `listener` with who is typing (the own user left out);
+    /// `on_closed()` when the client ends.
+    pub fn observe_typing(
+        &self,
+        listener: Arc<dyn TypingListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        self.core.observe_typing(listener)
+    }
+}

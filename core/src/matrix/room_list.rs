@@ -1,0 +1,233 @@
+//! The room list: matrix-sdk-ui's `RoomListService` (the one the client's
+//! `SyncService` runs) as diffs of [`RoomSummary`], its filters and pages,
+//! and a room's summary in the core's terms.
+
+use std::sync::Arc;
+
+use eyeball_im::VectorDiff;
+use futures_util::StreamExt;
+use matrix_sdk::latest_events::LatestEventValue;
+use matrix_sdk::ruma::events::room::message::MessageType;
+use matrix_sdk::ruma::events::{
+    AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
+    MessageLikeEventContent,
+};
+use matrix_sdk::{Room, RoomState};
+use matrix_sdk_ui::room_list_service::filters::{
+    new_filter_all, new_filter_category, new_filter_favourite, new_filter_invite,
+    new_filter_non_left, new_filter_normalized_match_room_name, new_filter_unread, RoomCategory,
+};
+use matrix_sdk_ui::room_list_service::{filters::BoxedFilterFn, RoomListItem, RoomListService};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::sync::Service;
+use crate::api::{LatestMessage, Membership, RoomListFilter, RoomListUpdate, RoomSummary};
+
+/// What a room list handle asks of its running list.
+#[derive(Debug)]
+pub(crate) enum Command {
+    SetFilter(RoomListFilter),
+    LoadMore,
+}
+
+/// The room list service of a sync service.
+pub(crate) fn service(sync: &Service) -> Arc<RoomListService> {
+    sync.room_list_service()
+}
+
+/// Runs a room list until `commands` closes or the list ends: every change
+/// goes to `emit` as diffs, the first a `Reset`. A new filter resets the
+/// list; `LoadMore` adds a page.
+pub(crate) async fn run(
+    rooms: Arc<RoomListService>,
+    page_size: u32,
+    filter: RoomListFilter,
+    mut commands: UnboundedReceiver<Command>,
+    emit: impl Fn(Vec<RoomListUpdate>),
+) -> Result<(), String> {
+    let list = rooms
+        .all_rooms()
+        .await
+        .map_err(|e| format!("the room list is unavailable: {e}"))?;
+    let (stream, controller) = list.entries_with_dynamic_adapters(page_size.max(1) as usize);
+    futures_util::pin_mut!(stream);
+    controller.set_filter(filter_fn(&filter));
+    loop {
+        tokio::select! {
+            diffs = stream.next() => match diffs {
+                Some(diffs) => emit(diffs.into_iter().map(map_diff).collect()),
+                None => return Ok(()),
+            },
+            command = commands.recv() => match command {
+                Some(Command::SetFilter(filter)) => {
+                    controller.set_filter(filter_fn(&filter));
+                }
+                Some(Command::LoadMore) => controller.add_one_page(),
+                None => return Ok(()),
+            },
+        }
+    }
+}
+
+/// matrix-sdk-ui's filter for a [`RoomListFilter`]. Left rooms never show.
+fn filter_fn(filter: &RoomListFilter) -> BoxedFilterFn {
+    let non_left = || -> BoxedFilterFn { Box::new(new_filter_non_left()) };
+    match filter {
+        RoomListFilter::All => non_left(),
+        RoomListFilter::Unread => Box::new(new_filter_all(vec![
+            non_left(),
+            Box::new(new_filter_unread()),
+        ])),
+        RoomListFilter::Favourites => Box::new(new_filter_all(vec![
+            non_left(),
+            Box::new(new_filter_favourite()),
+        ])),
+        RoomListFilter::Invites => Box::new(new_filter_invite()),
+        RoomListFilter::DirectMessages => Box::new(new_filter_all(vec![
+            non_left(),
+            Box::new(new_filter_category(RoomCategory::People)),
+        ])),
+        RoomListFilter::Groups => Box::new(new_filter_all(vec![
+            non_left(),
+            Box::new(new_filter_category(RoomCategory::Group)),
+        ])),
+        RoomListFilter::NameMatches { pattern } => Box::new(new_filter_all(vec![
+            non_left(),
+            Box::new(new_filter_normalized_match_room_name(pattern)),
+        ])),
+    }
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn map_diff(diff: VectorDiff<RoomListItem>) -> RoomListUpdate {
+    let one = |item: RoomListItem| summary(&item.into_inner());
+    let many = |items: imbl::Vector<RoomListItem>| items.into_iter().map(one).collect();
+    match diff {
+        VectorDiff::Append { values } => RoomListUpdate::Append {
+            values: many(values),
+        },
+        VectorDiff::Clear => RoomListUpdate::Clear,
+        VectorDiff::PushFront { value } => RoomListUpdate::PushFront { value: one(value) },
+        VectorDiff::PushBack { value } => RoomListUpdate::PushBack { value: one(value) },
+        VectorDiff::PopFront => RoomListUpdate::PopFront,
+        VectorDiff::PopBack => RoomListUpdate::PopBack,
+        VectorDiff::Insert { index: i, value } => RoomListUpdate::Insert {
+            index: index(i),
+            value: one(value),
+        },
+        VectorDiff::Set { index: i, value } => RoomListUpdate::Set {
+            index: index(i),
+            value: one(value),
+        },
+        VectorDiff::Remove { index: i } => RoomListUpdate::Remove { index: index(i) },
+        VectorDiff::Truncate { length } => RoomListUpdate::Truncate {
+            length: index(length),
+        },
+        VectorDiff::Reset { values } => RoomListUpdate::Reset {
+            values: many(values),
+        },
+    }
+}
+
+/// A room's summary, from the local state (no request).
+pub(crate) fn summary(room: &Room) -> RoomSummary {
+    RoomSummary {
+        room_id: room.room_id().to_string(),
+        name: room
+            .name()
+            .or_else(|| room.cached_display_name().map(|n| n.to_string())),
+        is_encrypted: room.encryption_state().is_encrypted(),
+        joined_members: room.joined_members_count(),
+        membership: membership(room.state()),
+        is_direct: room.direct_targets_length() > 0,
+        is_favourite: room.is_favourite(),
+        topic: room.topic(),
+        avatar_url: room.avatar_url().map(|u| u.to_string()),
+        unread_messages: room.num_unread_messages(),
+        unread_mentions: room.num_unread_mentions(),
+        latest: latest(room),
+    }
+}
+
+fn membership(state: RoomState) -> Membership {
+    match state {
+        RoomState::Joined => Membership::Joined,
+        RoomState::Invited => Membership::Invited,
+        RoomState::Left => Membership::Left,
+        RoomState::Knocked => Membership::Knocked,
+        RoomState::Banned => Membership::Banned,
+    }
+}
+
+/// The room's latest event as a row's preview; local echoes included.
+fn latest(room: &Room) -> Option<LatestMessage> {
+    let own = || room.own_user_id().to_string();
+    let ms = |ts: matrix_sdk::ruma::MilliSecondsSinceUnixEpoch| u64::from(ts.get());
+    match room.latest_event() {
+        LatestEventValue::None => None,
+        LatestEventValue::Remote(event) => {
+            let timestamp_ms = event.timestamp().map(ms).unwrap_or(0);
+            let parsed = event.raw().deserialize().ok()?;
+            Some(LatestMessage {
+                sender: parsed.sender().to_string(),
+                preview: preview_of_event(&parsed),
+                timestamp_ms,
+            })
+        }
+        LatestEventValue::RemoteInvite {
+            timestamp, inviter, ..
+        } => Some(LatestMessage {
+            sender: inviter.map(|u| u.to_string()).unwrap_or_default(),
+            preview: "invited you".to_owned(),
+            timestamp_ms: ms(timestamp),
+        }),
+        LatestEventValue::LocalIsSending(local)
+        | LatestEventValue::LocalHasBeenSent { value: local, .. }
+        | LatestEventValue::LocalCannotBeSent(local) => {
+            let preview = match local.content.deserialize() {
+                Ok(AnyMessageLikeEventContent::RoomMessage(message)) => {
+                    preview_of_msgtype(&message.msgtype)
+                }
+                Ok(other) => other.event_type().to_string(),
+                Err(_) => "a message".to_owned(),
+            };
+            Some(LatestMessage {
+                sender: own(),
+                preview,
+                timestamp_ms: ms(local.timestamp),
+            })
+        }
+    }
+}
+
+fn preview_of_event(event: &AnySyncTimelineEvent) -> String {
+    match event {
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(message)) => {
+            match message.as_original() {
+                Some(original) => preview_of_msgtype(&original.content.msgtype),
+                None => "message deleted".to_owned(),
+            }
+        }
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
+            "unable to decrypt".to_owned()
+        }
+        other => other.event_type().to_string(),
+    }
+}
+
+/// A one-line preview of a message.
+pub(crate) fn preview_of_msgtype(msgtype: &MessageType) -> String {
+    match msgtype {
+        MessageType::Text(text) => text.body.clone(),
+        MessageType::Emote(emote) => format!("* {}", emote.body),
+        MessageType::Notice(notice) => notice.body.clone(),
+        MessageType::Image(_) => "sent an image".to_owned(),
+        MessageType::Video(_) => "sent a video".to_owned(),
+        MessageType::Audio(_) => "sent an audio file".to_owned(),
+        MessageType::File(_) => "sent a file".to_owned(),
+        other => other.body().to_owned(),
+    }
+}

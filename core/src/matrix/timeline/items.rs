@@ -1,0 +1,283 @@
+//! matrix-sdk-ui's timeline items and diffs in the core's terms.
+
+use std::sync::Arc;
+
+use eyeball_im::VectorDiff;
+use matrix_sdk::ruma::events::room::message::{FormattedBody, MessageFormat, MessageType};
+use matrix_sdk::ruma::events::room::MediaSource as SdkMediaSource;
+use matrix_sdk::ruma::UserId;
+use matrix_sdk_ui::timeline::{
+    EventSendState, EventTimelineItem, MembershipChange, MsgLikeKind, TimelineDetails,
+    TimelineItem as SdkItem, TimelineItemContent, TimelineItemKind as SdkKind, VirtualTimelineItem,
+};
+
+use crate::api::{
+    CoreError, CoreResult, MediaKind, MediaSource, MessageContent, Reaction, SendState,
+    TimelineItem, TimelineItemKind, TimelineUpdate,
+};
+
+/// A batch of matrix-sdk-ui diffs as the core's, for `own` user.
+pub(crate) fn map_diffs(diffs: Vec<VectorDiff<Arc<SdkItem>>>, own: &UserId) -> Vec<TimelineUpdate> {
+    diffs.into_iter().map(|d| map_diff(d, own)).collect()
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn map_diff(diff: VectorDiff<Arc<SdkItem>>, own: &UserId) -> TimelineUpdate {
+    let one = |item: Arc<SdkItem>| map_item(&item, own);
+    let many = |items: imbl::Vector<Arc<SdkItem>>| items.iter().map(|i| map_item(i, own)).collect();
+    match diff {
+        VectorDiff::Append { values } => TimelineUpdate::Append {
+            values: many(values),
+        },
+        VectorDiff::Clear => TimelineUpdate::Clear,
+        VectorDiff::PushFront { value } => TimelineUpdate::PushFront { value: one(value) },
+        VectorDiff::PushBack { value } => TimelineUpdate::PushBack { value: one(value) },
+        VectorDiff::PopFront => TimelineUpdate::PopFront,
+        VectorDiff::PopBack => TimelineUpdate::PopBack,
+        VectorDiff::Insert { index: i, value } => TimelineUpdate::Insert {
+            index: index(i),
+            value: one(value),
+        },
+        VectorDiff::Set { index: i, value } => TimelineUpdate::Set {
+            index: index(i),
+            value: one(value),
+        },
+        VectorDiff::Remove { index: i } => TimelineUpdate::Remove { index: index(i) },
+        VectorDiff::Truncate { length } => TimelineUpdate::Truncate {
+            length: index(length),
+        },
+        VectorDiff::Reset { values } => TimelineUpdate::Reset {
+            values: many(values),
+        },
+    }
+}
+
+/// The current items, as a first `Reset`.
+pub(crate) fn reset(items: &imbl::Vector<Arc<SdkItem>>, own: &UserId) -> TimelineUpdate {
+    TimelineUpdate::Reset {
+        values: items.iter().map(|i| map_item(i, own)).collect(),
+    }
+}
+
+/// One item. Its id is matrix-sdk-ui's unique id, which a local echo keeps
+/// when the server's copy replaces it.
+pub(crate) fn map_item(item: &SdkItem, own: &UserId) -> TimelineItem {
+    let kind = match item.kind() {
+        SdkKind::Event(event) => map_event(event, own),
+        SdkKind::Virtual(VirtualTimelineItem::DateDivider(ts)) => TimelineItemKind::DayDivider {
+            timestamp_ms: ts.get().into(),
+        },
+        SdkKind::Virtual(VirtualTimelineItem::ReadMarker) => TimelineItemKind::ReadMarker,
+        SdkKind::Virtual(VirtualTimelineItem::TimelineStart) => TimelineItemKind::TimelineStart,
+    };
+    TimelineItem {
+        item_id: item.unique_id().0.clone(),
+        kind,
+    }
+}
+
+fn map_event(event: &EventTimelineItem, own: &UserId) -> TimelineItemKind {
+    let content = event.content();
+    let msg_like = content.as_msglike();
+    let reactions = msg_like
+        .map(|m| {
+            m.reactions
+                .iter()
+                .map(|(key, senders)| Reaction {
+                    key: key.clone(),
+                    count: u32::try_from(senders.len()).unwrap_or(u32::MAX),
+                    by_me: senders.contains_key(own),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let sender_name = match event.sender_profile() {
+        TimelineDetails::Ready(profile) => profile.display_name.clone(),
+        _ => None,
+    };
+    TimelineItemKind::Event {
+        event_id: event.event_id().map(|id| id.to_string()),
+        sender: event.sender().to_string(),
+        sender_name,
+        is_own: event.is_own(),
+        timestamp_ms: event.timestamp().get().into(),
+        content: map_content(content),
+        send_state: event.send_state().map(map_send_state),
+        edited: content.as_message().is_some_and(|m| m.is_edited()),
+        in_reply_to: msg_like
+            .and_then(|m| m.in_reply_to.as_ref())
+            .map(|r| r.event_id.to_string()),
+        reactions,
+        read_by: event
+            .read_receipts()
+            .keys()
+            .map(|u| u.to_string())
+            .collect(),
+    }
+}
+
+fn map_send_state(state: &EventSendState) -> SendState {
+    match state {
+        EventSendState::NotSentYet { .. } => SendState::Sending,
+        EventSendState::Sent { event_id } => SendState::Sent {
+            event_id: event_id.to_string(),
+        },
+        EventSendState::SendingFailed {
+            error,
+            is_recoverable,
+        } => SendState::Failed {
+            detail: error.to_string(),
+            retriable: *is_recoverable,
+        },
+    }
+}
+
+fn map_content(content: &TimelineItemContent) -> MessageContent {
+    let other = || MessageContent::Other {
+        event_type: content
+            .event_type_str()
+            .unwrap_or_else(|| "unknown".to_owned()),
+    };
+    match content {
+        TimelineItemContent::MsgLike(msg_like) => match &msg_like.kind {
+            MsgLikeKind::Message(message) => map_msgtype(message.msgtype()).unwrap_or_else(other),
+            MsgLikeKind::Redacted => MessageContent::Redacted,
+            MsgLikeKind::UnableToDecrypt(_) => MessageContent::UnableToDecrypt,
+            _ => other(),
+        },
+        TimelineItemContent::MembershipChange(change) => MessageContent::Membership {
+            user_id: change.user_id().to_string(),
+            change: change
+                .change()
+                .map(membership_word)
+                .unwrap_or("changed")
+                .to_owned(),
+        },
+        TimelineItemContent::ProfileChange(change) => MessageContent::Membership {
+            user_id: change.user_id().to_string(),
+            change: "profile".to_owned(),
+        },
+        _ => other(),
+    }
+}
+
+fn membership_word(change: MembershipChange) -> &'static str {
+    match change {
+        MembershipChange::None | MembershipChange::NotImplemented => "none",
+        MembershipChange::Error => "error",
+        MembershipChange::Joined => "joined",
+        MembershipChange::Left => "left",
+        MembershipChange::Banned => "banned",
+        MembershipChange::Unbanned => "unbanned",
+        MembershipChange::Kicked => "kicked",
+        MembershipChange::Invited => "invited",
+        MembershipChange::KickedAndBanned => "kicked_and_banned",
+        MembershipChange::InvitationAccepted => "invitation_accepted",
+        MembershipChange::InvitationRejected => "invitation_rejected",
+        MembershipChange::InvitationRevoked => "invitation_revoked",
+        MembershipChange::Knocked => "knocked",
+        MembershipChange::KnockAccepted => "knock_accepted",
+        MembershipChange::KnockRetracted => "knock_retracted",
+        MembershipChange::KnockDenied => "knock_denied",
+    }
+}
+
+fn html(formatted: Option<&FormattedBody>) -> Option<String> {
+    formatted
+        .filter(|f| f.format == MessageFormat::Html)
+        .map(|f| f.body.clone())
+}
+
+/// A message's content; `None` for message types the core does not show.
+fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
+    let media = |kind, body: &str, source: &SdkMediaSource, mimetype: Option<&String>, size| {
+        MessageContent::Media {
+            kind,
+            body: body.to_owned(),
+            source: media_source(source),
+            mimetype: mimetype.cloned(),
+            size,
+        }
+    };
+    let size = |s: Option<matrix_sdk::ruma::UInt>| s.map(u64::from);
+    Some(match msgtype {
+        MessageType::Text(t) => MessageContent::Text {
+            body: t.body.clone(),
+            formatted_html: html(t.formatted.as_ref()),
+        },
+        MessageType::Emote(t) => MessageContent::Emote {
+            body: t.body.clone(),
+            formatted_html: html(t.formatted.as_ref()),
+        },
+        MessageType::Notice(t) => MessageContent::Notice {
+            body: t.body.clone(),
+            formatted_html: html(t.formatted.as_ref()),
+        },
+        MessageType::Image(c) => {
+            let info = c.info.as_deref();
+            media(
+                MediaKind::Image,
+                &c.body,
+                &c.source,
+                info.and_then(|i| i.mimetype.as_ref()),
+                size(info.and_then(|i| i.size)),
+            )
+        }
+        MessageType::Video(c) => {
+            let info = c.info.as_deref();
+            media(
+                MediaKind::Video,
+                &c.body,
+                &c.source,
+                info.and_then(|i| i.mimetype.as_ref()),
+                size(info.and_then(|i| i.size)),
+            )
+        }
+        MessageType::Audio(c) => {
+            let info = c.info.as_deref();
+            media(
+                MediaKind::Audio,
+                &c.body,
+                &c.source,
+                info.and_then(|i| i.mimetype.as_ref()),
+                size(info.and_then(|i| i.size)),
+            )
+        }
+        MessageType::File(c) => {
+            let info = c.info.as_deref();
+            media(
+                MediaKind::File,
+                &c.body,
+                &c.source,
+                info.and_then(|i| i.mimetype.as_ref()),
+                size(info.and_then(|i| i.size)),
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// The core's record of where a media file is.
+fn media_source(source: &SdkMediaSource) -> MediaSource {
+    let (url, encrypted) = match source {
+        SdkMediaSource::Plain(uri) => (uri.to_string(), false),
+        SdkMediaSource::Encrypted(file) => (file.url.to_string(), true),
+    };
+    MediaSource {
+        url,
+        encrypted,
+        descriptor: serde_json::to_string(source).unwrap_or_default(),
+    }
+}
+
+/// matrix-sdk's media source back out of the core's record.
+pub(crate) fn sdk_media_source(source: &MediaSource) -> CoreResult<SdkMediaSource> {
+    serde_json::from_str(&source.descriptor).map_err(|e| {
+        CoreError::invalid_argument(format!(
+            "media source: its descriptor is not one the core wrote: {e}"
+        ))
+    })
+}

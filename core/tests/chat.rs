@@ -1,0 +1,680 @@
+//! The chat surface against the real Synapse: the room list, a timeline
+//! with local echo, replies, edits, reactions, history, typing and files,
+//! and the lifecycle guarantees with all of it open.
+
+#[path = "support/homeserver.rs"]
+mod homeserver;
+#[path = "support/session.rs"]
+mod session;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_executor::block_on;
+use matrix_mobile_core::{
+    runtime_stats, Client, CoreError, LogoutOptions, Membership, MessageContent, RoomListFilter,
+    RoomListListener, RoomListOptions, RoomListUpdate, RoomSummary, SendState, TimelineItem,
+    TimelineItemKind, TimelineListener, TimelineUpdate, TypingListener,
+};
+use session::{logged_in, wait};
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Applies eyeball-im diffs to a plain list, as an app's adapter does.
+fn apply<T: Clone>(list: &mut Vec<T>, update: Diff<T>) {
+    match update {
+        Diff::Append(values) => list.extend(values),
+        Diff::Clear => list.clear(),
+        Diff::PushFront(v) => list.insert(0, v),
+        Diff::PushBack(v) => list.push(v),
+        Diff::PopFront => {
+            list.remove(0);
+        }
+        Diff::PopBack => {
+            list.pop();
+        }
+        Diff::Insert(i, v) => list.insert(i as usize, v),
+        Diff::Set(i, v) => list[i as usize] = v,
+        Diff::Remove(i) => {
+            list.remove(i as usize);
+        }
+        Diff::Truncate(n) => list.truncate(n as usize),
+        Diff::Reset(values) => *list = values,
+    }
+}
+
+enum Diff<T> {
+    Append(Vec<T>),
+    Clear,
+    PushFront(T),
+    PushBack(T),
+    PopFront,
+    PopBack,
+    Insert(u32, T),
+    Set(u32, T),
+    Remove(u32),
+    Truncate(u32),
+    Reset(Vec<T>),
+}
+
+impl From<TimelineUpdate> for Diff<TimelineItem> {
+    fn from(u: TimelineUpdate) -> Self {
+        match u {
+            TimelineUpdate::Append { values } => Diff::Append(values),
+            TimelineUpdate::Clear => Diff::Clear,
+            TimelineUpdate::PushFront { value } => Diff::PushFront(value),
+            TimelineUpdate::PushBack { value } => Diff::PushBack(value),
+            TimelineUpdate::PopFront => Diff::PopFront,
+            TimelineUpdate::PopBack => Diff::PopBack,
+            TimelineUpdate::Insert { index, value } => Diff::Insert(index, value),
+            TimelineUpdate::Set { index, value } => Diff::Set(index, value),
+            TimelineUpdate::Remove { index } => Diff::Remove(index),
+            TimelineUpdate::Truncate { length } => Diff::Truncate(length),
+            TimelineUpdate::Reset { values } => Diff::Reset(values),
+        }
+    }
+}
+
+impl From<RoomListUpdate> for Diff<RoomSummary> {
+    fn from(u: RoomListUpdate) -> Self {
+        match u {
+            RoomListUpdate::Append { values } => Diff::Append(values),
+            RoomListUpdate::Clear => Diff::Clear,
+            RoomListUpdate::PushFront { value } => Diff::PushFront(value),
+            RoomListUpdate::PushBack { value } => Diff::PushBack(value),
+            RoomListUpdate::PopFront => Diff::PopFront,
+            RoomListUpdate::PopBack => Diff::PopBack,
+            RoomListUpdate::Insert { index, value } => Diff::Insert(index, value),
+            RoomListUpdate::Set { index, value } => Diff::Set(index, value),
+            RoomListUpdate::Remove { index } => Diff::Remove(index),
+            RoomListUpdate::Truncate { length } => Diff::Truncate(length),
+            RoomListUpdate::Reset { values } => Diff::Reset(values),
+        }
+    }
+}
+
+/// A list kept in step by a listener, with what it was told.
+struct Mirror<T> {
+    items: Mutex<Vec<T>>,
+    calls: Mutex<u32>,
+    first_was_reset: Mutex<Option<bool>>,
+    closed: Mutex<u32>,
+}
+
+impl<T: Clone> Mirror<T> {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            items: Mutex::new(Vec::new()),
+            calls: Mutex::new(0),
+            first_was_reset: Mutex::new(None),
+            closed: Mutex::new(0),
+        })
+    }
+
+    fn update(&self, updates: Vec<Diff<T>>) {
+        let mut first = self.first_was_reset.lock().unwrap();
+        if first.is_none() {
+            *first = Some(matches!(updates.first(), Some(Diff::Reset(_))));
+        }
+        *self.calls.lock().unwrap() += 1;
+        let mut items = self.items.lock().unwrap();
+        for u in updates {
+            apply(&mut items, u);
+        }
+    }
+
+    fn items(&self) -> Vec<T> {
+        self.items.lock().unwrap().clone()
+    }
+
+    fn closed(&self) -> u32 {
+        *self.closed.lock().unwrap()
+    }
+}
+
+impl TimelineListener for Mirror<TimelineItem> {
+    fn on_update(&self, updates: Vec<TimelineUpdate>) {
+        self.update(updates.into_iter().map(Diff::from).collect());
+    }
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
+impl RoomListListener for Mirror<RoomSummary> {
+    fn on_update(&self, updates: Vec<RoomListUpdate>) {
+        self.update(updates.into_iter().map(Diff::from).collect());
+    }
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
+#[derive(Default)]
+struct Typing {
+    seen: Mutex<Vec<Vec<String>>>,
+    closed: Mutex<u32>,
+}
+
+impl TypingListener for Typing {
+    fn on_typing(&self, user_ids: Vec<String>) {
+        self.seen.lock().unwrap().push(user_ids);
+    }
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
+/// The event items of a timeline whose text body is `body`.
+fn texts(items: &[TimelineItem]) -> Vec<(String, String, Option<SendState>, bool)> {
+    items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            TimelineItemKind::Event {
+                content: MessageContent::Text { body, .. },
+                send_state,
+                edited,
+                ..
+            } => Some((i.item_id.clone(), body.clone(), send_state.clone(), *edited)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn event_of<'a>(items: &'a [TimelineItem], body: &str) -> Option<&'a TimelineItemKind> {
+    items.iter().map(|i| &i.kind).find(|k| {
+        matches!(k, TimelineItemKind::Event { content: MessageContent::Text { body: b, .. }, .. } if b == body)
+    })
+}
+
+fn item_id_of(items: &[TimelineItem], body: &str) -> String {
+    texts(items)
+        .into_iter()
+        .find(|(_, b, _, _)| b == body)
+        .map(|(id, ..)| id)
+        .unwrap_or_else(|| panic!("no item with body {body:?}"))
+}
+
+fn event_id_of(items: &[TimelineItem], body: &str) -> String {
+    match event_of(items, body) {
+        Some(TimelineItemKind::Event {
+            event_id: Some(id), ..
+        }) => id.clone(),
+        other => panic!("no remote event with body {body:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_timeline_shows_local_echo_replies_edits_reactions_and_history() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("chat-alice");
+    let (bob, _bob_session, _bob_dir) = logged_in("chat-bob");
+    let bob_id = bob.user_id().unwrap();
+    let room_id = block_on(alice.create_room("chat".into(), vec![bob_id.clone()], false)).unwrap();
+    // 30 messages of history before the timeline opens.
+    for i in 0..30 {
+        block_on(alice.send_text(room_id.clone(), format!("history {i}"))).unwrap();
+    }
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    wait("the first Reset", 10, || {
+        mirror.first_was_reset.lock().unwrap().is_some()
+    });
+    assert_eq!(*mirror.first_was_reset.lock().unwrap(), Some(true));
+
+    // Back through history to the room's start.
+    let mut at_start = false;
+    for _ in 0..20 {
+        if block_on(timeline.paginate_backwards(20)).unwrap() {
+            at_start = true;
+            break;
+        }
+    }
+    assert!(at_start, "pagination never reached the start of the room");
+    wait("all 30 history messages", 10, || {
+        texts(&mirror.items())
+            .iter()
+            .filter(|(_, b, ..)| b.starts_with("history "))
+            .count()
+            == 30
+    });
+    let bodies: Vec<String> = texts(&mirror.items()).into_iter().map(|t| t.1).collect();
+    let expected: Vec<String> = (0..30).map(|i| format!("history {i}")).collect();
+    assert_eq!(bodies, expected, "history in order, oldest first");
+    assert!(mirror
+        .items()
+        .iter()
+        .any(|i| i.kind == TimelineItemKind::TimelineStart));
+
+    // Local echo: present when send_text returns, Sending or already Sent,
+    // then Sent under the same item id.
+    block_on(timeline.send_text("hello".into(), None)).unwrap();
+    let echo = texts(&mirror.items());
+    let echo_id = {
+        // The listener may not have been called yet; wait for the echo.
+        wait("the local echo", 5, || {
+            event_of(&mirror.items(), "hello").is_some()
+        });
+        item_id_of(&mirror.items(), "hello")
+    };
+    drop(echo);
+    wait("the echo to be sent", 15, || {
+        matches!(
+            event_of(&mirror.items(), "hello"),
+            Some(TimelineItemKind::Event {
+                send_state: Some(SendState::Sent { .. }),
+                ..
+            }) | Some(TimelineItemKind::Event {
+                send_state: None,
+                event_id: Some(_),
+                ..
+            })
+        )
+    });
+    assert_eq!(
+        item_id_of(&mirror.items(), "hello"),
+        echo_id,
+        "item id kept"
+    );
+    let hello_event = event_id_of(&mirror.items(), "hello");
+
+    // A reply, an edit and a reaction.
+    block_on(timeline.send_text("a reply".into(), Some(hello_event.clone()))).unwrap();
+    wait("the reply", 15, || {
+        matches!(event_of(&mirror.items(), "a reply"),
+            Some(TimelineItemKind::Event { in_reply_to: Some(id), .. }) if *id == hello_event)
+    });
+    block_on(timeline.edit(echo_id.clone(), "hello, edited".into())).unwrap();
+    wait("the edit", 15, || {
+        texts(&mirror.items())
+            .iter()
+            .any(|(id, b, _, edited)| *id == echo_id && b == "hello, edited" && *edited)
+    });
+    block_on(timeline.toggle_reaction(echo_id.clone(), "👍".into())).unwrap();
+    wait("the reaction", 15, || {
+        mirror.items().iter().any(|i| {
+            i.item_id == echo_id
+                && matches!(&i.kind, TimelineItemKind::Event { reactions, .. }
+                    if reactions.iter().any(|r| r.key == "👍" && r.count == 1 && r.by_me))
+        })
+    });
+    block_on(timeline.toggle_reaction(echo_id.clone(), "👍".into())).unwrap();
+    wait("the reaction taken back", 15, || {
+        mirror.items().iter().any(|i| {
+            i.item_id == echo_id
+                && matches!(&i.kind, TimelineItemKind::Event { reactions, .. } if reactions.is_empty())
+        })
+    });
+
+    // Bad input is a typed error.
+    assert!(matches!(
+        block_on(timeline.edit("no-such-item".into(), "x".into())),
+        Err(CoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        block_on(timeline.send_text(String::new(), None)),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        block_on(timeline.paginate_backwards(0)),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    block_on(timeline.mark_as_read()).unwrap();
+
+    // The logout with the timeline open keeps the guarantees, and ends it.
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert_eq!(mirror.closed(), 1, "on_closed is the end signal");
+    assert!(matches!(
+        block_on(timeline.paginate_backwards(10)),
+        Err(CoreError::ClientClosed)
+    ));
+    assert!(matches!(
+        timeline.observe(Mirror::<TimelineItem>::new()),
+        Err(CoreError::ClientClosed)
+    ));
+    let bob_report = block_on(bob.logout(LogoutOptions::default(), None)).unwrap();
+    assert!(bob_report.client_dropped, "{bob_report:?}");
+    assert_eq!(bob_report.tasks_left_behind, 0, "{bob_report:?}");
+}
+
+#[test]
+fn the_room_list_follows_rooms_filters_and_invites() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("list-alice");
+    let (bob, _bob_session, _bob_dir) = logged_in("list-bob");
+    let bob_id = bob.user_id().unwrap();
+    block_on(bob.start_sync()).unwrap();
+    let all = Mirror::<RoomSummary>::new();
+    let handle = bob
+        .observe_room_list(
+            RoomListOptions {
+                page_size: 50,
+                filter: RoomListFilter::All,
+            },
+            all.clone(),
+        )
+        .unwrap();
+    wait("the first Reset", 10, || {
+        all.first_was_reset.lock().unwrap().is_some()
+    });
+    assert_eq!(*all.first_was_reset.lock().unwrap(), Some(true));
+
+    // An invite shows up as an invite, and joining it makes it joined.
+    let room_id = block_on(alice.create_room("garden".into(), vec![bob_id], false)).unwrap();
+    wait("the invite in the list", 20, || {
+        all.items()
+            .iter()
+            .any(|r| r.room_id == room_id && r.membership == Membership::Invited)
+    });
+    let invites = bob.rooms().unwrap();
+    assert!(invites
+        .iter()
+        .any(|r| r.room_id == room_id && r.membership == Membership::Invited));
+    block_on(bob.join_room(room_id.clone())).unwrap();
+    wait("the room joined in the list", 20, || {
+        all.items()
+            .iter()
+            .any(|r| r.room_id == room_id && r.membership == Membership::Joined)
+    });
+    block_on(alice.send_text(room_id.clone(), "latest words".into())).unwrap();
+    wait("the latest message in the row", 20, || {
+        all.items().iter().any(|r| {
+            r.room_id == room_id
+                && r.latest
+                    .as_ref()
+                    .is_some_and(|l| l.preview == "latest words")
+        })
+    });
+
+    // A filter resets the list; a favourite tag moves the room in.
+    handle.set_filter(RoomListFilter::Favourites);
+    wait("the favourites to be empty", 10, || all.items().is_empty());
+    block_on(bob.set_favourite(room_id.clone(), true)).unwrap();
+    wait("the favourite in the list", 20, || {
+        all.items()
+            .iter()
+            .any(|r| r.room_id == room_id && r.is_favourite)
+    });
+    handle.set_filter(RoomListFilter::NameMatches {
+        pattern: "gard".into(),
+    });
+    wait("the name match", 10, || {
+        let items = all.items();
+        items.len() == 1 && items[0].room_id == room_id
+    });
+    assert_eq!(
+        bob.room(room_id.clone()).unwrap().name.as_deref(),
+        Some("garden")
+    );
+    assert!(matches!(
+        bob.room("!unknown:localhost".into()),
+        Err(CoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        bob.observe_room_list(
+            RoomListOptions {
+                page_size: 0,
+                filter: RoomListFilter::All
+            },
+            Mirror::<RoomSummary>::new()
+        ),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+
+    // A cancelled list hears nothing more, not even the end signal.
+    let cancelled = Mirror::<RoomSummary>::new();
+    let other = bob
+        .observe_room_list(RoomListOptions::default(), cancelled.clone())
+        .unwrap();
+    wait("the second list's Reset", 10, || {
+        cancelled.first_was_reset.lock().unwrap().is_some()
+    });
+    other.cancel();
+
+    block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    let report = block_on(bob.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.tasks_left_behind, 0, "{report:?}");
+    assert_eq!(all.closed(), 1, "on_closed is the end signal");
+    assert_eq!(cancelled.closed(), 0, "a cancelled list gets no end signal");
+}
+
+#[test]
+fn typing_and_files_go_both_ways() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("file-alice");
+    let (bob, _bob_session, _bob_dir) = logged_in("file-bob");
+    let bob_id = bob.user_id().unwrap();
+    let room_id = block_on(alice.create_room("files".into(), vec![bob_id], true)).unwrap();
+    block_on(bob.start_sync()).unwrap();
+    wait("bob's invite", 20, || bob.room(room_id.clone()).is_ok());
+    block_on(bob.join_room(room_id.clone())).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let alice_timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let bob_timeline = block_on(bob.timeline(room_id.clone())).unwrap();
+    let bob_items = Mirror::<TimelineItem>::new();
+    let _items = bob_timeline.observe(bob_items.clone()).unwrap();
+    let typing = Arc::new(Typing::default());
+    let _typing = bob_timeline.observe_typing(typing.clone()).unwrap();
+
+    block_on(alice_timeline.set_typing(true)).unwrap();
+    let alice_id = alice.user_id().unwrap();
+    wait("alice typing", 20, || {
+        typing
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|u| u.contains(&alice_id))
+    });
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let file = dir.path().join("notes.txt");
+    let content = "the notes of the meeting\n".repeat(200);
+    std::fs::write(&file, &content).unwrap();
+    let progress = Arc::new(Progress::default());
+    block_on(alice_timeline.send_file(
+        file.to_string_lossy().into_owned(),
+        None,
+        Some("the notes".into()),
+        Some(progress.clone()),
+    ))
+    .unwrap();
+    let source = {
+        let mut found = None;
+        wait("the file in bob's timeline", 30, || {
+            found = bob_items.items().iter().find_map(|i| match &i.kind {
+                TimelineItemKind::Event {
+                    content:
+                        MessageContent::Media {
+                            source, mimetype, ..
+                        },
+                    ..
+                } => Some((source.clone(), mimetype.clone())),
+                _ => None,
+            });
+            found.is_some()
+        });
+        found.unwrap()
+    };
+    assert!(
+        source.0.encrypted,
+        "a file in an encrypted room is encrypted"
+    );
+    assert_eq!(source.1.as_deref(), Some("text/plain"));
+    let dest = dir.path().join("downloaded.txt");
+    let size =
+        block_on(bob.download_media(source.0.clone(), dest.to_string_lossy().into())).unwrap();
+    assert_eq!(size as usize, content.len());
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), content);
+    assert!(
+        progress
+            .last
+            .lock()
+            .unwrap()
+            .is_some_and(|(sent, total)| sent == total && total > 0),
+        "the upload's progress reached its total"
+    );
+
+    // Bad input: a missing file, a tampered source, an unwritable place.
+    assert!(matches!(
+        block_on(alice_timeline.send_file("/no/such/file".into(), None, None, None)),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    let mut tampered = source.0.clone();
+    tampered.descriptor = "{".into();
+    assert!(matches!(
+        block_on(bob.download_media(tampered, dest.to_string_lossy().into())),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        block_on(bob.download_media(source.0, "/no/such/dir/x".into())),
+        Err(CoreError::InvalidArgument { .. })
+    ));
+
+    block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    let report = block_on(bob.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(*typing.closed.lock().unwrap(), 1, "the typing end signal");
+    assert_eq!(bob_items.closed(), 1);
+}
+
+#[derive(Default)]
+struct Progress {
+    last: Mutex<Option<(u64, u64)>>,
+}
+
+impl matrix_mobile_core::ProgressListener for Progress {
+    fn on_progress(&self, sent: u64, total: u64) {
+        *self.last.lock().unwrap() = Some((sent, total));
+    }
+}
+
+#[test]
+fn released_timelines_leave_the_task_count_where_it_was() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("release-alice");
+    let room_id = block_on(alice.create_room("many".into(), vec![], false)).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    // One timeline first, so that what every room keeps once (its event
+    // cache) is running before the count is taken.
+    drop(block_on(alice.timeline(room_id.clone())).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = runtime_stats().alive_tasks;
+    for _ in 0..50 {
+        let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+        let mirror = Mirror::<TimelineItem>::new();
+        let sub = timeline.observe(mirror.clone()).unwrap();
+        wait("a Reset", 10, || {
+            mirror.first_was_reset.lock().unwrap().is_some()
+        });
+        drop(sub);
+        drop(timeline);
+    }
+    let mut after = u64::MAX;
+    wait("the task count to come back", 10, || {
+        after = runtime_stats().alive_tasks;
+        after <= before
+    });
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.unsent_messages, 0);
+}
+
+/// Messages sent while the server is unreachable: their local echoes
+/// stay, they go out once it is back; the ones still queued at a close are
+/// counted in its report and sent after the next `restore`.
+#[test]
+fn messages_queued_offline_are_sent_when_the_server_is_back_and_kept_through_a_close() {
+    let _serial = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let name = session::user("offline-alice");
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = session::config(&proxy.url, dir.path());
+    let alice = block_on(Client::create(config.clone())).unwrap();
+    let kept = block_on(alice.login(name, session::PASSWORD.into(), None)).unwrap();
+    let room_id = block_on(alice.create_room("offline".into(), vec![], false)).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+
+    proxy.die();
+    block_on(timeline.send_text("sent offline".into(), None)).unwrap();
+    wait("the offline echo", 5, || {
+        event_of(&mirror.items(), "sent offline").is_some()
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        !matches!(
+            event_of(&mirror.items(), "sent offline"),
+            Some(TimelineItemKind::Event {
+                send_state: Some(SendState::Sent { .. }),
+                ..
+            })
+        ),
+        "sent while the server was unreachable"
+    );
+    proxy.set(homeserver::Fault::Pass);
+    wait(
+        "the offline message sent once the server is back",
+        60,
+        || {
+            matches!(
+                event_of(&mirror.items(), "sent offline"),
+                Some(TimelineItemKind::Event {
+                    send_state: Some(SendState::Sent { .. }),
+                    ..
+                }) | Some(TimelineItemKind::Event {
+                    send_state: None,
+                    event_id: Some(_),
+                    ..
+                })
+            )
+        },
+    );
+
+    // Queued at the close: counted, kept, and sent after the restore.
+    proxy.die();
+    block_on(timeline.send_text("queued at close".into(), None)).unwrap();
+    let report = block_on(alice.close(None)).unwrap();
+    assert_eq!(report.unsent_messages, 1, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(matches!(
+        block_on(timeline.send_text("too late".into(), None)),
+        Err(CoreError::ClientClosed)
+    ));
+    assert_eq!(mirror.closed(), 1);
+    drop((timeline, alice));
+
+    proxy.set(homeserver::Fault::Pass);
+    let alice = block_on(Client::create(config)).unwrap();
+    block_on(alice.restore(kept)).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    wait("the message kept through the close sent", 60, || {
+        matches!(
+            event_of(&mirror.items(), "queued at close"),
+            Some(TimelineItemKind::Event {
+                send_state: Some(SendState::Sent { .. }),
+                ..
+            }) | Some(TimelineItemKind::Event {
+                send_state: None,
+                event_id: Some(_),
+                ..
+            })
+        )
+    });
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.unsent_messages, 0, "{report:?}");
+    assert!(report.client_dropped, "{report:?}");
+}
