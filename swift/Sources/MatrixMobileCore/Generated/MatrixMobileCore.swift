@@ -603,6 +603,43 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol ClientProtocol: AnyObject, Sendable {
     
     /**
+     * Writes a media file, decrypted, to `dest_path` (through a temporary
+     * file renamed into place); returns its size in bytes.
+     */
+    func downloadMedia(source: MediaSource, destPath: String) async throws  -> UInt64
+    
+    /**
+     * Invites `user_id` to a joined room.
+     */
+    func invite(roomId: String, userId: String) async throws 
+    
+    /**
+     * Leaves a joined room, or declines an invite.
+     */
+    func leaveRoom(roomId: String) async throws 
+    
+    /**
+     * A live room list: every room of the account, newest activity first,
+     * delivered as diffs (`Reset` first); `on_closed()` when the client ends.
+     */
+    func observeRoomList(options: RoomListOptions, listener: RoomListListener) throws  -> RoomListHandle
+    
+    /**
+     * One room's summary, from the local state; `NotFound` if unknown.
+     */
+    func room(roomId: String) throws  -> RoomSummary
+    
+    /**
+     * Marks a room as a favourite, or not.
+     */
+    func setFavourite(roomId: String, favourite: Bool) async throws 
+    
+    /**
+     * The live timeline of a joined room; `NotFound` otherwise.
+     */
+    func timeline(roomId: String) async throws  -> Timeline
+    
+    /**
      * Drains the client and keeps the session, so that `restore` works later.
      */
     func close(listener: LifecycleListener?) async throws  -> CloseReport
@@ -662,7 +699,7 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func resume() async throws 
     
     /**
-     * Joined rooms, from the local store.
+     * The rooms the user is in or invited to, from the local store.
      */
     func rooms() throws  -> [RoomSummary]
     
@@ -781,6 +818,135 @@ public static func create(config: ClientConfig)async throws  -> Client  {
 }
     
 
+    
+    /**
+     * Writes a media file, decrypted, to `dest_path` (through a temporary
+     * file renamed into place); returns its size in bytes.
+     */
+open func downloadMedia(source: MediaSource, destPath: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_download_media(
+                        self.uniffiCloneHandle(),FfiConverterTypeMediaSource_lower(source),FfiConverterString.lower(destPath)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Invites `user_id` to a joined room.
+     */
+open func invite(roomId: String, userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_invite(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Leaves a joined room, or declines an invite.
+     */
+open func leaveRoom(roomId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_leave_room(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * A live room list: every room of the account, newest activity first,
+     * delivered as diffs (`Reset` first); `on_closed()` when the client ends.
+     */
+open func observeRoomList(options: RoomListOptions, listener: RoomListListener)throws  -> RoomListHandle  {
+    return try  FfiConverterTypeRoomListHandle_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_room_list(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRoomListOptions_lower(options),
+        FfiConverterTypeRoomListListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One room's summary, from the local state; `NotFound` if unknown.
+     */
+open func room(roomId: String)throws  -> RoomSummary  {
+    return try  FfiConverterTypeRoomSummary_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_room(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(roomId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks a room as a favourite, or not.
+     */
+open func setFavourite(roomId: String, favourite: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_favourite(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterBool.lower(favourite)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The live timeline of a joined room; `NotFound` otherwise.
+     */
+open func timeline(roomId: String)async throws  -> Timeline  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_timeline(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeTimeline_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
     
     /**
      * Drains the client and keeps the session, so that `restore` works later.
@@ -993,7 +1159,7 @@ open func resume()async throws   {
 }
     
     /**
-     * Joined rooms, from the local store.
+     * The rooms the user is in or invited to, from the local store.
      */
 open func rooms()throws  -> [RoomSummary]  {
     return try  FfiConverterSequenceTypeRoomSummary.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -1620,6 +1786,620 @@ public func FfiConverterTypeMessageListener_lower(_ value: MessageListener) -> U
 
 
 /**
+ * Receives the progress of an upload, in bytes.
+ */
+public protocol ProgressListener: AnyObject, Sendable {
+    
+    func onProgress(sent: UInt64, total: UInt64) 
+    
+}
+/**
+ * Receives the progress of an upload, in bytes.
+ */
+open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_progresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_progresslistener(handle, $0) }
+    }
+
+    
+
+    
+open func onProgress(sent: UInt64, total: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_progresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(sent),
+        FfiConverterUInt64.lower(total),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProgressListener = UniffiVTableCallbackInterfaceProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            sent: UInt64,
+            total: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     sent: try FfiConverterUInt64.lift(sent),
+                     total: try FfiConverterUInt64.lift(total)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProgressListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_progresslistener(UniffiCallbackInterfaceProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> ProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProgressListener) -> UInt64 {
+         if let rustImpl = value as? ProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> ProgressListener {
+    return try FfiConverterTypeProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
+    return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A live room list. `set_filter` resets it, `load_more` adds a page;
+ * `cancel()` or dropping it stops it.
+ */
+public protocol RoomListHandleProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the list. Idempotent; waits at most 100 ms for a call in progress.
+     */
+    func cancel() 
+    
+    /**
+     * Adds a page of rooms, if the account has more.
+     */
+    func loadMore() 
+    
+    /**
+     * Shows the rooms that `filter` lets through; the listener gets a `Reset`.
+     */
+    func setFilter(filter: RoomListFilter) 
+    
+}
+/**
+ * A live room list. `set_filter` resets it, `load_more` adds a page;
+ * `cancel()` or dropping it stops it.
+ */
+open class RoomListHandle: RoomListHandleProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_roomlisthandle(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_roomlisthandle(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the list. Idempotent; waits at most 100 ms for a call in progress.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlisthandle_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Adds a page of rooms, if the account has more.
+     */
+open func loadMore()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlisthandle_load_more(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Shows the rooms that `filter` lets through; the listener gets a `Reset`.
+     */
+open func setFilter(filter: RoomListFilter)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlisthandle_set_filter(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRoomListFilter_lower(filter),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListHandle: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = RoomListHandle
+
+    public static func lift(_ handle: UInt64) throws -> RoomListHandle {
+        return RoomListHandle(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: RoomListHandle) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListHandle {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RoomListHandle, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListHandle_lift(_ handle: UInt64) throws -> RoomListHandle {
+    return try FfiConverterTypeRoomListHandle.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListHandle_lower(_ value: RoomListHandle) -> UInt64 {
+    return FfiConverterTypeRoomListHandle.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a room list's changes; the first call is `Reset`.
+ */
+public protocol RoomListListener: AnyObject, Sendable {
+    
+    func onUpdate(updates: [RoomListUpdate]) 
+    
+    /**
+     * The end signal: the handle's client ended. The last call; not sent
+     * after `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives a room list's changes; the first call is `Reset`.
+ */
+open class RoomListListenerImpl: RoomListListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_roomlistlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_roomlistlistener(handle, $0) }
+    }
+
+    
+
+    
+open func onUpdate(updates: [RoomListUpdate])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlistlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeRoomListUpdate.lower(updates),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the handle's client ended. The last call; not sent
+     * after `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlistlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRoomListListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRoomListListener = UniffiVTableCallbackInterfaceRoomListListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRoomListListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RoomListListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRoomListListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RoomListListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            updates: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRoomListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onUpdate(
+                     updates: try FfiConverterSequenceTypeRoomListUpdate.lift(updates)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRoomListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRoomListListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRoomListListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRoomListListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_roomlistlistener(UniffiCallbackInterfaceRoomListListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RoomListListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RoomListListener
+
+    public static func lift(_ handle: UInt64) throws -> RoomListListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RoomListListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RoomListListener) -> UInt64 {
+         if let rustImpl = value as? RoomListListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RoomListListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListListener_lift(_ handle: UInt64) throws -> RoomListListener {
+    return try FfiConverterTypeRoomListListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListListener_lower(_ value: RoomListListener) -> UInt64 {
+    return FfiConverterTypeRoomListListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * One registered listener. `cancel()` or dropping it stops delivery.
  *
  * When `cancel` returns, no new call to the listener starts. A call that is
@@ -2169,6 +2949,904 @@ public func FfiConverterTypeTaskFailureListener_lower(_ value: TaskFailureListen
 
 
 
+
+
+/**
+ * A room's live timeline. Calls after its client ended get `ClientClosed`.
+ * Releasing it lets go of its matrix-sdk tasks.
+ */
+public protocol TimelineProtocol: AnyObject, Sendable {
+    
+    /**
+     * Takes a queued or failed local echo back; `false` if it was sent.
+     */
+    func cancelSend(itemId: String) async throws  -> Bool
+    
+    /**
+     * Replaces the text of the message `item_id`.
+     */
+    func edit(itemId: String, body: String) async throws 
+    
+    /**
+     * Sends the read receipt and the fully-read marker at the latest event.
+     */
+    func markAsRead() async throws 
+    
+    /**
+     * Calls `listener` with the items (`Reset` first), then every change;
+     * `on_closed()` when the client ends.
+     */
+    func observe(listener: TimelineListener) throws  -> Subscription
+    
+    /**
+     * Calls `listener` with who is typing (the own user left out);
+     * `on_closed()` when the client ends.
+     */
+    func observeTyping(listener: TypingListener) throws  -> Subscription
+    
+    /**
+     * Loads up to `events` older events; `true` once the room's start is reached.
+     */
+    func paginateBackwards(events: UInt16) async throws  -> Bool
+    
+    /**
+     * Redacts the event `item_id` (a local echo is taken back instead).
+     */
+    func redact(itemId: String, reason: String?) async throws 
+    
+    /**
+     * Sends again a local echo whose send failed.
+     */
+    func retrySend(itemId: String) async throws 
+    
+    /**
+     * Uploads a file and sends it (image, video, audio or file by its
+     * mimetype, guessed from the name when `None`). A cancelled call stops
+     * the upload and leaves no local echo.
+     */
+    func sendFile(path: String, mimetype: String?, caption: String?, progress: ProgressListener?) async throws 
+    
+    /**
+     * Queues a text message (a reply to the event `in_reply_to`). Its local
+     * echo is in the timeline (`Sending`) when this returns; a cancelled
+     * call still queues it once it has begun.
+     */
+    func sendText(body: String, inReplyTo: String?) async throws 
+    
+    /**
+     * Tells the room whether this user is typing.
+     */
+    func setTyping(typing: Bool) async throws 
+    
+    /**
+     * Adds this user's reaction `key` to `item_id`, or takes it back.
+     */
+    func toggleReaction(itemId: String, key: String) async throws 
+    
+}
+/**
+ * A room's live timeline. Calls after its client ended get `ClientClosed`.
+ * Releasing it lets go of its matrix-sdk tasks.
+ */
+open class Timeline: TimelineProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_timeline(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_timeline(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Takes a queued or failed local echo back; `false` if it was sent.
+     */
+open func cancelSend(itemId: String)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_cancel_send(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_i8,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_i8,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_i8,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Replaces the text of the message `item_id`.
+     */
+open func edit(itemId: String, body: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_edit(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId),FfiConverterString.lower(body)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sends the read receipt and the fully-read marker at the latest event.
+     */
+open func markAsRead()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_mark_as_read(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Calls `listener` with the items (`Reset` first), then every change;
+     * `on_closed()` when the client ends.
+     */
+open func observe(listener: TimelineListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_timeline_observe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTimelineListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Calls `listener` with who is typing (the own user left out);
+     * `on_closed()` when the client ends.
+     */
+open func observeTyping(listener: TypingListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_timeline_observe_typing(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTypingListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Loads up to `events` older events; `true` once the room's start is reached.
+     */
+open func paginateBackwards(events: UInt16)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_paginate_backwards(
+                        self.uniffiCloneHandle(),FfiConverterUInt16.lower(events)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_i8,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_i8,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_i8,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Redacts the event `item_id` (a local echo is taken back instead).
+     */
+open func redact(itemId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_redact(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sends again a local echo whose send failed.
+     */
+open func retrySend(itemId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_retry_send(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Uploads a file and sends it (image, video, audio or file by its
+     * mimetype, guessed from the name when `None`). A cancelled call stops
+     * the upload and leaves no local echo.
+     */
+open func sendFile(path: String, mimetype: String?, caption: String?, progress: ProgressListener?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_send_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterOptionString.lower(mimetype),FfiConverterOptionString.lower(caption),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Queues a text message (a reply to the event `in_reply_to`). Its local
+     * echo is in the timeline (`Sending`) when this returns; a cancelled
+     * call still queues it once it has begun.
+     */
+open func sendText(body: String, inReplyTo: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_send_text(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(body),FfiConverterOptionString.lower(inReplyTo)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Tells the room whether this user is typing.
+     */
+open func setTyping(typing: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_set_typing(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(typing)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Adds this user's reaction `key` to `item_id`, or takes it back.
+     */
+open func toggleReaction(itemId: String, key: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_toggle_reaction(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimeline: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Timeline
+
+    public static func lift(_ handle: UInt64) throws -> Timeline {
+        return Timeline(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Timeline) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timeline {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Timeline, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeline_lift(_ handle: UInt64) throws -> Timeline {
+    return try FfiConverterTypeTimeline.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeline_lower(_ value: Timeline) -> UInt64 {
+    return FfiConverterTypeTimeline.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a timeline's changes; the first call is `Reset`.
+ */
+public protocol TimelineListener: AnyObject, Sendable {
+    
+    func onUpdate(updates: [TimelineUpdate]) 
+    
+    /**
+     * The end signal: the timeline's client ended. The last call; not sent
+     * after `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives a timeline's changes; the first call is `Reset`.
+ */
+open class TimelineListenerImpl: TimelineListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_timelinelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_timelinelistener(handle, $0) }
+    }
+
+    
+
+    
+open func onUpdate(updates: [TimelineUpdate])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_timelinelistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeTimelineUpdate.lower(updates),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the timeline's client ended. The last call; not sent
+     * after `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_timelinelistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTimelineListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTimelineListener = UniffiVTableCallbackInterfaceTimelineListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTimelineListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TimelineListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTimelineListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TimelineListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            updates: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTimelineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onUpdate(
+                     updates: try FfiConverterSequenceTypeTimelineUpdate.lift(updates)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTimelineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTimelineListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTimelineListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTimelineListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_timelinelistener(UniffiCallbackInterfaceTimelineListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimelineListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TimelineListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TimelineListener
+
+    public static func lift(_ handle: UInt64) throws -> TimelineListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TimelineListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TimelineListener) -> UInt64 {
+         if let rustImpl = value as? TimelineListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TimelineListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineListener_lift(_ handle: UInt64) throws -> TimelineListener {
+    return try FfiConverterTypeTimelineListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineListener_lower(_ value: TimelineListener) -> UInt64 {
+    return FfiConverterTypeTimelineListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives who is typing in a room (the app's own user left out).
+ */
+public protocol TypingListener: AnyObject, Sendable {
+    
+    func onTyping(userIds: [String]) 
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives who is typing in a room (the app's own user left out).
+ */
+open class TypingListenerImpl: TypingListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_typinglistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_typinglistener(handle, $0) }
+    }
+
+    
+
+    
+open func onTyping(userIds: [String])  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_typinglistener_on_typing(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(userIds),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_typinglistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTypingListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTypingListener = UniffiVTableCallbackInterfaceTypingListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTypingListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TypingListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTypingListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TypingListener: handle missing in uniffiClone")
+            }
+        },
+        onTyping: { (
+            uniffiHandle: UInt64,
+            userIds: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTypingListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onTyping(
+                     userIds: try FfiConverterSequenceString.lift(userIds)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTypingListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTypingListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTypingListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTypingListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_typinglistener(UniffiCallbackInterfaceTypingListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTypingListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TypingListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TypingListener
+
+    public static func lift(_ handle: UInt64) throws -> TypingListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TypingListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TypingListener) -> UInt64 {
+         if let rustImpl = value as? TypingListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TypingListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TypingListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTypingListener_lift(_ handle: UInt64) throws -> TypingListener {
+    return try FfiConverterTypeTypingListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTypingListener_lower(_ value: TypingListener) -> UInt64 {
+    return FfiConverterTypeTypingListener.lower(value)
+}
+
+
+
+
 /**
  * How to build a client. Its `Debug` output never shows the passphrase.
  */
@@ -2289,10 +3967,11 @@ public struct CloseReport: Equatable, Hashable {
     public var runtimeRestarted: Bool
     public var runtimeGeneration: UInt64
     public var warnings: [String]
+    public var unsentMessages: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(serverLogout: ServerLogout, phases: [PhaseTiming], totalMs: UInt64, tasksDrained: UInt32, storeFilesOpenAfter: UInt32?, clientDropped: Bool, tasksLeftBehind: UInt32, dataWiped: Bool, runtimeRestarted: Bool, runtimeGeneration: UInt64, warnings: [String]) {
+    public init(serverLogout: ServerLogout, phases: [PhaseTiming], totalMs: UInt64, tasksDrained: UInt32, storeFilesOpenAfter: UInt32?, clientDropped: Bool, tasksLeftBehind: UInt32, dataWiped: Bool, runtimeRestarted: Bool, runtimeGeneration: UInt64, warnings: [String], unsentMessages: UInt32) {
         self.serverLogout = serverLogout
         self.phases = phases
         self.totalMs = totalMs
@@ -2304,6 +3983,7 @@ public struct CloseReport: Equatable, Hashable {
         self.runtimeRestarted = runtimeRestarted
         self.runtimeGeneration = runtimeGeneration
         self.warnings = warnings
+        self.unsentMessages = unsentMessages
     }
 
     
@@ -2332,7 +4012,8 @@ public struct FfiConverterTypeCloseReport: FfiConverterRustBuffer {
                 dataWiped: FfiConverterBool.read(from: &buf), 
                 runtimeRestarted: FfiConverterBool.read(from: &buf), 
                 runtimeGeneration: FfiConverterUInt64.read(from: &buf), 
-                warnings: FfiConverterSequenceString.read(from: &buf)
+                warnings: FfiConverterSequenceString.read(from: &buf), 
+                unsentMessages: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -2348,6 +4029,7 @@ public struct FfiConverterTypeCloseReport: FfiConverterRustBuffer {
         FfiConverterBool.write(value.runtimeRestarted, into: &buf)
         FfiConverterUInt64.write(value.runtimeGeneration, into: &buf)
         FfiConverterSequenceString.write(value.warnings, into: &buf)
+        FfiConverterUInt32.write(value.unsentMessages, into: &buf)
     }
 }
 
@@ -2364,6 +4046,75 @@ public func FfiConverterTypeCloseReport_lift(_ buf: RustBuffer) throws -> CloseR
 #endif
 public func FfiConverterTypeCloseReport_lower(_ value: CloseReport) -> RustBuffer {
     return FfiConverterTypeCloseReport.lower(value)
+}
+
+
+/**
+ * The latest message of a room, for a room list row.
+ */
+public struct LatestMessage: Equatable, Hashable {
+    public var sender: String
+    /**
+     * Plain text for a row: the body of a message, or a short description
+     * of other content ("sent an image", "unable to decrypt").
+     */
+    public var preview: String
+    public var timestampMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(sender: String, 
+        /**
+         * Plain text for a row: the body of a message, or a short description
+         * of other content ("sent an image", "unable to decrypt").
+         */preview: String, timestampMs: UInt64) {
+        self.sender = sender
+        self.preview = preview
+        self.timestampMs = timestampMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LatestMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLatestMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LatestMessage {
+        return
+            try LatestMessage(
+                sender: FfiConverterString.read(from: &buf), 
+                preview: FfiConverterString.read(from: &buf), 
+                timestampMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LatestMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sender, into: &buf)
+        FfiConverterString.write(value.preview, into: &buf)
+        FfiConverterUInt64.write(value.timestampMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLatestMessage_lift(_ buf: RustBuffer) throws -> LatestMessage {
+    return try FfiConverterTypeLatestMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLatestMessage_lower(_ value: LatestMessage) -> RustBuffer {
+    return FfiConverterTypeLatestMessage.lower(value)
 }
 
 
@@ -2547,6 +4298,12 @@ public struct LogoutReport: Equatable, Hashable {
     public var runtimeRestarted: Bool
     public var runtimeGeneration: UInt64
     public var warnings: [String]
+    /**
+     * Local echoes that never reached the server, counted in the send
+     * queue before the stores closed: lost with a wipe, kept for the next
+     * `restore` after a close.
+     */
+    public var unsentMessages: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2567,7 +4324,12 @@ public struct LogoutReport: Equatable, Hashable {
          * tasks that hold the client (tokio cannot attribute them to a client,
          * so this part is an estimate, and `warnings` says so). 0 when
          * `client_dropped`. Never counts another client's tasks.
-         */tasksLeftBehind: UInt32, dataWiped: Bool, runtimeRestarted: Bool, runtimeGeneration: UInt64, warnings: [String]) {
+         */tasksLeftBehind: UInt32, dataWiped: Bool, runtimeRestarted: Bool, runtimeGeneration: UInt64, warnings: [String], 
+        /**
+         * Local echoes that never reached the server, counted in the send
+         * queue before the stores closed: lost with a wipe, kept for the next
+         * `restore` after a close.
+         */unsentMessages: UInt32) {
         self.serverLogout = serverLogout
         self.phases = phases
         self.totalMs = totalMs
@@ -2579,6 +4341,7 @@ public struct LogoutReport: Equatable, Hashable {
         self.runtimeRestarted = runtimeRestarted
         self.runtimeGeneration = runtimeGeneration
         self.warnings = warnings
+        self.unsentMessages = unsentMessages
     }
 
     
@@ -2607,7 +4370,8 @@ public struct FfiConverterTypeLogoutReport: FfiConverterRustBuffer {
                 dataWiped: FfiConverterBool.read(from: &buf), 
                 runtimeRestarted: FfiConverterBool.read(from: &buf), 
                 runtimeGeneration: FfiConverterUInt64.read(from: &buf), 
-                warnings: FfiConverterSequenceString.read(from: &buf)
+                warnings: FfiConverterSequenceString.read(from: &buf), 
+                unsentMessages: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -2623,6 +4387,7 @@ public struct FfiConverterTypeLogoutReport: FfiConverterRustBuffer {
         FfiConverterBool.write(value.runtimeRestarted, into: &buf)
         FfiConverterUInt64.write(value.runtimeGeneration, into: &buf)
         FfiConverterSequenceString.write(value.warnings, into: &buf)
+        FfiConverterUInt32.write(value.unsentMessages, into: &buf)
     }
 }
 
@@ -2639,6 +4404,85 @@ public func FfiConverterTypeLogoutReport_lift(_ buf: RustBuffer) throws -> Logou
 #endif
 public func FfiConverterTypeLogoutReport_lower(_ value: LogoutReport) -> RustBuffer {
     return FfiConverterTypeLogoutReport.lower(value)
+}
+
+
+/**
+ * Where a media file is. Pass it back to `download_media` unchanged.
+ */
+public struct MediaSource: Equatable, Hashable {
+    /**
+     * The `mxc://` URI.
+     */
+    public var url: String
+    /**
+     * Whether the file is encrypted (its keys are in `descriptor`).
+     */
+    public var encrypted: Bool
+    /**
+     * What the core needs to fetch and decrypt it; opaque to the app.
+     */
+    public var descriptor: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The `mxc://` URI.
+         */url: String, 
+        /**
+         * Whether the file is encrypted (its keys are in `descriptor`).
+         */encrypted: Bool, 
+        /**
+         * What the core needs to fetch and decrypt it; opaque to the app.
+         */descriptor: String) {
+        self.url = url
+        self.encrypted = encrypted
+        self.descriptor = descriptor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MediaSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMediaSource: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MediaSource {
+        return
+            try MediaSource(
+                url: FfiConverterString.read(from: &buf), 
+                encrypted: FfiConverterBool.read(from: &buf), 
+                descriptor: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MediaSource, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterBool.write(value.encrypted, into: &buf)
+        FfiConverterString.write(value.descriptor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaSource_lift(_ buf: RustBuffer) throws -> MediaSource {
+    return try FfiConverterTypeMediaSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaSource_lower(_ value: MediaSource) -> RustBuffer {
+    return FfiConverterTypeMediaSource.lower(value)
 }
 
 
@@ -2769,21 +4613,173 @@ public func FfiConverterTypePhaseTiming_lower(_ value: PhaseTiming) -> RustBuffe
 
 
 /**
- * One joined room.
+ * The reactions of one key on an event.
+ */
+public struct Reaction: Equatable, Hashable {
+    public var key: String
+    public var count: UInt32
+    public var byMe: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(key: String, count: UInt32, byMe: Bool) {
+        self.key = key
+        self.count = count
+        self.byMe = byMe
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reaction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReaction: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reaction {
+        return
+            try Reaction(
+                key: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf), 
+                byMe: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reaction, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+        FfiConverterBool.write(value.byMe, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaction_lift(_ buf: RustBuffer) throws -> Reaction {
+    return try FfiConverterTypeReaction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaction_lower(_ value: Reaction) -> RustBuffer {
+    return FfiConverterTypeReaction.lower(value)
+}
+
+
+/**
+ * Options of `Client.observe_room_list`.
+ */
+public struct RoomListOptions: Equatable, Hashable {
+    /**
+     * Rooms per page; `load_more` adds a page. At least 1.
+     */
+    public var pageSize: UInt32
+    public var filter: RoomListFilter
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Rooms per page; `load_more` adds a page. At least 1.
+         */pageSize: UInt32 = UInt32(50), filter: RoomListFilter) {
+        self.pageSize = pageSize
+        self.filter = filter
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RoomListOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListOptions {
+        return
+            try RoomListOptions(
+                pageSize: FfiConverterUInt32.read(from: &buf), 
+                filter: FfiConverterTypeRoomListFilter.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RoomListOptions, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pageSize, into: &buf)
+        FfiConverterTypeRoomListFilter.write(value.filter, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListOptions_lift(_ buf: RustBuffer) throws -> RoomListOptions {
+    return try FfiConverterTypeRoomListOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListOptions_lower(_ value: RoomListOptions) -> RustBuffer {
+    return FfiConverterTypeRoomListOptions.lower(value)
+}
+
+
+/**
+ * One room of the account, as a room list row shows it.
  */
 public struct RoomSummary: Equatable, Hashable {
     public var roomId: String
     public var name: String?
     public var isEncrypted: Bool
     public var joinedMembers: UInt64
+    public var membership: Membership
+    public var isDirect: Bool
+    public var isFavourite: Bool
+    public var topic: String?
+    /**
+     * The `mxc://` URI of the room's avatar.
+     */
+    public var avatarUrl: String?
+    public var unreadMessages: UInt64
+    public var unreadMentions: UInt64
+    /**
+     * Decrypted where keys allow.
+     */
+    public var latest: LatestMessage?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(roomId: String, name: String?, isEncrypted: Bool, joinedMembers: UInt64) {
+    public init(roomId: String, name: String?, isEncrypted: Bool, joinedMembers: UInt64, membership: Membership, isDirect: Bool, isFavourite: Bool, topic: String?, 
+        /**
+         * The `mxc://` URI of the room's avatar.
+         */avatarUrl: String?, unreadMessages: UInt64, unreadMentions: UInt64, 
+        /**
+         * Decrypted where keys allow.
+         */latest: LatestMessage?) {
         self.roomId = roomId
         self.name = name
         self.isEncrypted = isEncrypted
         self.joinedMembers = joinedMembers
+        self.membership = membership
+        self.isDirect = isDirect
+        self.isFavourite = isFavourite
+        self.topic = topic
+        self.avatarUrl = avatarUrl
+        self.unreadMessages = unreadMessages
+        self.unreadMentions = unreadMentions
+        self.latest = latest
     }
 
     
@@ -2805,7 +4801,15 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
                 roomId: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 isEncrypted: FfiConverterBool.read(from: &buf), 
-                joinedMembers: FfiConverterUInt64.read(from: &buf)
+                joinedMembers: FfiConverterUInt64.read(from: &buf), 
+                membership: FfiConverterTypeMembership.read(from: &buf), 
+                isDirect: FfiConverterBool.read(from: &buf), 
+                isFavourite: FfiConverterBool.read(from: &buf), 
+                topic: FfiConverterOptionString.read(from: &buf), 
+                avatarUrl: FfiConverterOptionString.read(from: &buf), 
+                unreadMessages: FfiConverterUInt64.read(from: &buf), 
+                unreadMentions: FfiConverterUInt64.read(from: &buf), 
+                latest: FfiConverterOptionTypeLatestMessage.read(from: &buf)
         )
     }
 
@@ -2814,6 +4818,14 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterBool.write(value.isEncrypted, into: &buf)
         FfiConverterUInt64.write(value.joinedMembers, into: &buf)
+        FfiConverterTypeMembership.write(value.membership, into: &buf)
+        FfiConverterBool.write(value.isDirect, into: &buf)
+        FfiConverterBool.write(value.isFavourite, into: &buf)
+        FfiConverterOptionString.write(value.topic, into: &buf)
+        FfiConverterOptionString.write(value.avatarUrl, into: &buf)
+        FfiConverterUInt64.write(value.unreadMessages, into: &buf)
+        FfiConverterUInt64.write(value.unreadMentions, into: &buf)
+        FfiConverterOptionTypeLatestMessage.write(value.latest, into: &buf)
     }
 }
 
@@ -3265,6 +5277,64 @@ public func FfiConverterTypeTaskFailure_lower(_ value: TaskFailure) -> RustBuffe
 
 
 /**
+ * One row of a timeline. `item_id` is stable for the item's life: a local
+ * echo keeps it when the server's copy replaces it.
+ */
+public struct TimelineItem: Equatable, Hashable {
+    public var itemId: String
+    public var kind: TimelineItemKind
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(itemId: String, kind: TimelineItemKind) {
+        self.itemId = itemId
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TimelineItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimelineItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineItem {
+        return
+            try TimelineItem(
+                itemId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTimelineItemKind.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TimelineItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.itemId, into: &buf)
+        FfiConverterTypeTimelineItemKind.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItem_lift(_ buf: RustBuffer) throws -> TimelineItem {
+    return try FfiConverterTypeTimelineItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItem_lower(_ value: TimelineItem) -> RustBuffer {
+    return FfiConverterTypeTimelineItem.lower(value)
+}
+
+
+/**
  * Where a client is in its life.
  */
 
@@ -3707,6 +5777,599 @@ public func FfiConverterTypeLifecyclePhase_lower(_ value: LifecyclePhase) -> Rus
 
 
 /**
+ * The kind of a media message.
+ */
+
+public enum MediaKind: Equatable, Hashable {
+    
+    case image
+    case video
+    case audio
+    case file
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MediaKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMediaKind: FfiConverterRustBuffer {
+    typealias SwiftType = MediaKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MediaKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .image
+        
+        case 2: return .video
+        
+        case 3: return .audio
+        
+        case 4: return .file
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MediaKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .image:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .video:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .audio:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .file:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaKind_lift(_ buf: RustBuffer) throws -> MediaKind {
+    return try FfiConverterTypeMediaKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaKind_lower(_ value: MediaKind) -> RustBuffer {
+    return FfiConverterTypeMediaKind.lower(value)
+}
+
+
+
+/**
+ * The user's membership of a room.
+ */
+
+public enum Membership: Equatable, Hashable {
+    
+    case joined
+    case invited
+    case left
+    case knocked
+    case banned
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Membership: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMembership: FfiConverterRustBuffer {
+    typealias SwiftType = Membership
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Membership {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .joined
+        
+        case 2: return .invited
+        
+        case 3: return .left
+        
+        case 4: return .knocked
+        
+        case 5: return .banned
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Membership, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .joined:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .invited:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .left:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .knocked:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .banned:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMembership_lift(_ buf: RustBuffer) throws -> Membership {
+    return try FfiConverterTypeMembership.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMembership_lower(_ value: Membership) -> RustBuffer {
+    return FfiConverterTypeMembership.lower(value)
+}
+
+
+
+/**
+ * The content of a timeline event.
+ */
+
+public enum MessageContent: Equatable, Hashable {
+    
+    case text(body: String, formattedHtml: String?
+    )
+    case emote(body: String, formattedHtml: String?
+    )
+    case notice(body: String, formattedHtml: String?
+    )
+    case media(kind: MediaKind, 
+        /**
+         * The caption, or the file name.
+         */body: String, source: MediaSource, mimetype: String?, size: UInt64?
+    )
+    case redacted
+    case unableToDecrypt
+    case membership(userId: String, 
+        /**
+         * `joined`, `left`, `invited`, `banned`, `kicked`, `profile`, ...
+         */change: String
+    )
+    case other(eventType: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MessageContent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
+    typealias SwiftType = MessageContent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageContent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(body: try FfiConverterString.read(from: &buf), formattedHtml: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 2: return .emote(body: try FfiConverterString.read(from: &buf), formattedHtml: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 3: return .notice(body: try FfiConverterString.read(from: &buf), formattedHtml: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 4: return .media(kind: try FfiConverterTypeMediaKind.read(from: &buf), body: try FfiConverterString.read(from: &buf), source: try FfiConverterTypeMediaSource.read(from: &buf), mimetype: try FfiConverterOptionString.read(from: &buf), size: try FfiConverterOptionUInt64.read(from: &buf)
+        )
+        
+        case 5: return .redacted
+        
+        case 6: return .unableToDecrypt
+        
+        case 7: return .membership(userId: try FfiConverterString.read(from: &buf), change: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .other(eventType: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MessageContent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(body,formattedHtml):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(body, into: &buf)
+            FfiConverterOptionString.write(formattedHtml, into: &buf)
+            
+        
+        case let .emote(body,formattedHtml):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(body, into: &buf)
+            FfiConverterOptionString.write(formattedHtml, into: &buf)
+            
+        
+        case let .notice(body,formattedHtml):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(body, into: &buf)
+            FfiConverterOptionString.write(formattedHtml, into: &buf)
+            
+        
+        case let .media(kind,body,source,mimetype,size):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeMediaKind.write(kind, into: &buf)
+            FfiConverterString.write(body, into: &buf)
+            FfiConverterTypeMediaSource.write(source, into: &buf)
+            FfiConverterOptionString.write(mimetype, into: &buf)
+            FfiConverterOptionUInt64.write(size, into: &buf)
+            
+        
+        case .redacted:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unableToDecrypt:
+            writeInt(&buf, Int32(6))
+        
+        
+        case let .membership(userId,change):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(userId, into: &buf)
+            FfiConverterString.write(change, into: &buf)
+            
+        
+        case let .other(eventType):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(eventType, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageContent_lift(_ buf: RustBuffer) throws -> MessageContent {
+    return try FfiConverterTypeMessageContent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageContent_lower(_ value: MessageContent) -> RustBuffer {
+    return FfiConverterTypeMessageContent.lower(value)
+}
+
+
+
+/**
+ * Which rooms a room list shows.
+ */
+
+public enum RoomListFilter: Equatable, Hashable {
+    
+    /**
+     * Every room but the ones left.
+     */
+    case all
+    /**
+     * Rooms with unread messages or a manual unread mark.
+     */
+    case unread
+    case favourites
+    case invites
+    case directMessages
+    /**
+     * Rooms that are not direct messages.
+     */
+    case groups
+    /**
+     * Rooms whose name contains `pattern` (case and accents ignored).
+     */
+    case nameMatches(pattern: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RoomListFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListFilter: FfiConverterRustBuffer {
+    typealias SwiftType = RoomListFilter
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListFilter {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .all
+        
+        case 2: return .unread
+        
+        case 3: return .favourites
+        
+        case 4: return .invites
+        
+        case 5: return .directMessages
+        
+        case 6: return .groups
+        
+        case 7: return .nameMatches(pattern: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RoomListFilter, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .all:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unread:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .favourites:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .invites:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .directMessages:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .groups:
+            writeInt(&buf, Int32(6))
+        
+        
+        case let .nameMatches(pattern):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(pattern, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListFilter_lift(_ buf: RustBuffer) throws -> RoomListFilter {
+    return try FfiConverterTypeRoomListFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListFilter_lower(_ value: RoomListFilter) -> RustBuffer {
+    return FfiConverterTypeRoomListFilter.lower(value)
+}
+
+
+
+/**
+ * One change of a room list, as eyeball-im's `VectorDiff`.
+ */
+
+public enum RoomListUpdate: Equatable, Hashable {
+    
+    case append(values: [RoomSummary]
+    )
+    case clear
+    case pushFront(value: RoomSummary
+    )
+    case pushBack(value: RoomSummary
+    )
+    case popFront
+    case popBack
+    case insert(index: UInt32, value: RoomSummary
+    )
+    case set(index: UInt32, value: RoomSummary
+    )
+    case remove(index: UInt32
+    )
+    case truncate(length: UInt32
+    )
+    case reset(values: [RoomSummary]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RoomListUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = RoomListUpdate
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListUpdate {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .append(values: try FfiConverterSequenceTypeRoomSummary.read(from: &buf)
+        )
+        
+        case 2: return .clear
+        
+        case 3: return .pushFront(value: try FfiConverterTypeRoomSummary.read(from: &buf)
+        )
+        
+        case 4: return .pushBack(value: try FfiConverterTypeRoomSummary.read(from: &buf)
+        )
+        
+        case 5: return .popFront
+        
+        case 6: return .popBack
+        
+        case 7: return .insert(index: try FfiConverterUInt32.read(from: &buf), value: try FfiConverterTypeRoomSummary.read(from: &buf)
+        )
+        
+        case 8: return .set(index: try FfiConverterUInt32.read(from: &buf), value: try FfiConverterTypeRoomSummary.read(from: &buf)
+        )
+        
+        case 9: return .remove(index: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 10: return .truncate(length: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 11: return .reset(values: try FfiConverterSequenceTypeRoomSummary.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RoomListUpdate, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .append(values):
+            writeInt(&buf, Int32(1))
+            FfiConverterSequenceTypeRoomSummary.write(values, into: &buf)
+            
+        
+        case .clear:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .pushFront(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRoomSummary.write(value, into: &buf)
+            
+        
+        case let .pushBack(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeRoomSummary.write(value, into: &buf)
+            
+        
+        case .popFront:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .popBack:
+            writeInt(&buf, Int32(6))
+        
+        
+        case let .insert(index,value):
+            writeInt(&buf, Int32(7))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeRoomSummary.write(value, into: &buf)
+            
+        
+        case let .set(index,value):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeRoomSummary.write(value, into: &buf)
+            
+        
+        case let .remove(index):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt32.write(index, into: &buf)
+            
+        
+        case let .truncate(length):
+            writeInt(&buf, Int32(10))
+            FfiConverterUInt32.write(length, into: &buf)
+            
+        
+        case let .reset(values):
+            writeInt(&buf, Int32(11))
+            FfiConverterSequenceTypeRoomSummary.write(values, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListUpdate_lift(_ buf: RustBuffer) throws -> RoomListUpdate {
+    return try FfiConverterTypeRoomListUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListUpdate_lower(_ value: RoomListUpdate) -> RustBuffer {
+    return FfiConverterTypeRoomListUpdate.lower(value)
+}
+
+
+
+/**
  * Where the owned runtime is in its life.
  */
 
@@ -3797,6 +6460,96 @@ public func FfiConverterTypeRuntimeState_lift(_ buf: RustBuffer) throws -> Runti
 #endif
 public func FfiConverterTypeRuntimeState_lower(_ value: RuntimeState) -> RustBuffer {
     return FfiConverterTypeRuntimeState.lower(value)
+}
+
+
+
+/**
+ * Where a local echo is on its way to the server.
+ */
+
+public enum SendState: Equatable, Hashable {
+    
+    /**
+     * Queued or being sent (an upload included).
+     */
+    case sending
+    case sent(eventId: String
+    )
+    /**
+     * `retriable`: the send queue retries it itself once the server is
+     * reachable (or `retry_send` does); otherwise only `cancel_send` helps.
+     */
+    case failed(detail: String, retriable: Bool
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SendState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSendState: FfiConverterRustBuffer {
+    typealias SwiftType = SendState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SendState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sending
+        
+        case 2: return .sent(eventId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .failed(detail: try FfiConverterString.read(from: &buf), retriable: try FfiConverterBool.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SendState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .sent(eventId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(eventId, into: &buf)
+            
+        
+        case let .failed(detail,retriable):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterBool.write(retriable, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSendState_lift(_ buf: RustBuffer) throws -> SendState {
+    return try FfiConverterTypeSendState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSendState_lower(_ value: SendState) -> RustBuffer {
+    return FfiConverterTypeSendState.lower(value)
 }
 
 
@@ -4089,6 +6842,275 @@ public func FfiConverterTypeTaskFailureReason_lower(_ value: TaskFailureReason) 
 }
 
 
+
+/**
+ * What a timeline row shows.
+ */
+
+public enum TimelineItemKind: Equatable, Hashable {
+    
+    case event(
+        /**
+         * `None` for a local echo that the server has not acknowledged yet.
+         */eventId: String?, sender: String, senderName: String?, isOwn: Bool, timestampMs: UInt64, content: MessageContent, 
+        /**
+         * `None` for events that came from the server.
+         */sendState: SendState?, edited: Bool, 
+        /**
+         * The event id this message replies to.
+         */inReplyTo: String?, reactions: [Reaction], 
+        /**
+         * Users whose read receipt is at this event.
+         */readBy: [String]
+    )
+    case dayDivider(timestampMs: UInt64
+    )
+    case readMarker
+    case timelineStart
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TimelineItemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
+    typealias SwiftType = TimelineItemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineItemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .event(eventId: try FfiConverterOptionString.read(from: &buf), sender: try FfiConverterString.read(from: &buf), senderName: try FfiConverterOptionString.read(from: &buf), isOwn: try FfiConverterBool.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), content: try FfiConverterTypeMessageContent.read(from: &buf), sendState: try FfiConverterOptionTypeSendState.read(from: &buf), edited: try FfiConverterBool.read(from: &buf), inReplyTo: try FfiConverterOptionString.read(from: &buf), reactions: try FfiConverterSequenceTypeReaction.read(from: &buf), readBy: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 2: return .dayDivider(timestampMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 3: return .readMarker
+        
+        case 4: return .timelineStart
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TimelineItemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .event(eventId,sender,senderName,isOwn,timestampMs,content,sendState,edited,inReplyTo,reactions,readBy):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionString.write(eventId, into: &buf)
+            FfiConverterString.write(sender, into: &buf)
+            FfiConverterOptionString.write(senderName, into: &buf)
+            FfiConverterBool.write(isOwn, into: &buf)
+            FfiConverterUInt64.write(timestampMs, into: &buf)
+            FfiConverterTypeMessageContent.write(content, into: &buf)
+            FfiConverterOptionTypeSendState.write(sendState, into: &buf)
+            FfiConverterBool.write(edited, into: &buf)
+            FfiConverterOptionString.write(inReplyTo, into: &buf)
+            FfiConverterSequenceTypeReaction.write(reactions, into: &buf)
+            FfiConverterSequenceString.write(readBy, into: &buf)
+            
+        
+        case let .dayDivider(timestampMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(timestampMs, into: &buf)
+            
+        
+        case .readMarker:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .timelineStart:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItemKind_lift(_ buf: RustBuffer) throws -> TimelineItemKind {
+    return try FfiConverterTypeTimelineItemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineItemKind_lower(_ value: TimelineItemKind) -> RustBuffer {
+    return FfiConverterTypeTimelineItemKind.lower(value)
+}
+
+
+
+/**
+ * One change of a timeline, as eyeball-im's `VectorDiff`.
+ */
+
+public enum TimelineUpdate: Equatable, Hashable {
+    
+    case append(values: [TimelineItem]
+    )
+    case clear
+    case pushFront(value: TimelineItem
+    )
+    case pushBack(value: TimelineItem
+    )
+    case popFront
+    case popBack
+    case insert(index: UInt32, value: TimelineItem
+    )
+    case set(index: UInt32, value: TimelineItem
+    )
+    case remove(index: UInt32
+    )
+    case truncate(length: UInt32
+    )
+    case reset(values: [TimelineItem]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TimelineUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimelineUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = TimelineUpdate
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimelineUpdate {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .append(values: try FfiConverterSequenceTypeTimelineItem.read(from: &buf)
+        )
+        
+        case 2: return .clear
+        
+        case 3: return .pushFront(value: try FfiConverterTypeTimelineItem.read(from: &buf)
+        )
+        
+        case 4: return .pushBack(value: try FfiConverterTypeTimelineItem.read(from: &buf)
+        )
+        
+        case 5: return .popFront
+        
+        case 6: return .popBack
+        
+        case 7: return .insert(index: try FfiConverterUInt32.read(from: &buf), value: try FfiConverterTypeTimelineItem.read(from: &buf)
+        )
+        
+        case 8: return .set(index: try FfiConverterUInt32.read(from: &buf), value: try FfiConverterTypeTimelineItem.read(from: &buf)
+        )
+        
+        case 9: return .remove(index: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 10: return .truncate(length: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 11: return .reset(values: try FfiConverterSequenceTypeTimelineItem.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TimelineUpdate, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .append(values):
+            writeInt(&buf, Int32(1))
+            FfiConverterSequenceTypeTimelineItem.write(values, into: &buf)
+            
+        
+        case .clear:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .pushFront(value):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeTimelineItem.write(value, into: &buf)
+            
+        
+        case let .pushBack(value):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeTimelineItem.write(value, into: &buf)
+            
+        
+        case .popFront:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .popBack:
+            writeInt(&buf, Int32(6))
+        
+        
+        case let .insert(index,value):
+            writeInt(&buf, Int32(7))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeTimelineItem.write(value, into: &buf)
+            
+        
+        case let .set(index,value):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeTimelineItem.write(value, into: &buf)
+            
+        
+        case let .remove(index):
+            writeInt(&buf, Int32(9))
+            FfiConverterUInt32.write(index, into: &buf)
+            
+        
+        case let .truncate(length):
+            writeInt(&buf, Int32(10))
+            FfiConverterUInt32.write(length, into: &buf)
+            
+        
+        case let .reset(values):
+            writeInt(&buf, Int32(11))
+            FfiConverterSequenceTypeTimelineItem.write(values, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineUpdate_lift(_ buf: RustBuffer) throws -> TimelineUpdate {
+    return try FfiConverterTypeTimelineUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimelineUpdate_lower(_ value: TimelineUpdate) -> RustBuffer {
+    return FfiConverterTypeTimelineUpdate.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -4108,6 +7130,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4164,6 +7210,30 @@ fileprivate struct FfiConverterOptionTypeLifecycleListener: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = ProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTaskFailureListener: FfiConverterRustBuffer {
     typealias SwiftType = TaskFailureListener?
 
@@ -4188,6 +7258,30 @@ fileprivate struct FfiConverterOptionTypeTaskFailureListener: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLatestMessage: FfiConverterRustBuffer {
+    typealias SwiftType = LatestMessage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLatestMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLatestMessage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
     typealias SwiftType = Session?
 
@@ -4204,6 +7298,30 @@ fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSession.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSendState: FfiConverterRustBuffer {
+    typealias SwiftType = SendState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSendState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSendState.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4287,6 +7405,31 @@ fileprivate struct FfiConverterSequenceTypePhaseTiming: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReaction: FfiConverterRustBuffer {
+    typealias SwiftType = [Reaction]
+
+    public static func write(_ value: [Reaction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReaction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reaction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reaction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReaction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRoomSummary: FfiConverterRustBuffer {
     typealias SwiftType = [RoomSummary]
 
@@ -4304,6 +7447,81 @@ fileprivate struct FfiConverterSequenceTypeRoomSummary: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRoomSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTimelineItem: FfiConverterRustBuffer {
+    typealias SwiftType = [TimelineItem]
+
+    public static func write(_ value: [TimelineItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTimelineItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TimelineItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TimelineItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTimelineItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRoomListUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = [RoomListUpdate]
+
+    public static func write(_ value: [RoomListUpdate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRoomListUpdate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RoomListUpdate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RoomListUpdate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRoomListUpdate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTimelineUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = [TimelineUpdate]
+
+    public static func write(_ value: [TimelineUpdate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTimelineUpdate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TimelineUpdate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TimelineUpdate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTimelineUpdate.read(from: &buf))
         }
         return seq
     }
@@ -4581,13 +7799,64 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_messagelistener_on_closed() != 8393) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_progresslistener_on_progress() != 9899) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlistlistener_on_update() != 30452) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlistlistener_on_closed() != 62803) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_syncstatelistener_on_state() != 49462) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_taskfailurelistener_on_failure() != 45402) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_timelinelistener_on_update() != 45946) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timelinelistener_on_closed() != 3353) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_typinglistener_on_typing() != 57417) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed() != 35464) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel() != 48666) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_load_more() != 39162) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_set_filter() != 49538) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_subscription_cancel() != 59819) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_download_media() != 9730) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_invite() != 7971) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_leave_room() != 29807) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_room_list() != 36658) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_room() != 28025) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_favourite() != 18936) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_timeline() != 62671) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_close() != 53617) {
@@ -4623,7 +7892,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_resume() != 13946) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_rooms() != 42514) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_rooms() != 57725) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_send_text() != 59835) {
@@ -4647,14 +7916,54 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_edit() != 2883) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_mark_as_read() != 35082) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_observe() != 13242) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_observe_typing() != 21645) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_paginate_backwards() != 51863) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_redact() != 27398) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_retry_send() != 35868) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_file() != 64404) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_text() != 26509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_set_typing() != 14069) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_toggle_reaction() != 18690) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_constructor_client_create() != 32798) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitLifecycleListener()
     uniffiCallbackInitMessageListener()
+    uniffiCallbackInitProgressListener()
+    uniffiCallbackInitRoomListListener()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTaskFailureListener()
+    uniffiCallbackInitTimelineListener()
+    uniffiCallbackInitTypingListener()
     return InitializationResult.ok
 }()
 
