@@ -234,6 +234,83 @@ fn cancelled_client_calls_leave_a_working_client() {
     assert_process_clean();
 }
 
+/// The chat surface's calls, each cancelled after every poll count: a
+/// cancelled `send_text` is either queued (and sent) or leaves nothing, a
+/// cancelled pagination or timeline build leaves everything usable.
+#[test]
+fn cancelled_timeline_calls_keep_their_promises() {
+    let _s = serial();
+    let (client, _, _dir) = logged_in("tilda");
+    let room = block_on(client.create_room("t".into(), vec![], false)).unwrap();
+    for i in 0..10 {
+        block_on(client.send_text(room.clone(), format!("old {i}"))).unwrap();
+    }
+    block_on(client.start_sync()).unwrap();
+    for_every_poll_count("timeline", |n| {
+        let built = poll_then_drop("timeline", client.timeline(room.clone()), n);
+        wait_call_ended("timeline");
+        built.is_some()
+    });
+    let timeline = block_on(client.timeline(room.clone())).unwrap();
+    let mut queued = Vec::new();
+    let mut left_nothing = Vec::new();
+    for_every_poll_count("timeline_send_text", |n| {
+        let body = format!("cancelled after {n} polls");
+        let outcome = poll_then_drop(
+            "timeline_send_text",
+            timeline.send_text(body.clone(), None),
+            n,
+        );
+        wait_call_ended("timeline_send_text");
+        // Polled at least once, the call has begun and queues its message.
+        if n == 0 {
+            left_nothing.push(body);
+        } else {
+            queued.push(body);
+        }
+        outcome.is_some()
+    });
+    assert!(!queued.is_empty());
+    wait("every begun send to reach the server", 30, || {
+        let sent: Vec<String> = block_on(client.recent_messages(room.clone(), 100))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        queued.iter().all(|b| sent.contains(b))
+    });
+    let sent: Vec<String> = block_on(client.recent_messages(room.clone(), 100))
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    for body in &left_nothing {
+        assert!(!sent.contains(body), "{body} was sent, though never begun");
+    }
+    for_every_poll_count("paginate_backwards", |n| {
+        let outcome = poll_then_drop("paginate_backwards", timeline.paginate_backwards(5), n);
+        wait_call_ended("paginate_backwards");
+        outcome.is_some()
+    });
+    // The timeline is still usable: it paginates to the start of the room.
+    let mut at_start = false;
+    for _ in 0..10 {
+        if block_on(timeline.paginate_backwards(20)).unwrap() {
+            at_start = true;
+            break;
+        }
+    }
+    assert!(
+        at_start,
+        "pagination after the cancelled ones never reached the start"
+    );
+    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert_eq!(report.unsent_messages, 0, "{report:?}");
+    drop(timeline);
+    assert_process_clean();
+}
+
 /// A cancelled logout or close completes its drain in the background.
 #[test]
 fn a_cancelled_logout_or_close_completes_its_drain() {
