@@ -103,6 +103,8 @@ pub struct TimelineItem {
 }
 
 /// What a timeline row shows.
+// It crosses the FFI by value, where a boxed variant has no shape.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum TimelineItemKind {
     Event {
