@@ -12,11 +12,12 @@ use serde_json::json;
 
 use crate::api::{
     runtime_stats, Client, LifecycleListener, LifecyclePhase, Message, MessageListener,
-    Subscription, SyncState, SyncStateListener,
+    RoomListListener, RoomListUpdate, Subscription, SyncState, SyncStateListener, TimelineListener,
+    TimelineUpdate,
 };
 use crate::tally::tally;
 
-/// A message or sync-state listener.
+/// A message, sync-state, timeline or room list listener.
 pub struct Probe {
     /// Weak, as an app's listener would be: a strong one would keep the client alive.
     client: Weak<Client>,
@@ -129,6 +130,26 @@ impl MessageListener for Probe {
 impl SyncStateListener for Probe {
     fn on_state(&self, _state: SyncState) {
         self.delivered("on_state");
+    }
+}
+
+impl TimelineListener for Probe {
+    fn on_update(&self, _updates: Vec<TimelineUpdate>) {
+        self.delivered("timeline on_update");
+    }
+
+    fn on_closed(&self) {
+        self.delivered("timeline on_closed");
+    }
+}
+
+impl RoomListListener for Probe {
+    fn on_update(&self, _updates: Vec<RoomListUpdate>) {
+        self.delivered("room list on_update");
+    }
+
+    fn on_closed(&self) {
+        self.delivered("room list on_closed");
     }
 }
 

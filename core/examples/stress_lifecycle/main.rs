@@ -21,6 +21,7 @@
 #[path = "../../tests/support/homeserver.rs"]
 mod homeserver;
 
+mod chat;
 mod clean;
 mod drive;
 mod endings;
@@ -40,9 +41,10 @@ mod api {
     pub use matrix_mobile_core::{
         platform, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, Client,
         ClientConfig, ClientState, CloseReport, CoreError, LifecycleListener, LifecyclePhase,
-        LogoutOptions, LogoutReport, Message, MessageListener, RuntimeState, Session,
-        ShutdownOptions, Subscription, SyncState, SyncStateListener, TaskFailure,
-        TaskFailureListener, TaskFailureReason,
+        LogoutOptions, LogoutReport, Message, MessageListener, RoomListFilter, RoomListListener,
+        RoomListOptions, RoomListUpdate, RuntimeState, Session, ShutdownOptions, Subscription,
+        SyncState, SyncStateListener, TaskFailure, TaskFailureListener, TaskFailureReason,
+        TimelineListener, TimelineUpdate,
     };
 }
 

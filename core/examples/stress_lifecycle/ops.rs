@@ -34,6 +34,16 @@ pub enum Op {
     ShutdownBlocking,
     /// `state()`, `sync_state()`, `session()` and `runtime_stats()`.
     Read,
+    /// `Client::timeline` of the run's room.
+    OpenTimeline,
+    /// `Timeline::paginate_backwards`.
+    Paginate,
+    /// `Timeline::send_text`, through the send queue.
+    TimelineSend,
+    /// `Timeline::observe`.
+    ObserveTimeline,
+    /// `Client::observe_room_list`, then `set_filter` and `load_more`.
+    ObserveRoomList,
 }
 
 impl Op {
@@ -58,6 +68,11 @@ impl Op {
             Op::Shutdown => "shutdown",
             Op::ShutdownBlocking => "shutdown_blocking",
             Op::Read => "read_state",
+            Op::OpenTimeline => "timeline",
+            Op::Paginate => "paginate_backwards",
+            Op::TimelineSend => "timeline_send_text",
+            Op::ObserveTimeline => "observe_timeline",
+            Op::ObserveRoomList => "observe_room_list",
         }
     }
 
@@ -83,10 +98,17 @@ impl Op {
             | Op::SendText
             | Op::RecentMessages
             | Op::Pause
-            | Op::Resume => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
-            Op::Rooms | Op::ObserveMessages | Op::ObserveSyncState | Op::Release | Op::Read => {
-                Duration::from_secs(2)
-            }
+            | Op::Resume
+            | Op::OpenTimeline
+            | Op::Paginate
+            | Op::TimelineSend => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            Op::Rooms
+            | Op::ObserveMessages
+            | Op::ObserveSyncState
+            | Op::ObserveTimeline
+            | Op::ObserveRoomList
+            | Op::Release
+            | Op::Read => Duration::from_secs(2),
             // `cancel()` waits at most 100 ms for a call in progress (the
             // listeners block at times): 10 times that, for a debug build.
             Op::Unsubscribe => Duration::from_secs(1),
@@ -105,6 +127,9 @@ impl Op {
                 | Op::SendText
                 | Op::RecentMessages
                 | Op::Resume
+                | Op::OpenTimeline
+                | Op::Paginate
+                | Op::TimelineSend
         )
     }
 
@@ -114,7 +139,8 @@ impl Op {
     /// logged out or shut down), `Busy` (a drain or another call holds it),
     /// `ShuttingDown`. Calls that need a session, or a state they are not in,
     /// get `InvalidState`. `send_text` and `recent_messages` get `NotFound`
-    /// for a room that sync has not brought to this device yet. `Network` and
+    /// for a room that sync has not brought to this device yet, and so does
+    /// opening its timeline; a paused client's timeline gets `InvalidState`. `Network` and
     /// `Timeout` are allowed for calls that reach the server while a fault
     /// is on (or was, within one request timeout). `logout` and `close` must
     /// succeed even with the server unreachable. `shutdown` may only say
@@ -137,8 +163,12 @@ impl Op {
                 | Op::Pause
                 | Op::Resume
                 | Op::Logout => on_a_client || invalid_state,
-                Op::SendText | Op::RecentMessages => {
+                Op::SendText | Op::RecentMessages | Op::OpenTimeline => {
                     on_a_client || invalid_state || matches!(error, E::NotFound { .. })
+                }
+                // A paused client's timeline says `InvalidState`.
+                Op::Paginate | Op::TimelineSend | Op::ObserveTimeline | Op::ObserveRoomList => {
+                    on_a_client || invalid_state
                 }
                 Op::ObserveMessages | Op::ObserveSyncState | Op::Close => on_a_client,
                 Op::Shutdown | Op::ShutdownBlocking => {

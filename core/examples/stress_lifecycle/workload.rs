@@ -54,6 +54,9 @@ pub struct Run {
     faults: FaultClock,
     /// Each slot's data dir, reused, and the session its stores hold.
     pub(crate) homes: Homes,
+    /// Timelines, room lists and subscriptions left open until the
+    /// iteration's end.
+    pub(crate) held: crate::chat::Held,
 }
 
 impl Run {
@@ -81,6 +84,7 @@ impl Run {
                 .collect(),
             faults: FaultClock::default(),
             homes: Homes::new(&root, SLOTS),
+            held: Default::default(),
             root,
         }
     }
@@ -249,8 +253,8 @@ impl<'a> Worker<'a> {
             (Some(ClientState::Created), None) => (30, 0),
             _ => (2, 1),
         };
-        // restore login start stop send recent rooms obs_m obs_s read logout close pause resume release
-        let weights = [restore, login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, 5];
+        // restore login start stop send recent rooms obs_m obs_s read logout close pause resume chat release
+        let weights = [restore, login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, 6, 5];
         match self.rng.weighted(&weights).wrapping_sub(1) {
             usize::MAX => {
                 if let Some(session) = kept {
@@ -314,6 +318,7 @@ impl<'a> Worker<'a> {
             12 => {
                 self.call(Op::Resume, client.resume(), true);
             }
+            13 => self.chat(&client),
             _ => self.release(j, client),
         }
     }
@@ -494,6 +499,8 @@ pub fn iteration(run: &Run, it: u64, last: bool) -> String {
             crate::endings::shutdown_and_check(&mut main, &format!("end of iteration {it}"))
         }
     }
+    // The screens close after the drains, releases and shutdowns met them.
+    run.held.release_all();
     let fault = fault.map_or("none", |(f, _, _)| fault_name(f));
     format!("{clients} clients, {threads} threads, fault {fault}, end {end:?}")
 }

@@ -1,5 +1,5 @@
 //! [`Events`]: a client's listeners, its sync state, and the messages that
-//! sync delivers, fanned out to each listener's own thread.
+//! sync delivers, fanned out to each listener's own lane of calls.
 //!
 //! Every listener call is queued under this module's lock (so that calls
 //! reach each listener in the order of the changes) and run later by that
@@ -183,7 +183,7 @@ impl Events {
     }
 
     /// Ends every subscription: each listener's last call is its end signal
-    /// (`on_state(Terminated)`, `on_closed()`), then its thread stops.
+    /// (`on_state(Terminated)`, `on_closed()`), then its lane closes.
     /// Waits for the queued calls until `deadline`; returns whether they all
     /// ran.
     pub(crate) fn end(&self, deadline: Instant) -> bool {

@@ -1,9 +1,9 @@
 //! [`Subscription`]: the handle of one listener registration, and
 //! [`Delivery`], its shared state with the thread that calls the listener.
 //!
-//! Each subscription has its own listener thread (started on its first call,
-//! ended by `cancel` or by its client's end), so a listener that blocks holds
-//! up nobody else's calls.
+//! Each subscription has its own lane of calls (`supervisor::Lane`), run in
+//! order by a few listener threads shared by every subscription; a listener
+//! that blocks holds up only its own later calls.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crate::api::listeners::call_foreign;
-use crate::supervisor::{Dispatcher, Job};
+use crate::supervisor::{Job, Lane};
 
 /// Longest time `cancel()` waits for a delivery that is in progress.
 const CANCEL_WAIT: Duration = Duration::from_millis(100);
@@ -29,8 +29,9 @@ pub struct Subscription {
 
 /// Shared between a subscription and the thread that delivers to it.
 pub(crate) struct Delivery {
-    /// This listener's own thread and queue.
-    lane: Dispatcher,
+    /// This listener's queue of calls, run in order by the shared listener
+    /// threads.
+    lane: Lane,
     cancelled: AtomicBool,
     /// Set by the core when its client ended and the listener is stuck:
     /// ordinary calls stop, the end signal still comes.
@@ -50,7 +51,7 @@ thread_local! {
 impl Delivery {
     fn new() -> Self {
         Self {
-            lane: Dispatcher::new("mmc-listeners"),
+            lane: Lane::new(),
             cancelled: AtomicBool::new(false),
             silenced: AtomicBool::new(false),
             token: tokio_util::sync::CancellationToken::new(),
@@ -59,7 +60,7 @@ impl Delivery {
         }
     }
 
-    /// Queues a call of this listener on its own thread.
+    /// Queues a call of this listener after its earlier ones.
     pub(crate) fn post(&self, job: Job) {
         self.lane.post(job);
     }

@@ -1,6 +1,6 @@
-//! [`Dispatcher`]: the thread that calls one listener (one subscription, one
-//! drain's phase listener, the task failure listener), in order, with no
-//! core lock held.
+//! [`Dispatcher`]: the thread of its own that calls one listener (a drain's
+//! phase listener, the task failure listener), in order, with no core lock
+//! held. Subscriptions share threads instead ([`super::Lane`]).
 //!
 //! Core code only queues a call (a channel send); the dispatcher runs it. So a
 //! listener may call any core function, and a slow or blocked listener delays

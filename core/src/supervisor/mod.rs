@@ -15,8 +15,10 @@ mod dispatch;
 pub mod failure;
 mod gate;
 mod group;
+mod lanes;
 
 pub use call::FirstPoll;
 pub(crate) use call::{call_with, WhenDropped};
 pub(crate) use dispatch::{Dispatcher, Job};
 pub use group::{StopReport, TaskGroup, TaskKind, TaskName};
+pub(crate) use lanes::Lane;
