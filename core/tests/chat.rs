@@ -245,10 +245,12 @@ fn a_timeline_shows_local_echo_replies_edits_reactions_and_history() {
     let bodies: Vec<String> = texts(&mirror.items()).into_iter().map(|t| t.1).collect();
     let expected: Vec<String> = (0..30).map(|i| format!("history {i}")).collect();
     assert_eq!(bodies, expected, "history in order, oldest first");
-    assert!(mirror
-        .items()
-        .iter()
-        .any(|i| i.kind == TimelineItemKind::TimelineStart));
+    wait("the timeline start item", 10, || {
+        mirror
+            .items()
+            .iter()
+            .any(|i| i.kind == TimelineItemKind::TimelineStart)
+    });
 
     // Local echo: present when send_text returns, Sending or already Sent,
     // then Sent under the same item id.
