@@ -64,7 +64,7 @@ impl ClientCore {
         self.events.register(delivery.clone(), end)?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let core = Arc::downgrade(self);
-        self.spawn(&handle, TaskKind::Infinite, "room-list", async move {
+        self.spawn(&handle, TaskKind::Fallible, "room-list", async move {
             let cancelled = delivery.cancelled();
             let Some(core) = core.upgrade() else {
                 return Ok(());

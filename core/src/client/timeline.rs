@@ -144,7 +144,7 @@ impl TimelineCore {
         self.client.events.register(delivery.clone(), end)?;
         let own = self.own.clone();
         self.client
-            .spawn(&handle, TaskKind::Infinite, "timeline-items", async move {
+            .spawn(&handle, TaskKind::Finite, "timeline-items", async move {
                 use futures_util::StreamExt;
                 let cancelled = delivery.cancelled();
                 let (initial, stream) = timeline.subscribe().await;
@@ -191,7 +191,7 @@ impl TimelineCore {
         };
         self.client.events.register(delivery.clone(), end)?;
         self.client
-            .spawn(&handle, TaskKind::Infinite, "typing", async move {
+            .spawn(&handle, TaskKind::Finite, "typing", async move {
                 let cancelled = delivery.cancelled();
                 let emit = |users: Vec<String>| {
                     let (lane, delivery, listener) =
