@@ -229,7 +229,7 @@ suspend fun <R> Client.closing(block: suspend (Client) -> R): R {
 }
 
 /** Cancels the subscription and frees its handle; safe to call more than once. */
-private fun Subscription.release() {
+internal fun Subscription.release() {
     try {
         cancel()
     } finally {
