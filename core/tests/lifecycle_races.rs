@@ -277,6 +277,59 @@ fn a_shutdown_that_times_out_lets_work_in_again() {
     block_on(again.close(None)).unwrap();
 }
 
+/// Regression (issue 12, 2.4): `shutdown` ran about 1.1 s past its
+/// `timeout_ms` (a drain wait and the thread-join re-read sat outside the
+/// budget). With a logout stuck on a server that never answers, the
+/// shutdown returns within its bound plus a margin well under that overrun,
+/// and the logout still completes its local steps.
+#[test]
+fn a_shutdown_returns_within_its_bound_while_a_drain_waits_on_the_server() {
+    let _s = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let name = session::user("bound");
+    let dir = TempDir::new().unwrap();
+    let client = block_on(Client::create(config(&proxy.url, dir.path()))).unwrap();
+    block_on(client.login(name, PASSWORD.into(), None)).unwrap();
+    // Open connections cut, new ones never answered.
+    proxy.die();
+    proxy.set(homeserver::Fault::Blackhole);
+    let c = client.clone();
+    let logout = std::thread::spawn(move || {
+        block_on(c.logout(
+            LogoutOptions {
+                server_timeout_ms: 20_000,
+                wipe_local_data: true,
+            },
+            None,
+        ))
+    });
+    wait("the logout", 10, || {
+        client.state() == ClientState::LoggingOut
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let bound = Duration::from_millis(1500);
+    let started = std::time::Instant::now();
+    let outcome = block_on(shutdown(ShutdownOptions {
+        timeout_ms: bound.as_millis() as u32,
+    }));
+    let took = started.elapsed();
+    assert!(
+        took < bound + Duration::from_millis(700),
+        "shutdown took {took:?} for a bound of {bound:?}: {outcome:?}"
+    );
+    let report = logout.join().unwrap().unwrap();
+    assert!(
+        !matches!(
+            report.server_logout,
+            matrix_mobile_core::ServerLogout::Revoked
+        ),
+        "the server was not stuck: {report:?}"
+    );
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    proxy.set(homeserver::Fault::Pass);
+    shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 }).unwrap();
+}
+
 /// Regression: `tasks_left_behind` was a process-wide estimate; a client
 /// logging out while another one synced reported that one's tasks as its own.
 #[test]
