@@ -77,8 +77,29 @@ class RoomSummary:
     name: Optional[str]
     is_encrypted: bool
     joined_members: int
+    membership: Membership
+    is_direct: bool
+    is_favourite: bool
+    topic: Optional[str]
+    avatar_url: Optional[str]
+    unread_messages: int
+    unread_mentions: int
+    latest: Optional[LatestMessage]
     def __init__(
-        self, *, room_id: str, name: Optional[str], is_encrypted: bool, joined_members: int
+        self,
+        *,
+        room_id: str,
+        name: Optional[str],
+        is_encrypted: bool,
+        joined_members: int,
+        membership: Membership,
+        is_direct: bool,
+        is_favourite: bool,
+        topic: Optional[str],
+        avatar_url: Optional[str],
+        unread_messages: int,
+        unread_mentions: int,
+        latest: Optional[LatestMessage],
     ) -> None: ...
 
 class Message:
@@ -108,6 +129,7 @@ class LogoutReport:
     runtime_restarted: bool
     runtime_generation: int
     warnings: List[str]
+    unsent_messages: int
     def __init__(
         self,
         *,
@@ -122,6 +144,7 @@ class LogoutReport:
         runtime_restarted: bool,
         runtime_generation: int,
         warnings: List[str],
+        unsent_messages: int,
     ) -> None: ...
 
 class CloseReport:
@@ -136,6 +159,7 @@ class CloseReport:
     runtime_restarted: bool
     runtime_generation: int
     warnings: List[str]
+    unsent_messages: int
     def __init__(
         self,
         *,
@@ -150,6 +174,7 @@ class CloseReport:
         runtime_restarted: bool,
         runtime_generation: int,
         warnings: List[str],
+        unsent_messages: int,
     ) -> None: ...
 
 class ShutdownReport:
@@ -194,6 +219,40 @@ class TaskFailure:
     task_name: str
     reason: TaskFailureReason
     def __init__(self, *, task_name: str, reason: TaskFailureReason) -> None: ...
+
+# The chat surface's records.
+
+class LatestMessage:
+    sender: str
+    preview: str
+    timestamp_ms: int
+    def __init__(self, *, sender: str, preview: str, timestamp_ms: int) -> None: ...
+
+class RoomListOptions:
+    page_size: int
+    filter: RoomListFilter
+    def __init__(self, *, page_size: int = 50, filter: RoomListFilter) -> None: ...
+
+class TimelineItem:
+    """`item_id` is stable for the item's life, a local echo included."""
+
+    item_id: str
+    kind: TimelineItemKind
+    def __init__(self, *, item_id: str, kind: TimelineItemKind) -> None: ...
+
+class Reaction:
+    key: str
+    count: int
+    by_me: bool
+    def __init__(self, *, key: str, count: int, by_me: bool) -> None: ...
+
+class MediaSource:
+    """Pass it back to `Client.download_media` unchanged."""
+
+    url: str
+    encrypted: bool
+    descriptor: str
+    def __init__(self, *, url: str, encrypted: bool, descriptor: str) -> None: ...
 
 # --- enums ------------------------------------------------------------------------
 
@@ -266,6 +325,283 @@ class TaskFailureReason:
     def is_error(self) -> bool: ...
     def is_early_termination(self) -> bool: ...
 
+# The chat surface's enums.
+
+class Membership(enum.Enum):
+    JOINED = 0
+    INVITED = 1
+    LEFT = 2
+    KNOCKED = 3
+    BANNED = 4
+
+class MediaKind(enum.Enum):
+    IMAGE = 0
+    VIDEO = 1
+    AUDIO = 2
+    FILE = 3
+
+class RoomListFilter:
+    class ALL(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class UNREAD(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class FAVOURITES(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class INVITES(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class DIRECT_MESSAGES(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class GROUPS(RoomListFilter):
+        def __init__(self) -> None: ...
+
+    class NAME_MATCHES(RoomListFilter):
+        pattern: str
+        def __init__(self, pattern: str) -> None: ...
+
+    def is_all(self) -> bool: ...
+    def is_unread(self) -> bool: ...
+    def is_favourites(self) -> bool: ...
+    def is_invites(self) -> bool: ...
+    def is_direct_messages(self) -> bool: ...
+    def is_groups(self) -> bool: ...
+    def is_name_matches(self) -> bool: ...
+
+class RoomListUpdate:
+    """One change of a list, as eyeball-im's `VectorDiff`; the first is `RESET`."""
+
+    class APPEND(RoomListUpdate):
+        values: List[RoomSummary]
+        def __init__(self, values: List[RoomSummary]) -> None: ...
+
+    class CLEAR(RoomListUpdate):
+        def __init__(self) -> None: ...
+
+    class PUSH_FRONT(RoomListUpdate):
+        value: RoomSummary
+        def __init__(self, value: RoomSummary) -> None: ...
+
+    class PUSH_BACK(RoomListUpdate):
+        value: RoomSummary
+        def __init__(self, value: RoomSummary) -> None: ...
+
+    class POP_FRONT(RoomListUpdate):
+        def __init__(self) -> None: ...
+
+    class POP_BACK(RoomListUpdate):
+        def __init__(self) -> None: ...
+
+    class INSERT(RoomListUpdate):
+        index: int
+        value: RoomSummary
+        def __init__(self, index: int, value: RoomSummary) -> None: ...
+
+    class SET(RoomListUpdate):
+        index: int
+        value: RoomSummary
+        def __init__(self, index: int, value: RoomSummary) -> None: ...
+
+    class REMOVE(RoomListUpdate):
+        index: int
+        def __init__(self, index: int) -> None: ...
+
+    class TRUNCATE(RoomListUpdate):
+        length: int
+        def __init__(self, length: int) -> None: ...
+
+    class RESET(RoomListUpdate):
+        values: List[RoomSummary]
+        def __init__(self, values: List[RoomSummary]) -> None: ...
+
+    def is_append(self) -> bool: ...
+    def is_clear(self) -> bool: ...
+    def is_push_front(self) -> bool: ...
+    def is_push_back(self) -> bool: ...
+    def is_pop_front(self) -> bool: ...
+    def is_pop_back(self) -> bool: ...
+    def is_insert(self) -> bool: ...
+    def is_set(self) -> bool: ...
+    def is_remove(self) -> bool: ...
+    def is_truncate(self) -> bool: ...
+    def is_reset(self) -> bool: ...
+
+class TimelineUpdate:
+    """One change of a list, as eyeball-im's `VectorDiff`; the first is `RESET`."""
+
+    class APPEND(TimelineUpdate):
+        values: List[TimelineItem]
+        def __init__(self, values: List[TimelineItem]) -> None: ...
+
+    class CLEAR(TimelineUpdate):
+        def __init__(self) -> None: ...
+
+    class PUSH_FRONT(TimelineUpdate):
+        value: TimelineItem
+        def __init__(self, value: TimelineItem) -> None: ...
+
+    class PUSH_BACK(TimelineUpdate):
+        value: TimelineItem
+        def __init__(self, value: TimelineItem) -> None: ...
+
+    class POP_FRONT(TimelineUpdate):
+        def __init__(self) -> None: ...
+
+    class POP_BACK(TimelineUpdate):
+        def __init__(self) -> None: ...
+
+    class INSERT(TimelineUpdate):
+        index: int
+        value: TimelineItem
+        def __init__(self, index: int, value: TimelineItem) -> None: ...
+
+    class SET(TimelineUpdate):
+        index: int
+        value: TimelineItem
+        def __init__(self, index: int, value: TimelineItem) -> None: ...
+
+    class REMOVE(TimelineUpdate):
+        index: int
+        def __init__(self, index: int) -> None: ...
+
+    class TRUNCATE(TimelineUpdate):
+        length: int
+        def __init__(self, length: int) -> None: ...
+
+    class RESET(TimelineUpdate):
+        values: List[TimelineItem]
+        def __init__(self, values: List[TimelineItem]) -> None: ...
+
+    def is_append(self) -> bool: ...
+    def is_clear(self) -> bool: ...
+    def is_push_front(self) -> bool: ...
+    def is_push_back(self) -> bool: ...
+    def is_pop_front(self) -> bool: ...
+    def is_pop_back(self) -> bool: ...
+    def is_insert(self) -> bool: ...
+    def is_set(self) -> bool: ...
+    def is_remove(self) -> bool: ...
+    def is_truncate(self) -> bool: ...
+    def is_reset(self) -> bool: ...
+
+class TimelineItemKind:
+    class EVENT(TimelineItemKind):
+        event_id: Optional[str]
+        sender: str
+        sender_name: Optional[str]
+        is_own: bool
+        timestamp_ms: int
+        content: MessageContent
+        send_state: Optional[SendState]
+        edited: bool
+        in_reply_to: Optional[str]
+        reactions: List[Reaction]
+        read_by: List[str]
+        def __init__(
+            self,
+            event_id: Optional[str],
+            sender: str,
+            sender_name: Optional[str],
+            is_own: bool,
+            timestamp_ms: int,
+            content: MessageContent,
+            send_state: Optional[SendState],
+            edited: bool,
+            in_reply_to: Optional[str],
+            reactions: List[Reaction],
+            read_by: List[str],
+        ) -> None: ...
+
+    class DAY_DIVIDER(TimelineItemKind):
+        timestamp_ms: int
+        def __init__(self, timestamp_ms: int) -> None: ...
+
+    class READ_MARKER(TimelineItemKind):
+        def __init__(self) -> None: ...
+
+    class TIMELINE_START(TimelineItemKind):
+        def __init__(self) -> None: ...
+
+    def is_event(self) -> bool: ...
+    def is_day_divider(self) -> bool: ...
+    def is_read_marker(self) -> bool: ...
+    def is_timeline_start(self) -> bool: ...
+
+class SendState:
+    class SENDING(SendState):
+        def __init__(self) -> None: ...
+
+    class SENT(SendState):
+        event_id: str
+        def __init__(self, event_id: str) -> None: ...
+
+    class FAILED(SendState):
+        detail: str
+        retriable: bool
+        def __init__(self, detail: str, retriable: bool) -> None: ...
+
+    def is_sending(self) -> bool: ...
+    def is_sent(self) -> bool: ...
+    def is_failed(self) -> bool: ...
+
+class MessageContent:
+    class TEXT(MessageContent):
+        body: str
+        formatted_html: Optional[str]
+        def __init__(self, body: str, formatted_html: Optional[str]) -> None: ...
+
+    class EMOTE(MessageContent):
+        body: str
+        formatted_html: Optional[str]
+        def __init__(self, body: str, formatted_html: Optional[str]) -> None: ...
+
+    class NOTICE(MessageContent):
+        body: str
+        formatted_html: Optional[str]
+        def __init__(self, body: str, formatted_html: Optional[str]) -> None: ...
+
+    class MEDIA(MessageContent):
+        kind: MediaKind
+        body: str
+        source: MediaSource
+        mimetype: Optional[str]
+        size: Optional[int]
+        def __init__(
+            self,
+            kind: MediaKind,
+            body: str,
+            source: MediaSource,
+            mimetype: Optional[str],
+            size: Optional[int],
+        ) -> None: ...
+
+    class REDACTED(MessageContent):
+        def __init__(self) -> None: ...
+
+    class UNABLE_TO_DECRYPT(MessageContent):
+        def __init__(self) -> None: ...
+
+    class MEMBERSHIP(MessageContent):
+        user_id: str
+        change: str
+        def __init__(self, user_id: str, change: str) -> None: ...
+
+    class OTHER(MessageContent):
+        event_type: str
+        def __init__(self, event_type: str) -> None: ...
+
+    def is_text(self) -> bool: ...
+    def is_emote(self) -> bool: ...
+    def is_notice(self) -> bool: ...
+    def is_media(self) -> bool: ...
+    def is_redacted(self) -> bool: ...
+    def is_unable_to_decrypt(self) -> bool: ...
+    def is_membership(self) -> bool: ...
+    def is_other(self) -> bool: ...
+
 # --- errors -----------------------------------------------------------------------
 
 class CoreError(Exception):
@@ -337,11 +673,43 @@ class MessageListener:
 class LifecycleListener:
     def on_phase(self, phase: LifecyclePhase, elapsed_ms: int) -> None: ...
 
+class RoomListListener:
+    """A room list's changes: `RESET` first. The last call is `on_closed()`."""
+
+    def on_update(self, updates: List[RoomListUpdate]) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal: the client closed, logged out or was shut down. Not
+        sent after `RoomListHandle.cancel()`."""
+
+class TimelineListener:
+    """A timeline's changes: `RESET` first. The last call is `on_closed()`."""
+
+    def on_update(self, updates: List[TimelineUpdate]) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal: the client closed, logged out or was shut down. Not
+        sent after `Subscription.cancel()`."""
+
+class TypingListener:
+    """Who is typing in a room (the own user left out). The last call is `on_closed()`."""
+
+    def on_typing(self, user_ids: List[str]) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal, as for the other listeners."""
+
+class ProgressListener:
+    """An upload's progress, in bytes."""
+
+    def on_progress(self, sent: int, total: int) -> None: ...
+
 # The same listeners when implemented in Rust (handed out by the core, if ever).
 class TaskFailureListenerImpl(TaskFailureListener): ...
 class SyncStateListenerImpl(SyncStateListener): ...
 class MessageListenerImpl(MessageListener): ...
 class LifecycleListenerImpl(LifecycleListener): ...
+class RoomListListenerImpl(RoomListListener): ...
+class TimelineListenerImpl(TimelineListener): ...
+class TypingListenerImpl(TypingListener): ...
+class ProgressListenerImpl(ProgressListener): ...
 
 # --- objects ----------------------------------------------------------------------
 
@@ -352,6 +720,44 @@ class Subscription:
     """Delivers nothing once cancelled or garbage-collected."""
 
     def cancel(self) -> None: ...
+
+
+class RoomListHandleProtocol(Protocol):
+    def set_filter(self, filter: RoomListFilter) -> None: ...
+    def load_more(self) -> None: ...
+    def cancel(self) -> None: ...
+
+class RoomListHandle:
+    """A live room list. `set_filter` resets it (`RESET`), `load_more` adds a
+    page; `cancel()` or garbage collection stops it."""
+
+    def set_filter(self, filter: RoomListFilter) -> None: ...
+    def load_more(self) -> None: ...
+    def cancel(self) -> None: ...
+
+class TimelineProtocol(Protocol):
+    def observe(self, listener: TimelineListener) -> Subscription: ...
+    async def paginate_backwards(self, events: int) -> bool: ...
+    async def send_text(self, body: str, in_reply_to: Optional[str]) -> None: ...
+    async def send_file(
+        self,
+        path: str,
+        mimetype: Optional[str],
+        caption: Optional[str],
+        progress: Optional[ProgressListener],
+    ) -> None: ...
+    async def edit(self, item_id: str, body: str) -> None: ...
+    async def toggle_reaction(self, item_id: str, key: str) -> None: ...
+    async def redact(self, item_id: str, reason: Optional[str]) -> None: ...
+    async def retry_send(self, item_id: str) -> None: ...
+    async def cancel_send(self, item_id: str) -> bool: ...
+    async def mark_as_read(self) -> None: ...
+    async def set_typing(self, typing: bool) -> None: ...
+    def observe_typing(self, listener: TypingListener) -> Subscription: ...
+
+class Timeline(TimelineProtocol):
+    """A room's live timeline. Every call raises `CoreError.ClientClosed` once
+    its client has ended."""
 
 class ClientProtocol(Protocol):
     async def login(
@@ -379,6 +785,18 @@ class ClientProtocol(Protocol):
     async def close(self, listener: Optional[LifecycleListener]) -> CloseReport: ...
     async def pause(self) -> None: ...
     async def resume(self) -> None: ...
+    def observe_room_list(
+        self, options: RoomListOptions, listener: RoomListListener
+    ) -> RoomListHandle:
+        """Raises `CoreError.ClientClosed` once the client is closing or closed."""
+    def room(self, room_id: str) -> RoomSummary:
+        """Raises `CoreError.NotFound` for a room the account does not know."""
+    async def leave_room(self, room_id: str) -> None: ...
+    async def invite(self, room_id: str, user_id: str) -> None: ...
+    async def set_favourite(self, room_id: str, favourite: bool) -> None: ...
+    async def timeline(self, room_id: str) -> Timeline:
+        """Raises `CoreError.NotFound` unless the room is joined."""
+    async def download_media(self, source: MediaSource, dest_path: str) -> int: ...
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""

@@ -1,0 +1,561 @@
+"""The chat surface against the test homeserver: a timeline (local echo, a reply, an
+edit, a reaction, history), the room list (an invite, filters), typing, a file up and
+down, and a logout with all of it open.
+
+Every list is kept in step the way an app's adapter would: a `Mirror` applies each
+diff to a plain Python list. Listeners are called on the core's threads, so the
+mirrors guard their state with a lock and the tests read snapshots; a diff the
+mirror cannot apply (an index out of range) is recorded and fails the test, since
+the core only logs an exception raised by a listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import threading
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import pytest
+from _support import wait_no_live_clients, wait_until
+
+from matrix_mobile_core import (
+    Client,
+    ClientConfig,
+    ClientState,
+    CoreError,
+    LogoutOptions,
+    MediaKind,
+    Membership,
+    ProgressListener,
+    RoomListFilter,
+    RoomListListener,
+    RoomListOptions,
+    RoomSummary,
+    TimelineItem,
+    TimelineListener,
+    TypingListener,
+)
+
+# --- listeners that keep a list in step ---------------------------------------------
+
+
+def _apply(items: List[Any], update: Any, seen: List[Any]) -> None:
+    """Applies one `RoomListUpdate` or `TimelineUpdate` to `items`, as an app does;
+    every value the update carries is appended to `seen`."""
+    if update.is_append():
+        items.extend(update.values)
+        seen.extend(update.values)
+    elif update.is_clear():
+        items.clear()
+    elif update.is_push_front():
+        items.insert(0, update.value)
+        seen.append(update.value)
+    elif update.is_push_back():
+        items.append(update.value)
+        seen.append(update.value)
+    elif update.is_pop_front():
+        items.pop(0)
+    elif update.is_pop_back():
+        items.pop()
+    elif update.is_insert():
+        if update.index > len(items):
+            raise IndexError(f"insert at {update.index} in a list of {len(items)}")
+        items.insert(update.index, update.value)
+        seen.append(update.value)
+    elif update.is_set():
+        items[update.index] = update.value
+        seen.append(update.value)
+    elif update.is_remove():
+        del items[update.index]
+    elif update.is_truncate():
+        if update.length > len(items):
+            raise IndexError(f"truncate to {update.length} a list of {len(items)}")
+        del items[update.length :]
+    elif update.is_reset():
+        items[:] = update.values
+        seen.extend(update.values)
+    else:
+        raise AssertionError(f"an update of no known variant: {update!r}")
+
+
+class _Mirror:
+    """A list kept in step by `on_update`, with everything it was told."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: List[Any] = []
+        self._seen: List[Any] = []
+        self._batches: List[List[Any]] = []
+        self._closed = 0
+        self._updates_after_closed = 0
+        self._errors: List[str] = []
+
+    def on_update(self, updates: List[Any]) -> None:
+        with self._lock:
+            if self._closed:
+                self._updates_after_closed += 1
+            self._batches.append(list(updates))
+            try:
+                for update in updates:
+                    _apply(self._items, update, self._seen)
+            except Exception as failure:  # the core would only log it
+                self._errors.append(repr(failure))
+                raise
+
+    def on_closed(self) -> None:
+        with self._lock:
+            self._closed += 1
+
+    @property
+    def items(self) -> List[Any]:
+        with self._lock:
+            return list(self._items)
+
+    @property
+    def seen(self) -> List[Any]:
+        """Every value delivered, in order: an item's earlier versions included."""
+        with self._lock:
+            return list(self._seen)
+
+    @property
+    def batches(self) -> List[List[Any]]:
+        with self._lock:
+            return list(self._batches)
+
+    @property
+    def closed(self) -> int:
+        with self._lock:
+            return self._closed
+
+    def check(self) -> None:
+        """No diff failed to apply, and nothing came after the end signal."""
+        with self._lock:
+            assert self._errors == [], f"diffs that do not apply: {self._errors}"
+            assert self._updates_after_closed == 0, "on_update after on_closed"
+
+
+class TimelineMirror(_Mirror, TimelineListener):
+    pass
+
+
+class RoomListMirror(_Mirror, RoomListListener):
+    pass
+
+
+class Typing(TypingListener):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: List[List[str]] = []
+        self._closed = 0
+
+    def on_typing(self, user_ids: List[str]) -> None:
+        with self._lock:
+            self._seen.append(list(user_ids))
+
+    def on_closed(self) -> None:
+        with self._lock:
+            self._closed += 1
+
+    @property
+    def seen(self) -> List[List[str]]:
+        with self._lock:
+            return list(self._seen)
+
+    @property
+    def closed(self) -> int:
+        with self._lock:
+            return self._closed
+
+
+class Progress(ProgressListener):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: List[tuple] = []
+
+    def on_progress(self, sent: int, total: int) -> None:
+        with self._lock:
+            self._calls.append((sent, total))
+
+    @property
+    def calls(self) -> List[tuple]:
+        with self._lock:
+            return list(self._calls)
+
+
+# --- reading timeline items ---------------------------------------------------------
+
+
+def _body(item: TimelineItem) -> Optional[str]:
+    kind = item.kind
+    if kind.is_event() and kind.content.is_text():
+        return kind.content.body
+    return None
+
+
+def _by_body(items: List[TimelineItem], body: str) -> Optional[TimelineItem]:
+    return next((item for item in items if _body(item) == body), None)
+
+
+def _by_id(items: List[TimelineItem], item_id: str) -> Optional[TimelineItem]:
+    return next((item for item in items if item.item_id == item_id), None)
+
+
+def _is_remote(item: Optional[TimelineItem]) -> bool:
+    """The server has the event: its local echo is Sent, or it came from the server."""
+    if item is None or not item.kind.is_event() or item.kind.event_id is None:
+        return False
+    state = item.kind.send_state
+    return state is None or state.is_sent()
+
+
+def _first_update(mirror: _Mirror) -> Any:
+    batches = mirror.batches
+    assert batches and batches[0], "no update delivered"
+    return batches[0][0]
+
+
+@pytest.fixture
+async def clients():
+    """The clients a test makes; any it left open (a failed test) are closed, so
+    that the next test does not wait for `live_clients == 0` in vain."""
+    made: List[Client] = []
+    yield made
+    for client in made:
+        if client.state() != ClientState.CLOSED:
+            try:
+                await client.close(None)
+            except CoreError:
+                pass
+
+
+async def _logged_in(clients: List[Client], homeserver_url: str, user, data_dir: str) -> Client:
+    client = await Client.create(ClientConfig(homeserver_url=homeserver_url, data_dir=data_dir))
+    clients.append(client)
+    await client.login(user.username, user.password, None)
+    return client
+
+
+async def _known_room(client: Client, room_id: str, timeout: float = 20.0) -> RoomSummary:
+    """Waits until sync has told `client` about `room_id`."""
+
+    def summary() -> Optional[RoomSummary]:
+        try:
+            return client.room(room_id)
+        except CoreError.NotFound:
+            return None
+
+    return await wait_until(summary, timeout, what=f"{room_id} known to the client")
+
+
+# --- tests --------------------------------------------------------------------------
+
+
+async def test_a_timeline_shows_local_echo_a_reply_an_edit_a_reaction_and_history(
+    homeserver_url, user, data_dir, clients
+):
+    await wait_no_live_clients()
+    alice = await _logged_in(clients, homeserver_url, user, data_dir)
+    room_id = await alice.create_room("timeline", [], False)
+    history = [f"history {i}" for i in range(25)]
+    for body in history:
+        await alice.send_text(room_id, body)
+    await alice.start_sync()
+
+    timeline = await alice.timeline(room_id)
+    mirror = TimelineMirror()
+    subscription = timeline.observe(mirror)
+    await wait_until(lambda: mirror.batches, what="the timeline's first update")
+    assert _first_update(mirror).is_reset(), _first_update(mirror)
+
+    # Back to the start of the room: the whole history, oldest first.
+    at_start = False
+    for _ in range(20):
+        if await timeline.paginate_backwards(20):
+            at_start = True
+            break
+    assert at_start, "paginate_backwards never reached the start of the room"
+    await wait_until(
+        lambda: sum(1 for i in mirror.items if (_body(i) or "").startswith("history ")) == 25,
+        what="all 25 history messages",
+    )
+    items = mirror.items
+    assert [b for b in map(_body, items) if b is not None] == history
+    # The TimelineStart item may come in a later update than the last page.
+    await wait_until(
+        lambda: any(i.kind.is_timeline_start() for i in mirror.items), 10, what="TimelineStart"
+    )
+    items = mirror.items
+    starts = [n for n, i in enumerate(items) if i.kind.is_timeline_start()]
+    first_history = items.index(_by_body(items, "history 0"))
+    assert len(starts) == 1 and starts[0] < first_history, [i.kind for i in items]
+
+    # Local echo: there when send_text returns, Sending without an event id, then
+    # Sent under the same item id.
+    await timeline.send_text("hello", None)
+    echo = await wait_until(lambda: _by_body(mirror.items, "hello"), 5, what="the local echo")
+    first_version = next(i for i in mirror.seen if _body(i) == "hello")
+    assert first_version.item_id == echo.item_id
+    assert first_version.kind.event_id is None, first_version
+    assert first_version.kind.send_state is not None and first_version.kind.send_state.is_sending()
+    assert first_version.kind.is_own and first_version.kind.sender == user.user_id
+    sent = await wait_until(
+        lambda: (lambda i: i if _is_remote(i) else None)(_by_id(mirror.items, echo.item_id)),
+        20,
+        what="the echo sent, under the same item id",
+    )
+    assert _body(sent) == "hello"
+    hello_event = sent.kind.event_id
+    if sent.kind.send_state is not None:
+        assert sent.kind.send_state.event_id == hello_event
+    assert sent.kind.in_reply_to is None
+
+    # A reply names the event it answers.
+    await timeline.send_text("a reply", hello_event)
+    reply = await wait_until(
+        lambda: (lambda i: i if _is_remote(i) else None)(_by_body(mirror.items, "a reply")),
+        20,
+        what="the reply sent",
+    )
+    assert reply.kind.in_reply_to == hello_event
+
+    # An edit replaces the body in place.
+    await timeline.edit(echo.item_id, "hello, edited")
+    edited = await wait_until(
+        lambda: (lambda i: i if i and _body(i) == "hello, edited" else None)(
+            _by_id(mirror.items, echo.item_id)
+        ),
+        20,
+        what="the edit",
+    )
+    assert edited.kind.edited is True
+    assert _by_body(mirror.items, "hello") is None
+    assert _by_body(mirror.items, "a reply").kind.edited is False
+
+    # A reaction toggled on, then off.
+    def reactions() -> list:
+        item = _by_id(mirror.items, echo.item_id)
+        return [(r.key, r.count, r.by_me) for r in item.kind.reactions] if item else []
+
+    assert reactions() == []
+    await timeline.toggle_reaction(echo.item_id, "👍")
+    await wait_until(lambda: reactions() == [("👍", 1, True)], 20, what="the reaction on")
+    await timeline.toggle_reaction(echo.item_id, "👍")
+    await wait_until(lambda: reactions() == [], 20, what="the reaction off")
+
+    # Bad input is a typed error.
+    with pytest.raises(CoreError.NotFound):
+        await timeline.edit("no-such-item", "x")
+    with pytest.raises(CoreError.InvalidArgument):
+        await timeline.send_text("", None)
+    with pytest.raises(CoreError.InvalidArgument):
+        await timeline.paginate_backwards(0)
+
+    mirror.check()
+    report = await alice.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0, report
+    subscription.cancel()
+
+
+async def test_the_room_list_shows_an_invite_then_the_joined_room_and_follows_filters(
+    homeserver_url, register, tmp_path: Path, clients
+):
+    await wait_no_live_clients()
+    alice_user, bob_user = register("alice"), register("bob")
+    alice = await _logged_in(clients, homeserver_url, alice_user, str(tmp_path / "alice"))
+    bob = await _logged_in(clients, homeserver_url, bob_user, str(tmp_path / "bob"))
+    await bob.start_sync()
+    tag = secrets.token_hex(4)
+    own_room = await bob.create_room(f"elsewhere {tag}", [], False)
+
+    mirror = RoomListMirror()
+    handle = bob.observe_room_list(RoomListOptions(filter=RoomListFilter.ALL()), mirror)
+    await wait_until(lambda: mirror.batches, what="the room list's first update")
+    assert _first_update(mirror).is_reset(), _first_update(mirror)
+
+    def rows(room_id: str) -> List[RoomSummary]:
+        return [r for r in mirror.items if r.room_id == room_id]
+
+    await wait_until(lambda: rows(own_room), 20, what="bob's own room in the list")
+
+    # An invite shows as INVITED; join_room makes the same row JOINED.
+    garden = f"garden {tag}"
+    room_id = await alice.create_room(garden, [bob_user.user_id], False)
+    await wait_until(
+        lambda: [r.membership for r in rows(room_id)] == [Membership.INVITED],
+        20,
+        what="the invite in the list",
+    )
+    assert bob.room(room_id).membership == Membership.INVITED
+    assert await bob.join_room(room_id) == room_id
+    await wait_until(
+        lambda: [r.membership for r in rows(room_id)] == [Membership.JOINED],
+        20,
+        what="the room joined in the list",
+    )
+    assert bob.room(room_id).name == garden
+
+    # A new filter resets the list to the rooms it lets through.
+    before = len(mirror.batches)
+    handle.set_filter(RoomListFilter.NAME_MATCHES(f"GARDEN {tag}"))
+    await wait_until(
+        lambda: any(u.is_reset() for batch in mirror.batches[before:] for u in batch),
+        10,
+        what="a Reset after set_filter",
+    )
+    await wait_until(
+        lambda: [r.room_id for r in mirror.items] == [room_id], 10, what="only the garden"
+    )
+
+    before = len(mirror.batches)
+    handle.set_filter(RoomListFilter.FAVOURITES())
+    await wait_until(
+        lambda: any(u.is_reset() for batch in mirror.batches[before:] for u in batch),
+        10,
+        what="a Reset after the second set_filter",
+    )
+    await wait_until(lambda: mirror.items == [], 10, what="no favourites yet")
+    await bob.set_favourite(own_room, True)
+    await wait_until(
+        lambda: [(r.room_id, r.is_favourite) for r in mirror.items] == [(own_room, True)],
+        20,
+        what="the favourite in the list",
+    )
+
+    with pytest.raises(CoreError.NotFound):
+        bob.room("!unknown:localhost")
+    with pytest.raises(CoreError.InvalidArgument):
+        bob.observe_room_list(RoomListOptions(page_size=0, filter=RoomListFilter.ALL()), RoomListMirror())
+
+    mirror.check()
+    await alice.logout(LogoutOptions(), None)
+    report = await bob.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0, report
+    assert mirror.closed == 1
+    handle.cancel()
+
+
+async def test_typing_is_seen_by_the_other_user_and_a_file_comes_back_byte_for_byte(
+    homeserver_url, register, tmp_path: Path, clients
+):
+    await wait_no_live_clients()
+    alice_user, bob_user = register("alice"), register("bob")
+    alice = await _logged_in(clients, homeserver_url, alice_user, str(tmp_path / "alice"))
+    bob = await _logged_in(clients, homeserver_url, bob_user, str(tmp_path / "bob"))
+    room_id = await alice.create_room("files", [bob_user.user_id], True)
+    await bob.start_sync()
+    await _known_room(bob, room_id)
+    await bob.join_room(room_id)
+    await alice.start_sync()
+    alice_timeline = await alice.timeline(room_id)
+    bob_timeline = await bob.timeline(room_id)
+    bob_items = TimelineMirror()
+    subs = [bob_timeline.observe(bob_items)]
+    typing = Typing()
+    subs.append(bob_timeline.observe_typing(typing))
+
+    # Typing: bob sees alice start, then stop.
+    assert not any(alice_user.user_id in users for users in typing.seen)
+    await alice_timeline.set_typing(True)
+    await wait_until(
+        lambda: any(alice_user.user_id in users for users in typing.seen), 20, what="alice typing"
+    )
+    await alice_timeline.set_typing(False)
+    await wait_until(
+        lambda: typing.seen and alice_user.user_id not in typing.seen[-1],
+        20,
+        what="alice no longer typing",
+    )
+
+    # A file: uploaded with progress, received encrypted, downloaded byte for byte.
+    content = os.urandom(48 * 1024 + 7)
+    path = tmp_path / "blob.bin"
+    path.write_bytes(content)
+    progress = Progress()
+    await alice_timeline.send_file(str(path), "application/octet-stream", None, progress)
+
+    def media() -> Any:
+        for item in bob_items.items:
+            if item.kind.is_event() and item.kind.content.is_media():
+                return item.kind.content
+        return None
+
+    received = await wait_until(media, 30, what="the file in bob's timeline")
+    assert received.kind == MediaKind.FILE
+    assert received.mimetype == "application/octet-stream"
+    # The core sends no `info.size` with a file (AttachmentConfig's default), so
+    # `size` may be None; when it is there it must be right.
+    assert received.size in (None, len(content)), received.size
+    assert received.source.encrypted is True, "a file in an encrypted room is encrypted"
+    calls = progress.calls
+    assert calls and calls[-1][0] == calls[-1][1] > 0, calls
+
+    dest = tmp_path / "downloaded.bin"
+    size = await bob.download_media(received.source, str(dest))
+    assert size == len(content)
+    assert dest.read_bytes() == content
+
+    bob_items.check()
+    await alice.logout(LogoutOptions(), None)
+    report = await bob.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0, report
+    assert typing.closed == 1
+    assert bob_items.closed == 1
+    for sub in subs:
+        sub.cancel()
+
+
+async def test_a_logout_with_a_timeline_and_a_room_list_open_ends_them_and_keeps_the_guarantees(
+    homeserver_url, user, data_dir, clients
+):
+    await wait_no_live_clients()
+    client = await _logged_in(clients, homeserver_url, user, data_dir)
+    room_id = await client.create_room("open at logout", [], False)
+    await client.start_sync()
+    timeline = await client.timeline(room_id)
+    items = TimelineMirror()
+    subscription = timeline.observe(items)
+    typing = Typing()
+    typing_subscription = timeline.observe_typing(typing)
+    rooms = RoomListMirror()
+    handle = client.observe_room_list(RoomListOptions(filter=RoomListFilter.ALL()), rooms)
+    await wait_until(lambda: items.batches, what="the timeline's first update")
+    await wait_until(
+        lambda: [r.room_id for r in rooms.items] == [room_id], 20, what="the room in the list"
+    )
+    await timeline.send_text("before the logout", None)
+    await wait_until(
+        lambda: _is_remote(_by_body(items.items, "before the logout")), 20, what="the message sent"
+    )
+    assert items.closed == 0 and rooms.closed == 0 and typing.closed == 0
+
+    report = await client.logout(LogoutOptions(), None)
+    assert report.server_logout.is_revoked()
+    assert report.store_files_open_after == 0, report
+    assert report.client_dropped is True, report
+    assert report.tasks_left_behind == 0, report
+    assert report.unsent_messages == 0, report
+
+    # Each listener's end signal, once.
+    await wait_until(
+        lambda: items.closed and rooms.closed and typing.closed, 5, what="the end signals"
+    )
+    await asyncio.sleep(0.3)
+    assert (items.closed, rooms.closed, typing.closed) == (1, 1, 1)
+    items.check()
+    rooms.check()
+
+    # The timeline is closed for good.
+    with pytest.raises(CoreError.ClientClosed):
+        await timeline.paginate_backwards(10)
+    with pytest.raises(CoreError.ClientClosed):
+        await timeline.send_text("too late", None)
+    with pytest.raises(CoreError.ClientClosed):
+        timeline.observe(TimelineMirror())
+    with pytest.raises(CoreError.ClientClosed):
+        client.observe_room_list(RoomListOptions(filter=RoomListFilter.ALL()), RoomListMirror())
+    subscription.cancel()
+    typing_subscription.cancel()
+    handle.cancel()
