@@ -495,10 +495,13 @@ fn typing_and_files_go_both_ways() {
                 TimelineItemKind::Event {
                     content:
                         MessageContent::Media {
-                            source, mimetype, ..
+                            source,
+                            mimetype,
+                            size,
+                            ..
                         },
                     ..
-                } => Some((source.clone(), mimetype.clone())),
+                } => Some((source.clone(), mimetype.clone(), *size)),
                 _ => None,
             });
             found.is_some()
@@ -510,6 +513,11 @@ fn typing_and_files_go_both_ways() {
         "a file in an encrypted room is encrypted"
     );
     assert_eq!(source.1.as_deref(), Some("text/plain"));
+    assert_eq!(
+        source.2,
+        Some(content.len() as u64),
+        "the size travels with the file"
+    );
     let dest = dir.path().join("downloaded.txt");
     let size =
         block_on(bob.download_media(source.0.clone(), dest.to_string_lossy().into())).unwrap();

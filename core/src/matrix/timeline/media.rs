@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use matrix_sdk::attachment::{
+    AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo, BaseVideoInfo,
+};
 use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::ruma::events::room::message::TextMessageEventContent;
 use matrix_sdk_ui::timeline::{AttachmentConfig, AttachmentSource};
@@ -46,6 +49,7 @@ pub(crate) async fn send_file(
 ) -> CoreResult<()> {
     let config = AttachmentConfig {
         caption: caption.map(TextMessageEventContent::plain),
+        info: size_info(&file, &mime),
         ..Default::default()
     };
     let send = timeline.send_attachment(AttachmentSource::File(file), mime, config);
@@ -63,6 +67,28 @@ pub(crate) async fn send_file(
         sent = send => sent.map_err(|e| from_timeline(&e)),
         () = watch => Ok(()),
     }
+}
+
+/// The file's size, for the receiver's `MediaContent::Media.size`.
+fn size_info(file: &Path, mime: &mime::Mime) -> Option<AttachmentInfo> {
+    let size = std::fs::metadata(file)
+        .ok()
+        .and_then(|m| matrix_sdk::ruma::UInt::new(m.len()));
+    Some(match mime.type_() {
+        mime::IMAGE => AttachmentInfo::Image(BaseImageInfo {
+            size,
+            ..Default::default()
+        }),
+        mime::VIDEO => AttachmentInfo::Video(BaseVideoInfo {
+            size,
+            ..Default::default()
+        }),
+        mime::AUDIO => AttachmentInfo::Audio(BaseAudioInfo {
+            size,
+            ..Default::default()
+        }),
+        _ => AttachmentInfo::File(BaseFileInfo { size }),
+    })
 }
 
 /// Fetches (and decrypts) a media file into `dest`, through a temporary file
