@@ -688,3 +688,90 @@ fn messages_queued_offline_are_sent_when_the_server_is_back_and_kept_through_a_c
     assert_eq!(report.unsent_messages, 0, "{report:?}");
     assert!(report.client_dropped, "{report:?}");
 }
+
+/// A timeline listener that paginates from inside `on_update`, and a room
+/// list listener that asks for more rooms from inside its own: both run on
+/// the core's listener threads, never on a runtime thread, and neither
+/// blocks the core.
+#[derive(Default)]
+struct Reentrant {
+    timeline: std::sync::OnceLock<Arc<matrix_mobile_core::Timeline>>,
+    rooms: std::sync::OnceLock<Arc<matrix_mobile_core::RoomListHandle>>,
+    paginations: Mutex<Vec<Result<bool, String>>>,
+    threads: Mutex<Vec<(String, bool)>>,
+}
+
+impl Reentrant {
+    fn record(&self) {
+        let t = std::thread::current();
+        self.threads.lock().unwrap().push((
+            t.name().unwrap_or("").to_owned(),
+            matrix_mobile_core::runtime::on_runtime_thread(),
+        ));
+    }
+}
+
+impl TimelineListener for Reentrant {
+    fn on_update(&self, _updates: Vec<TimelineUpdate>) {
+        self.record();
+        if let Some(timeline) = self.timeline.get() {
+            let outcome = block_on(timeline.paginate_backwards(5)).map_err(|e| format!("{e:?}"));
+            self.paginations.lock().unwrap().push(outcome);
+        }
+    }
+    fn on_closed(&self) {}
+}
+
+impl RoomListListener for Reentrant {
+    fn on_update(&self, _updates: Vec<RoomListUpdate>) {
+        self.record();
+        if let Some(rooms) = self.rooms.get() {
+            rooms.load_more();
+        }
+    }
+    fn on_closed(&self) {}
+}
+
+#[test]
+fn listeners_may_paginate_and_load_more_from_their_callbacks() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("reentrant-alice");
+    let room_id = block_on(alice.create_room("re".into(), vec![], false)).unwrap();
+    for i in 0..12 {
+        block_on(alice.send_text(room_id.clone(), format!("old {i}"))).unwrap();
+    }
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let listener = Arc::new(Reentrant::default());
+    let _ = listener.timeline.set(timeline.clone());
+    let _sub = timeline.observe(listener.clone()).unwrap();
+    let handle = alice
+        .observe_room_list(
+            RoomListOptions {
+                page_size: 1,
+                filter: RoomListFilter::All,
+            },
+            listener.clone(),
+        )
+        .unwrap();
+    let _ = listener.rooms.set(handle.clone());
+    wait("paginations from inside the listener", 30, || {
+        let p = listener.paginations.lock().unwrap();
+        p.iter().any(|r| matches!(r, Ok(true)))
+    });
+    let paginations = listener.paginations.lock().unwrap().clone();
+    assert!(
+        paginations.iter().all(|r| r.is_ok()),
+        "a pagination from the listener failed: {paginations:?}"
+    );
+    let threads = listener.threads.lock().unwrap().clone();
+    assert!(!threads.is_empty());
+    for (name, on_runtime) in &threads {
+        assert!(name.starts_with("mmc-listeners"), "{threads:?}");
+        assert!(!on_runtime, "{threads:?}");
+    }
+    // The logout is not held up by listeners that call back into the core.
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    drop(handle);
+}
