@@ -775,3 +775,70 @@ fn listeners_may_paginate_and_load_more_from_their_callbacks() {
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     drop(handle);
 }
+
+/// A message still queued (the server unreachable) is taken back with
+/// `cancel_send`: its echo goes, and it never reaches the room once the
+/// server is back; `cancel_send` on a sent message says `false`.
+#[test]
+fn a_queued_message_can_be_taken_back() {
+    let _serial = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let name = session::user("takeback-alice");
+    let dir = tempfile::TempDir::new().unwrap();
+    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
+    block_on(alice.login(name, session::PASSWORD.into(), None)).unwrap();
+    let room_id = block_on(alice.create_room("takeback".into(), vec![], false)).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    block_on(timeline.send_text("kept".into(), None)).unwrap();
+    wait("the first message sent", 20, || {
+        matches!(
+            event_of(&mirror.items(), "kept"),
+            Some(TimelineItemKind::Event {
+                event_id: Some(_),
+                ..
+            })
+        )
+    });
+
+    proxy.die();
+    block_on(timeline.send_text("taken back".into(), None)).unwrap();
+    wait("the echo", 5, || {
+        event_of(&mirror.items(), "taken back").is_some()
+    });
+    let echo = item_id_of(&mirror.items(), "taken back");
+    assert!(block_on(timeline.cancel_send(echo)).unwrap());
+    wait("the echo to go", 5, || {
+        event_of(&mirror.items(), "taken back").is_none()
+    });
+    let kept = item_id_of(&mirror.items(), "kept");
+    assert!(
+        !block_on(timeline.cancel_send(kept)).unwrap(),
+        "a sent message cannot be taken back"
+    );
+    assert!(matches!(
+        block_on(timeline.retry_send(item_id_of(&mirror.items(), "kept"))),
+        Err(CoreError::InvalidState { .. })
+    ));
+
+    proxy.set(homeserver::Fault::Pass);
+    block_on(timeline.send_text("after".into(), None)).unwrap();
+    wait("the next message sent", 60, || {
+        matches!(
+            event_of(&mirror.items(), "after"),
+            Some(TimelineItemKind::Event {
+                event_id: Some(_),
+                ..
+            })
+        )
+    });
+    let bodies: Vec<String> = block_on(alice.recent_messages(room_id, 20))
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert!(!bodies.contains(&"taken back".to_owned()), "{bodies:?}");
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.unsent_messages, 0, "{report:?}");
+}
