@@ -34,5 +34,6 @@ pub mod supervisor;
 pub use api::*;
 pub use client::Subscription;
 pub use ffi::client::Client;
+#[cfg(feature = "diagnostics")]
 pub use ffi::diagnostics::*;
 pub use ffi::process::*;

@@ -4,5 +4,6 @@
 //! behaviour. The records, enums, errors and listener traits live in `api`.
 
 pub mod client;
+#[cfg(feature = "diagnostics")]
 pub mod diagnostics;
 pub mod process;
