@@ -525,36 +525,6 @@ RustBuffer uniffi_matrix_mobile_core_fn_method_client_sync_state(uint64_t ptr, R
 RustBuffer uniffi_matrix_mobile_core_fn_method_client_user_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC
-uint64_t uniffi_matrix_mobile_core_fn_func_noop_async(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_BARE
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_BARE
-uint64_t uniffi_matrix_mobile_core_fn_func_noop_async_bare(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_INLINE
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_INLINE
-uint64_t uniffi_matrix_mobile_core_fn_func_noop_async_inline(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_SPAWN
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_ASYNC_SPAWN
-uint64_t uniffi_matrix_mobile_core_fn_func_noop_async_spawn(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_NOOP_SYNC
-void uniffi_matrix_mobile_core_fn_func_noop_sync(RustCallStatus *_Nonnull out_status
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_CONFIGURE_RUNTIME
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_CONFIGURE_RUNTIME
 void uniffi_matrix_mobile_core_fn_func_configure_runtime(RustBuffer config, RustCallStatus *_Nonnull out_status
@@ -844,36 +814,6 @@ void ffi_matrix_mobile_core_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_MATRIX_MOBILE_CORE_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_MATRIX_MOBILE_CORE_RUST_FUTURE_COMPLETE_VOID
 void ffi_matrix_mobile_core_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC
-uint16_t uniffi_matrix_mobile_core_checksum_func_noop_async(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_BARE
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_BARE
-uint16_t uniffi_matrix_mobile_core_checksum_func_noop_async_bare(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_INLINE
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_INLINE
-uint16_t uniffi_matrix_mobile_core_checksum_func_noop_async_inline(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_SPAWN
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_ASYNC_SPAWN
-uint16_t uniffi_matrix_mobile_core_checksum_func_noop_async_spawn(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_NOOP_SYNC
-uint16_t uniffi_matrix_mobile_core_checksum_func_noop_sync(void
-    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_CONFIGURE_RUNTIME
