@@ -38,6 +38,7 @@ pub mod supervisor;
 pub use api::*;
 pub use client::{RoomListHandle, Subscription};
 pub use ffi::client::Client;
+#[cfg(feature = "diagnostics")]
 pub use ffi::diagnostics::*;
 pub use ffi::process::*;
 pub use ffi::timeline::Timeline;

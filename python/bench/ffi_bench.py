@@ -8,6 +8,10 @@
 
 Each async variant is awaited from asyncio. Prints one JSON line with
 `<variant>_p50_us` and `<variant>_p99_us` for each.
+
+The no-ops exist only in a core built with the cargo feature `diagnostics`:
+`cargo xtask bench ffi` builds one and runs this script on bindings generated
+from it.
 """
 
 import asyncio

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from matrix_mobile_core import (
+    Client,
+    ClientConfig,
+    ClientState,
     LifecycleListener,
     LifecyclePhase,
     Message,
@@ -55,6 +58,19 @@ async def wait_no_live_clients(timeout: float = 15.0) -> None:
     await wait_until(
         lambda: runtime_stats().live_clients == 0, timeout, what="live_clients == 0"
     )
+
+
+async def assert_core_carries_on(homeserver_url: str, user: Any, data_dir: str) -> None:
+    """After a test's ordeal, the core still works end to end: `user` logs in on a new
+    client on `data_dir` (which the test's wiping logout emptied), and its close drains
+    it. Call it with no other client live."""
+    client = await Client.create(ClientConfig(homeserver_url=homeserver_url, data_dir=data_dir))
+    await client.login(user.username, user.password, None)
+    assert client.state() == ClientState.LOGGED_IN
+    report = await client.close(None)
+    assert report.store_files_open_after == 0
+    assert report.client_dropped is True
+    assert client.state() == ClientState.CLOSED
 
 
 class SyncStates(SyncStateListener):

@@ -10,6 +10,7 @@ from _support import (
     RaisingMessages,
     RaisingSyncStates,
     SyncStates,
+    assert_core_carries_on,
     wait_no_live_clients,
     wait_until,
 )
@@ -20,7 +21,6 @@ from matrix_mobile_core import (
     LifecyclePhase,
     LogoutOptions,
     SyncState,
-    noop_async,
     runtime_stats,
 )
 
@@ -54,7 +54,6 @@ async def test_a_raising_sync_state_listener_does_not_stop_sync_or_later_calls(
     room_id = await client.create_room("after a raising listener", [], False)
     await client.send_text(room_id, "still fine")
     assert (await client.recent_messages(room_id, 1))[0].body == "still fine"
-    await noop_async()
 
     report = await client.logout(LogoutOptions(), None)
     assert report.server_logout.is_revoked()
@@ -121,4 +120,4 @@ async def test_a_raising_lifecycle_listener_does_not_break_logout(homeserver_url
     assert phases.phases[-1] == LifecyclePhase.DONE
     assert [p.phase for p in report.phases] == phases.phases
     assert runtime_stats().live_clients == 0
-    await noop_async()
+    await assert_core_carries_on(homeserver_url, user, data_dir)

@@ -8,6 +8,7 @@ but no homeserver.
 from __future__ import annotations
 
 import ast
+import ctypes
 import enum
 import inspect
 from pathlib import Path
@@ -140,3 +141,31 @@ def test_the_one_native_library_sits_next_to_the_generated_module():
         if path.suffix in {".so", ".dylib", ".dll"} or ".so." in path.name
     ]
     assert [path.parent for path in libraries] == [generated], libraries
+
+
+#: The FFI benchmark's no-ops (`core/src/ffi/diagnostics.rs`), which only a core
+#: built with the cargo feature `diagnostics` exports (`cargo xtask bench ffi`).
+DIAGNOSTIC_NOOPS = (
+    "noop_sync",
+    "noop_async",
+    "noop_async_bare",
+    "noop_async_inline",
+    "noop_async_spawn",
+)
+
+
+def test_the_library_exports_none_of_the_benchmarks_no_ops():
+    """The library under test is built as shipped, without `diagnostics`: neither the
+    bindings nor the library's dynamic symbols have a no-op, and one exported
+    function's symbols are found the same way, so the look-up itself works."""
+    assert [name for name in dir(_ffi) if "noop" in name] == []
+    assert "noop" not in Path(_ffi.__file__).read_text()
+    folder = Path(_ffi.__file__).parent
+    (library,) = [path for path in folder.iterdir() if path.name.startswith("libmatrix_mobile_core.")]
+    native = ctypes.CDLL(str(library))
+    prefix = "uniffi_matrix_mobile_core_"
+    assert hasattr(native, f"{prefix}fn_func_runtime_stats")
+    assert hasattr(native, f"{prefix}checksum_func_runtime_stats")
+    for name in DIAGNOSTIC_NOOPS:
+        for symbol in (f"{prefix}fn_func_{name}", f"{prefix}checksum_func_{name}"):
+            assert not hasattr(native, symbol), f"{library.name} exports {symbol}"

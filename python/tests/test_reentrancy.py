@@ -14,6 +14,7 @@ import time
 from _support import (
     Messages,
     SyncStates,
+    assert_core_carries_on,
     run_child,
     wait_no_live_clients,
     wait_until,
@@ -25,7 +26,6 @@ from matrix_mobile_core import (
     LogoutOptions,
     Message,
     SyncState,
-    noop_async,
     runtime_stats,
 )
 
@@ -169,6 +169,6 @@ async def test_listeners_raising_in_every_callback_and_end_signal_do_not_break_l
     assert report.server_logout.is_revoked()
     assert report.store_files_open_after == 0
     assert runtime_stats().live_clients == 0
-    await noop_async()  # the core carries on
+    await assert_core_carries_on(homeserver_url, user, data_dir)
     for subscription in subscriptions:
         subscription.cancel()

@@ -128,7 +128,8 @@ const FFI_LAYERS: [(&str, &str); 5] = [
 ];
 
 fn ffi(ctx: &Ctx) -> Result<()> {
-    let cdylib = ctx.build_core(profile())?;
+    // The no-ops exist only in a library built with `diagnostics`.
+    let cdylib = ctx.build_core_with(profile(), &["diagnostics"])?;
     let machine = stamp::machine();
     let kotlin = kotlin::bench_ffi(ctx, &cdylib)?;
     let python = python_bench(ctx, &cdylib)?;

@@ -67,11 +67,23 @@ impl Ctx {
     /// Builds the core's host library in cargo `profile` (`dev`, `release`,
     /// `bench-fast`) and returns the cdylib's path.
     pub fn build_core(&self, profile: &str) -> Result<PathBuf> {
-        run(Command::new(cargo())
+        self.build_core_with(profile, &[])
+    }
+
+    /// [`Ctx::build_core`] with the core's cargo `features` enabled (the
+    /// benchmark's `diagnostics`). The cdylib is written over the one of
+    /// `profile`: the next plain build writes it back without them.
+    pub fn build_core_with(&self, profile: &str, features: &[&str]) -> Result<PathBuf> {
+        let mut command = Command::new(cargo());
+        command
             .current_dir(&self.root)
             .arg("build")
             .args(CORE_PACKAGES)
-            .args(["--lib", "--profile", profile]))?;
+            .args(["--lib", "--profile", profile]);
+        if !features.is_empty() {
+            command.args(["--features", &features.join(",")]);
+        }
+        run(&mut command)?;
         Ok(self.cdylib(profile_dir(profile)))
     }
 

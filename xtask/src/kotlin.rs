@@ -52,12 +52,15 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
 }
 
 /// Times the FFI from Kotlin coroutines on the JVM: the same no-op through
-/// each layer of a call (`sync`, `bare`, `spawn`, `async`), after warm-up.
-/// Returns the benchmark's JSON object (`<variant>_p50_us`, `<variant>_p99_us`).
+/// each layer of a call (`sync`, `bare`, `spawn`, `async`, `inline`), after
+/// warm-up. `cdylib` must be built with the core's `diagnostics` feature: the
+/// POM's profile `ffi-bench` adds the benchmark (`src/jvmBench`), which calls
+/// the no-ops, to the test sources. Returns the benchmark's JSON object
+/// (`<variant>_p50_us`, `<variant>_p99_us`).
 pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
     let dir = prepare(ctx, cdylib)?;
     let output = maven(ctx, &dir, cdylib)?
-        .args(["clean", "test-compile", "exec:java"])
+        .args(["-Pffi-bench", "clean", "test-compile", "exec:java"])
         .output()
         .context("could not start mvn")?;
     let stdout = String::from_utf8_lossy(&output.stdout);

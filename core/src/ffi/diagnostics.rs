@@ -1,6 +1,7 @@
 //! No-op calls for `cargo xtask bench ffi`: the same empty work through each
 //! layer of an exported async call, so that the benchmark can say where the
-//! time of a round trip goes.
+//! time of a round trip goes. Built only with the `diagnostics` feature,
+//! which only the benchmark enables: no shipped library exports these.
 //!
 //! | function | what it adds |
 //! |---|---|

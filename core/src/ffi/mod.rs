@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod client;
+#[cfg(feature = "diagnostics")]
 pub mod diagnostics;
 pub mod process;
 pub mod timeline;

@@ -196,11 +196,12 @@ mod tests {
 
     /// A miniature of the generated file: the parts the patch touches.
     fn sample() -> String {
-        let call = r#"public func noopAsync()async throws   {
+        let call = r#"open func pause()async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_ns_fn_func_noop_async(
+                uniffi_ns_fn_method_client_pause(
+                        self.uniffiCloneHandle()
                 )
             },
             pollFunc: ffi_ns_rust_future_poll_void,

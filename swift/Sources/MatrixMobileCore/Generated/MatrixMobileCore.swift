@@ -7585,93 +7585,6 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * An async call that does nothing, through the supervised call path of every
- * exported async function: measures the FFI round trip.
- */
-public func noopAsync()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_func_noop_async(
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-/**
- * An async call that never touches the runtime: ready at its first poll.
- */
-public func noopAsyncBare()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_func_noop_async_bare(
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-/**
- * [`noop_async`] with the work's first poll on the calling thread, inside
- * the runtime's context and through the supervisor's gate: work that is
- * ready at once never leaves the caller's thread.
- */
-public func noopAsyncInline()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_func_noop_async_inline(
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-/**
- * An empty task spawned on the owned runtime without the supervisor, and
- * awaited. For the benchmark only: the task holds nothing and ends at its
- * first poll, so nothing can outlive a stop through it. `ShuttingDown` when
- * a shutdown ends the runtime first.
- */
-public func noopAsyncSpawn()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_func_noop_async_spawn(
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-/**
- * A sync call that does nothing: the baseline of the FFI round trip.
- */
-public func noopSync()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_func_noop_sync(uniffiCallStatus
-    )
-}
-}
-/**
  * Configures the runtime before first use. `Busy` once it runs.
  */
 public func configureRuntime(config: RuntimeConfig)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -7756,21 +7669,6 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_matrix_mobile_core_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_func_noop_async() != 63638) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_func_noop_async_bare() != 64254) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_func_noop_async_inline() != 34889) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_func_noop_async_spawn() != 57625) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_func_noop_sync() != 2872) {
-        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_func_configure_runtime() != 54640) {
         return InitializationResult.apiChecksumMismatch

@@ -145,7 +145,13 @@ class ListenerReentrancyTest {
         assertIs<ServerLogout.Revoked>(report.serverLogout)
         assertEquals(0u, report.storeFilesOpenAfter)
         assertEquals(0u, runtimeStats().liveClients)
-        noopAsync() // the core carries on
+        // The core carries on: a new client logs in and drains cleanly.
+        val (next, _) = loggedInClient()
+        assertEquals(ClientState.LOGGED_IN, next.state())
+        val closed = withTimeout(30_000) { next.closeAndDrain() }
+        assertEquals(0u, closed.storeFilesOpenAfter)
+        assertTrue(closed.clientDropped, "the last client's matrix Client is dropped: $closed")
+        next.destroy()
         messagesSub.destroy()
         statesSub.destroy()
         client.destroy()
