@@ -1,4 +1,7 @@
-#if canImport(Observation)
+// Not on Linux: Debian trixie's Swift 6.0.3 ships the Observation module, but
+// its libswiftObservation.so does not link (undefined reference to
+// `swift::threading::fatal`), so the models exist on Apple platforms only.
+#if canImport(Observation) && !os(Linux)
 import Foundation
 import Observation
 
