@@ -10,6 +10,12 @@ maturin (python/pyproject.toml): the module that uniffi-bindgen generates,
 library (`libmatrix_mobile_core.so`), which that module loads from its own folder
 when the package is first imported.
 
+Streams: `_streams` adds `async for` over the core's listeners, delivered on the
+running asyncio loop. Importing the package attaches `sync_states()`,
+`messages()`, `room_list()` and `room_list_updates()` to the generated `Client`,
+and `items()`, `updates()` and `typing()` to the generated `Timeline`, and exports
+`CoreStream`, `RoomListController` and `apply_diffs` (see that module's docstring).
+
 Interpreter exit: importing the package registers an `atexit` hook that shuts the
 core down (`shutdown_blocking`, bounded by `_EXIT_SHUTDOWN_TIMEOUT_MS`) before
 Python finalises. Every client still live is closed with the full drain (not
@@ -33,7 +39,10 @@ except (ImportError, OSError) as err:  # not built: a source tree, not a wheel
 
 from ._ffi.matrix_mobile_core import *  # noqa: E402,F401,F403  (the public API, as generated)
 
-__all__ = list(_bindings.__all__)
+from ._streams import CoreStream, RoomListController, apply_diffs  # noqa: E402
+from . import _streams  # noqa: E402
+
+__all__ = list(_bindings.__all__) + list(_streams.__all__)
 
 # The bound of the shutdown at interpreter exit, in milliseconds: the whole
 # `shutdown_blocking` call, every live client's drain included.

@@ -7,10 +7,14 @@
 # - a foreign trait (listener) is an abstract class to subclass;
 # - an exported object `X` also has a structural `XProtocol`.
 # Kept by hand: python/tests/test_package_layout.py checks that every name exported by
-# the generated bindings is declared here, and the reverse.
+# the generated bindings is declared here, and the reverse. The hand-written streams
+# (`_streams.py`: `CoreStream`, `RoomListController`, `apply_diffs`, and the methods
+# it attaches to `Client` and `Timeline`) are declared here too, and checked the same way.
 
 import enum
-from typing import List, Optional, Protocol
+from typing import Any, AsyncIterator, Iterable, List, Optional, Protocol, Sequence, TypeVar, Union
+
+_T = TypeVar("_T")
 
 __all__: List[str]
 
@@ -759,6 +763,14 @@ class Timeline(TimelineProtocol):
     """A room's live timeline. Every call raises `CoreError.ClientClosed` once
     its client has ended."""
 
+    # Streams (`_streams.py`): `async for`, on the running loop, until the end signal.
+    def items(self) -> CoreStream[List[TimelineItem]]:
+        """The timeline as a list, oldest first, after each batch of diffs."""
+    def updates(self) -> CoreStream[List[TimelineUpdate]]:
+        """The raw diff batches, the first a `RESET`."""
+    def typing(self) -> CoreStream[List[str]]:
+        """Who is typing, at each change (nothing yet means nobody)."""
+
 class ClientProtocol(Protocol):
     async def login(
         self, username: str, password: str, device_name: Optional[str]
@@ -805,6 +817,53 @@ class Client(ClientProtocol):
         """Raises ValueError: use `await Client.create(config)`."""
     @classmethod
     async def create(cls, config: ClientConfig) -> Client: ...
+
+    # Streams (`_streams.py`): `async for`, on the running loop, until the end signal.
+    def sync_states(self) -> CoreStream[SyncState]:
+        """The current state first, then each change, `TERMINATED` last."""
+    def messages(self) -> CoreStream[Message]:
+        """Every text message that sync delivers."""
+    def room_list(
+        self,
+        options: Optional[RoomListOptions] = None,
+        controller: Optional[RoomListController] = None,
+    ) -> CoreStream[List[RoomSummary]]:
+        """The room list as a list, newest activity first, after each batch of diffs."""
+    def room_list_updates(
+        self,
+        options: Optional[RoomListOptions] = None,
+        controller: Optional[RoomListController] = None,
+    ) -> CoreStream[List[RoomListUpdate]]:
+        """The raw diff batches, the first a `RESET`."""
+
+# --- streams (hand-written, `_streams.py`) ----------------------------------------
+
+class CoreStream(AsyncIterator[_T]):
+    """One subscription as an async iterator on the running loop. Ends at the
+    end signal; `break`, `aclose()`, `async with` or a cancelled `__anext__`
+    cancels the subscription."""
+
+    def __aiter__(self) -> CoreStream[_T]: ...
+    async def __anext__(self) -> _T: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> CoreStream[_T]: ...
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
+
+class RoomListController:
+    """Changes the filter of, and loads more rooms into, the room lists iterated
+    with it. Thread-safe."""
+
+    @property
+    def filter(self) -> Optional[RoomListFilter]: ...
+    @property
+    def active_lists(self) -> int: ...
+    def set_filter(self, filter: RoomListFilter) -> None: ...
+    def load_more(self) -> bool: ...
+
+def apply_diffs(
+    items: Sequence[_T], updates: Iterable[Union[RoomListUpdate, TimelineUpdate]]
+) -> List[_T]:
+    """A new list: `items` with one batch of diffs applied; `items` is unchanged."""
 
 # --- process-wide functions -------------------------------------------------------
 

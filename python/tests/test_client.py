@@ -206,17 +206,30 @@ async def test_logout_without_wiping_keeps_the_folder_and_releases_its_files(
     assert LifecyclePhase.WIPING_DATA not in [p.phase for p in report.phases]
 
 
+async def _until_running(client: Client, timeout: float = 15.0) -> None:
+    """Iterates the client's sync states until RUNNING (the stream is left, and
+    so cancelled, there); fails at the deadline or if the stream ends first."""
+
+    async def running() -> None:
+        async for state in client.sync_states():
+            if state == SyncState.RUNNING:
+                return
+        raise AssertionError("the sync states ended before RUNNING")
+
+    await asyncio.wait_for(running(), timeout)
+
+
 async def test_pause_and_resume_keep_the_client_working(homeserver_url, user, data_dir):
     await wait_no_live_clients()
     client = await Client.create(_config(homeserver_url, data_dir))
     await client.login(user.username, user.password, None)
     await client.start_sync()
-    await wait_until(lambda: client.sync_state() == SyncState.RUNNING, what="sync RUNNING")
+    await _until_running(client)
     room_id = await client.create_room("paused", [], False)
     await client.pause()
     assert client.sync_state() != SyncState.RUNNING
     await client.resume()
-    await wait_until(lambda: client.sync_state() == SyncState.RUNNING, what="sync RUNNING again")
+    await _until_running(client)
     await client.send_text(room_id, "after resume")
     assert (await client.recent_messages(room_id, 1))[0].body == "after resume"
     report = await client.logout(LogoutOptions(), None)

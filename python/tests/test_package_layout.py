@@ -1,5 +1,10 @@
 """The package re-exports the generated bindings, and its type stub matches them.
 
+The package adds hand-written names of its own (`matrix_mobile_core._streams`:
+`_streams.__all__`, and the stream methods it attaches to the generated `Client`
+and `Timeline`); the stub declares those too, and they are checked the same way
+(looked up on the package, which holds both).
+
 These tests need the built package, laid out as the wheel is (the generated
 bindings and the native library in the subpackage `matrix_mobile_core._ffi`),
 but no homeserver.
@@ -14,7 +19,10 @@ import inspect
 from pathlib import Path
 
 import matrix_mobile_core as mmc
+from matrix_mobile_core import _streams  # the hand-written streams
 from matrix_mobile_core._ffi import matrix_mobile_core as _ffi  # the generated module
+
+HAND_WRITTEN = set(_streams.__all__)
 
 STUB = Path(mmc.__file__).with_name("__init__.pyi")
 # Parsed once, at collection, before any test starts a core thread. CPython
@@ -64,20 +72,33 @@ def test_package_reexports_every_generated_name():
     assert _ffi.__all__, "the generated bindings export nothing"
     for name in _ffi.__all__:
         assert getattr(mmc, name) is getattr(_ffi, name), name
-    assert set(mmc.__all__) == set(_ffi.__all__)
+    assert set(mmc.__all__) == set(_ffi.__all__) | HAND_WRITTEN
 
 
-def test_stub_declares_exactly_the_generated_names():
+def test_hand_written_names_are_exported_and_shadow_nothing_generated():
+    assert HAND_WRITTEN, "_streams exports nothing"
+    assert sorted(HAND_WRITTEN & set(_ffi.__all__)) == []
+    for name in HAND_WRITTEN:
+        assert getattr(mmc, name) is getattr(_streams, name), name
+    for cls, methods in {
+        _ffi.Client: ["sync_states", "messages", "room_list", "room_list_updates"],
+        _ffi.Timeline: ["items", "updates", "typing"],
+    }.items():
+        for method in methods:
+            assert getattr(cls, method) is getattr(_streams, method), f"{cls.__name__}.{method}"
+
+
+def test_stub_declares_exactly_the_exported_names():
     stub = _stub_top_level_names()
-    generated = set(_ffi.__all__)
-    assert sorted(generated - stub) == [], "exported but missing from __init__.pyi"
-    assert sorted(stub - generated) == [], "declared in __init__.pyi but not exported"
+    exported = set(_ffi.__all__) | HAND_WRITTEN
+    assert sorted(exported - stub) == [], "exported but missing from __init__.pyi"
+    assert sorted(stub - exported) == [], "declared in __init__.pyi but not exported"
 
 
 def test_stub_enums_and_error_variants_match():
     classes = _stub_classes()
     for name, stub_cls in classes.items():
-        runtime = getattr(_ffi, name)
+        runtime = getattr(mmc, name)
         if isinstance(runtime, type) and issubclass(runtime, enum.Enum):
             assert _stub_enum_members(stub_cls) == [m.name for m in runtime], name
         nested = _stub_nested_classes(stub_cls)
@@ -93,7 +114,7 @@ def test_stub_record_fields_match():
             continue
         runtime_params = [
             p.name
-            for p in inspect.signature(getattr(_ffi, name).__init__).parameters.values()
+            for p in inspect.signature(getattr(mmc, name).__init__).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY
         ]
         assert stub_params == runtime_params, name
@@ -104,17 +125,25 @@ def _functions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunction
     return [node for node in body if isinstance(node, kinds) and node.name != "__init__"]
 
 
+def _is_property(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
+
+
 def test_stub_functions_and_methods_match():
-    """Same names, same parameters, and `async def` exactly where the bindings have it."""
+    """Same names, same parameters, and `async def` exactly where the package has it."""
     tree = STUB_TREE
-    owners = [(_ffi, tree.body, False)] + [
-        (getattr(_ffi, cls.name), cls.body, True) for cls in _stub_classes().values()
+    owners = [(mmc, tree.body, False)] + [
+        (getattr(mmc, cls.name), cls.body, True) for cls in _stub_classes().values()
     ]
     for owner, body, is_class in owners:
         for node in _functions(body):
             where = f"{getattr(owner, '__name__', owner)}.{node.name}"
-            assert hasattr(owner, node.name), f"{where} is not generated"
+            assert hasattr(owner, node.name), f"{where} is not in the package"
             runtime = getattr(owner, node.name)
+            if is_class and isinstance(inspect.getattr_static(owner, node.name), property):
+                assert _is_property(node), f"{where} is a property"
+                continue
+            assert not _is_property(node), f"{where} is not a property"
             is_async = isinstance(node, ast.AsyncFunctionDef)
             assert inspect.iscoroutinefunction(runtime) == is_async, where
             stub_params = [arg.arg for arg in node.args.args]
