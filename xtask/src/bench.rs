@@ -1,4 +1,4 @@
-//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|memory|report`: benchmarks in
+//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|chat|memory|report`: benchmarks in
 //! the optimised `bench-fast` profile (not `release`, whose fat LTO takes
 //! over 20 minutes to build on two cores). Each writes
 //! `target/bench/<name>.json`, stamped with the command, date and machine,
@@ -21,6 +21,7 @@ use crate::{bindings, kotlin, python, synapse};
 
 const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
        cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
+       cargo xtask bench [--profile P] chat [--cycles N]
        cargo xtask bench [--profile P] memory [--cycles N]
        cargo xtask bench report
   P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
@@ -48,6 +49,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         Some("soak") => example(ctx, "soak", rest, "--cycles"),
         Some("compare") => example(ctx, "compare", rest, "--cycles"),
         Some("scale") => example(ctx, "scale", rest, "--clients"),
+        Some("chat") => example(ctx, "chat", rest, "--cycles"),
         Some("memory") => memory::run(ctx, rest),
         Some("report") => report::run(ctx),
         _ => bail!(USAGE),
@@ -56,7 +58,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
 
 /// Runs `core/examples/bench_<name>` against a fresh Synapse with the one
 /// size flag it takes, stamps its `target/bench/<name>.json` and, for the
-/// soak, compare and scale benches, draws `target/bench/<name>.png`.
+/// soak, compare, scale and chat benches, draws `target/bench/<name>.png`.
 fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()> {
     let passed = match args {
         [] => vec![],
@@ -86,6 +88,7 @@ fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()
         "soak" => plot::soak(&report, &png),
         "compare" => plot::compare(&report, &png),
         "scale" => plot::scale(&report, &png),
+        "chat" => plot::chat(&report, &png),
         _ => return Ok(()),
     };
     match drawn {

@@ -97,6 +97,70 @@ pub fn scale(report: &Value, out: &Path) -> Result<()> {
     })
 }
 
+/// The chat bench: each step's samples, sorted, core beside bare (a curve
+/// lower and to the right is faster); the echo against its goal; and the
+/// cycle run's fds, threads and RSS.
+pub fn chat(report: &Value, out: &Path) -> Result<()> {
+    let sorted = |side: &str, key: &str| series(&report[side][key]["sorted"]);
+    let pairs: Vec<(&str, Vec<f64>, Vec<f64>)> = [
+        ("timeline open, ms (sorted samples)", "timeline_open_ms"),
+        (
+            "restore, paginate 100 events, ms (sorted)",
+            "paginate_100_ms",
+        ),
+        (
+            "room list of a restored session, ms (sorted)",
+            "room_list_first_ms",
+        ),
+    ]
+    .into_iter()
+    .map(|(title, key)| Ok((title, sorted("core", key)?, sorted("bare", key)?)))
+    .collect::<Result<_>>()?;
+    let echo = sorted("core", "echo_ms")?;
+    let bare_echo = sorted("bare", "echo_ms")?;
+    let c = &report["cycle_run"]["series"];
+    let (fds, threads, rss) = (
+        series(&c["fds"])?,
+        series(&c["threads"])?,
+        series(&c["rss_mib"])?,
+    );
+    let goal = report["echo_goal_ms"].as_f64().unwrap_or(5.0);
+    render(out, (900, 780), |root| {
+        let areas = root.split_evenly((3, 2));
+        for (area, (title, core, bare)) in areas.iter().zip(&pairs) {
+            let data = [
+                ("core", core.as_slice(), COLORS[0]),
+                ("bare matrix-sdk-ui", bare.as_slice(), COLORS[1]),
+            ];
+            lines(area, title, "sample", &data, None)?;
+        }
+        lines(
+            &areas[3],
+            "local echo, ms (sorted samples)",
+            "sample",
+            &[
+                ("core", &echo, COLORS[0]),
+                ("bare matrix-sdk-ui", &bare_echo, COLORS[1]),
+            ],
+            Some(("goal", goal)),
+        )?;
+        lines(
+            &areas[4],
+            "cycle run: fds and threads after each cycle",
+            "cycle",
+            &[("fds", &fds, COLORS[2]), ("threads", &threads, COLORS[3])],
+            None,
+        )?;
+        lines(
+            &areas[5],
+            "cycle run: RSS (MiB)",
+            "cycle",
+            &[("RSS", &rss, COLORS[2])],
+            None,
+        )
+    })
+}
+
 /// One line chart in `area`, starting at x = 1, with a legend and an
 /// optional dashed reference level.
 fn lines(

@@ -25,6 +25,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ("soak", soak as fn(&Value) -> Result<String>),
         ("compare", compare),
         ("scale", scale),
+        ("chat", chat),
     ] {
         let path = bench.join(format!("{name}.json"));
         let Some(report) = read(&path)? else {
@@ -41,7 +42,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         match name {
             "soak" => plot::soak(&report, &png)?,
             "compare" => plot::compare(&report, &png)?,
-            _ => plot::scale(&report, &png)?,
+            "scale" => plot::scale(&report, &png)?,
+            _ => plot::chat(&report, &png)?,
         }
         writeln!(md, "\n![{name}](bench/{name}.png)\n")?;
     }
@@ -228,6 +230,112 @@ fn scale(r: &Value) -> Result<String> {
         num(r, "clients_not_running")
     )?;
     writeln!(s, "| panics | {} | 0 |", num(r, "panics"))?;
+    Ok(s + "\n")
+}
+
+/// The chat surface beside matrix-sdk-ui used directly, and the cycle run.
+fn chat(r: &Value) -> Result<String> {
+    plot::require(r, &["samples", "cycle_run", "ratio_goal"], "chat.json")?;
+    let goal = num(r, "ratio_goal");
+    let c = &r["cycle_run"];
+    let cycles = num(c, "cycles");
+    let mut s = format!(
+        "### Chat: the core beside matrix-sdk-ui, {} samples; {cycles} chat cycles\n\n{}",
+        num(r, "samples"),
+        preliminary(cycles, 200.0, "cycles", r)
+    );
+    s += "| step | core p50 | core p95 | bare p95 | core / bare at p95 | goal |\n| --- | --- | --- | --- | --- | --- |\n";
+    for (what, key) in [
+        (
+            "`timeline` + `observe` until the first `Reset`",
+            "timeline_open",
+        ),
+        (
+            "restore, then a fresh timeline paginating 100 events back",
+            "paginate_100",
+        ),
+        (
+            "restore on the existing data dir until the room list holds a room",
+            "room_list_first",
+        ),
+    ] {
+        let core = &r["core"][format!("{key}_ms")];
+        let ratio = num(r, &format!("ratio_{key}_p95"));
+        writeln!(
+            s,
+            "| {what} | {:.1} ms | {:.1} ms | {:.1} ms | {ratio:.2} {} | ≤ {goal} |",
+            num(core, "p50"),
+            num(core, "p95"),
+            num(&r["bare"][format!("{key}_ms")], "p95"),
+            if ratio <= goal { "✓" } else { "✗" }
+        )?;
+    }
+    let echo = num(r, "echo_ms_p95");
+    let echo_goal = num(r, "echo_goal_ms");
+    s += "\n| figure | value | goal |\n| --- | --- | --- |\n";
+    writeln!(
+        s,
+        "| local echo: `send_text` called until the listener sees it, p50 / p95 (bare: `send` until the stream yields it, p95) | {:.2} / {echo:.2} ms {} (bare {:.2} ms) | ≤ {echo_goal} ms |",
+        num(r, "echo_ms_p50"),
+        if echo <= echo_goal { "✓" } else { "✗" },
+        num(r, "bare_echo_ms_p95")
+    )?;
+    writeln!(
+        s,
+        "| room list with `start_sync` awaited before `observe_room_list`, p95 | {:.1} ms | |",
+        num(r, "room_list_after_start_sync_ms_p95")
+    )?;
+    writeln!(
+        s,
+        "| RSS per open timeline ({} on distinct rooms), core / bare | {} / {} KiB | measured |",
+        num(r, "open_timelines"),
+        num(r, "rss_per_open_timeline_kib"),
+        num(r, "bare_rss_per_open_timeline_kib")
+    )?;
+    writeln!(
+        s,
+        "| events a pagination of 100 added, p50, core / bare | {} / {} | |",
+        num(&r["core"], "paginate_cold_items_gained_p50"),
+        num(&r["bare"], "paginate_cold_items_gained_p50")
+    )?;
+    writeln!(
+        s,
+        "| the same pagination on a client that has the room's events in memory, p95, core / bare | {:.2} / {:.2} ms | |",
+        num(r, "paginate_100_warm_ms_p95"),
+        num(r, "bare_paginate_100_warm_ms_p95")
+    )?;
+    writeln!(
+        s,
+        "| cycles: open fds after the first / last | {} / {} | no growth |",
+        num(c, "fds_first"),
+        num(c, "fds_last")
+    )?;
+    writeln!(
+        s,
+        "| cycles: threads after the first / last | {} / {} | no growth |",
+        num(c, "threads_first"),
+        num(c, "threads_last")
+    )?;
+    writeln!(
+        s,
+        "| cycles: RSS growth from cycle {} to {cycles} | {:+.1} MiB | |",
+        num(c, "rss_from_cycle"),
+        num(c, "rss_growth_mib")
+    )?;
+    writeln!(
+        s,
+        "| cycles: store files open after logout (sum) / clients not dropped / tasks left behind (sum) | {} / {} / {} | 0 / 0 / 0 |",
+        num(c, "store_files_open_after_total"),
+        num(c, "clients_not_dropped"),
+        num(c, "tasks_left_behind_total")
+    )?;
+    writeln!(s, "| cycles: panics | {} | 0 |", num(c, "panics"))?;
+    writeln!(
+        s,
+        "| cycle (login over HTTP not counted) / its logout, p50 | {:.0} / {:.1} ms | |",
+        num(&c["cycle_ms"], "p50"),
+        num(&c["logout_ms"], "p50")
+    )?;
     Ok(s + "\n")
 }
 
