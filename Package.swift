@@ -2,7 +2,7 @@
 //
 // MatrixMobileCore: the Swift face of the Rust core. Resolve it by URL:
 //
-//     .package(url: "https://github.com/<owner>/matrix-mobile-core", from: "<version>")
+//     .package(url: "https://github.com/matrix-mobile-core/matrix-mobile-core", from: "<version>")
 //
 // The Swift sources are under `swift/`; the bindings that UniFFI generates
 // from the core are committed there (`swift/Sources/MatrixMobileCore/Generated/`,
@@ -28,7 +28,7 @@ import PackageDescription
 /// The zipped XCFramework of the latest release, and the checksum that
 /// `swift package compute-checksum` printed for it. Rewritten by the release
 /// workflow; do not edit by hand.
-let releaseURL = "https://github.com/OWNER/matrix-mobile-core/releases/download/v0.1.0/MatrixMobileCoreFFI.xcframework.zip"
+let releaseURL = "https://github.com/matrix-mobile-core/matrix-mobile-core/releases/download/v0.1.0/MatrixMobileCoreFFI.xcframework.zip"
 let releaseChecksum = "0000000000000000000000000000000000000000000000000000000000000000"
 
 let localXCFramework = "swift/Frameworks/MatrixMobileCoreFFI.xcframework"

@@ -6,9 +6,13 @@
 // generates the bindings itself (task `generateBindings`), but expects jniLibs
 // to be there.
 //
-// Publishing: `cargo xtask android --publish DIR` (and `release-local`) runs
-// `publishReleasePublicationToReleaseDirRepository -Pmmc.releaseRepo=DIR`;
-// `publishToMavenLocal` works too. The publication is
+// Publishing (the vanniktech maven-publish plugin): `cargo xtask android
+// --publish DIR` (and `release-local`) runs
+// `publishMavenPublicationToReleaseDirRepository -Pmmc.releaseRepo=DIR`, every
+// file signed with the in-memory key `signingInMemoryKey` (the xtask passes a
+// throwaway one); `release-local --publish` runs
+// `publishAndReleaseToMavenCentral` (Central Portal credentials in
+// `mavenCentralUsername`/`mavenCentralPassword`). `publishToMavenLocal` works too. The publication is
 // dev.matrixmobilecore:core-android:<version>, where <version> is the
 // `[workspace.package] version` of the root Cargo.toml, read here: no version
 // is written in this directory. Its POM and Gradle module metadata carry jna
@@ -21,32 +25,39 @@
 //   src/android/kotlin    Android-only code (AndroidPlatform)
 //   src/sharedTest/kotlin the tests, run here as instrumented tests and on the JVM by Maven
 //   src/androidTest/kotlin  the Android side of the tests' environment (TestEnv)
+import com.vanniktech.maven.publish.AndroidSingleVariantLibrary
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
 plugins {
     id("com.android.library")
     id("org.jetbrains.kotlin.android")
-    `maven-publish`
+    id("com.vanniktech.maven.publish")
 }
 
 val repoRoot: File = rootDir.parentFile
 val generatedDir: File = layout.projectDirectory.dir("generated").asFile
 val skipCargo: Boolean = providers.gradleProperty("mmc.skipCargo").map { it.toBoolean() }.getOrElse(false)
 
-// The one version of the project: `[workspace.package] version` in the root Cargo.toml.
-val coreVersion: String = providers.fileContents(layout.projectDirectory.file("../Cargo.toml")).asText.map { manifest ->
-    var inTable = false
-    manifest.lineSequence().map { it.trim() }.firstNotNullOfOrNull { line ->
-        if (line.startsWith("[")) {
-            inTable = line == "[workspace.package]"
-            null
-        } else if (inTable && line.startsWith("version")) {
-            line.substringAfter('=').trim().trim('"')
-        } else {
-            null
-        }
-    } ?: error("no version under [workspace.package] in the root Cargo.toml")
-}.get()
+// `key = "..."` under `[workspace.package]` in the root Cargo.toml.
+fun workspacePackage(key: String): String =
+    providers.fileContents(layout.projectDirectory.file("../Cargo.toml")).asText.map { manifest ->
+        var inTable = false
+        manifest.lineSequence().map { it.trim() }.firstNotNullOfOrNull { line ->
+            if (line.startsWith("[")) {
+                inTable = line == "[workspace.package]"
+                null
+            } else if (inTable && line.substringBefore('=').trim() == key) {
+                line.substringAfter('=').trim().trim('"')
+            } else {
+                null
+            }
+        } ?: error("no $key under [workspace.package] in the root Cargo.toml")
+    }.get()
+
+// The one version of the project.
+val coreVersion: String = workspacePackage("version")
+// The project's URL, the POM's url and scm (the xtask checks the README against it).
+val repositoryUrl: String = workspacePackage("repository").trimEnd('/')
 
 group = "dev.matrixmobilecore"
 version = coreVersion
@@ -67,13 +78,6 @@ android {
     buildTypes {
         release {
             isMinifyEnabled = false
-        }
-    }
-
-    // The variant that is published, with its sources (the generated bindings included).
-    publishing {
-        singleVariant("release") {
-            withSourcesJar()
         }
     }
 
@@ -171,28 +175,40 @@ tasks.named("preBuild") {
     }
 }
 
-// dev.matrixmobilecore:core-android, the release variant with its sources jar.
-publishing {
-    publications {
-        register<MavenPublication>("release") {
-            groupId = "dev.matrixmobilecore"
-            artifactId = "core-android"
-            version = coreVersion
-            afterEvaluate {
-                from(components["release"])
-            }
-            pom {
-                name.set("matrix-mobile-core for Android")
-                description.set("Kotlin bindings of matrix-mobile-core, a Rust core for Matrix chat clients, with its native libraries for every Android ABI")
-                licenses {
-                    license {
-                        name.set("Apache-2.0")
-                        url.set("https://www.apache.org/licenses/LICENSE-2.0.txt")
-                    }
-                }
+// dev.matrixmobilecore:core-android: the release variant with its sources
+// jar (the generated bindings included) and its javadoc jar (AGP's
+// withJavadocJar, which renders the KDoc with Dokka), every file signed.
+mavenPublishing {
+    coordinates("dev.matrixmobilecore", "core-android", coreVersion)
+    configure(AndroidSingleVariantLibrary(variant = "release", sourcesJar = true, publishJavadocJar = true))
+    publishToMavenCentral(automaticRelease = true)
+    signAllPublications()
+    pom {
+        name.set("matrix-mobile-core for Android")
+        description.set("Kotlin bindings of matrix-mobile-core, a Rust core for Matrix chat clients, with its native libraries for every Android ABI")
+        url.set(repositoryUrl)
+        licenses {
+            license {
+                name.set("Apache-2.0")
+                url.set("https://www.apache.org/licenses/LICENSE-2.0.txt")
             }
         }
+        developers {
+            developer {
+                id.set("matrix-mobile-core")
+                name.set("The matrix-mobile-core developers")
+                url.set(repositoryUrl)
+            }
+        }
+        scm {
+            url.set(repositoryUrl)
+            connection.set("scm:git:$repositoryUrl.git")
+            developerConnection.set("scm:git:$repositoryUrl.git")
+        }
     }
+}
+
+publishing {
     repositories {
         // A directory in Maven layout: `-Pmmc.releaseRepo=DIR` (the xtask passes it).
         maven {

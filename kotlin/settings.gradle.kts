@@ -11,6 +11,8 @@ pluginManagement {
     plugins {
         id("com.android.library") version "8.7.3"
         id("org.jetbrains.kotlin.android") version "2.2.20"
+        // Signing and the Central Portal upload of core-android.
+        id("com.vanniktech.maven.publish") version "0.34.0"
     }
 }
 

@@ -30,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::ctx::{self, Ctx};
+use crate::maven::Publication;
+use crate::signing::Signer;
 
 /// The minimum Android API level, the same as `minSdk` in kotlin/build.gradle.kts.
 const MIN_SDK: &str = "24";
@@ -54,7 +56,18 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     match args {
         [] => {}
         [flag, dir] if flag == "--publish" => {
-            return publish(ctx, "release", Path::new(dir), &ctx.version()?);
+            let signer = Signer::throwaway()?;
+            let publication = Publication {
+                signer: &signer,
+                upload: false,
+            };
+            return publish(
+                ctx,
+                "release",
+                Path::new(dir),
+                &ctx.version()?,
+                &publication,
+            );
         }
         _ => bail!("{USAGE}"),
     }
@@ -243,15 +256,24 @@ pub fn missing_tools() -> Option<String> {
 }
 
 /// Builds `core-android` in cargo `profile` and publishes it for `version`
-/// into the Maven repository at `repo`.
+/// into the Maven repository at `repo`, each file signed by
+/// `publication.signer`; with `publication.upload`, to Maven Central instead.
 ///
-/// Gradle's `maven-publish` writes `dev.matrixmobilecore:core-android`: the
-/// release AAR, its sources jar, the POM (jna `@aar`, kotlinx-coroutines-android,
-/// rustls-platform-verifier at its Cargo.lock version) and Gradle module
-/// metadata. rustls-platform-verifier's Kotlin component is not on Maven
-/// Central: the crate ships it as a Maven repository, which this copies into
-/// `repo` beside the core, so that `repo` alone resolves everything.
-pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<()> {
+/// The vanniktech maven-publish plugin writes `dev.matrixmobilecore:core-android`:
+/// the release AAR, its sources jar, its javadoc jar (AGP's, KDoc rendered by
+/// Dokka), the POM (jna `@aar`, kotlinx-coroutines-android,
+/// rustls-platform-verifier at its Cargo.lock version), Gradle module
+/// metadata, and an `.asc` beside each (Gradle's in-memory signing, given the
+/// signer's secret key). rustls-platform-verifier's Kotlin component is not
+/// on Maven Central: the crate ships it as a Maven repository, which this
+/// copies into `repo` beside the core, so that `repo` alone resolves everything.
+pub fn publish(
+    ctx: &Ctx,
+    profile: &str,
+    repo: &Path,
+    version: &str,
+    publication: &Publication,
+) -> Result<()> {
     if version != ctx.version()? {
         bail!(
             "core-android: asked for version {version}, but the workspace is {}",
@@ -262,17 +284,38 @@ pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<(
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;
     let mut publish = gradle_command(&kotlin)?;
+    // With `upload`, the Central Portal instead of `repo`; the credentials
+    // and the release key come from the environment
+    // (ORG_GRADLE_PROJECT_mavenCentralUsername, ..._signingInMemoryKey).
+    let task = if publication.upload {
+        ":publishAndReleaseToMavenCentral"
+    } else {
+        ":publishMavenPublicationToReleaseDirRepository"
+    };
     publish.current_dir(&kotlin).args([
-        ":publishReleasePublicationToReleaseDirRepository".to_owned(),
+        task.to_owned(),
         "-Pmmc.skipCargo=true".to_owned(),
         format!("-Pmmc.releaseRepo={}", repo.display()),
         "--stacktrace".to_owned(),
     ]);
+    if publication.signer.is_throwaway() {
+        publish
+            .env(
+                "ORG_GRADLE_PROJECT_signingInMemoryKey",
+                publication.signer.armored_secret_key()?,
+            )
+            .env("ORG_GRADLE_PROJECT_signingInMemoryKeyPassword", "");
+    }
     ctx::run(&mut publish)?;
     copy_verifier_repository(ctx, &repo)?;
     println!(
-        "android: dev.matrixmobilecore:core-android:{version} in {}",
-        repo.display()
+        "android: dev.matrixmobilecore:core-android:{version} in {}{}",
+        repo.display(),
+        if publication.upload {
+            ", and published to Maven Central"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

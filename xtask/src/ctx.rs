@@ -64,6 +64,18 @@ impl Ctx {
         workspace_version(&manifest).context("no `version` under [workspace.package] in Cargo.toml")
     }
 
+    /// The project's home: `[workspace.package] repository` in the root
+    /// `Cargo.toml`, without a trailing slash. The POMs' `url` and `scm`, the
+    /// README's links and Package.swift's release URL are derived from it
+    /// (`repository::check` fails when one of them disagrees).
+    pub fn repository(&self) -> Result<String> {
+        let manifest = std::fs::read_to_string(self.root.join("Cargo.toml"))
+            .context("reading the workspace Cargo.toml")?;
+        let url = workspace_package_value(&manifest, "repository")
+            .context("no `repository` under [workspace.package] in Cargo.toml")?;
+        Ok(url.trim_end_matches('/').to_owned())
+    }
+
     /// Builds the core's host library in cargo `profile` (`dev`, `release`,
     /// `bench-fast`) and returns the cdylib's path.
     pub fn build_core(&self, profile: &str) -> Result<PathBuf> {
@@ -124,6 +136,12 @@ pub fn profile_dir(profile: &str) -> &str {
 
 /// `version = "..."` in the `[workspace.package]` table of a Cargo manifest.
 fn workspace_version(manifest: &str) -> Option<String> {
+    workspace_package_value(manifest, "version")
+}
+
+/// The string value of `key` in the `[workspace.package]` table of a Cargo
+/// manifest.
+fn workspace_package_value(manifest: &str, key: &str) -> Option<String> {
     let mut in_table = false;
     for line in manifest.lines() {
         let line = line.trim();
@@ -134,9 +152,10 @@ fn workspace_version(manifest: &str) -> Option<String> {
         if !in_table {
             continue;
         }
-        if let Some(rest) = line.strip_prefix("version") {
-            let value = rest.trim_start().strip_prefix('=')?.trim();
-            return Some(value.trim_matches('"').to_owned());
+        if let Some((name, value)) = line.split_once('=') {
+            if name.trim() == key {
+                return Some(value.trim().trim_matches('"').to_owned());
+            }
         }
     }
     None
@@ -171,12 +190,23 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::workspace_version;
+    use super::{workspace_package_value, workspace_version};
 
     #[test]
     fn reads_the_workspace_version_only() {
         let manifest = "[package]\nversion = \"9.9.9\"\n\n[workspace.package]\nedition = \"2021\"\nversion = \"0.3.1\"\n";
         assert_eq!(workspace_version(manifest).as_deref(), Some("0.3.1"));
         assert_eq!(workspace_version("[package]\nversion = \"1.0.0\"\n"), None);
+    }
+
+    #[test]
+    fn reads_a_workspace_package_key_by_its_exact_name() {
+        let manifest =
+            "[workspace.package]\nrepository-x = \"no\"\nrepository = \"https://example.org/r\"\n";
+        assert_eq!(
+            workspace_package_value(manifest, "repository").as_deref(),
+            Some("https://example.org/r")
+        );
+        assert_eq!(workspace_package_value(manifest, "homepage"), None);
     }
 }

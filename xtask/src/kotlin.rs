@@ -108,6 +108,7 @@ pub(crate) fn maven(ctx: &Ctx, dir: &Path, cdylib: &Path) -> Result<Command> {
         "-B".to_owned(),
         "-Dstyle.color=never".to_owned(),
         format!("-Drevision={}", ctx.version()?),
+        format!("-Dmmc.repository={}", ctx.repository()?),
         format!("-Dmmc.cdylib.dir={}", lib_dir.display()),
         format!("-Dmmc.generated.dir={}", dir.join("generated").display()),
     ]);

@@ -6,12 +6,15 @@ mod android;
 mod apple;
 mod bench;
 mod bindings;
+mod central;
 mod ctx;
 mod demo;
 mod kotlin;
 mod maven;
 mod python;
 mod release;
+mod repository;
+mod signing;
 mod stress;
 mod strip;
 mod swift;
@@ -33,8 +36,10 @@ usage: cargo xtask <command>
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults
-  release-local DIR [--profile P]
-                               every artifact this machine can build (Maven repo, wheel, XCFramework)
+  release-local DIR [--profile P] [--publish]
+                               every artifact this machine can build (Maven repo, wheel, XCFramework),
+                               the Maven ones signed and checked against Maven Central's rules;
+                               --publish also uploads them to Maven Central (release workflow)
   bindings kotlin|swift|python --out DIR
   swift-bindings               regenerate the Swift bindings committed under swift/Sources/
   android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);

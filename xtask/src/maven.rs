@@ -17,6 +17,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::ctx::{self, Ctx};
+use crate::signing::Signer;
 use crate::{kotlin, strip};
 
 const GROUP_PATH: &str = "dev/matrixmobilecore";
@@ -25,14 +26,34 @@ const ARTIFACT: &str = "core-jvm";
 /// The runtime dependencies the published POM must name, with a version.
 const RUNTIME_DEPENDENCIES: [&str; 3] = ["kotlin-stdlib", "kotlinx-coroutines-core-jvm", "jna"];
 
+/// How `publish_jvm` signs, and whether it uploads.
+pub struct Publication<'a> {
+    /// The key that signs every file (`maven-gpg-plugin`).
+    pub signer: &'a Signer,
+    /// Whether central-publishing-maven-plugin uploads the bundle to the
+    /// Central Portal (credentials: the server `central` of the user's
+    /// settings.xml) and waits until it is published; otherwise it only
+    /// writes the bundle.
+    pub upload: bool,
+}
+
 /// Publishes `core-jvm` (jar with the host library inside, sources and KDoc
-/// jars, POM) for `version` into the Maven repository at `repo`.
+/// jars, POM, each signed) for `version` into the Maven repository at `repo`,
+/// and writes the Central Portal bundle of the same files.
 ///
 /// Guarantee: when this returns, `repo` holds the four files of
-/// `dev.matrixmobilecore:core-jvm:<version>`, the jar carries the library
-/// under JNA's resource prefix for this host, and the POM names every runtime
-/// dependency with the version the build compiled against.
-pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Result<()> {
+/// `dev.matrixmobilecore:core-jvm:<version>` with their signatures, the jar
+/// carries the library under JNA's resource prefix for this host, the POM
+/// names every runtime dependency with the version the build compiled
+/// against, and the returned path is central-publishing-maven-plugin's
+/// bundle (not yet checked against Central's rules: `central::validate`).
+pub fn publish_jvm(
+    ctx: &Ctx,
+    cdylib: &Path,
+    repo: &Path,
+    version: &str,
+    publication: &Publication,
+) -> Result<PathBuf> {
     if version != ctx.version()? {
         bail!(
             "core-jvm: asked for version {version}, but the workspace is {}",
@@ -47,30 +68,65 @@ pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, version: &str) -> Resu
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;
     let started = Instant::now();
-    ctx::run(kotlin::maven(ctx, &dir, &shipped)?.args([
+    let mut mvn = kotlin::maven(ctx, &dir, &shipped)?;
+    mvn.args([
         "-Ppublish".to_owned(),
         // Neither tests nor ~/.m2: the artifact goes only where it is asked to.
         "-Dmaven.test.skip=true".to_owned(),
         "-Dmaven.install.skip=true".to_owned(),
         format!("-Dmmc.jna.prefix={prefix}"),
+        format!("-Dgpg.keyname={}", publication.signer.key()),
         format!("-DaltDeploymentRepository=mmc-local::{}", file_url(&repo)),
-        "clean".to_owned(),
-        "deploy".to_owned(),
-    ]))?;
+    ]);
+    if let Some(home) = publication.signer.gnupg_home() {
+        mvn.env("GNUPGHOME", home);
+    }
+    if publication.upload {
+        mvn.args([
+            "-DskipPublishing=false",
+            "-DautoPublish=true",
+            "-DwaitUntil=PUBLISHED",
+        ]);
+    } else {
+        // central-publishing-maven-plugin wants the server `central` in the
+        // settings even when it only writes the bundle.
+        let settings = ctx.target_dir().join("central").join("settings.xml");
+        std::fs::create_dir_all(settings.parent().context("no parent")?)?;
+        std::fs::write(&settings, UNUSED_CENTRAL_SERVER)?;
+        mvn.arg(format!("--global-settings={}", settings.display()));
+    }
+    ctx::run(mvn.args(["clean", "deploy"]))?;
     let published = artifact_dir(&repo, version);
     check_published(
         &published,
         version,
         &format!("{prefix}/{}", lib_file_name()),
     )?;
+    let bundle = dir.join("target/central-publishing/central-bundle.zip");
+    if !bundle.is_file() {
+        bail!(
+            "core-jvm: central-publishing-maven-plugin wrote no {}",
+            bundle.display()
+        );
+    }
     println!(
-        "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s)",
+        "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s){}",
         GROUP_PATH.replace('/', "."),
         repo.display(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if publication.upload {
+            ", and published to Maven Central"
+        } else {
+            ""
+        }
     );
-    Ok(())
+    Ok(bundle)
 }
+
+/// Global settings for a build that writes the Central bundle without
+/// uploading it: the server the plugin looks up, with no real credentials.
+const UNUSED_CENTRAL_SERVER: &str = "<settings><servers><server><id>central</id>\
+<username>unused</username><password>unused</password></server></servers></settings>\n";
 
 /// A Maven project outside the build, depending on `core-jvm` by its
 /// coordinates, logs in to the homeserver and logs out.
