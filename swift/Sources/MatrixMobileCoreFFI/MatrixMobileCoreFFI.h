@@ -264,6 +264,27 @@ typedef void (*UniffiCallbackInterfaceMessageListenerMethod1)(uint64_t, void* _N
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint64_t, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOM_LIST_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOM_LIST_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceRoomListListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOM_LIST_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ROOM_LIST_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceRoomListListenerMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_STATE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncStateListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -274,6 +295,34 @@ typedef void (*UniffiCallbackInterfaceSyncStateListenerMethod0)(uint64_t, RustBu
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TASK_FAILURE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TASK_FAILURE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceTaskFailureListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TIMELINE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TIMELINE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceTimelineListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TIMELINE_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TIMELINE_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceTimelineListenerMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceTypingListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceTypingListenerMethod1)(uint64_t, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -297,6 +346,25 @@ typedef struct UniffiVTableCallbackInterfaceMessageListener {
 } UniffiVTableCallbackInterfaceMessageListener;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ROOM_LIST_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ROOM_LIST_LISTENER
+typedef struct UniffiVTableCallbackInterfaceRoomListListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceRoomListListenerMethod0 _Nonnull onUpdate;
+    UniffiCallbackInterfaceRoomListListenerMethod1 _Nonnull onClosed;
+} UniffiVTableCallbackInterfaceRoomListListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceSyncStateListener {
@@ -313,6 +381,26 @@ typedef struct UniffiVTableCallbackInterfaceTaskFailureListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceTaskFailureListenerMethod0 _Nonnull onFailure;
 } UniffiVTableCallbackInterfaceTaskFailureListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TIMELINE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TIMELINE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceTimelineListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTimelineListenerMethod0 _Nonnull onUpdate;
+    UniffiCallbackInterfaceTimelineListenerMethod1 _Nonnull onClosed;
+} UniffiVTableCallbackInterfaceTimelineListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TYPING_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TYPING_LISTENER
+typedef struct UniffiVTableCallbackInterfaceTypingListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTypingListenerMethod0 _Nonnull onTyping;
+    UniffiCallbackInterfaceTypingListenerMethod1 _Nonnull onClosed;
+} UniffiVTableCallbackInterfaceTypingListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_LIFECYCLELISTENER
@@ -360,6 +448,51 @@ void uniffi_matrix_mobile_core_fn_method_messagelistener_on_message(uint64_t ptr
 void uniffi_matrix_mobile_core_fn_method_messagelistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_PROGRESSLISTENER
+uint64_t uniffi_matrix_mobile_core_fn_clone_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_PROGRESSLISTENER
+void uniffi_matrix_mobile_core_fn_free_progresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_PROGRESSLISTENER
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_progresslistener(const UniffiVTableCallbackInterfaceProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
+void uniffi_matrix_mobile_core_fn_method_progresslistener_on_progress(uint64_t ptr, uint64_t sent, uint64_t total, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_ROOMLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_ROOMLISTLISTENER
+uint64_t uniffi_matrix_mobile_core_fn_clone_roomlistlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_ROOMLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_ROOMLISTLISTENER
+void uniffi_matrix_mobile_core_fn_free_roomlistlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_ROOMLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_ROOMLISTLISTENER
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_roomlistlistener(const UniffiVTableCallbackInterfaceRoomListListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTLISTENER_ON_UPDATE
+void uniffi_matrix_mobile_core_fn_method_roomlistlistener_on_update(uint64_t ptr, RustBuffer updates, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTLISTENER_ON_CLOSED
+void uniffi_matrix_mobile_core_fn_method_roomlistlistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SYNCSTATELISTENER
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SYNCSTATELISTENER
 uint64_t uniffi_matrix_mobile_core_fn_clone_syncstatelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -400,6 +533,81 @@ void uniffi_matrix_mobile_core_fn_init_callback_vtable_taskfailurelistener(const
 void uniffi_matrix_mobile_core_fn_method_taskfailurelistener_on_failure(uint64_t ptr, RustBuffer failure, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TIMELINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TIMELINELISTENER
+uint64_t uniffi_matrix_mobile_core_fn_clone_timelinelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TIMELINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TIMELINELISTENER
+void uniffi_matrix_mobile_core_fn_free_timelinelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_TIMELINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_TIMELINELISTENER
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_timelinelistener(const UniffiVTableCallbackInterfaceTimelineListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINELISTENER_ON_UPDATE
+void uniffi_matrix_mobile_core_fn_method_timelinelistener_on_update(uint64_t ptr, RustBuffer updates, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINELISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINELISTENER_ON_CLOSED
+void uniffi_matrix_mobile_core_fn_method_timelinelistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TYPINGLISTENER
+uint64_t uniffi_matrix_mobile_core_fn_clone_typinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TYPINGLISTENER
+void uniffi_matrix_mobile_core_fn_free_typinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_TYPINGLISTENER
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_typinglistener(const UniffiVTableCallbackInterfaceTypingListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_TYPING
+void uniffi_matrix_mobile_core_fn_method_typinglistener_on_typing(uint64_t ptr, RustBuffer user_ids, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_CLOSED
+void uniffi_matrix_mobile_core_fn_method_typinglistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_ROOMLISTHANDLE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_ROOMLISTHANDLE
+uint64_t uniffi_matrix_mobile_core_fn_clone_roomlisthandle(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_ROOMLISTHANDLE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_ROOMLISTHANDLE
+void uniffi_matrix_mobile_core_fn_free_roomlisthandle(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_CANCEL
+void uniffi_matrix_mobile_core_fn_method_roomlisthandle_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_LOAD_MORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_LOAD_MORE
+void uniffi_matrix_mobile_core_fn_method_roomlisthandle_load_more(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_SET_FILTER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_ROOMLISTHANDLE_SET_FILTER
+void uniffi_matrix_mobile_core_fn_method_roomlisthandle_set_filter(uint64_t ptr, RustBuffer filter, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SUBSCRIPTION
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SUBSCRIPTION
 uint64_t uniffi_matrix_mobile_core_fn_clone_subscription(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -428,6 +636,41 @@ void uniffi_matrix_mobile_core_fn_free_client(uint64_t handle, RustCallStatus *_
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CONSTRUCTOR_CLIENT_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CONSTRUCTOR_CLIENT_CREATE
 uint64_t uniffi_matrix_mobile_core_fn_constructor_client_create(RustBuffer config
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_DOWNLOAD_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_DOWNLOAD_MEDIA
+uint64_t uniffi_matrix_mobile_core_fn_method_client_download_media(uint64_t ptr, RustBuffer source, RustBuffer dest_path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_INVITE
+uint64_t uniffi_matrix_mobile_core_fn_method_client_invite(uint64_t ptr, RustBuffer room_id, RustBuffer user_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_LEAVE_ROOM
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_LEAVE_ROOM
+uint64_t uniffi_matrix_mobile_core_fn_method_client_leave_room(uint64_t ptr, RustBuffer room_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_OBSERVE_ROOM_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_OBSERVE_ROOM_LIST
+uint64_t uniffi_matrix_mobile_core_fn_method_client_observe_room_list(uint64_t ptr, RustBuffer options, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_ROOM
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_ROOM
+RustBuffer uniffi_matrix_mobile_core_fn_method_client_room(uint64_t ptr, RustBuffer room_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_FAVOURITE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_FAVOURITE
+uint64_t uniffi_matrix_mobile_core_fn_method_client_set_favourite(uint64_t ptr, RustBuffer room_id, int8_t favourite
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_TIMELINE
+uint64_t uniffi_matrix_mobile_core_fn_method_client_timeline(uint64_t ptr, RustBuffer room_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_CLOSE
@@ -523,6 +766,76 @@ RustBuffer uniffi_matrix_mobile_core_fn_method_client_sync_state(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_USER_ID
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_USER_ID
 RustBuffer uniffi_matrix_mobile_core_fn_method_client_user_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TIMELINE
+uint64_t uniffi_matrix_mobile_core_fn_clone_timeline(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_TIMELINE
+void uniffi_matrix_mobile_core_fn_free_timeline(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_CANCEL_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_CANCEL_SEND
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_cancel_send(uint64_t ptr, RustBuffer item_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_EDIT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_EDIT
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_edit(uint64_t ptr, RustBuffer item_id, RustBuffer body
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_MARK_AS_READ
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_MARK_AS_READ
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_mark_as_read(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_OBSERVE
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_observe(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_OBSERVE_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_OBSERVE_TYPING
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_observe_typing(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_PAGINATE_BACKWARDS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_PAGINATE_BACKWARDS
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_paginate_backwards(uint64_t ptr, uint16_t events
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_REDACT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_REDACT
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_redact(uint64_t ptr, RustBuffer item_id, RustBuffer reason
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_RETRY_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_RETRY_SEND
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_retry_send(uint64_t ptr, RustBuffer item_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_FILE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_FILE
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_send_file(uint64_t ptr, RustBuffer path, RustBuffer mimetype, RustBuffer caption, RustBuffer progress
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_TEXT
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_send_text(uint64_t ptr, RustBuffer body, RustBuffer in_reply_to
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SET_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SET_TYPING
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_set_typing(uint64_t ptr, int8_t typing
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_TOGGLE_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_TOGGLE_REACTION
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_toggle_reaction(uint64_t ptr, RustBuffer item_id, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_CONFIGURE_RUNTIME
@@ -870,6 +1183,24 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_messagelistener_on_closed(voi
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_PROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_matrix_mobile_core_checksum_method_progresslistener_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTLISTENER_ON_UPDATE
+uint16_t uniffi_matrix_mobile_core_checksum_method_roomlistlistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTLISTENER_ON_CLOSED
+uint16_t uniffi_matrix_mobile_core_checksum_method_roomlistlistener_on_closed(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SYNCSTATELISTENER_ON_STATE
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SYNCSTATELISTENER_ON_STATE
 uint16_t uniffi_matrix_mobile_core_checksum_method_syncstatelistener_on_state(void
@@ -882,9 +1213,93 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_taskfailurelistener_on_failur
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINELISTENER_ON_UPDATE
+uint16_t uniffi_matrix_mobile_core_checksum_method_timelinelistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINELISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINELISTENER_ON_CLOSED
+uint16_t uniffi_matrix_mobile_core_checksum_method_timelinelistener_on_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TYPINGLISTENER_ON_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TYPINGLISTENER_ON_TYPING
+uint16_t uniffi_matrix_mobile_core_checksum_method_typinglistener_on_typing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TYPINGLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TYPINGLISTENER_ON_CLOSED
+uint16_t uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_CANCEL
+uint16_t uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_LOAD_MORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_LOAD_MORE
+uint16_t uniffi_matrix_mobile_core_checksum_method_roomlisthandle_load_more(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_SET_FILTER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_SET_FILTER
+uint16_t uniffi_matrix_mobile_core_checksum_method_roomlisthandle_set_filter(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
 uint16_t uniffi_matrix_mobile_core_checksum_method_subscription_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_DOWNLOAD_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_DOWNLOAD_MEDIA
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_download_media(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_INVITE
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_invite(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_LEAVE_ROOM
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_LEAVE_ROOM
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_leave_room(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_ROOM_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_ROOM_LIST
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_observe_room_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_ROOM
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_ROOM
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_room(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_FAVOURITE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_FAVOURITE
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_set_favourite(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_TIMELINE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_TIMELINE
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_timeline(void
     
 );
 #endif
@@ -999,6 +1414,78 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_client_sync_state(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_USER_ID
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_USER_ID
 uint16_t uniffi_matrix_mobile_core_checksum_method_client_user_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_CANCEL_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_CANCEL_SEND
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_EDIT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_EDIT
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_edit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_MARK_AS_READ
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_MARK_AS_READ
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_mark_as_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_OBSERVE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_OBSERVE
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_observe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_OBSERVE_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_OBSERVE_TYPING
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_observe_typing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_PAGINATE_BACKWARDS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_PAGINATE_BACKWARDS
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_paginate_backwards(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_REDACT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_REDACT
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_redact(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_RETRY_SEND
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_RETRY_SEND
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_retry_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_FILE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_FILE
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_send_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_TEXT
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_send_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SET_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SET_TYPING
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_set_typing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_TOGGLE_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_TOGGLE_REACTION
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_toggle_reaction(void
     
 );
 #endif
