@@ -59,6 +59,10 @@ pub(crate) fn from_timeline(error: &matrix_sdk_ui::timeline::Error) -> CoreError
             CoreError::invalid_argument(error.to_string())
         }
         E::EditError(_) | E::UnsupportedEvent => CoreError::invalid_state(error.to_string()),
+        // The event cache reads the stores: a closed store (a `pause`
+        // under the call) is a storage error, which a paused client's
+        // call turns into "call resume() first".
+        E::EventCacheError(_) => CoreError::storage(error.to_string()),
         E::PaginationError(_) => CoreError::Network {
             detail: error.to_string(),
         },
