@@ -13,7 +13,10 @@
 //! - `client`: one matrix client, its tasks, listeners and state;
 //! - `lifecycle`: creation, the logout/close drain, the process shutdown,
 //!   and the coordinator that orders them;
-//! - `ffi`: what UniFFI exports, thin delegation only.
+//! - `ffi`: what UniFFI exports, thin delegation only;
+//! - [`hooks`]: named pause points and injected faults for the core's own
+//!   race tests; empty without the `test-hooks` feature (used by every
+//!   module, uses none).
 //!
 //! When `logout()`, `close()` or `shutdown()` returns, sync has stopped, every
 //! task has ended, the stores are closed, and (for the last client) the
@@ -28,6 +31,7 @@ uniffi::setup_scaffolding!();
 pub mod api;
 mod client;
 mod ffi;
+pub mod hooks;
 mod lifecycle;
 pub mod logging;
 mod matrix;

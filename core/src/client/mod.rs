@@ -93,8 +93,8 @@ pub(crate) struct ClientCore {
     events: Arc<Events>,
     /// Serialises start/stop/pause/resume of sync, and the drain's stop.
     sync_lock: tokio::sync::Mutex<()>,
-    /// Held while a session the server created is installed; a drain waits
-    /// for it before it takes the client apart.
+    /// Held by a login from before its request to the end of its session's
+    /// install; a drain waits for it before it takes the client apart.
     install: Arc<tokio::sync::Mutex<()>>,
     inner: Mutex<Inner>,
     /// The timelines handed out; the drain takes them back.
@@ -319,6 +319,7 @@ impl ClientCore {
         let handle = self.handle()?;
         let _entered = handle.enter();
         let sdk = pick(&self.inner())?;
+        crate::hooks::pause_point("with_sdk.picked");
         let out = f(&sdk);
         drop(sdk);
         Ok(out)

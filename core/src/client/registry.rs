@@ -78,7 +78,8 @@ pub(crate) fn live_count() -> u32 {
 /// be a client's last reference, and its drop (releasing its `data_dir`
 /// claim) would lock the registry again on this thread.
 pub(crate) fn remove(client: &ClientCore) {
-    registry()
-        .clients
-        .retain(|c| c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), client));
+    registry().clients.retain(|c| {
+        crate::hooks::pause_point("registry.remove.visit");
+        c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), client)
+    });
 }

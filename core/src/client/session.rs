@@ -4,7 +4,9 @@
 //! caller cancels: the client stays `Created`. Once the server has answered,
 //! the client's half (installing the session, local only) runs to its end
 //! even if the caller has gone: the client is `LoggedIn` and `session()`
-//! returns the session. Never in between. A restore is only the client's
+//! returns the session. Never in between. A drain (logout, close, a release,
+//! a shutdown) that begins during a login waits, bounded, for both halves:
+//! a device the server creates is always installed. A restore is only the client's
 //! half. One login, restore, pause or resume runs at a time: the others get
 //! `Busy`.
 
@@ -55,6 +57,10 @@ impl ClientCore {
         let sdk = self.sdk()?;
         self.transition_check(Transition::SessionStarted)?;
         let exclusive = Exclusive::begin(self, "login")?;
+        // Held from before the request to the end of the install: a drain
+        // that begins meanwhile waits for it (bounded) before it cancels
+        // anything, so a device the server creates is always installed.
+        let permit = self.begin_login()?;
         let core = self.clone();
         self.call("login", WhenDropped::Abort, async move {
             // Before any request: the server must not create a device that
@@ -63,9 +69,9 @@ impl ClientCore {
             let answer =
                 matrix::auth::login_request(&sdk, &username, &password, device_name.as_deref());
             let (session, token) = answer.await?;
+            crate::hooks::pause_point("login.answered");
             // The server created the device: install it whatever the caller,
-            // a drain or a shutdown does (see `begin_install`).
-            let permit = core.begin_install()?;
+            // a drain or a shutdown does from here on.
             let installer = core.clone();
             let install = async move {
                 let _permit = permit;
@@ -82,25 +88,28 @@ impl ClientCore {
         .await
     }
 
-    /// Takes the install permit for a session the server has just created,
-    /// unless a drain has begun (then the caller gets `ClientClosed`: no
-    /// drain takes the client apart under an install). A drain waits for the
-    /// permit before it cancels anything, so the install always ends and the
-    /// app always gets its `Session` (a logout then revokes it on the server;
-    /// after a close it can be restored).
-    fn begin_install(&self) -> CoreResult<tokio::sync::OwnedMutexGuard<()>> {
-        // Under the state's lock, which a drain's first transition also takes.
+    /// Takes the login permit, unless a drain has begun (`ClientClosed`).
+    ///
+    /// A drain takes the permit itself (waiting, bounded, for a login that
+    /// holds it) and cancels the client's calls before it lets go of it. So
+    /// either the login holds the permit first, and the drain waits for its
+    /// request and its install (the app gets its `Session`; a logout then
+    /// revokes it on the server, a close keeps it for `restore`), or the
+    /// login finds the client's calls cancelled and sends no request. Only a
+    /// login request that outlasts the drain's bound is abandoned.
+    fn begin_login(&self) -> CoreResult<tokio::sync::OwnedMutexGuard<()>> {
         let inner = self.inner();
         super::state::check_usable(inner.state).map_err(|_| CoreError::ClientClosed)?;
+        // Only a drain holds it otherwise (`Exclusive` admits one login).
         self.install
             .clone()
             .try_lock_owned()
-            .map_err(|_| CoreError::busy("login"))
+            .map_err(|_| CoreError::ClientClosed)
     }
 
     /// Spawns `work` in the client's group, beyond the reach of its
     /// cancellation token (a drain waits for it instead, see
-    /// [`ClientCore::begin_install`]), on the client's runtime even during a
+    /// [`ClientCore::begin_login`]), on the client's runtime even during a
     /// process shutdown. The receiver gets its result.
     fn spawn_uncancelled<T, F>(
         &self,

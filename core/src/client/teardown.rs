@@ -25,21 +25,26 @@ impl ClientCore {
         runtime::handle_of(self.generation, true)
     }
 
-    /// Waits up to `bound` for a login's session install to end, ends the
+    /// Waits up to `bound` for a login in flight (request and install) to end, ends the
     /// client's calls in flight (they get `ClientClosed`), waits up to
     /// `bound` for a sync call to let go of the sync lock, and takes the
     /// matrix client and the sync service out. After this no call of the
     /// client can start sync again.
     pub(crate) fn take_for_drain(&self, handle: &Handle, bound: Duration) -> DrainParts {
-        // A session the server has created is installed first: the app gets
+        // A login in flight ends first, its session installed: the app gets
         // it, and no device is left on the server that nobody knows of.
+        // The calls are cancelled while the permit is held, so no login
+        // starts a request after this.
         let install =
             handle.block_on(async { tokio::time::timeout(bound, self.install.lock()).await });
         if install.is_err() {
-            tracing::warn!("installing a login's session took longer than the drain's bound");
+            tracing::warn!(
+                "a login (its request and its session's install) took longer than the drain's \
+                 bound; its request is abandoned"
+            );
         }
-        drop(install);
         self.group.token().cancel();
+        drop(install);
         let serial =
             handle.block_on(async { tokio::time::timeout(bound, self.sync_lock.lock()).await });
         if serial.is_err() {

@@ -22,6 +22,7 @@ pub(crate) async fn create(config: ClientConfig) -> CoreResult<Owner> {
     let checked = matrix::build::check(&config)?;
     let (process, creating, handle, lease) = loop {
         runtime::ready().await?;
+        crate::hooks::pause_point("create.after_ready");
         // From here to the spawn, nothing awaits: a cancellation cannot split it.
         let creating = coordinator::begin_create()?;
         // The generation leased, its handle and its process group, together:

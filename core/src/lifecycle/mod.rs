@@ -66,28 +66,26 @@ pub(crate) fn begin_drain(
     let token = coordinator::begin_drain();
     let owner = core;
     let core = core.clone();
-    let spawned = std::thread::Builder::new()
-        .name("mmc-drain".into())
-        .spawn(move || {
-            let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                drain::drain(&core, kind, listener, restart_if_last, &token)
-            }));
-            let report = drained.map_err(|payload| {
-                let message = panic_message(payload.as_ref());
-                tracing::error!(%message, "the drain panicked");
-                CoreError::internal(format!("the drain panicked: {message}"))
-            });
-            if let Ok(r) = &report {
-                tracing::info!(
-                    total_ms = r.total_ms,
-                    client_dropped = r.client_dropped,
-                    "client drained"
-                );
-            }
-            drop(core);
-            drop(token);
-            let _ = tx.send(report);
+    let spawned = spawn_thread("mmc-drain", move || {
+        let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drain::drain(&core, kind, listener, restart_if_last, &token)
+        }));
+        let report = drained.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(%message, "the drain panicked");
+            CoreError::internal(format!("the drain panicked: {message}"))
         });
+        if let Ok(r) = &report {
+            tracing::info!(
+                total_ms = r.total_ms,
+                client_dropped = r.client_dropped,
+                "client drained"
+            );
+        }
+        drop(core);
+        drop(token);
+        let _ = tx.send(report);
+    });
     match spawned {
         Ok(_) => Ok(rx),
         Err(e) => {
@@ -112,4 +110,16 @@ pub(crate) async fn drain_and_report(
     report
         .await
         .map_err(|_| CoreError::internal("the drain ended without a report"))?
+}
+
+/// Spawns a core thread named `name` (a test may make it fail, see
+/// [`crate::hooks`]).
+fn spawn_thread(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    if crate::hooks::thread_spawn_fails(name) {
+        return Err(std::io::Error::other("refused by a test hook"));
+    }
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(drop)
 }

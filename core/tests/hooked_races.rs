@@ -1,0 +1,276 @@
+//! Races and failures that cannot be caused from outside the core, made to
+//! happen every time with the pause points and injected faults of
+//! `matrix_mobile_core::hooks` (the `test-hooks` feature: this file only
+//! builds with it, see `required-features` in core/Cargo.toml).
+//!
+//! Each test is the regression test of one item of issue 12 (§2): it holds
+//! a thread at the exact point where the race used to go wrong, does the
+//! other side of the race, then lets it go. Every wait is bounded: a hang is
+//! a failure with a message, never a stuck test run.
+
+#[path = "support/homeserver.rs"]
+mod homeserver;
+#[path = "support/session.rs"]
+mod session;
+
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_executor::block_on;
+use matrix_mobile_core::hooks;
+use matrix_mobile_core::platform::open_files_under;
+use matrix_mobile_core::{
+    runtime_stats, shutdown_blocking, Client, ClientState, CoreError, LogoutOptions, RuntimeState,
+    ShutdownOptions,
+};
+use session::{config, devices, logged_in, user, wait, PASSWORD};
+use tempfile::TempDir;
+
+/// How long a test waits for anything before it fails.
+const BOUND: Duration = Duration::from_secs(30);
+
+/// One test at a time (the hooks and the runtime are the process's), each
+/// starting with no live client.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 }).unwrap();
+    guard
+}
+
+/// Runs `f` on a thread of its own; the receiver gets its result.
+fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx
+}
+
+/// The result of a call started with [`on_thread`], or a failure if it has
+/// not returned within [`BOUND`].
+fn within<T>(what: &str, rx: &mpsc::Receiver<T>) -> T {
+    rx.recv_timeout(BOUND)
+        .unwrap_or_else(|_| panic!("{what} did not return within {BOUND:?} (hung)"))
+}
+
+fn create(dir: &std::path::Path) -> Arc<Client> {
+    block_on(Client::create(config(&homeserver::url(), dir))).unwrap()
+}
+
+/// The devices of `user`, listed by a device of its own (then logged out).
+fn devices_of(user: &str) -> Vec<String> {
+    let (client, session) = {
+        let dir = TempDir::new().unwrap();
+        let client = create(dir.path());
+        let session =
+            block_on(client.login(user.to_owned(), PASSWORD.into(), Some("lister".into())))
+                .unwrap();
+        std::mem::forget(dir);
+        (client, session)
+    };
+    let listed = devices(&session.access_token);
+    block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    listed
+        .into_iter()
+        .filter(|d| d != &session.device_id)
+        .collect()
+}
+
+/// Item 2.2 (a drain during a login): the server has answered the login
+/// (its device exists) when a `close()` begins. The close waits for the
+/// session's install; the app gets its `Session`, which is real: it
+/// restores on the same stores. Before: the login got `ClientClosed` and
+/// the device was left on the server with nobody knowing of it.
+#[test]
+fn a_close_during_a_login_waits_and_the_app_gets_the_session() {
+    let _s = serial();
+    let name = user("hka");
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    let answered = hooks::pause_at("login.answered");
+    let c = client.clone();
+    let n = name.clone();
+    let login = on_thread(move || block_on(c.login(n, PASSWORD.into(), Some("hooked".into()))));
+    assert!(answered.wait_reached(BOUND), "the login got no answer");
+    let c = client.clone();
+    let closing = on_thread(move || block_on(c.close(None)));
+    wait("the close to begin", 30, || {
+        client.state() == ClientState::Closing
+    });
+    answered.release();
+    let session = within("the login", &login).expect("the login's session");
+    let report = within("the close", &closing).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert_eq!(client.state(), ClientState::Closed);
+    // The device is known: the session restores on its stores.
+    let again = create(dir.path());
+    block_on(again.restore(session.clone())).expect("the session restores");
+    assert_eq!(again.state(), ClientState::LoggedIn);
+    block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(devices_of(&name), Vec::<String>::new(), "a device was left");
+}
+
+/// Item 2.2 (a shutdown during a login): the shutdown that begins while the
+/// server answers a login closes the client only after the session is
+/// installed; the app gets it, and it restores after the shutdown. Before:
+/// the install was not even spawned (the runtime refused new work), then
+/// the drain cut the login short.
+#[test]
+fn a_shutdown_during_a_login_lets_the_app_get_the_session() {
+    let _s = serial();
+    let name = user("hks");
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    let answered = hooks::pause_at("login.answered");
+    let c = client.clone();
+    let n = name.clone();
+    let login = on_thread(move || block_on(c.login(n, PASSWORD.into(), Some("hooked".into()))));
+    assert!(answered.wait_reached(BOUND), "the login got no answer");
+    let shutting = on_thread(|| shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }));
+    wait("the shutdown to close the client", 30, || {
+        client.state() == ClientState::Closing
+    });
+    answered.release();
+    let session = within("the login", &login).expect("the login's session");
+    let report = within("the shutdown", &shutting).unwrap();
+    assert_eq!(report.clients_closed, 1, "{report:?}");
+    assert_eq!(client.state(), ClientState::Closed);
+    assert_eq!(open_files_under(dir.path()), Some(0));
+    let again = create(dir.path());
+    block_on(again.restore(session)).expect("the session restores");
+    block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(devices_of(&name), Vec::<String>::new(), "a device was left");
+}
+
+/// Item 2.5: the OS refuses the drain's thread. The logout fails with
+/// `Internal`, and the client is as it was (not `LoggingOut` forever with
+/// its stores open): usable, and a second logout drains it.
+#[test]
+fn a_drain_thread_that_cannot_start_leaves_the_client_usable() {
+    let _s = serial();
+    let (client, session, dir) = logged_in("hkd");
+    hooks::fail_next_thread_spawn("mmc-drain");
+    let refused = block_on(client.logout(LogoutOptions::default(), None));
+    assert!(
+        matches!(refused, Err(CoreError::Internal { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(client.state(), ClientState::LoggedIn);
+    assert_eq!(
+        client.session().map(|s| s.device_id),
+        Some(session.device_id)
+    );
+    client.rooms().expect("the client is usable");
+    // The same for a close.
+    hooks::fail_next_thread_spawn("mmc-drain");
+    assert!(block_on(client.close(None)).is_err());
+    assert_eq!(client.state(), ClientState::LoggedIn);
+    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(report.data_wiped, "{report:?}");
+    assert_eq!(client.state(), ClientState::Closed);
+    assert_eq!(open_files_under(dir.path()), Some(0));
+}
+
+/// Item 2.8: while a drain's `registry::remove` holds the registry, another
+/// client's last reference goes (the app releases it and its drain thread
+/// is refused, so nothing else holds it). If `remove` held an `Arc` of that
+/// client, dropping it there would lock the registry again on the drain's
+/// thread: the drain would never end.
+#[test]
+fn a_client_released_while_the_registry_is_walked_does_not_deadlock_a_drain() {
+    let _s = serial();
+    let released_dir = TempDir::new().unwrap();
+    let closed_dir = TempDir::new().unwrap();
+    // First, so that `remove` looks at it first.
+    let released = create(released_dir.path());
+    let closed = create(closed_dir.path());
+    let visiting = hooks::pause_at("registry.remove.visit");
+    let c = closed.clone();
+    let closing = on_thread(move || block_on(c.close(None)));
+    assert!(
+        visiting.wait_reached(BOUND),
+        "the drain never walked the registry"
+    );
+    // The app releases the other client; its background close is refused
+    // a thread, so this is its last reference.
+    hooks::fail_next_thread_spawn("mmc-drain");
+    let dropped = on_thread(move || {
+        // An undrained client's matrix client needs a runtime's context to
+        // drop (its store pools spawn work); this thread lends it one, as
+        // the core's own drop paths do.
+        let context = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = context.enter();
+        drop(released);
+    });
+    // Dropped at once unless the drop itself needs the registry (then it
+    // waits for the walk to end, which is fine).
+    let _ = dropped.recv_timeout(Duration::from_secs(2));
+    visiting.release();
+    let report = within("the close", &closing).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    within("the release", &dropped);
+    wait("no live client", 30, || runtime_stats().live_clients == 0);
+}
+
+/// Item 2.10: a creation has seen generation N running when a restart (the
+/// last client's close) completes; it must lease N + 1, not fail with
+/// `ShuttingDown`.
+#[test]
+fn a_create_across_a_completed_restart_leases_the_new_generation() {
+    let _s = serial();
+    let last_dir = TempDir::new().unwrap();
+    let new_dir = TempDir::new().unwrap();
+    let last = create(last_dir.path());
+    let before = runtime_stats().generation;
+    let ready = hooks::pause_at("create.after_ready");
+    let path = new_dir.path().to_owned();
+    let creating = on_thread(move || block_on(Client::create(config(&homeserver::url(), &path))));
+    assert!(ready.wait_reached(BOUND), "the create never saw a runtime");
+    let report = block_on(last.close(None)).unwrap();
+    assert!(report.runtime_restarted, "{report:?}");
+    assert_eq!(report.runtime_generation, before + 1);
+    ready.release();
+    let created = within("the create", &creating).expect("a client on the new generation");
+    assert_eq!(created.state(), ClientState::Created);
+    let stats = runtime_stats();
+    assert_eq!(stats.generation, before + 1);
+    assert_eq!(stats.state, RuntimeState::Running);
+    assert_eq!(stats.live_clients, 1);
+    block_on(created.close(None)).unwrap();
+}
+
+/// Item 2.12: a synchronous call holds its clone of the matrix client when
+/// the client's drain and the runtime's restart complete. The clone is then
+/// the last reference, and it must be dropped inside the runtime's context:
+/// the call returns, nothing panics, and the stores stay closed.
+#[test]
+fn a_sync_call_holding_the_client_across_a_drain_and_restart_drops_it_cleanly() {
+    let _s = serial();
+    let (client, session, dir) = logged_in("hkw");
+    let picked = hooks::pause_at("with_sdk.picked");
+    let c = client.clone();
+    let reading = on_thread(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| c.session())).map_err(|p| {
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
+        })
+    });
+    assert!(picked.wait_reached(BOUND), "session() never took its clone");
+    let report = block_on(client.close(None)).unwrap();
+    assert!(report.runtime_restarted, "{report:?}");
+    picked.release();
+    let read = within("session()", &reading);
+    assert_eq!(
+        read.expect("session() panicked").map(|s| s.device_id),
+        Some(session.device_id)
+    );
+    assert_eq!(open_files_under(dir.path()), Some(0));
+    assert_eq!(runtime_stats().live_clients, 0);
+}
