@@ -27,6 +27,10 @@
 //! - `with_sdk.picked`: a synchronous call (`session()`, `rooms()`), once it
 //!   holds its clone of the matrix client (on the caller's thread).
 //!
+//! The counts ([`counted`]): `matrix_client.dropped_outside_runtime`, a
+//! matrix client's inner state dropped on a thread outside any runtime's
+//! context (`matrix/sentinel.rs`).
+//!
 //! The faults: [`fail_next_thread_spawn`] makes the next spawn of a core
 //! thread of that name (`mmc-drain`) fail as the OS would refuse it.
 
@@ -51,8 +55,20 @@ pub(crate) fn thread_spawn_fails(name: &str) -> bool {
     }
 }
 
+/// Counts an event named `name` when `happened()` says so; `happened` is
+/// not even called without the feature.
+#[inline(always)]
+pub(crate) fn count_if(name: &'static str, happened: impl FnOnce() -> bool) {
+    #[cfg(feature = "test-hooks")]
+    if happened() {
+        armed::count(name);
+    }
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = (name, happened);
+}
+
 #[cfg(feature = "test-hooks")]
-pub use armed::{fail_next_thread_spawn, pause_at, Pause};
+pub use armed::{counted, fail_next_thread_spawn, pause_at, Pause};
 
 #[cfg(feature = "test-hooks")]
 mod armed {
@@ -105,12 +121,31 @@ mod armed {
     struct Armed {
         pauses: Vec<(&'static str, Arc<Point>)>,
         spawn_failures: Vec<String>,
+        counts: Vec<(&'static str, u64)>,
     }
 
     static ARMED: Mutex<Armed> = Mutex::new(Armed {
         pauses: Vec::new(),
         spawn_failures: Vec::new(),
+        counts: Vec::new(),
     });
+
+    pub(super) fn count(name: &'static str) {
+        let mut armed = armed();
+        match armed.counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, n)) => *n += 1,
+            None => armed.counts.push((name, 1)),
+        }
+    }
+
+    /// How many times the event `name` happened in this process.
+    pub fn counted(name: &str) -> u64 {
+        armed()
+            .counts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, n)| *n)
+    }
 
     fn armed() -> MutexGuard<'static, Armed> {
         ARMED.lock().unwrap_or_else(|p| p.into_inner())

@@ -252,6 +252,7 @@ fn a_create_across_a_completed_restart_leases_the_new_generation() {
 fn a_sync_call_holding_the_client_across_a_drain_and_restart_drops_it_cleanly() {
     let _s = serial();
     let (client, session, dir) = logged_in("hkw");
+    let outside = hooks::counted("matrix_client.dropped_outside_runtime");
     let picked = hooks::pause_at("with_sdk.picked");
     let c = client.clone();
     let reading = on_thread(move || {
@@ -270,6 +271,11 @@ fn a_sync_call_holding_the_client_across_a_drain_and_restart_drops_it_cleanly() 
     assert_eq!(
         read.expect("session() panicked").map(|s| s.device_id),
         Some(session.device_id)
+    );
+    assert_eq!(
+        hooks::counted("matrix_client.dropped_outside_runtime"),
+        outside,
+        "the matrix client was dropped outside any runtime"
     );
     assert_eq!(open_files_under(dir.path()), Some(0));
     assert_eq!(runtime_stats().live_clients, 0);

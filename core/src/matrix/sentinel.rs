@@ -9,15 +9,28 @@ use std::sync::{Arc, Weak};
 
 /// The value stored inside the client.
 #[derive(Clone)]
-pub(crate) struct DropSentinel(#[allow(dead_code)] Arc<()>);
+pub(crate) struct DropSentinel(#[allow(dead_code)] Arc<Marker>);
+
+/// Dropped with the client's inner state. With the `test-hooks` feature it
+/// counts a drop outside any runtime's context (`crate::hooks`), which no
+/// path of the core may do: the stores' pools spawn work when they drop.
+pub(crate) struct Marker;
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        crate::hooks::count_if("matrix_client.dropped_outside_runtime", || {
+            tokio::runtime::Handle::try_current().is_err()
+        });
+    }
+}
 
 /// The core's side: a weak reference to the sentinel.
 #[derive(Clone)]
-pub(crate) struct DropWatch(Weak<()>);
+pub(crate) struct DropWatch(Weak<Marker>);
 
 /// A sentinel and its watch.
 pub(crate) fn sentinel() -> (DropSentinel, DropWatch) {
-    let strong = Arc::new(());
+    let strong = Arc::new(Marker);
     let weak = Arc::downgrade(&strong);
     (DropSentinel(strong), DropWatch(weak))
 }
