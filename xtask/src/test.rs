@@ -58,13 +58,27 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
                 .env("MMC_HOMESERVER_URL", &url)
                 .env("MMC_HARNESS_PYTHON", harness_python),
         );
+        // The race tests that need the core's pause points and injected
+        // faults (`test-hooks`, `core/src/hooks.rs`): an invocation of their
+        // own, since their feature changes the library. It also rewrites the
+        // debug cdylib, so the plain one is rebuilt after it: the foreign
+        // suites must never load a library with hooks.
+        let hooked = ctx::run(
+            Command::new(ctx::cargo())
+                .current_dir(&ctx.root)
+                .arg("test")
+                .args(ctx::CORE_PACKAGES)
+                .args(["--features", "test-hooks", "--test", "hooked_races"])
+                .env("MMC_HOMESERVER_URL", &url),
+        );
+        let plain = ctx.build_core_debug().map(drop);
         let xtask = ctx::run(Command::new(ctx::cargo()).current_dir(&ctx.root).args([
             "test",
             "-p",
             "xtask",
             "--no-fail-fast",
         ]));
-        core.and(xtask)
+        core.and(hooked).and(plain).and(xtask)
     });
     suite("stress", &|| {
         let exe = stress::build_lifecycle_debug(ctx)?;
