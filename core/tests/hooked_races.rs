@@ -173,11 +173,11 @@ fn a_drain_thread_that_cannot_start_leaves_the_client_usable() {
     assert_eq!(open_files_under(dir.path()), Some(0));
 }
 
-/// Item 2.8: while a drain's `registry::remove` holds the registry, another
-/// client's last reference goes (the app releases it and its drain thread
-/// is refused, so nothing else holds it). If `remove` held an `Arc` of that
-/// client, dropping it there would lock the registry again on the drain's
-/// thread: the drain would never end.
+/// Item 2.8: while a drain's `registry::remove` holds the registry, the app
+/// releases another client and that client's background close is refused a
+/// thread. The release must neither drop the client undrained (its stores
+/// open, on the app's thread) nor lock the registry on the drain's thread:
+/// the client is kept, listed, and the next shutdown closes it.
 #[test]
 fn a_client_released_while_the_registry_is_walked_does_not_deadlock_a_drain() {
     let _s = serial();
@@ -193,28 +193,47 @@ fn a_client_released_while_the_registry_is_walked_does_not_deadlock_a_drain() {
         visiting.wait_reached(BOUND),
         "the drain never walked the registry"
     );
-    // The app releases the other client; its background close is refused
-    // a thread, so this is its last reference.
     hooks::fail_next_thread_spawn("mmc-drain");
-    let dropped = on_thread(move || {
-        // An undrained client's matrix client needs a runtime's context to
-        // drop (its store pools spawn work); this thread lends it one, as
-        // the core's own drop paths do.
-        let context = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let _entered = context.enter();
-        drop(released);
-    });
-    // Dropped at once unless the drop itself needs the registry (then it
-    // waits for the walk to end, which is fine).
+    let dropped = on_thread(move || drop(released));
+    // The release waits for the walk to end, if it needs the registry.
     let _ = dropped.recv_timeout(Duration::from_secs(2));
     visiting.release();
     let report = within("the close", &closing).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     within("the release", &dropped);
-    wait("no live client", 30, || runtime_stats().live_clients == 0);
+    assert_eq!(runtime_stats().live_clients, 1, "the released client is kept");
+    let shut = shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }).unwrap();
+    assert_eq!(shut.clients_closed, 1, "{shut:?}");
+    assert_eq!(runtime_stats().live_clients, 0);
+    assert_eq!(open_files_under(released_dir.path()), Some(0));
+}
+
+/// Item 2.5, released: the app drops its last handle of a logged-in client
+/// and the OS refuses the thread of its background close. The client is
+/// not dropped undrained on the app's thread (its pools would outlive
+/// their runtime): the core keeps it, and `shutdown()` closes it with its
+/// stores drained.
+#[test]
+fn a_released_client_whose_drain_thread_cannot_start_is_closed_by_shutdown() {
+    let _s = serial();
+    let (client, _, dir) = logged_in("hkrel");
+    let live = runtime_stats().live_clients;
+    let outside = hooks::counted("matrix_client.dropped_outside_runtime");
+    hooks::fail_next_thread_spawn("mmc-drain");
+    drop(client);
+    assert_eq!(
+        runtime_stats().live_clients,
+        live,
+        "the client vanished undrained"
+    );
+    let report = shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }).unwrap();
+    assert_eq!(report.clients_closed, 1, "{report:?}");
+    assert_eq!(runtime_stats().live_clients, 0);
+    assert_eq!(open_files_under(dir.path()), Some(0));
+    assert_eq!(
+        hooks::counted("matrix_client.dropped_outside_runtime"),
+        outside
+    );
 }
 
 /// Item 2.10: a creation has seen generation N running when a restart (the

@@ -10,11 +10,15 @@ use crate::runtime::RefuseGuard;
 struct Registry {
     clients: Vec<Weak<ClientCore>>,
     data_dirs: Vec<PathBuf>,
+    /// Released clients whose drain could not start: held here, alive and
+    /// listed, until a drain of theirs begins (the next shutdown's).
+    owed: Vec<Arc<ClientCore>>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     clients: Vec::new(),
     data_dirs: Vec::new(),
+    owed: Vec::new(),
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
@@ -82,4 +86,22 @@ pub(crate) fn remove(client: &ClientCore) {
         crate::hooks::pause_point("registry.remove.visit");
         c.strong_count() > 0 && !std::ptr::eq(c.as_ptr(), client)
     });
+}
+
+/// Keeps a released client whose drain could not start (no thread): it
+/// stays live, its stores open, and the next `shutdown()` closes it. Never
+/// dropped undrained, on whatever thread released it.
+pub(crate) fn owe_drain(client: Arc<ClientCore>) {
+    registry().owed.push(client);
+}
+
+/// Gives back the owed clients whose drain has begun; the caller drops them
+/// after the lock is released (their drains hold clients of their own).
+pub(crate) fn settle_owed(draining: impl Fn(&ClientCore) -> bool) -> Vec<Arc<ClientCore>> {
+    let mut reg = registry();
+    let (settled, still_owed) = std::mem::take(&mut reg.owed)
+        .into_iter()
+        .partition(|c| draining(c));
+    reg.owed = still_owed;
+    settled
 }

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use crate::api::listeners::panic_message;
 use crate::api::{ClientState, CoreError, CoreResult, LifecycleListener, LogoutReport};
 use crate::client::state::Transition;
-use crate::client::ClientCore;
+use crate::client::{registry, ClientCore};
 use drain::DrainKind;
 
 /// The app's ownership of a client. When the last owner goes (Kotlin garbage
@@ -42,7 +42,14 @@ impl Drop for Owner {
     fn drop(&mut self) {
         if matches!(self.0.state(), ClientState::Created | ClientState::LoggedIn) {
             if let Err(e) = begin_drain(&self.0, DrainKind::Close, None, true) {
-                tracing::debug!(%e, "released client was already draining");
+                if matches!(self.0.state(), ClientState::Created | ClientState::LoggedIn) {
+                    // No drain could start: dropping this last handle would
+                    // drop the client undrained. The next shutdown closes it.
+                    tracing::error!(%e, "a released client could not be closed; shutdown() will");
+                    registry::owe_drain(self.0.clone());
+                } else {
+                    tracing::debug!(%e, "released client was already draining");
+                }
             }
         }
     }

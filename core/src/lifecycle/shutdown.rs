@@ -112,14 +112,32 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
     // Creations and drains under way end or park; then close every live client.
     coordinator::wait_settled(drains_deadline);
     let mut clients_closed = 0;
+    let mut not_closed = None;
     for core in registry::all() {
-        if matches!(core.state(), ClientState::Created | ClientState::LoggedIn)
-            && begin_drain(&core, DrainKind::Close, None, false).is_ok()
-        {
-            clients_closed += 1;
+        if !matches!(core.state(), ClientState::Created | ClientState::LoggedIn) {
+            continue;
+        }
+        match begin_drain(&core, DrainKind::Close, None, false) {
+            Ok(_) => clients_closed += 1,
+            // Began draining meanwhile (a close of the app's): not ours.
+            Err(_) if !matches!(core.state(), ClientState::Created | ClientState::LoggedIn) => {}
+            Err(e) => not_closed = Some(e),
         }
     }
-    if !coordinator::wait_settled(drains_deadline) {
+    // Released clients held for want of a drain thread: their drains hold
+    // them now.
+    drop(registry::settle_owed(|c| {
+        !matches!(c.state(), ClientState::Created | ClientState::LoggedIn)
+    }));
+    let settled = coordinator::wait_settled(drains_deadline);
+    if let Some(e) = not_closed {
+        // Stopping the runtime under a client that is not drained would drop
+        // its stores with no runtime to close them; leave it running.
+        return Err(CoreError::internal(format!(
+            "shutdown: a live client could not be closed ({e}); the runtime is left running"
+        )));
+    }
+    if !settled {
         // Stopping the runtime under a drain would drop a client's stores
         // with no runtime to close them; leave it running and say so.
         return Err(CoreError::timeout(
