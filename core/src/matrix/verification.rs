@@ -45,18 +45,25 @@ pub(crate) async fn bootstrap_cross_signing(sdk: &Sdk, password: Option<String>)
 pub(crate) async fn request_own(sdk: &Sdk) -> CoreResult<Request> {
     let user = sdk.user_id().ok_or(CoreError::ClientClosed)?.to_owned();
     let encryption = sdk.encryption();
-    // The own identity is known once the first key query came back.
-    encryption.wait_for_e2ee_initialization_tasks().await;
-    let identity = encryption
+    // Asked of the server: a device that just logged in may not have
+    // queried its own keys yet.
+    let identity = match encryption
         .get_user_identity(&user)
         .await
         .map_err(|e| CoreError::storage(e.to_string()))?
-        .ok_or_else(|| {
-            CoreError::invalid_state(
-                "the account has no cross-signing identity yet (enable_recovery or \
+    {
+        Some(identity) => Some(identity),
+        None => encryption
+            .request_user_identity(&user)
+            .await
+            .map_err(|e| from_sdk(&e))?,
+    };
+    let identity = identity.ok_or_else(|| {
+        CoreError::invalid_state(
+            "the account has no cross-signing identity yet (enable_recovery or \
                  bootstrap_cross_signing on a device first)",
-            )
-        })?;
+        )
+    })?;
     identity.request_verification().await.map_err(|e| match e {
         RequestVerificationError::Sdk(e) => from_sdk(&e),
         other => CoreError::internal(other.to_string()),
@@ -77,7 +84,9 @@ pub(crate) fn incoming(sdk: &Sdk) -> impl futures_util::Stream<Item = Request> +
     let observed = sdk.observe_events::<ToDeviceKeyVerificationRequestEvent, ()>();
     let sdk = sdk.clone();
     let events = observed.subscribe();
+    // The handler lives as long as the stream: dropping `observed` removes it.
     events.filter_map(move |(event, ())| {
+        let _ = &observed;
         let sdk = sdk.clone();
         async move {
             sdk.encryption()
@@ -212,7 +221,9 @@ async fn follow_sas(sas: SasVerification, send: &mut impl FnMut(VerificationStat
     futures_util::pin_mut!(changes);
     loop {
         let state = sas.state();
-        if matches!(state, SasState::Started { .. }) && !sas.we_started() {
+        // `Started`: the other device proposed the comparison (matrix-sdk's
+        // `we_started` names who sent the request, not the start).
+        if matches!(state, SasState::Started { .. }) {
             if let Err(error) = sas.accept().await {
                 tracing::warn!(%error, "could not accept the other device's emoji comparison");
             }
