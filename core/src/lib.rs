@@ -46,3 +46,4 @@ pub use ffi::client::Client;
 pub use ffi::diagnostics::*;
 pub use ffi::process::*;
 pub use ffi::timeline::Timeline;
+pub use ffi::verification::{Verification, VerificationRequestListener};

@@ -433,6 +433,33 @@ class RoomListUpdate:
     def is_truncate(self) -> bool: ...
     def is_reset(self) -> bool: ...
 
+class Emoji:
+    """One of the seven emojis both devices show."""
+
+    symbol: str
+    description: str
+    def __init__(self, *, symbol: str, description: str) -> None: ...
+
+class VerificationState:
+    """Where a device verification stands."""
+
+    class REQUESTED(VerificationState):
+        def __init__(self) -> None: ...
+
+    class READY(VerificationState):
+        def __init__(self) -> None: ...
+
+    class EMOJIS(VerificationState):
+        emojis: List[Emoji]
+        def __init__(self, emojis: List[Emoji]) -> None: ...
+
+    class DONE(VerificationState):
+        def __init__(self) -> None: ...
+
+    class CANCELLED(VerificationState):
+        reason: str
+        def __init__(self, reason: str) -> None: ...
+
 class TimelineUpdate:
     """One change of a list, as eyeball-im's `VectorDiff`; the first is `RESET`."""
 
@@ -700,6 +727,20 @@ class TypingListener:
     def on_closed(self) -> None:
         """The end signal, as for the other listeners."""
 
+class VerificationListener:
+    """A verification's states, the current one first. The last call is `on_closed()`."""
+
+    def on_state(self, state: VerificationState) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal, as for the other listeners."""
+
+class VerificationRequestListener:
+    """Each request another device of this user sends. The last call is `on_closed()`."""
+
+    def on_request(self, verification: Verification) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal, as for the other listeners."""
+
 class ProgressListener:
     """An upload's progress, in bytes."""
 
@@ -714,6 +755,8 @@ class RoomListListenerImpl(RoomListListener): ...
 class TimelineListenerImpl(TimelineListener): ...
 class TypingListenerImpl(TypingListener): ...
 class ProgressListenerImpl(ProgressListener): ...
+class VerificationListenerImpl(VerificationListener): ...
+class VerificationRequestListenerImpl(VerificationRequestListener): ...
 
 # --- objects ----------------------------------------------------------------------
 
@@ -771,6 +814,21 @@ class Timeline(TimelineProtocol):
     def typing(self) -> CoreStream[List[str]]:
         """Who is typing, at each change (nothing yet means nobody)."""
 
+class VerificationProtocol(Protocol):
+    def observe(self, listener: VerificationListener) -> Subscription: ...
+    async def accept(self) -> None: ...
+    async def start_sas(self) -> None: ...
+    async def confirm(self) -> None: ...
+    async def cancel(self) -> None: ...
+
+class Verification(VerificationProtocol):
+    """A device verification by emoji. Every call raises `CoreError.ClientClosed`
+    once its client has ended."""
+
+    # Stream (`_streams.py`): `async for`, on the running loop.
+    def states(self) -> CoreStream[VerificationState]:
+        """The current state first, then each change; ends after `DONE` or `CANCELLED`."""
+
 class ClientProtocol(Protocol):
     async def login(
         self, username: str, password: str, device_name: Optional[str]
@@ -809,6 +867,13 @@ class ClientProtocol(Protocol):
     async def timeline(self, room_id: str) -> Timeline:
         """Raises `CoreError.NotFound` unless the room is joined."""
     async def download_media(self, source: MediaSource, dest_path: str) -> int: ...
+    async def request_verification(self) -> Verification:
+        """Raises `CoreError.InvalidState` while the account has no cross-signing keys."""
+    def observe_verification_requests(
+        self, listener: VerificationRequestListener
+    ) -> Subscription: ...
+    def is_verified(self) -> bool: ...
+    async def bootstrap_cross_signing(self, password: Optional[str]) -> None: ...
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""
@@ -835,6 +900,8 @@ class Client(ClientProtocol):
         controller: Optional[RoomListController] = None,
     ) -> CoreStream[List[RoomListUpdate]]:
         """The raw diff batches, the first a `RESET`."""
+    def verification_requests(self) -> CoreStream[Verification]:
+        """Each verification request another device of this user sends."""
 
 # --- streams (hand-written, `_streams.py`) ----------------------------------------
 

@@ -8,6 +8,7 @@ mod lifecycle;
 pub(crate) mod listeners;
 mod process;
 mod records;
+mod verification;
 
 pub use chat::*;
 pub use error::{CoreError, CoreResult};
@@ -18,3 +19,4 @@ pub use listeners::{
 };
 pub use process::*;
 pub use records::*;
+pub use verification::{Emoji, VerificationListener, VerificationState};

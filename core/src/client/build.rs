@@ -63,6 +63,7 @@ pub(crate) async fn build(
             tokens: Vec::new(),
         }),
         timelines: Default::default(),
+        verifications: Default::default(),
         claim: Mutex::new(Some(claim)),
     });
     core.spawn_background(&handle, &sdk);

@@ -19,12 +19,14 @@ mod subscription;
 mod sync;
 mod teardown;
 mod timeline;
+mod verification;
 
 pub(crate) use build::build;
 pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 pub(crate) use timeline::TimelineCore;
+pub(crate) use verification::{OnRequest, VerificationCore};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -99,6 +101,8 @@ pub(crate) struct ClientCore {
     inner: Mutex<Inner>,
     /// The timelines handed out; the drain takes them back.
     timelines: timeline::Timelines,
+    /// The verifications handed out; the drain takes them back.
+    verifications: verification::Verifications,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
 }

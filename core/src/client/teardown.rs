@@ -64,6 +64,11 @@ impl ClientCore {
         self.timelines.take_all()
     }
 
+    /// Takes every verification's matrix-sdk request away, likewise.
+    pub(crate) fn take_verifications(&self) -> Vec<crate::matrix::verification::Request> {
+        self.verifications.take_all()
+    }
+
     /// Stops the client's task group (signal, collect, drop).
     pub(crate) fn stop_tasks(
         &self,

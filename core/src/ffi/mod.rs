@@ -9,3 +9,4 @@ pub mod client;
 pub mod diagnostics;
 pub mod process;
 pub mod timeline;
+pub mod verification;

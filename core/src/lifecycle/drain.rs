@@ -124,6 +124,7 @@ pub(crate) fn drain(
             // follow their rooms, dropped here inside the runtime: calls on
             // them get `ClientClosed` from now on.
             drop(core.take_timelines());
+            drop(core.take_verifications());
 
             clock.begin(LifecyclePhase::ClosingStores);
             if let Some(sdk) = &parts.sdk {

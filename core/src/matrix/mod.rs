@@ -12,6 +12,7 @@ pub(crate) mod stores;
 pub(crate) mod sync;
 pub(crate) mod timeline;
 pub(crate) mod tls;
+pub(crate) mod verification;
 
 use matrix_sdk::task_monitor::BackgroundTaskFailureReason;
 use tokio::sync::broadcast::error::RecvError;

@@ -1,0 +1,253 @@
+//! [`VerificationCore`]: one device verification of a [`ClientCore`].
+//!
+//! Like the timelines, the client keeps a weak list of its verifications;
+//! its drain takes each one's matrix-sdk request away (a call afterwards gets
+//! `ClientClosed`) and drops it inside the runtime before the stores close.
+//! The task that follows a verification ends when the subscription is
+//! cancelled, when the verification is released, or at the drain.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use super::subscription::Subscription;
+use super::ClientCore;
+use crate::api::{CoreError, CoreResult, VerificationListener};
+use crate::matrix::verification::{self as ops, Request};
+use crate::runtime;
+use crate::supervisor::{Job, TaskKind, WhenDropped};
+
+/// A call's work with its type erased.
+type BoxedCall<T> = std::pin::Pin<Box<dyn std::future::Future<Output = CoreResult<T>> + Send>>;
+
+/// Hands a new verification to the app's listener (the FFI layer wraps it).
+pub(crate) type OnRequest = Arc<dyn Fn(Arc<VerificationCore>) + Send + Sync>;
+
+/// One verification; the exported `Verification` delegates here.
+pub(crate) struct VerificationCore {
+    client: Arc<ClientCore>,
+    sdk: Mutex<Option<Request>>,
+    /// Cancelled when the verification is released: its tasks end.
+    released: tokio_util::sync::CancellationToken,
+}
+
+/// The verifications a client has handed out, for its drain.
+#[derive(Default)]
+pub(crate) struct Verifications(Mutex<Vec<Weak<VerificationCore>>>);
+
+impl Verifications {
+    fn add(&self, verification: &Arc<VerificationCore>) {
+        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|v| v.strong_count() > 0);
+        list.push(Arc::downgrade(verification));
+    }
+
+    /// Takes every live verification's matrix-sdk request out, for the
+    /// caller to drop inside the runtime.
+    pub(crate) fn take_all(&self) -> Vec<Request> {
+        let list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .filter_map(|v| v.sdk.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .collect()
+    }
+}
+
+impl ClientCore {
+    /// Wraps a matrix-sdk request; `ClientClosed` if a drain began meanwhile.
+    fn adopt(self: &Arc<Self>, request: Request) -> CoreResult<Arc<VerificationCore>> {
+        let core = Arc::new(VerificationCore {
+            client: self.clone(),
+            sdk: Mutex::new(Some(request)),
+            released: tokio_util::sync::CancellationToken::new(),
+        });
+        self.verifications.add(&core);
+        // A drain that took the list before this verification joined it.
+        if crate::client::state::check_usable(self.state()).is_err() {
+            core.release();
+            return Err(CoreError::ClientClosed);
+        }
+        Ok(core)
+    }
+
+    /// Asks this user's other devices to verify this one.
+    pub(crate) async fn request_verification(
+        self: &Arc<Self>,
+    ) -> CoreResult<Arc<VerificationCore>> {
+        let sdk = self.sdk_with_stores()?;
+        let work: BoxedCall<Request> = Box::pin(async move { ops::request_own(&sdk).await });
+        let request = self
+            .store_call("request_verification", WhenDropped::Abort, work)
+            .await?;
+        self.adopt(request)
+    }
+
+    /// Creates the account's cross-signing keys if it has none.
+    pub(crate) async fn bootstrap_cross_signing(&self, password: Option<String>) -> CoreResult<()> {
+        let sdk = self.sdk_with_stores()?;
+        let secret = password
+            .as_deref()
+            .map(crate::logging::scrub::Registered::new);
+        let work: BoxedCall<()> = Box::pin(async move {
+            let done = ops::bootstrap_cross_signing(&sdk, password).await;
+            drop(secret);
+            done
+        });
+        self.store_call("bootstrap_cross_signing", WhenDropped::Finish, work)
+            .await
+    }
+
+    /// Whether this device is cross-signed by its user; `false` without a
+    /// session, and from a runtime thread (which must not block).
+    pub(crate) fn is_verified(&self) -> bool {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return false;
+        }
+        let Ok(sdk) = self.sdk_with_stores() else {
+            return false;
+        };
+        let Ok(handle) = self.handle() else {
+            return false;
+        };
+        handle.block_on(async move { ops::is_verified(&sdk).await })
+    }
+
+    /// Hands each incoming verification request to `on_request`, until the
+    /// subscription is cancelled or the client ends (`on_closed`).
+    pub(crate) fn observe_verification_requests(
+        self: &Arc<Self>,
+        on_request: OnRequest,
+        on_closed: Arc<dyn Fn() + Send + Sync>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let sdk = self.sdk_with_stores()?;
+        let handle = self.handle()?;
+        let (subscription, delivery) = Subscription::new();
+        let end: Job = {
+            let delivery = delivery.clone();
+            Box::new(move || {
+                delivery.deliver_end("VerificationRequestListener.on_closed", || on_closed());
+            })
+        };
+        self.events.register(delivery.clone(), end)?;
+        let core = Arc::downgrade(self);
+        self.spawn(
+            &handle,
+            TaskKind::Finite,
+            "verification-requests",
+            async move {
+                use futures_util::StreamExt;
+                let cancelled = delivery.cancelled();
+                let incoming = ops::incoming(&sdk);
+                drop(sdk);
+                let follow = async {
+                    futures_util::pin_mut!(incoming);
+                    while let Some(request) = incoming.next().await {
+                        let Some(Ok(verification)) = core.upgrade().map(|c| c.adopt(request))
+                        else {
+                            return;
+                        };
+                        let (lane, delivery, on_request) =
+                            (delivery.clone(), delivery.clone(), on_request.clone());
+                        lane.post(Box::new(move || {
+                            delivery.deliver("VerificationRequestListener.on_request", || {
+                                on_request(verification)
+                            });
+                        }));
+                    }
+                };
+                tokio::select! {
+                    () = follow => {}
+                    () = cancelled => {}
+                }
+                Ok(())
+            },
+        );
+        Ok(subscription)
+    }
+}
+
+impl VerificationCore {
+    /// The matrix-sdk request, if the client is usable and has not taken
+    /// it back.
+    fn sdk(&self) -> CoreResult<Request> {
+        self.client.sdk_with_stores()?;
+        self.sdk
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(CoreError::ClientClosed)
+    }
+
+    /// Drops the matrix-sdk request inside the runtime, and ends its tasks.
+    fn release(&self) {
+        self.released.cancel();
+        let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(request) = taken {
+            match runtime::handle_of(self.client.generation, true) {
+                Ok(handle) => {
+                    let _entered = handle.enter();
+                    drop(request);
+                }
+                Err(_) => drop(request),
+            }
+        }
+    }
+
+    /// Runs `work` on the request as a call of its client.
+    pub(crate) async fn call<F, Fut>(&self, name: &'static str, work: F) -> CoreResult<()>
+    where
+        F: FnOnce(Request) -> Fut,
+        Fut: std::future::Future<Output = CoreResult<()>> + Send + 'static,
+    {
+        let request = self.sdk()?;
+        let work: BoxedCall<()> = Box::pin(work(request));
+        self.client.store_call(name, WhenDropped::Abort, work).await
+    }
+
+    /// Delivers the current state, then each change, until the flow ends,
+    /// the subscription is cancelled, the verification is released or the
+    /// client ends (`on_closed()`).
+    pub(crate) fn observe(
+        &self,
+        listener: Arc<dyn VerificationListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let request = self.sdk()?;
+        let handle = self.client.handle()?;
+        let (subscription, delivery) = Subscription::new();
+        let end: Job = {
+            let (delivery, listener) = (delivery.clone(), listener.clone());
+            Box::new(move || {
+                delivery.deliver_end("VerificationListener.on_closed", || listener.on_closed());
+            })
+        };
+        self.client.events.register(delivery.clone(), end)?;
+        let released = self.released.clone().cancelled_owned();
+        self.client.spawn(
+            &handle,
+            TaskKind::Finite,
+            "verification-states",
+            async move {
+                let cancelled = delivery.cancelled();
+                let emit = |state| {
+                    let (lane, delivery, listener) =
+                        (delivery.clone(), delivery.clone(), listener.clone());
+                    lane.post(Box::new(move || {
+                        delivery
+                            .deliver("VerificationListener.on_state", || listener.on_state(state));
+                    }));
+                };
+                tokio::select! {
+                    () = ops::follow(request, emit) => {}
+                    () = cancelled => {}
+                    () = released => {}
+                }
+                Ok(())
+            },
+        );
+        Ok(subscription)
+    }
+}
+
+impl Drop for VerificationCore {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
