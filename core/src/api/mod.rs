@@ -3,6 +3,7 @@
 //! every other module may use it.
 
 mod chat;
+mod encryption;
 mod error;
 mod lifecycle;
 pub(crate) mod listeners;
@@ -10,6 +11,7 @@ mod process;
 mod records;
 
 pub use chat::*;
+pub use encryption::*;
 pub use error::{CoreError, CoreResult};
 pub use lifecycle::*;
 pub use listeners::{
