@@ -13,8 +13,15 @@ use super::Sdk;
 use crate::api::{CoreError, CoreResult, RecoveryState};
 
 /// Sets up cross-signing, a key backup and secret storage; returns the new
-/// recovery key. Waits for the room keys known so far to be uploaded.
+/// recovery key. Creates the cross-signing keys if the account has none.
+/// Waits for the room keys known so far to be uploaded.
 pub(crate) async fn enable(sdk: &Sdk, passphrase: Option<&str>) -> CoreResult<String> {
+    // Recovery stores the cross-signing keys: they must exist first (a
+    // server that asks for the password again for that is not supported).
+    sdk.encryption()
+        .bootstrap_cross_signing_if_needed(None)
+        .await
+        .map_err(|e| from_sdk(&e))?;
     let recovery = sdk.encryption().recovery();
     let enable = recovery.enable().wait_for_backups_to_upload();
     let enable = match passphrase {
