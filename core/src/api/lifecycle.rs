@@ -102,6 +102,10 @@ pub struct LogoutReport {
     /// queue before the stores closed: lost with a wipe, kept for the next
     /// `restore` after a close.
     pub unsent_messages: u32,
+    /// Whether a wiping logout saw the key backup hold every room key of
+    /// this device before it ended (waited for within `server_timeout_ms`):
+    /// `None` without an active key backup, or when nothing was wiped.
+    pub keys_backed_up: Option<bool>,
 }
 
 /// What a close did: the fields of [`LogoutReport`]; `server_logout` is `Skipped`.

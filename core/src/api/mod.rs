@@ -3,6 +3,7 @@
 //! every other module may use it.
 
 mod chat;
+mod encryption;
 mod error;
 mod lifecycle;
 pub(crate) mod listeners;
@@ -11,6 +12,7 @@ mod records;
 mod verification;
 
 pub use chat::*;
+pub use encryption::*;
 pub use error::{CoreError, CoreResult};
 pub use lifecycle::*;
 pub use listeners::{

@@ -10,6 +10,7 @@
 
 mod build;
 mod events;
+mod recovery;
 pub(crate) mod registry;
 mod room_list;
 mod session;

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod client;
 #[cfg(feature = "diagnostics")]
 pub mod diagnostics;
+pub mod encryption;
 pub mod process;
 pub mod timeline;
 pub mod verification;

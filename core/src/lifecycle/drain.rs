@@ -67,6 +67,7 @@ pub(crate) fn drain(
     let mut tasks_drained = 0;
     let mut data_wiped = false;
     let mut unsent_messages = 0;
+    let mut keys_backed_up = None;
     // Whether the stores are known to have let go of their files.
     let mut stores_closed = true;
     match core.drain_handle() {
@@ -81,6 +82,22 @@ pub(crate) fn drain(
                 }
             }
             drop(parts.sync);
+
+            if let (DrainKind::Logout(options), Some(sdk), true) = (&kind, &parts.sdk, wipe_wanted)
+            {
+                // The room keys only this device holds are lost with the
+                // wipe unless the key backup has them.
+                let timeout = Duration::from_millis(options.server_timeout_ms.into());
+                keys_backed_up = handle.block_on(async {
+                    tokio::select! {
+                        outcome = matrix::encryption::wait_backed_up(sdk, timeout) => outcome,
+                        () = shutdown_cutoff() => Some(false),
+                    }
+                });
+                if keys_backed_up == Some(false) {
+                    warnings.push("the key backup did not upload every room key".to_owned());
+                }
+            }
 
             server_logout = match (&kind, &parts.sdk) {
                 (DrainKind::Logout(options), Some(sdk)) => {
@@ -260,6 +277,7 @@ pub(crate) fn drain(
         runtime_generation,
         warnings,
         unsent_messages,
+        keys_backed_up,
     }
 }
 

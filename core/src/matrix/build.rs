@@ -92,6 +92,7 @@ pub(crate) async fn build(
         .homeserver_url(config.homeserver_url.as_str())
         .sqlite_store(&config.data_dir, config.passphrase.as_deref())
         .request_config(requests)
+        .with_encryption_settings(encryption_settings())
         .add_root_certificates(roots);
     // On Android matrix-sdk builds its own rustls verifier, which reads the
     // extra roots from here rather than from `add_root_certificates`.
@@ -100,4 +101,14 @@ pub(crate) async fn build(
     let client = builder.build().await.map_err(|e| errors::from_build(&e))?;
     client.add_event_handler_context(sentinel);
     Ok(client)
+}
+
+/// A message whose room key this device lacks is looked up in the key
+/// backup (after `recover`); a backup is created only by `enable_recovery`.
+fn encryption_settings() -> matrix_sdk::encryption::EncryptionSettings {
+    matrix_sdk::encryption::EncryptionSettings {
+        backup_download_strategy:
+            matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
+        ..Default::default()
+    }
 }

@@ -1,0 +1,61 @@
+//! Recovery and key backup on the exported `Client`. Each method only
+//! delegates.
+
+use std::sync::Arc;
+
+use super::client::Client;
+use crate::api::{CoreResult, RecoveryState, RecoveryStateListener};
+use crate::client::Subscription;
+use crate::logging::scrub;
+use crate::matrix;
+use crate::supervisor::WhenDropped;
+
+#[uniffi::export]
+impl Client {
+    /// Sets up cross-signing, key backup and secret storage; returns the
+    /// recovery key, once. The core never logs nor stores it: it stays
+    /// registered with the log scrubber until the client is drained.
+    pub async fn enable_recovery(&self, passphrase: Option<String>) -> CoreResult<String> {
+        let sdk = self.core.sdk_with_stores()?;
+        let guard = passphrase.as_deref().map(scrub::Registered::typed);
+        let work = async move {
+            let _guard = guard;
+            matrix::encryption::enable(&sdk, passphrase.as_deref()).await
+        };
+        let key = self
+            .core
+            .store_call("enable_recovery", WhenDropped::Abort, work)
+            .await?;
+        self.core.keep_secret(scrub::Registered::new(&key));
+        Ok(key)
+    }
+
+    /// On a new device: imports the secrets and the key backup's key, so that
+    /// older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+    pub async fn recover(&self, recovery_key: String) -> CoreResult<()> {
+        let sdk = self.core.sdk_with_stores()?;
+        self.core
+            .keep_secret(scrub::Registered::typed(&recovery_key));
+        let work = async move { matrix::encryption::recover(&sdk, &recovery_key).await };
+        self.core
+            .store_call("recover", WhenDropped::Abort, work)
+            .await
+    }
+
+    /// The recovery state as this device sees it now.
+    /// `Unknown` when the client is not logged in.
+    pub fn recovery_state(&self) -> RecoveryState {
+        self.core
+            .with_logged_in_sdk(matrix::encryption::state)
+            .unwrap_or(RecoveryState::Unknown)
+    }
+
+    /// Calls `listener` with the recovery state: the current one first, then
+    /// each change; `on_closed()` when the client ends.
+    pub fn observe_recovery_state(
+        &self,
+        listener: Arc<dyn RecoveryStateListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        self.core.observe_recovery_state(listener)
+    }
+}
