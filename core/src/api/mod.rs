@@ -7,7 +7,9 @@ mod error;
 mod lifecycle;
 pub(crate) mod listeners;
 mod process;
+mod push;
 mod records;
+mod session;
 
 pub use chat::*;
 pub use error::{CoreError, CoreResult};
@@ -17,4 +19,6 @@ pub use listeners::{
     TaskFailureListener, TimelineListener, TypingListener,
 };
 pub use process::*;
+pub use push::PusherConfig;
 pub use records::*;
+pub use session::SessionListener;

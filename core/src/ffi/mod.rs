@@ -8,4 +8,6 @@ pub mod client;
 #[cfg(feature = "diagnostics")]
 pub mod diagnostics;
 pub mod process;
+pub mod push;
+pub mod session;
 pub mod timeline;

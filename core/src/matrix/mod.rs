@@ -5,9 +5,11 @@
 pub(crate) mod auth;
 pub(crate) mod build;
 pub(crate) mod errors;
+pub(crate) mod push;
 pub(crate) mod room_list;
 pub(crate) mod rooms;
 pub(crate) mod sentinel;
+pub(crate) mod session_refresh;
 pub(crate) mod stores;
 pub(crate) mod sync;
 pub(crate) mod timeline;
