@@ -85,6 +85,18 @@ fn register_on(server: &PrivateSynapse, prefix: &str) -> String {
     name
 }
 
+/// Whether a drain left no task of this client behind. While the tests of
+/// this binary run side by side, other clients are live, and the drain then
+/// counts matrix-sdk's own tasks, which tokio cannot attribute to a client,
+/// as 1 with a warning that says so (the documented estimate).
+fn no_task_left(left: u32, warnings: &[String]) -> bool {
+    left == 0
+        || (left == 1
+            && warnings
+                .iter()
+                .any(|w| w.contains("other clients are live")))
+}
+
 fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -199,7 +211,10 @@ fn a_client_syncs_and_sends_through_token_expiries_and_its_latest_session_restor
     let latest = sessions.last().unwrap().clone();
     let report = block_on(client.close(None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
-    assert_eq!(report.tasks_left_behind, 0, "{report:?}");
+    assert!(
+        no_task_left(report.tasks_left_behind, &report.warnings),
+        "{report:?}"
+    );
     assert!(recorder.get().closed, "on_closed after close");
     assert!(!recorder.get().after_close, "a call came after on_closed");
 
@@ -255,15 +270,21 @@ fn refresh_races(end: &str) {
         std::thread::sleep(Duration::from_millis(20 * round));
         let (files, left) = if end == "logout" {
             let r = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
-            (r.store_files_open_after, r.tasks_left_behind)
+            (
+                r.store_files_open_after,
+                no_task_left(r.tasks_left_behind, &r.warnings),
+            )
         } else {
             let r = block_on(client.close(None)).unwrap();
-            (r.store_files_open_after, r.tasks_left_behind)
+            (
+                r.store_files_open_after,
+                no_task_left(r.tasks_left_behind, &r.warnings),
+            )
         };
         // The send ended either way (sent, or refused as the client closed).
         let _ = sender.join().expect("the racing send did not panic");
         assert_eq!(files, Some(0), "{end} round {round}: store files open");
-        assert_eq!(left, 0, "{end} round {round}: tasks left behind");
+        assert!(left, "{end} round {round}: tasks left behind");
         wait("on_closed", 10, || recorder.get().closed);
         assert!(!recorder.get().after_close, "a call came after on_closed");
     }
