@@ -71,6 +71,18 @@ class Session:
         homeserver_url: str,
     ) -> None: ...
 
+class PusherConfig:
+    """An HTTP pusher: where the homeserver posts this account's notifications."""
+
+    app_id: str
+    pushkey: str
+    gateway_url: str
+    device_name: str
+    lang: str
+    def __init__(
+        self, *, app_id: str, pushkey: str, gateway_url: str, device_name: str, lang: str
+    ) -> None: ...
+
 class LogoutOptions:
     server_timeout_ms: int
     wipe_local_data: bool
@@ -674,6 +686,14 @@ class MessageListener:
         """The end signal: the client closed, logged out or was shut down. Not
         sent after `Subscription.cancel()`."""
 
+class SessionListener:
+    """Each token refresh (`on_session_changed`: store the new session), each
+    token the server refuses (`on_auth_error`), then `on_closed()`."""
+
+    def on_session_changed(self, session: Session) -> None: ...
+    def on_auth_error(self, soft_logout: bool) -> None: ...
+    def on_closed(self) -> None: ...
+
 class LifecycleListener:
     def on_phase(self, phase: LifecyclePhase, elapsed_ms: int) -> None: ...
 
@@ -709,6 +729,7 @@ class ProgressListener:
 class TaskFailureListenerImpl(TaskFailureListener): ...
 class SyncStateListenerImpl(SyncStateListener): ...
 class MessageListenerImpl(MessageListener): ...
+class SessionListenerImpl(SessionListener): ...
 class LifecycleListenerImpl(LifecycleListener): ...
 class RoomListListenerImpl(RoomListListener): ...
 class TimelineListenerImpl(TimelineListener): ...
@@ -809,6 +830,12 @@ class ClientProtocol(Protocol):
     async def timeline(self, room_id: str) -> Timeline:
         """Raises `CoreError.NotFound` unless the room is joined."""
     async def download_media(self, source: MediaSource, dest_path: str) -> int: ...
+    def observe_session(self, listener: SessionListener) -> Subscription:
+        """Raises `CoreError.ClientClosed` once the client is closing or closed."""
+    async def set_pusher(self, pusher: PusherConfig) -> None:
+        """Raises `CoreError.InvalidArgument` for an empty pushkey or app_id, or a
+        gateway_url that is not `http(s)://…/_matrix/push/v1/notify`."""
+    async def remove_pusher(self, pushkey: str) -> None: ...
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""
