@@ -327,6 +327,27 @@ typedef void (*UniffiCallbackInterfaceTypingListenerMethod1)(uint64_t, void* _No
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSessionListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD1
+typedef void (*UniffiCallbackInterfaceSessionListenerMethod1)(uint64_t, int8_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_LISTENER_METHOD2
+typedef void (*UniffiCallbackInterfaceSessionListenerMethod2)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LIFECYCLE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LIFECYCLE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceLifecycleListener {
@@ -401,6 +422,17 @@ typedef struct UniffiVTableCallbackInterfaceTypingListener {
     UniffiCallbackInterfaceTypingListenerMethod0 _Nonnull onTyping;
     UniffiCallbackInterfaceTypingListenerMethod1 _Nonnull onClosed;
 } UniffiVTableCallbackInterfaceTypingListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSessionListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSessionListenerMethod0 _Nonnull onSessionChanged;
+    UniffiCallbackInterfaceSessionListenerMethod1 _Nonnull onAuthError;
+    UniffiCallbackInterfaceSessionListenerMethod2 _Nonnull onClosed;
+} UniffiVTableCallbackInterfaceSessionListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_LIFECYCLELISTENER
@@ -581,6 +613,36 @@ void uniffi_matrix_mobile_core_fn_method_typinglistener_on_typing(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_CLOSED
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TYPINGLISTENER_ON_CLOSED
 void uniffi_matrix_mobile_core_fn_method_typinglistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SESSIONLISTENER
+uint64_t uniffi_matrix_mobile_core_fn_clone_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_SESSIONLISTENER
+void uniffi_matrix_mobile_core_fn_free_sessionlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_SESSIONLISTENER
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_sessionlistener(const UniffiVTableCallbackInterfaceSessionListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_SESSION_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_SESSION_CHANGED
+void uniffi_matrix_mobile_core_fn_method_sessionlistener_on_session_changed(uint64_t ptr, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_AUTH_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_AUTH_ERROR
+void uniffi_matrix_mobile_core_fn_method_sessionlistener_on_auth_error(uint64_t ptr, int8_t soft_logout, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONLISTENER_ON_CLOSED
+void uniffi_matrix_mobile_core_fn_method_sessionlistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_ROOMLISTHANDLE
@@ -766,6 +828,21 @@ RustBuffer uniffi_matrix_mobile_core_fn_method_client_sync_state(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_USER_ID
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_USER_ID
 RustBuffer uniffi_matrix_mobile_core_fn_method_client_user_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_REMOVE_PUSHER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_REMOVE_PUSHER
+uint64_t uniffi_matrix_mobile_core_fn_method_client_remove_pusher(uint64_t ptr, RustBuffer pushkey
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_PUSHER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_PUSHER
+uint64_t uniffi_matrix_mobile_core_fn_method_client_set_pusher(uint64_t ptr, RustBuffer pusher
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_OBSERVE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_OBSERVE_SESSION
+uint64_t uniffi_matrix_mobile_core_fn_method_client_observe_session(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_TIMELINE
@@ -1237,6 +1314,24 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_SESSION_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_SESSION_CHANGED
+uint16_t uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_AUTH_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_AUTH_ERROR
+uint16_t uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONLISTENER_ON_CLOSED
+uint16_t uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_ROOMLISTHANDLE_CANCEL
 uint16_t uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel(void
@@ -1414,6 +1509,24 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_client_sync_state(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_USER_ID
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_USER_ID
 uint16_t uniffi_matrix_mobile_core_checksum_method_client_user_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_REMOVE_PUSHER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_REMOVE_PUSHER
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_remove_pusher(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_PUSHER
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_PUSHER
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_set_pusher(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_SESSION
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_observe_session(void
     
 );
 #endif

@@ -738,6 +738,29 @@ public protocol ClientProtocol: AnyObject, Sendable {
      */
     func userId()  -> String?
     
+    /**
+     * Removes the account's pushers with `pushkey` (whatever their app id);
+     * the homeserver stops posting to them. Succeeds when there is none.
+     */
+    func removePusher(pushkey: String) async throws 
+    
+    /**
+     * Creates or replaces this device's HTTP pusher: the homeserver then
+     * posts each notification of the account to `gateway_url`. Bad input
+     * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
+     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
+     * any request.
+     */
+    func setPusher(pusher: PusherConfig) async throws 
+    
+    /**
+     * Reports each token refresh (`on_session_changed(session)`: the app
+     * stores the new session, which `restore` takes) and each token the
+     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
+     * the client ends. `ClientClosed` once the client is closing or closed.
+     */
+    func observeSession(listener: SessionListener) throws  -> Subscription
+    
 }
 /**
  * A Matrix client on its own stores.
@@ -1274,6 +1297,67 @@ open func userId() -> String?  {
         uniffiCallStatus in
     uniffi_matrix_mobile_core_fn_method_client_user_id(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes the account's pushers with `pushkey` (whatever their app id);
+     * the homeserver stops posting to them. Succeeds when there is none.
+     */
+open func removePusher(pushkey: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_remove_pusher(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pushkey)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Creates or replaces this device's HTTP pusher: the homeserver then
+     * posts each notification of the account to `gateway_url`. Bad input
+     * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
+     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
+     * any request.
+     */
+open func setPusher(pusher: PusherConfig)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_pusher(
+                        self.uniffiCloneHandle(),FfiConverterTypePusherConfig_lower(pusher)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Reports each token refresh (`on_session_changed(session)`: the app
+     * stores the new session, which `restore` takes) and each token the
+     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
+     * the client ends. `ClientClosed` once the client is closing or closed.
+     */
+open func observeSession(listener: SessionListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSessionListener_lower(listener),uniffiCallStatus
     )
 })
 }
@@ -2392,6 +2476,313 @@ public func FfiConverterTypeRoomListListener_lift(_ handle: UInt64) throws -> Ro
 #endif
 public func FfiConverterTypeRoomListListener_lower(_ value: RoomListListener) -> UInt64 {
     return FfiConverterTypeRoomListListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the session's changes: each refresh of its tokens, and the
+ * server's refusal of its token.
+ *
+ * Calls come in the order of the changes, from the core's threads, never
+ * under a core lock.
+ */
+public protocol SessionListener: AnyObject, Sendable {
+    
+    /**
+     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
+     * on (its `access_token` and `refresh_token` replace the old ones, which
+     * the server no longer accepts); `restore` takes it.
+     */
+    func onSessionChanged(session: Session) 
+    
+    /**
+     * The server refused the session's token and no refresh could fix it.
+     * With `soft_logout` the device and its keys still exist: log in again
+     * as the same user on the same `data_dir`. Without it the device is gone.
+     */
+    func onAuthError(softLogout: Bool) 
+    
+    /**
+     * The end signal: the client closed, logged out or was shut down. The
+     * last call; not sent after `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives the session's changes: each refresh of its tokens, and the
+ * server's refusal of its token.
+ *
+ * Calls come in the order of the changes, from the core's threads, never
+ * under a core lock.
+ */
+open class SessionListenerImpl: SessionListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_sessionlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_sessionlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
+     * on (its `access_token` and `refresh_token` replace the old ones, which
+     * the server no longer accepts); `restore` takes it.
+     */
+open func onSessionChanged(session: Session)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_session_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSession_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The server refused the session's token and no refresh could fix it.
+     * With `soft_logout` the device and its keys still exist: log in again
+     * as the same user on the same `data_dir`. Without it the device is gone.
+     */
+open func onAuthError(softLogout: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_auth_error(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(softLogout),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the client closed, logged out or was shut down. The
+     * last call; not sent after `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSessionListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSessionListener = UniffiVTableCallbackInterfaceSessionListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSessionListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SessionListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSessionListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SessionListener: handle missing in uniffiClone")
+            }
+        },
+        onSessionChanged: { (
+            uniffiHandle: UInt64,
+            session: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onSessionChanged(
+                     session: try FfiConverterTypeSession_lift(session)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onAuthError: { (
+            uniffiHandle: UInt64,
+            softLogout: Int8,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onAuthError(
+                     softLogout: try FfiConverterBool.lift(softLogout)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSessionListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSessionListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSessionListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_sessionlistener(UniffiCallbackInterfaceSessionListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SessionListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SessionListener
+
+    public static func lift(_ handle: UInt64) throws -> SessionListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SessionListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SessionListener) -> UInt64 {
+         if let rustImpl = value as? SessionListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SessionListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionListener_lift(_ handle: UInt64) throws -> SessionListener {
+    return try FfiConverterTypeSessionListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> UInt64 {
+    return FfiConverterTypeSessionListener.lower(value)
 }
 
 
@@ -4609,6 +5000,110 @@ public func FfiConverterTypePhaseTiming_lift(_ buf: RustBuffer) throws -> PhaseT
 #endif
 public func FfiConverterTypePhaseTiming_lower(_ value: PhaseTiming) -> RustBuffer {
     return FfiConverterTypePhaseTiming.lower(value)
+}
+
+
+/**
+ * An HTTP pusher: where the homeserver posts this device's notifications
+ * (a push gateway, such as Sygnal, speaking the Push Gateway API).
+ */
+public struct PusherConfig: Equatable, Hashable {
+    /**
+     * The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
+     * bytes).
+     */
+    public var appId: String
+    /**
+     * The device's token with the platform's push service (APNs, FCM), as
+     * the gateway expects it (1 to 512 bytes).
+     */
+    public var pushkey: String
+    /**
+     * The gateway's notify URL: `http(s)://HOST[:PORT]/_matrix/push/v1/notify`.
+     */
+    public var gatewayUrl: String
+    /**
+     * Shown to the user in the list of their devices' pushers.
+     */
+    public var deviceName: String
+    /**
+     * The preferred language of the notifications, e.g. `en` or `en-US`.
+     */
+    public var lang: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
+         * bytes).
+         */appId: String, 
+        /**
+         * The device's token with the platform's push service (APNs, FCM), as
+         * the gateway expects it (1 to 512 bytes).
+         */pushkey: String, 
+        /**
+         * The gateway's notify URL: `http(s)://HOST[:PORT]/_matrix/push/v1/notify`.
+         */gatewayUrl: String, 
+        /**
+         * Shown to the user in the list of their devices' pushers.
+         */deviceName: String, 
+        /**
+         * The preferred language of the notifications, e.g. `en` or `en-US`.
+         */lang: String) {
+        self.appId = appId
+        self.pushkey = pushkey
+        self.gatewayUrl = gatewayUrl
+        self.deviceName = deviceName
+        self.lang = lang
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PusherConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePusherConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PusherConfig {
+        return
+            try PusherConfig(
+                appId: FfiConverterString.read(from: &buf), 
+                pushkey: FfiConverterString.read(from: &buf), 
+                gatewayUrl: FfiConverterString.read(from: &buf), 
+                deviceName: FfiConverterString.read(from: &buf), 
+                lang: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PusherConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appId, into: &buf)
+        FfiConverterString.write(value.pushkey, into: &buf)
+        FfiConverterString.write(value.gatewayUrl, into: &buf)
+        FfiConverterString.write(value.deviceName, into: &buf)
+        FfiConverterString.write(value.lang, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePusherConfig_lift(_ buf: RustBuffer) throws -> PusherConfig {
+    return try FfiConverterTypePusherConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePusherConfig_lower(_ value: PusherConfig) -> RustBuffer {
+    return FfiConverterTypePusherConfig.lower(value)
 }
 
 
@@ -7724,6 +8219,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed() != 35464) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 14852) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 52530) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel() != 48666) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7814,6 +8318,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_client_remove_pusher() != 59688) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 42609) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 35910) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7858,6 +8371,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitRoomListListener()
+    uniffiCallbackInitSessionListener()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTaskFailureListener()
     uniffiCallbackInitTimelineListener()
