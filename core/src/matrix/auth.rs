@@ -5,7 +5,6 @@ use std::time::Duration;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::ruma::api::client::session::login::{self, v3::LoginInfo};
 use matrix_sdk::ruma::api::client::uiaa::{MatrixUserIdentifier, UserIdentifier};
-use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{SessionMeta, SessionTokens};
 
@@ -123,11 +122,10 @@ pub(crate) async fn server_logout(client: &matrix_sdk::Client, timeout: Duration
     match tokio::time::timeout(timeout, client.matrix_auth().logout()).await {
         Err(_) => ServerLogout::TimedOut,
         Ok(Ok(_)) => ServerLogout::Revoked,
-        Ok(Err(e)) => match e.client_api_error_kind() {
-            Some(ErrorKind::UnknownToken { .. }) => ServerLogout::TokenAlreadyInvalid,
-            _ => ServerLogout::Failed {
-                reason: errors::from_http(&e).to_string(),
-            },
+        // An expired token's refresh may meet the revocation too.
+        Ok(Err(e)) if errors::is_unknown_token(&e) => ServerLogout::TokenAlreadyInvalid,
+        Ok(Err(e)) => ServerLogout::Failed {
+            reason: errors::from_http(&e).to_string(),
         },
     }
 }
