@@ -3,6 +3,7 @@
 Used as a CLI by `cargo xtask` and as a module by pytest (`register_user`).
 
     python synapse_harness.py start --state-dir DIR [--owner-pid PID] [--ca-dir CA] [--http]
+                                    [--access-token-lifetime-s N]
     python synapse_harness.py stop --state-dir DIR
     python synapse_harness.py run --state-dir DIR        # foreground, until Ctrl-C or stdin EOF
     python synapse_harness.py register --url URL --username U --password P
@@ -22,6 +23,13 @@ Guarantees:
   registration and rate limits high enough for tests.
 - With `--owner-pid`, a small watchdog stops Synapse when that process ends, so an
   interrupted test run leaves nothing behind.
+- Synapse may push to gateways on 127.0.0.1 (`ip_range_whitelist`), so that a
+  test's own push gateway (push_gateway.py, core/tests/support/push_gateway.rs)
+  receives what Synapse posts.
+- With `--access-token-lifetime-s N`, an access token issued with a refresh token
+  (a login that asks for one) expires after N seconds
+  (`refreshable_access_token_lifetime`); refresh tokens do not expire. harness.json
+  then names `access_token_lifetime_s`. Without it, tokens never expire.
 - `stop` returns once the Synapse process (and its watchdog) is gone: SIGTERM, then
   SIGKILL after 10 s. It is idempotent.
 
@@ -141,7 +149,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(state_dir: Path, port: int, tls: dict | None) -> dict:
+def write_config(
+    state_dir: Path, port: int, tls: dict | None, access_token_lifetime_s: int | None = None
+) -> dict:
     """Generates Synapse's config in `state_dir`, then rewrites it for tests.
 
     Returns the final config. The rewrite goes through a YAML parser: the generated
@@ -188,6 +198,11 @@ def write_config(state_dir: Path, port: int, tls: dict | None) -> dict:
     config["report_stats"] = False
     if not config.get("registration_shared_secret"):
         config["registration_shared_secret"] = secrets.token_hex(32)
+    # Pushes go to the tests' own gateway on loopback, which Synapse's default
+    # blacklist of private ranges would refuse.
+    config["ip_range_whitelist"] = ["127.0.0.1/32"]
+    if access_token_lifetime_s is not None:
+        config["refreshable_access_token_lifetime"] = f"{access_token_lifetime_s}s"
     for name in _FLAT_LIMITERS:
         config[name] = dict(_FAST)
     for name, parts in _NESTED_LIMITERS.items():
@@ -266,6 +281,7 @@ def start(
     owner_pid: int | None = None,
     ca_dir: Path | None = None,
     http: bool = False,
+    access_token_lifetime_s: int | None = None,
 ) -> dict:
     """Starts Synapse in `state_dir` and returns the harness state (see module doc)."""
     state_dir = state_dir.resolve()
@@ -278,7 +294,7 @@ def start(
         import tls_certs  # needs cryptography, which only `start` imports
 
         tls = tls_certs.make(state_dir / "tls", ca_dir.resolve() if ca_dir else None)
-    config = write_config(state_dir, port, tls)
+    config = write_config(state_dir, port, tls, access_token_lifetime_s)
     url = f"{'http' if http else 'https'}://127.0.0.1:{port}"
     with open(state_dir / LOG_FILE, "ab") as log:
         proc = subprocess.Popen(
@@ -308,6 +324,11 @@ def start(
         "server_name": SERVER_NAME,
         "registration_shared_secret": config["registration_shared_secret"],
         **({k: tls[k] for k in ("ca_file", "trust_file", "tls_dir")} if tls else {}),
+        **(
+            {"access_token_lifetime_s": access_token_lifetime_s}
+            if access_token_lifetime_s is not None
+            else {}
+        ),
     }
     _write_state(state_dir, state)
     if owner_pid is not None:
@@ -401,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "start":
             cmd.add_argument("--ca-dir", type=Path)
             cmd.add_argument("--http", action="store_true")
+            cmd.add_argument("--access-token-lifetime-s", type=int)
     reg = sub.add_parser("register")
     reg.add_argument("--url", required=True)
     reg.add_argument("--username", required=True)
@@ -408,7 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            state = start(args.state_dir, args.owner_pid, args.ca_dir, args.http)
+            state = start(
+                args.state_dir, args.owner_pid, args.ca_dir, args.http,
+                args.access_token_lifetime_s,
+            )  # fmt: skip
             print(json.dumps(state), flush=True)
         elif args.command == "stop":
             if not stop(args.state_dir):

@@ -200,6 +200,27 @@ fn cancelled_client_calls_leave_a_working_client() {
             Box::new(|| Box::pin(async { client.recent_messages(room.clone(), 5).await.is_ok() })),
         ),
         (
+            "set_pusher",
+            Box::new(|| {
+                Box::pin(async {
+                    let pusher = matrix_mobile_core::PusherConfig {
+                        app_id: "org.example.cancel".into(),
+                        pushkey: "cancel-key".into(),
+                        gateway_url: "http://127.0.0.1:9/_matrix/push/v1/notify".into(),
+                        device_name: "d".into(),
+                        lang: "en".into(),
+                    };
+                    client.set_pusher(pusher).await.is_ok()
+                })
+            }),
+        ),
+        (
+            "remove_pusher",
+            Box::new(|| {
+                Box::pin(async { client.remove_pusher("cancel-key".into()).await.is_ok() })
+            }),
+        ),
+        (
             "pause",
             Box::new(|| Box::pin(async { client.pause().await.is_ok() })),
         ),

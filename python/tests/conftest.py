@@ -10,6 +10,11 @@ Fixtures:
   `TestUser` (username, password, user_id, ...). Call it again for more users.
 - `user`: one fresh user (`register()`), for tests that need only one.
 - `data_dir`: a fresh, empty folder (as `str`) for a client's stores.
+- `push_gateway`: a running push gateway of the test's own (harness/push_gateway.py)
+  that records what Synapse posts; `push_gateway.url` is a pusher's `gateway_url`.
+- `refresh_homeserver_url`: the URL of a second Synapse, started once per session,
+  whose access tokens (when issued with a refresh token) expire after
+  `REFRESH_TOKEN_LIFETIME_S` seconds; `register_on(url)` registers users there.
 
 pytest-asyncio runs in auto mode (python/pyproject.toml): `async def` tests need no
 marker.
@@ -31,6 +36,7 @@ _HARNESS_DIR = Path(__file__).resolve().parents[2] / "harness"
 if str(_HARNESS_DIR) not in sys.path:
     sys.path.insert(0, str(_HARNESS_DIR))
 
+import push_gateway as _push_gateway  # noqa: E402
 import synapse_harness  # noqa: E402
 
 HOMESERVER_ENV = "MMC_HOMESERVER_URL"
@@ -95,6 +101,49 @@ def data_dir(tmp_path: Path) -> str:
     path = tmp_path / "client-data"
     path.mkdir()
     return str(path)
+
+
+REFRESH_TOKEN_LIFETIME_S = 5
+
+
+@pytest.fixture
+def push_gateway():
+    """A push gateway of the test's own, stopped after the test."""
+    with _push_gateway.PushGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="session")
+def refresh_homeserver_url(tmp_path_factory: pytest.TempPathFactory, homeserver_url: str) -> str:
+    """A second Synapse whose refreshable access tokens expire every
+    REFRESH_TOKEN_LIFETIME_S seconds, signed by the run's CA (MMC_TLS_DIR), stopped
+    at the end of the session (and by the harness's watchdog if pytest dies)."""
+    state_dir = tmp_path_factory.mktemp("refresh-synapse")
+    tls_dir = os.environ.get("MMC_TLS_DIR")
+    state = synapse_harness.start(
+        state_dir,
+        owner_pid=os.getpid(),
+        ca_dir=Path(tls_dir) if tls_dir else None,
+        access_token_lifetime_s=REFRESH_TOKEN_LIFETIME_S,
+    )
+    try:
+        yield state["homeserver_url"]
+    finally:
+        synapse_harness.stop(state_dir)
+
+
+def register_on(url: str, prefix: str = "py") -> TestUser:
+    """Registers a fresh user with a random name and password on the Synapse at `url`."""
+    username = f"{prefix}-{secrets.token_hex(6)}".lower()
+    password = secrets.token_urlsafe(16)
+    answer = synapse_harness.register_user(url, username, password)
+    return TestUser(
+        username=username,
+        password=password,
+        user_id=answer["user_id"],
+        device_id=answer.get("device_id", ""),
+        access_token=answer.get("access_token", ""),
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,9 @@ mod error;
 mod lifecycle;
 pub(crate) mod listeners;
 mod process;
+mod push;
 mod records;
+mod session;
 mod verification;
 
 pub use chat::*;
@@ -20,5 +22,7 @@ pub use listeners::{
     TaskFailureListener, TimelineListener, TypingListener,
 };
 pub use process::*;
+pub use push::PusherConfig;
 pub use records::*;
+pub use session::SessionListener;
 pub use verification::{Emoji, VerificationListener, VerificationState};

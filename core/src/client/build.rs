@@ -49,6 +49,7 @@ pub(crate) async fn build(
         request_timeout: checked.request_timeout,
         dropped,
         events,
+        sessions: Default::default(),
         sync_lock: tokio::sync::Mutex::new(()),
         install: Arc::default(),
         inner: Mutex::new(Inner {

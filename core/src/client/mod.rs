@@ -14,6 +14,7 @@ mod recovery;
 pub(crate) mod registry;
 mod room_list;
 mod session;
+mod session_events;
 pub mod state;
 mod store_dir;
 mod subscription;
@@ -94,6 +95,8 @@ pub(crate) struct ClientCore {
     request_timeout: std::time::Duration,
     dropped: DropWatch,
     events: Arc<Events>,
+    /// The session listeners, told of token refreshes and refusals.
+    sessions: Arc<session_events::SessionEvents>,
     /// Serialises start/stop/pause/resume of sync, and the drain's stop.
     sync_lock: tokio::sync::Mutex<()>,
     /// Held by a login from before its request to the end of its session's
@@ -130,23 +133,13 @@ impl ClientCore {
     }
 
     /// Forwards matrix-sdk's task failures, and keeps refreshed tokens out of
-    /// the log, until the client drains.
+    /// the log and tells the session listeners, until the client drains.
     fn spawn_background(self: &Arc<Self>, handle: &Handle, sdk: &matrix::Sdk) {
-        let mut refreshes = matrix::auth::token_refreshes(sdk);
+        let changes = matrix::session_refresh::changes(sdk);
         let refreshed = sdk.clone();
         let core = Arc::downgrade(self);
         self.spawn(handle, TaskKind::Finite, "token-refreshes", async move {
-            while refreshes.next().await {
-                let (Some(session), Some(core)) =
-                    (matrix::auth::session_of(&refreshed), core.upgrade())
-                else {
-                    continue;
-                };
-                // The new tokens are registered before the old are forgotten.
-                let fresh = matrix::auth::token_guards(&session);
-                let old = std::mem::replace(&mut core.inner().tokens, fresh);
-                drop(old);
-            }
+            session_events::follow(changes, refreshed, core).await;
             Ok(())
         });
         // Messages queued while the server was unreachable go out once it
@@ -348,6 +341,17 @@ impl ClientCore {
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
         self.events.observe_sync_state(listener)
+    }
+
+    /// Registers a session listener: each token refresh and each refused
+    /// token, then `on_closed()`. `ClientClosed` once the client is closing
+    /// or closed.
+    pub(crate) fn observe_session(
+        &self,
+        listener: Arc<dyn crate::api::SessionListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
+        self.sessions.observe(&self.events, listener)
     }
 
     /// Registers a message listener. `ClientClosed` once the client is

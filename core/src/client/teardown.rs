@@ -82,7 +82,9 @@ impl ClientCore {
     /// Sends every listener its end signal and stops the listener thread,
     /// waiting for it until `deadline`. Returns whether it finished in time.
     pub(crate) fn end_listeners(&self, deadline: Instant) -> bool {
-        self.events.end(deadline)
+        let finished = self.events.end(deadline);
+        self.sessions.clear();
+        finished
     }
 
     /// Moves the client to `Closed`, forgets it as a live client and gives

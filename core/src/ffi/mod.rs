@@ -9,5 +9,7 @@ pub mod client;
 pub mod diagnostics;
 pub mod encryption;
 pub mod process;
+pub mod push;
+pub mod session;
 pub mod timeline;
 pub mod verification;

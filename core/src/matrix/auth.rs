@@ -5,7 +5,6 @@ use std::time::Duration;
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::ruma::api::client::session::login::{self, v3::LoginInfo};
 use matrix_sdk::ruma::api::client::uiaa::{MatrixUserIdentifier, UserIdentifier};
-use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{SessionMeta, SessionTokens};
 
@@ -15,7 +14,7 @@ use crate::api::{ServerLogout, Session};
 use crate::logging::scrub;
 
 /// The server's half of a password login: asks for a new device and returns
-/// its session, with its access token registered with the scrubber for as
+/// its session, with its tokens registered with the scrubber for as
 /// long as the returned guard lives. Changes nothing on the client;
 /// [`install_session`] does.
 pub(crate) async fn login_request(
@@ -23,7 +22,7 @@ pub(crate) async fn login_request(
     username: &str,
     password: &str,
     device_name: Option<&str>,
-) -> CoreResult<(MatrixSession, scrub::Registered)> {
+) -> CoreResult<(MatrixSession, Vec<scrub::Registered>)> {
     if username.trim().is_empty() {
         return Err(CoreError::invalid_argument("username is empty"));
     }
@@ -37,14 +36,20 @@ pub(crate) async fn login_request(
         password.to_owned(),
     )));
     request.initial_device_display_name = device_name.map(str::to_owned);
+    // Where the server gives one, matrix-sdk refreshes the access token with
+    // it (the client is built with `handle_refresh_tokens`).
+    request.refresh_token = true;
     // A wrong user or password is a 403 M_FORBIDDEN, which maps to `Auth`.
     let response = client
         .send(request)
         .await
         .map_err(|e| errors::from_http(&e))?;
     let session = MatrixSession::from(&response);
-    let token = scrub::Registered::new(&session.tokens.access_token);
-    Ok((session, token))
+    let tokens = std::iter::once(&session.tokens.access_token)
+        .chain(&session.tokens.refresh_token)
+        .map(|token| scrub::Registered::new(token))
+        .collect();
+    Ok((session, tokens))
 }
 
 /// The client's half of a login: installs `session` (local only, no
@@ -91,31 +96,6 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
         .map_err(|e| errors::from_sdk(&e))
 }
 
-/// Waits for matrix-sdk to refresh the session's tokens; `false` once the
-/// client reports no more session changes.
-pub(crate) struct TokenRefreshes(tokio::sync::broadcast::Receiver<matrix_sdk::SessionChange>);
-
-/// Subscribes to `client`'s token refreshes.
-pub(crate) fn token_refreshes(client: &matrix_sdk::Client) -> TokenRefreshes {
-    TokenRefreshes(client.subscribe_to_session_changes())
-}
-
-impl TokenRefreshes {
-    /// Resolves at the next refresh (`true`), or when no more can come.
-    pub(crate) async fn next(&mut self) -> bool {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match self.0.recv().await {
-                Ok(matrix_sdk::SessionChange::TokensRefreshed) => return true,
-                // A missed report may have been a refresh: look again.
-                Err(RecvError::Lagged(_)) => return true,
-                Ok(matrix_sdk::SessionChange::UnknownToken(_)) => {}
-                Err(RecvError::Closed) => return false,
-            }
-        }
-    }
-}
-
 /// Keeps the session's tokens out of every log line while the guards live.
 pub(crate) fn token_guards(session: &Session) -> Vec<scrub::Registered> {
     std::iter::once(&session.access_token)
@@ -142,11 +122,10 @@ pub(crate) async fn server_logout(client: &matrix_sdk::Client, timeout: Duration
     match tokio::time::timeout(timeout, client.matrix_auth().logout()).await {
         Err(_) => ServerLogout::TimedOut,
         Ok(Ok(_)) => ServerLogout::Revoked,
-        Ok(Err(e)) => match e.client_api_error_kind() {
-            Some(ErrorKind::UnknownToken { .. }) => ServerLogout::TokenAlreadyInvalid,
-            _ => ServerLogout::Failed {
-                reason: errors::from_http(&e).to_string(),
-            },
+        // An expired token's refresh may meet the revocation too.
+        Ok(Err(e)) if errors::is_unknown_token(&e) => ServerLogout::TokenAlreadyInvalid,
+        Ok(Err(e)) => ServerLogout::Failed {
+            reason: errors::from_http(&e).to_string(),
         },
     }
 }

@@ -93,7 +93,10 @@ pub(crate) async fn build(
         .sqlite_store(&config.data_dir, config.passphrase.as_deref())
         .request_config(requests)
         .with_encryption_settings(encryption_settings())
-        .add_root_certificates(roots);
+        .add_root_certificates(roots)
+        // An expired access token is refreshed inside the request that met
+        // the expiry, which then goes on (see `session_refresh`).
+        .handle_refresh_tokens();
     // On Android matrix-sdk builds its own rustls verifier, which reads the
     // extra roots from here rather than from `add_root_certificates`.
     #[cfg(target_os = "android")]

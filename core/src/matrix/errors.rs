@@ -1,7 +1,7 @@
 //! Mapping matrix-sdk's errors onto [`CoreError`], by kind, never by text.
 
 use matrix_sdk::ruma::api::error::ErrorKind;
-use matrix_sdk::{ClientBuildError, HttpError};
+use matrix_sdk::{ClientBuildError, HttpError, RefreshTokenError};
 
 use crate::api::CoreError;
 
@@ -40,9 +40,28 @@ pub(crate) fn from_http(error: &HttpError) -> CoreError {
             detail: super::tls::certificate_error(e).unwrap_or_else(|| describe_chain(e)),
         },
         HttpError::Cached(inner) => from_http(inner),
+        // The token expired and its refresh failed: as the refresh's own
+        // request failed (a refused refresh token is `Auth`).
+        HttpError::RefreshToken(RefreshTokenError::MatrixAuth(inner)) => from_http(inner),
+        HttpError::RefreshToken(other) => CoreError::Auth {
+            detail: other.to_string(),
+        },
         other => CoreError::Network {
             detail: other.to_string(),
         },
+    }
+}
+
+/// Whether the server refused the session's token for good: an unknown
+/// token, or an expired one whose refresh the server refused likewise.
+pub(crate) fn is_unknown_token(error: &HttpError) -> bool {
+    match error {
+        HttpError::RefreshToken(RefreshTokenError::MatrixAuth(inner)) => is_unknown_token(inner),
+        HttpError::Cached(inner) => is_unknown_token(inner),
+        other => matches!(
+            other.client_api_error_kind(),
+            Some(ErrorKind::UnknownToken { .. })
+        ),
     }
 }
 

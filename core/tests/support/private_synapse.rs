@@ -49,6 +49,17 @@ fn harness() -> PathBuf {
 impl PrivateSynapse {
     /// Starts a fresh Synapse and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A fresh Synapse whose access tokens, when issued with a refresh
+    /// token, expire after `secs` (`refreshable_access_token_lifetime`).
+    pub fn with_token_lifetime(secs: u64) -> Self {
+        Self::start_with(&["--access-token-lifetime-s", &secs.to_string()])
+    }
+
+    /// Starts a fresh Synapse with the harness's extra `start` arguments.
+    fn start_with(extra: &[&str]) -> Self {
         let python = python();
         let state = TempDir::new().unwrap();
         let mut command = Command::new(&python);
@@ -56,7 +67,8 @@ impl PrivateSynapse {
             .arg(harness())
             .args(["start", "--state-dir"])
             .arg(state.path())
-            .args(["--owner-pid", &std::process::id().to_string()]);
+            .args(["--owner-pid", &std::process::id().to_string()])
+            .args(extra);
         // The run's CA signs this Synapse's certificate too, so that the
         // clients of the test trust it as they trust the shared one.
         if let Some(ca_dir) = std::env::var_os("MMC_TLS_DIR") {

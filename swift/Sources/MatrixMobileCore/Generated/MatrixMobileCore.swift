@@ -739,27 +739,27 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func userId()  -> String?
     
     /**
-     * Creates the account's cross-signing keys if it has none yet (also
-     * done by `enable_recovery`). The server may ask for the `password`
-     * (interactive auth); it is used once, never logged or stored.
+     * Removes the account's pushers with `pushkey` (whatever their app id);
+     * the homeserver stops posting to them. Succeeds when there is none.
      */
-    func bootstrapCrossSigning(password: String?) async throws 
+    func removePusher(pushkey: String) async throws 
     
     /**
-     * Whether this device is cross-signed by its user.
+     * Creates or replaces this device's HTTP pusher: the homeserver then
+     * posts each notification of the account to `gateway_url`. Bad input
+     * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
+     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
+     * any request.
      */
-    func isVerified()  -> Bool
+    func setPusher(pusher: PusherConfig) async throws 
     
     /**
-     * Calls `listener.on_request` for each request another device of this
-     * user sends; `on_closed()` when the client ends.
+     * Reports each token refresh (`on_session_changed(session)`: the app
+     * stores the new session, which `restore` takes) and each token the
+     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
+     * the client ends. `ClientClosed` once the client is closing or closed.
      */
-    func observeVerificationRequests(listener: VerificationRequestListener) throws  -> Subscription
-    
-    /**
-     * Asks this user's other devices to verify this one by emoji.
-     */
-    func requestVerification() async throws  -> Verification
+    func observeSession(listener: SessionListener) throws  -> Subscription
     
 }
 /**
@@ -1302,16 +1302,15 @@ open func userId() -> String?  {
 }
     
     /**
-     * Creates the account's cross-signing keys if it has none yet (also
-     * done by `enable_recovery`). The server may ask for the `password`
-     * (interactive auth); it is used once, never logged or stored.
+     * Removes the account's pushers with `pushkey` (whatever their app id);
+     * the homeserver stops posting to them. Succeeds when there is none.
      */
-open func bootstrapCrossSigning(password: String?)async throws   {
+open func removePusher(pushkey: String)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_client_bootstrap_cross_signing(
-                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(password)
+                uniffi_matrix_mobile_core_fn_method_client_remove_pusher(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pushkey)
                 )
             },
             pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
@@ -1324,49 +1323,43 @@ open func bootstrapCrossSigning(password: String?)async throws   {
 }
     
     /**
-     * Whether this device is cross-signed by its user.
+     * Creates or replaces this device's HTTP pusher: the homeserver then
+     * posts each notification of the account to `gateway_url`. Bad input
+     * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
+     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
+     * any request.
      */
-open func isVerified() -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_client_is_verified(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Calls `listener.on_request` for each request another device of this
-     * user sends; `on_closed()` when the client ends.
-     */
-open func observeVerificationRequests(listener: VerificationRequestListener)throws  -> Subscription  {
-    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_client_observe_verification_requests(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeVerificationRequestListener_lower(listener),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Asks this user's other devices to verify this one by emoji.
-     */
-open func requestVerification()async throws  -> Verification  {
+open func setPusher(pusher: PusherConfig)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_client_request_verification(
-                        self.uniffiCloneHandle()
+                uniffi_matrix_mobile_core_fn_method_client_set_pusher(
+                        self.uniffiCloneHandle(),FfiConverterTypePusherConfig_lower(pusher)
                 )
             },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
-            liftFunc: FfiConverterTypeVerification_lift,
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeCoreError_lift
         )
+}
+    
+    /**
+     * Reports each token refresh (`on_session_changed(session)`: the app
+     * stores the new session, which `restore` takes) and each token the
+     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
+     * the client ends. `ClientClosed` once the client is closing or closed.
+     */
+open func observeSession(listener: SessionListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSessionListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2483,6 +2476,313 @@ public func FfiConverterTypeRoomListListener_lift(_ handle: UInt64) throws -> Ro
 #endif
 public func FfiConverterTypeRoomListListener_lower(_ value: RoomListListener) -> UInt64 {
     return FfiConverterTypeRoomListListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the session's changes: each refresh of its tokens, and the
+ * server's refusal of its token.
+ *
+ * Calls come in the order of the changes, from the core's threads, never
+ * under a core lock.
+ */
+public protocol SessionListener: AnyObject, Sendable {
+    
+    /**
+     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
+     * on (its `access_token` and `refresh_token` replace the old ones, which
+     * the server no longer accepts); `restore` takes it.
+     */
+    func onSessionChanged(session: Session) 
+    
+    /**
+     * The server refused the session's token and no refresh could fix it.
+     * With `soft_logout` the device and its keys still exist: log in again
+     * as the same user on the same `data_dir`. Without it the device is gone.
+     */
+    func onAuthError(softLogout: Bool) 
+    
+    /**
+     * The end signal: the client closed, logged out or was shut down. The
+     * last call; not sent after `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives the session's changes: each refresh of its tokens, and the
+ * server's refusal of its token.
+ *
+ * Calls come in the order of the changes, from the core's threads, never
+ * under a core lock.
+ */
+open class SessionListenerImpl: SessionListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_sessionlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_sessionlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
+     * on (its `access_token` and `refresh_token` replace the old ones, which
+     * the server no longer accepts); `restore` takes it.
+     */
+open func onSessionChanged(session: Session)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_session_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSession_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The server refused the session's token and no refresh could fix it.
+     * With `soft_logout` the device and its keys still exist: log in again
+     * as the same user on the same `data_dir`. Without it the device is gone.
+     */
+open func onAuthError(softLogout: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_auth_error(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(softLogout),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the client closed, logged out or was shut down. The
+     * last call; not sent after `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSessionListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSessionListener = UniffiVTableCallbackInterfaceSessionListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSessionListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SessionListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSessionListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SessionListener: handle missing in uniffiClone")
+            }
+        },
+        onSessionChanged: { (
+            uniffiHandle: UInt64,
+            session: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onSessionChanged(
+                     session: try FfiConverterTypeSession_lift(session)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onAuthError: { (
+            uniffiHandle: UInt64,
+            softLogout: Int8,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onAuthError(
+                     softLogout: try FfiConverterBool.lift(softLogout)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSessionListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSessionListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSessionListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_sessionlistener(UniffiCallbackInterfaceSessionListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SessionListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SessionListener
+
+    public static func lift(_ handle: UInt64) throws -> SessionListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SessionListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SessionListener) -> UInt64 {
+         if let rustImpl = value as? SessionListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SessionListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionListener_lift(_ handle: UInt64) throws -> SessionListener {
+    return try FfiConverterTypeSessionListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> UInt64 {
+    return FfiConverterTypeSessionListener.lower(value)
 }
 
 
@@ -3938,732 +4238,6 @@ public func FfiConverterTypeTypingListener_lower(_ value: TypingListener) -> UIn
 
 
 
-
-
-/**
- * One device verification by emoji. Calls after its client ended get
- * `ClientClosed`. Releasing it ends the tasks that follow it.
- */
-public protocol VerificationProtocol: AnyObject, Sendable {
-    
-    /**
-     * Accepts a request another device sent (`Ready` follows).
-     */
-    func accept() async throws 
-    
-    /**
-     * Cancels the verification; the other device sees `Cancelled`.
-     */
-    func cancel() async throws 
-    
-    /**
-     * Confirms that the emojis match the other device's.
-     */
-    func confirm() async throws 
-    
-    /**
-     * Calls `listener` with the current state, then each change;
-     * `on_closed()` when the client ends.
-     */
-    func observe(listener: VerificationListener) throws  -> Subscription
-    
-    /**
-     * Starts the emoji comparison, or accepts the one the other device
-     * started (an observed verification accepts it by itself).
-     */
-    func startSas() async throws 
-    
-}
-/**
- * One device verification by emoji. Calls after its client ended get
- * `ClientClosed`. Releasing it ends the tasks that follow it.
- */
-open class Verification: VerificationProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verification(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_matrix_mobile_core_fn_free_verification(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * Accepts a request another device sent (`Ready` follows).
-     */
-open func accept()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_verification_accept(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
-     * Cancels the verification; the other device sees `Cancelled`.
-     */
-open func cancel()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_verification_cancel(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
-     * Confirms that the emojis match the other device's.
-     */
-open func confirm()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_verification_confirm(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-    /**
-     * Calls `listener` with the current state, then each change;
-     * `on_closed()` when the client ends.
-     */
-open func observe(listener: VerificationListener)throws  -> Subscription  {
-    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_verification_observe(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeVerificationListener_lower(listener),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Starts the emoji comparison, or accepts the one the other device
-     * started (an observed verification accepts it by itself).
-     */
-open func startSas()async throws   {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_matrix_mobile_core_fn_method_verification_start_sas(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
-            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
-            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
-            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
-            liftFunc: { $0 },
-            errorHandler: FfiConverterTypeCoreError_lift
-        )
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerification: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = Verification
-
-    public static func lift(_ handle: UInt64) throws -> Verification {
-        return Verification(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: Verification) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verification {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: Verification, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerification_lift(_ handle: UInt64) throws -> Verification {
-    return try FfiConverterTypeVerification.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerification_lower(_ value: Verification) -> UInt64 {
-    return FfiConverterTypeVerification.lower(value)
-}
-
-
-
-
-
-
-/**
- * Receives a verification's states: the current one first, then each
- * change.
- */
-public protocol VerificationListener: AnyObject, Sendable {
-    
-    func onState(state: VerificationState) 
-    
-    /**
-     * The end signal: the verification's client ended. The last call; not
-     * sent after `cancel()`.
-     */
-    func onClosed() 
-    
-}
-/**
- * Receives a verification's states: the current one first, then each
- * change.
- */
-open class VerificationListenerImpl: VerificationListener, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verificationlistener(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_matrix_mobile_core_fn_free_verificationlistener(handle, $0) }
-    }
-
-    
-
-    
-open func onState(state: VerificationState)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_verificationlistener_on_state(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeVerificationState_lower(state),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * The end signal: the verification's client ended. The last call; not
-     * sent after `cancel()`.
-     */
-open func onClosed()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_verificationlistener_on_closed(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-
-    
-}
-
-
-
-// Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceVerificationListener {
-
-    // Create the VTable using a series of closures.
-    // Swift automatically converts these into C callback functions.
-    //
-    // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceVerificationListener = UniffiVTableCallbackInterfaceVerificationListener(
-        uniffiFree: { (uniffiHandle: UInt64) -> () in
-            do {
-                try FfiConverterTypeVerificationListener.handleMap.remove(handle: uniffiHandle)
-            } catch {
-                print("Uniffi callback interface VerificationListener: handle missing in uniffiFree")
-            }
-        },
-        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
-            do {
-                return try FfiConverterTypeVerificationListener.handleMap.clone(handle: uniffiHandle)
-            } catch {
-                fatalError("Uniffi callback interface VerificationListener: handle missing in uniffiClone")
-            }
-        },
-        onState: { (
-            uniffiHandle: UInt64,
-            state: RustBuffer,
-            uniffiOutReturn: UnsafeMutableRawPointer,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
-        ) in
-            let makeCall = {
-                () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeVerificationListener.handleMap.get(handle: uniffiHandle) else {
-                    throw UniffiInternalError.unexpectedStaleHandle
-                }
-                return uniffiObj.onState(
-                     state: try FfiConverterTypeVerificationState_lift(state)
-                )
-            }
-
-            
-            let writeReturn = { () }
-            uniffiTraitInterfaceCall(
-                callStatus: uniffiCallStatus,
-                makeCall: makeCall,
-                writeReturn: writeReturn
-            )
-        },
-        onClosed: { (
-            uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutableRawPointer,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
-        ) in
-            let makeCall = {
-                () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeVerificationListener.handleMap.get(handle: uniffiHandle) else {
-                    throw UniffiInternalError.unexpectedStaleHandle
-                }
-                return uniffiObj.onClosed(
-                )
-            }
-
-            
-            let writeReturn = { () }
-            uniffiTraitInterfaceCall(
-                callStatus: uniffiCallStatus,
-                makeCall: makeCall,
-                writeReturn: writeReturn
-            )
-        }
-    )
-
-    // Rust stores this pointer for future callback invocations, so it must live
-    // for the process lifetime (not just for the init function call).
-    //
-    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
-    // This is safe because the pointee is initialized once during static init
-    // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceVerificationListener> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceVerificationListener>.allocate(capacity: 1)
-        ptr.initialize(to: vtable)
-        return UnsafePointer(ptr)
-    }()
-}
-
-private func uniffiCallbackInitVerificationListener() {
-    uniffi_matrix_mobile_core_fn_init_callback_vtable_verificationlistener(UniffiCallbackInterfaceVerificationListener.vtablePtr)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerificationListener: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<VerificationListener>()
-
-    typealias FfiType = UInt64
-    typealias SwiftType = VerificationListener
-
-    public static func lift(_ handle: UInt64) throws -> VerificationListener {
-        if ((handle & 1) == 0) {
-            // Rust-generated handle, construct a new class that uses the handle to implement the
-            // interface
-            return VerificationListenerImpl(unsafeFromHandle: handle)
-        } else {
-            // Swift-generated handle, get the object from the handle map
-            return try handleMap.remove(handle: handle)
-        }
-    }
-
-    public static func lower(_ value: VerificationListener) -> UInt64 {
-         if let rustImpl = value as? VerificationListenerImpl {
-             // Rust-implemented object.  Clone the handle and return it
-            return rustImpl.uniffiCloneHandle()
-         } else {
-            // Swift object, generate a new vtable handle and return that.
-            return handleMap.insert(obj: value)
-         }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationListener {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: VerificationListener, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationListener_lift(_ handle: UInt64) throws -> VerificationListener {
-    return try FfiConverterTypeVerificationListener.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationListener_lower(_ value: VerificationListener) -> UInt64 {
-    return FfiConverterTypeVerificationListener.lower(value)
-}
-
-
-
-
-
-
-/**
- * Receives each verification request another device of this user sends.
- */
-public protocol VerificationRequestListener: AnyObject, Sendable {
-    
-    func onRequest(verification: Verification) 
-    
-    /**
-     * The end signal: the client ended. The last call; not sent after
-     * `cancel()`.
-     */
-    func onClosed() 
-    
-}
-/**
- * Receives each verification request another device of this user sends.
- */
-open class VerificationRequestListenerImpl: VerificationRequestListener, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verificationrequestlistener(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_matrix_mobile_core_fn_free_verificationrequestlistener(handle, $0) }
-    }
-
-    
-
-    
-open func onRequest(verification: Verification)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_request(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeVerification_lower(verification),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * The end signal: the client ended. The last call; not sent after
-     * `cancel()`.
-     */
-open func onClosed()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_closed(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-
-    
-}
-
-
-
-// Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceVerificationRequestListener {
-
-    // Create the VTable using a series of closures.
-    // Swift automatically converts these into C callback functions.
-    //
-    // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceVerificationRequestListener = UniffiVTableCallbackInterfaceVerificationRequestListener(
-        uniffiFree: { (uniffiHandle: UInt64) -> () in
-            do {
-                try FfiConverterTypeVerificationRequestListener.handleMap.remove(handle: uniffiHandle)
-            } catch {
-                print("Uniffi callback interface VerificationRequestListener: handle missing in uniffiFree")
-            }
-        },
-        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
-            do {
-                return try FfiConverterTypeVerificationRequestListener.handleMap.clone(handle: uniffiHandle)
-            } catch {
-                fatalError("Uniffi callback interface VerificationRequestListener: handle missing in uniffiClone")
-            }
-        },
-        onRequest: { (
-            uniffiHandle: UInt64,
-            verification: UInt64,
-            uniffiOutReturn: UnsafeMutableRawPointer,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
-        ) in
-            let makeCall = {
-                () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeVerificationRequestListener.handleMap.get(handle: uniffiHandle) else {
-                    throw UniffiInternalError.unexpectedStaleHandle
-                }
-                return uniffiObj.onRequest(
-                     verification: try FfiConverterTypeVerification_lift(verification)
-                )
-            }
-
-            
-            let writeReturn = { () }
-            uniffiTraitInterfaceCall(
-                callStatus: uniffiCallStatus,
-                makeCall: makeCall,
-                writeReturn: writeReturn
-            )
-        },
-        onClosed: { (
-            uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutableRawPointer,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
-        ) in
-            let makeCall = {
-                () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeVerificationRequestListener.handleMap.get(handle: uniffiHandle) else {
-                    throw UniffiInternalError.unexpectedStaleHandle
-                }
-                return uniffiObj.onClosed(
-                )
-            }
-
-            
-            let writeReturn = { () }
-            uniffiTraitInterfaceCall(
-                callStatus: uniffiCallStatus,
-                makeCall: makeCall,
-                writeReturn: writeReturn
-            )
-        }
-    )
-
-    // Rust stores this pointer for future callback invocations, so it must live
-    // for the process lifetime (not just for the init function call).
-    //
-    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
-    // This is safe because the pointee is initialized once during static init
-    // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceVerificationRequestListener> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceVerificationRequestListener>.allocate(capacity: 1)
-        ptr.initialize(to: vtable)
-        return UnsafePointer(ptr)
-    }()
-}
-
-private func uniffiCallbackInitVerificationRequestListener() {
-    uniffi_matrix_mobile_core_fn_init_callback_vtable_verificationrequestlistener(UniffiCallbackInterfaceVerificationRequestListener.vtablePtr)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerificationRequestListener: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<VerificationRequestListener>()
-
-    typealias FfiType = UInt64
-    typealias SwiftType = VerificationRequestListener
-
-    public static func lift(_ handle: UInt64) throws -> VerificationRequestListener {
-        if ((handle & 1) == 0) {
-            // Rust-generated handle, construct a new class that uses the handle to implement the
-            // interface
-            return VerificationRequestListenerImpl(unsafeFromHandle: handle)
-        } else {
-            // Swift-generated handle, get the object from the handle map
-            return try handleMap.remove(handle: handle)
-        }
-    }
-
-    public static func lower(_ value: VerificationRequestListener) -> UInt64 {
-         if let rustImpl = value as? VerificationRequestListenerImpl {
-             // Rust-implemented object.  Clone the handle and return it
-            return rustImpl.uniffiCloneHandle()
-         } else {
-            // Swift object, generate a new vtable handle and return that.
-            return handleMap.insert(obj: value)
-         }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationRequestListener {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: VerificationRequestListener, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationRequestListener_lift(_ handle: UInt64) throws -> VerificationRequestListener {
-    return try FfiConverterTypeVerificationRequestListener.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationRequestListener_lower(_ value: VerificationRequestListener) -> UInt64 {
-    return FfiConverterTypeVerificationRequestListener.lower(value)
-}
-
-
-
-
 /**
  * How to build a client. Its `Debug` output never shows the passphrase.
  */
@@ -4863,63 +4437,6 @@ public func FfiConverterTypeCloseReport_lift(_ buf: RustBuffer) throws -> CloseR
 #endif
 public func FfiConverterTypeCloseReport_lower(_ value: CloseReport) -> RustBuffer {
     return FfiConverterTypeCloseReport.lower(value)
-}
-
-
-/**
- * One emoji of the seven that both devices show.
- */
-public struct Emoji: Equatable, Hashable {
-    public var symbol: String
-    public var description: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(symbol: String, description: String) {
-        self.symbol = symbol
-        self.description = description
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Emoji: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEmoji: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Emoji {
-        return
-            try Emoji(
-                symbol: FfiConverterString.read(from: &buf), 
-                description: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Emoji, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.symbol, into: &buf)
-        FfiConverterString.write(value.description, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEmoji_lift(_ buf: RustBuffer) throws -> Emoji {
-    return try FfiConverterTypeEmoji.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEmoji_lower(_ value: Emoji) -> RustBuffer {
-    return FfiConverterTypeEmoji.lower(value)
 }
 
 
@@ -5483,6 +5000,110 @@ public func FfiConverterTypePhaseTiming_lift(_ buf: RustBuffer) throws -> PhaseT
 #endif
 public func FfiConverterTypePhaseTiming_lower(_ value: PhaseTiming) -> RustBuffer {
     return FfiConverterTypePhaseTiming.lower(value)
+}
+
+
+/**
+ * An HTTP pusher: where the homeserver posts this device's notifications
+ * (a push gateway, such as Sygnal, speaking the Push Gateway API).
+ */
+public struct PusherConfig: Equatable, Hashable {
+    /**
+     * The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
+     * bytes).
+     */
+    public var appId: String
+    /**
+     * The device's token with the platform's push service (APNs, FCM), as
+     * the gateway expects it (1 to 512 bytes).
+     */
+    public var pushkey: String
+    /**
+     * The gateway's notify URL: `http(s)://HOST[:PORT]/_matrix/push/v1/notify`.
+     */
+    public var gatewayUrl: String
+    /**
+     * Shown to the user in the list of their devices' pushers.
+     */
+    public var deviceName: String
+    /**
+     * The preferred language of the notifications, e.g. `en` or `en-US`.
+     */
+    public var lang: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
+         * bytes).
+         */appId: String, 
+        /**
+         * The device's token with the platform's push service (APNs, FCM), as
+         * the gateway expects it (1 to 512 bytes).
+         */pushkey: String, 
+        /**
+         * The gateway's notify URL: `http(s)://HOST[:PORT]/_matrix/push/v1/notify`.
+         */gatewayUrl: String, 
+        /**
+         * Shown to the user in the list of their devices' pushers.
+         */deviceName: String, 
+        /**
+         * The preferred language of the notifications, e.g. `en` or `en-US`.
+         */lang: String) {
+        self.appId = appId
+        self.pushkey = pushkey
+        self.gatewayUrl = gatewayUrl
+        self.deviceName = deviceName
+        self.lang = lang
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PusherConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePusherConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PusherConfig {
+        return
+            try PusherConfig(
+                appId: FfiConverterString.read(from: &buf), 
+                pushkey: FfiConverterString.read(from: &buf), 
+                gatewayUrl: FfiConverterString.read(from: &buf), 
+                deviceName: FfiConverterString.read(from: &buf), 
+                lang: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PusherConfig, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.appId, into: &buf)
+        FfiConverterString.write(value.pushkey, into: &buf)
+        FfiConverterString.write(value.gatewayUrl, into: &buf)
+        FfiConverterString.write(value.deviceName, into: &buf)
+        FfiConverterString.write(value.lang, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePusherConfig_lift(_ buf: RustBuffer) throws -> PusherConfig {
+    return try FfiConverterTypePusherConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePusherConfig_lower(_ value: PusherConfig) -> RustBuffer {
+    return FfiConverterTypePusherConfig.lower(value)
 }
 
 
@@ -7985,117 +7606,6 @@ public func FfiConverterTypeTimelineUpdate_lower(_ value: TimelineUpdate) -> Rus
 }
 
 
-
-/**
- * Where a verification stands.
- */
-
-public enum VerificationState: Equatable, Hashable {
-    
-    /**
-     * Sent by us, or received and not yet accepted.
-     */
-    case requested
-    /**
-     * Both devices agreed; either may call `start_sas()`.
-     */
-    case ready
-    /**
-     * The seven emojis to compare with the other device's.
-     */
-    case emojis(emojis: [Emoji]
-    )
-    /**
-     * Both devices confirmed: each trusts the other.
-     */
-    case done
-    /**
-     * Either side cancelled, or the flow failed.
-     */
-    case cancelled(reason: String
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension VerificationState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerificationState: FfiConverterRustBuffer {
-    typealias SwiftType = VerificationState
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationState {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .requested
-        
-        case 2: return .ready
-        
-        case 3: return .emojis(emojis: try FfiConverterSequenceTypeEmoji.read(from: &buf)
-        )
-        
-        case 4: return .done
-        
-        case 5: return .cancelled(reason: try FfiConverterString.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: VerificationState, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .requested:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .ready:
-            writeInt(&buf, Int32(2))
-        
-        
-        case let .emojis(emojis):
-            writeInt(&buf, Int32(3))
-            FfiConverterSequenceTypeEmoji.write(emojis, into: &buf)
-            
-        
-        case .done:
-            writeInt(&buf, Int32(4))
-        
-        
-        case let .cancelled(reason):
-            writeInt(&buf, Int32(5))
-            FfiConverterString.write(reason, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationState_lift(_ buf: RustBuffer) throws -> VerificationState {
-    return try FfiConverterTypeVerificationState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerificationState_lower(_ value: VerificationState) -> RustBuffer {
-    return FfiConverterTypeVerificationState.lower(value)
-}
-
-
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -8332,31 +7842,6 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeEmoji: FfiConverterRustBuffer {
-    typealias SwiftType = [Emoji]
-
-    public static func write(_ value: [Emoji], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEmoji.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Emoji] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Emoji]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEmoji.read(from: &buf))
         }
         return seq
     }
@@ -8734,10 +8219,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed() != 35464) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_state() != 39860) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 14852) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_closed() != 33064) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 52530) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel() != 48666) {
@@ -8830,16 +8318,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_remove_pusher() != 59688) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_is_verified() != 61742) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 42609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_observe_verification_requests() != 11254) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_client_request_verification() != 45545) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 35910) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {
@@ -8878,27 +8363,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_timeline_toggle_reaction() != 18690) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_verification_accept() != 18005) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verification_cancel() != 11404) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verification_confirm() != 44417) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verification_observe() != 40971) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verification_start_sas() != 56369) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verificationrequestlistener_on_request() != 32922) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_matrix_mobile_core_checksum_method_verificationrequestlistener_on_closed() != 28835) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_matrix_mobile_core_checksum_constructor_client_create() != 32798) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8907,12 +8371,11 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitRoomListListener()
+    uniffiCallbackInitSessionListener()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTaskFailureListener()
     uniffiCallbackInitTimelineListener()
     uniffiCallbackInitTypingListener()
-    uniffiCallbackInitVerificationListener()
-    uniffiCallbackInitVerificationRequestListener()
     return InitializationResult.ok
 }()
 

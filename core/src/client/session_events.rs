@@ -1,0 +1,146 @@
+//! [`SessionEvents`]: a client's session listeners, told of each token
+//! refresh and each refused token, in order, through their own lanes.
+//!
+//! Each subscription is registered with the client's [`Events`], whose end
+//! (at the drain) queues its `on_closed()`. A change queued after that end
+//! signal is skipped when its turn comes, so `on_closed()` stays the last
+//! call.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use super::events::Events;
+use super::subscription::{Delivery, Subscription};
+use super::ClientCore;
+use crate::api::{CoreResult, Session, SessionListener};
+use crate::matrix::{self, session_refresh::SessionChange};
+
+struct Subscriber {
+    delivery: Arc<Delivery>,
+    listener: Arc<dyn SessionListener>,
+    /// Set by the end signal's call: later calls are skipped.
+    ended: Arc<AtomicBool>,
+}
+
+/// The session listeners of one client.
+#[derive(Default)]
+pub(crate) struct SessionEvents {
+    subscribers: Mutex<Vec<Subscriber>>,
+}
+
+impl SessionEvents {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
+        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a session listener; its end signal comes with the client's
+    /// others. `ClientClosed` once the client has ended.
+    pub(crate) fn observe(
+        &self,
+        events: &Events,
+        listener: Arc<dyn SessionListener>,
+    ) -> CoreResult<Arc<Subscription>> {
+        let (subscription, delivery) = Subscription::new();
+        let ended = Arc::new(AtomicBool::new(false));
+        let end = {
+            let (delivery, listener, ended) = (delivery.clone(), listener.clone(), ended.clone());
+            Box::new(move || {
+                ended.store(true, Ordering::SeqCst);
+                delivery.deliver_end("SessionListener.on_closed", || listener.on_closed());
+            })
+        };
+        events.register(delivery.clone(), end)?;
+        let cancelled = {
+            let mut subscribers = self.lock();
+            let (kept, cancelled): (Vec<_>, Vec<_>) = std::mem::take(&mut *subscribers)
+                .into_iter()
+                .partition(|s| !s.delivery.is_cancelled());
+            *subscribers = kept;
+            subscribers.push(Subscriber {
+                delivery,
+                listener,
+                ended,
+            });
+            cancelled
+        };
+        // A foreign listener's last reference goes with no lock held.
+        drop(cancelled);
+        Ok(subscription)
+    }
+
+    /// Queues `call` for every listener, after its earlier calls.
+    fn publish(
+        &self,
+        what: &'static str,
+        call: impl Fn(&dyn SessionListener) + Clone + Send + 'static,
+    ) {
+        let subscribers = self.lock();
+        for s in subscribers.iter().filter(|s| !s.delivery.is_cancelled()) {
+            let (delivery, listener, ended, call) = (
+                s.delivery.clone(),
+                s.listener.clone(),
+                s.ended.clone(),
+                call.clone(),
+            );
+            s.delivery.post(Box::new(move || {
+                if !ended.load(Ordering::SeqCst) {
+                    delivery.deliver(what, || call(&*listener));
+                }
+            }));
+        }
+    }
+
+    /// Tells every listener of the session's new tokens.
+    pub(crate) fn session_changed(&self, session: &Session) {
+        let session = session.clone();
+        self.publish("SessionListener.on_session_changed", move |l| {
+            l.on_session_changed(session.clone())
+        });
+    }
+
+    /// Tells every listener that the server refused the token.
+    pub(crate) fn auth_error(&self, soft_logout: bool) {
+        self.publish("SessionListener.on_auth_error", move |l| {
+            l.on_auth_error(soft_logout)
+        });
+    }
+
+    /// Forgets every listener (at the drain, once their end signals are
+    /// queued), with no lock held while they are dropped.
+    pub(crate) fn clear(&self) {
+        let gone = std::mem::take(&mut *self.lock());
+        drop(gone);
+    }
+}
+
+/// The client's task that follows matrix-sdk's session changes until the
+/// client can report no more (its group's cancellation ends it at the
+/// drain): each refresh registers the new tokens with the log scrubber,
+/// forgets the old ones, then tells the listeners; each refused token is
+/// told as it is.
+pub(super) async fn follow(
+    mut changes: matrix::session_refresh::SessionChanges,
+    sdk: matrix::Sdk,
+    core: Weak<ClientCore>,
+) {
+    while let Some(change) = changes.next().await {
+        let Some(core) = core.upgrade() else {
+            return;
+        };
+        match change {
+            SessionChange::Refreshed => {
+                // A refresh that raced a logout finds no session: nothing
+                // to keep or to tell.
+                let Some(session) = matrix::auth::session_of(&sdk) else {
+                    continue;
+                };
+                // The new tokens are registered before the old are forgotten.
+                let fresh = matrix::auth::token_guards(&session);
+                let old = std::mem::replace(&mut core.inner().tokens, fresh);
+                drop(old);
+                core.sessions.session_changed(&session);
+            }
+            SessionChange::Refused { soft_logout } => core.sessions.auth_error(soft_logout),
+        }
+    }
+}

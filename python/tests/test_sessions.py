@@ -1,0 +1,92 @@
+"""Sessions that refresh, on a second Synapse whose access tokens expire every
+5 s: the client syncs and sends through expiries, each refresh reaches
+`observe_session`, and the latest session restores in a new client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+from conftest import REFRESH_TOKEN_LIFETIME_S, register_on
+
+from matrix_mobile_core import Client, ClientConfig, LogoutOptions, SessionListener, SyncState
+
+RUN_S = float(os.environ.get("MMC_REFRESH_RUN_SECS", "12"))
+
+
+class Sessions(SessionListener):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sessions = []
+        self.auth_errors = []
+        self.closed = False
+
+    def on_session_changed(self, session) -> None:
+        with self.lock:
+            self.sessions.append(session)
+
+    def on_auth_error(self, soft_logout: bool) -> None:
+        with self.lock:
+            self.auth_errors.append(soft_logout)
+
+    def on_closed(self) -> None:
+        self.closed = True
+
+
+async def _wait(cond, what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_client_sends_through_token_expiries_and_its_latest_session_restores(
+    refresh_homeserver_url, tmp_path
+):
+    user = register_on(refresh_homeserver_url, "pyrefresh")
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    config = ClientConfig(homeserver_url=refresh_homeserver_url, data_dir=data_dir)
+    client = await Client.create(config)
+    first = await client.login(user.username, user.password, None)
+    assert first.refresh_token is not None
+    listener = Sessions()
+    sub = client.observe_session(listener)
+    await client.start_sync()
+    await _wait(lambda: client.sync_state() == SyncState.RUNNING, "sync to run")
+    room = await client.create_room("refresh", [], False)
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + RUN_S
+    sent = []
+    while loop.time() < end:
+        sent.append(await client.send_text(room, f"message {len(sent)}"))
+        assert client.sync_state() != SyncState.ERROR
+        await asyncio.sleep(0.3)
+    # No gap, in order (newest last).
+    messages = await client.recent_messages(room, len(sent))
+    assert [m.event_id for m in messages] == sent
+
+    minimum = max(1, int(RUN_S // REFRESH_TOKEN_LIFETIME_S) - 1)
+    await _wait(
+        lambda: listener.sessions and listener.sessions[-1] == client.session(),
+        "the latest refresh",
+    )
+    assert len(listener.sessions) >= minimum
+    assert listener.auth_errors == []
+    latest = listener.sessions[-1]
+    assert latest.access_token != first.access_token
+
+    report = await client.close(None)
+    assert report.store_files_open_after == 0
+    await _wait(lambda: listener.closed, "on_closed")
+    sub.cancel()
+
+    await asyncio.sleep(REFRESH_TOKEN_LIFETIME_S + 1)
+    again = await Client.create(config)
+    await again.restore(latest)
+    await again.send_text(room, "after restore")
+    report = await again.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0
