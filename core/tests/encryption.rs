@@ -82,7 +82,7 @@ fn the_history_of_an_encrypted_room_decrypts_on_a_new_device_after_recover() {
 
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.keys_backed_up, Some(true), "{report:?}");
-    assert_eq!(report.store_files_open_after.unwrap_or(0), 0, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     assert_eq!(report.tasks_left_behind, 0, "{report:?}");
     assert_eq!(
         *states.closed.lock().unwrap(),
@@ -127,7 +127,7 @@ fn the_history_of_an_encrypted_room_decrypts_on_a_new_device_after_recover() {
         bodies.iter().all(|b| last.contains(b))
     });
     let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
-    assert_eq!(report.store_files_open_after.unwrap_or(0), 0, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
 
 #[test]

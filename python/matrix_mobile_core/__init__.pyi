@@ -146,6 +146,7 @@ class LogoutReport:
     runtime_generation: int
     warnings: List[str]
     unsent_messages: int
+    keys_backed_up: Optional[bool]
     def __init__(
         self,
         *,
@@ -161,6 +162,7 @@ class LogoutReport:
         runtime_generation: int,
         warnings: List[str],
         unsent_messages: int,
+        keys_backed_up: Optional[bool],
     ) -> None: ...
 
 class CloseReport:
@@ -301,6 +303,14 @@ class LifecyclePhase(enum.Enum):
     WIPING_DATA = 5
     RESTARTING_RUNTIME = 6
     DONE = 7
+
+class RecoveryState(enum.Enum):
+    """Whether the account's secrets are stored on the server under a recovery key."""
+
+    UNKNOWN = 1
+    DISABLED = 2
+    INCOMPLETE = 3
+    ENABLED = 4
 
 class ServerLogout:
     class REVOKED(ServerLogout):
@@ -721,6 +731,12 @@ class SessionListener:
     def on_auth_error(self, soft_logout: bool) -> None: ...
     def on_closed(self) -> None: ...
 
+class RecoveryStateListener:
+    """The current recovery state first, then each change, then `on_closed()`."""
+
+    def on_state(self, state: RecoveryState) -> None: ...
+    def on_closed(self) -> None: ...
+
 class LifecycleListener:
     def on_phase(self, phase: LifecyclePhase, elapsed_ms: int) -> None: ...
 
@@ -771,6 +787,7 @@ class TaskFailureListenerImpl(TaskFailureListener): ...
 class SyncStateListenerImpl(SyncStateListener): ...
 class MessageListenerImpl(MessageListener): ...
 class SessionListenerImpl(SessionListener): ...
+class RecoveryStateListenerImpl(RecoveryStateListener): ...
 class LifecycleListenerImpl(LifecycleListener): ...
 class RoomListListenerImpl(RoomListListener): ...
 class TimelineListenerImpl(TimelineListener): ...
@@ -895,6 +912,13 @@ class ClientProtocol(Protocol):
     ) -> Subscription: ...
     def is_verified(self) -> bool: ...
     async def bootstrap_cross_signing(self, password: Optional[str]) -> None: ...
+    async def enable_recovery(self, passphrase: Optional[str]) -> str:
+        """Returns the recovery key, once; the core never logs nor stores it."""
+    async def recover(self, recovery_key: str) -> None:
+        """Raises `CoreError.InvalidArgument` for a wrong recovery key."""
+    def recovery_state(self) -> RecoveryState: ...
+    def observe_recovery_state(self, listener: RecoveryStateListener) -> Subscription:
+        """Raises `CoreError.ClientClosed` once the client is closing or closed."""
     def observe_session(self, listener: SessionListener) -> Subscription:
         """Raises `CoreError.ClientClosed` once the client is closing or closed."""
     async def set_pusher(self, pusher: PusherConfig) -> None:
@@ -929,6 +953,8 @@ class Client(ClientProtocol):
         """The raw diff batches, the first a `RESET`."""
     def verification_requests(self) -> CoreStream[Verification]:
         """Each verification request another device of this user sends."""
+    def recovery_states(self) -> CoreStream[RecoveryState]:
+        """The current recovery state first, then each change."""
 
 # --- streams (hand-written, `_streams.py`) ----------------------------------------
 

@@ -17,6 +17,8 @@ package is imported; the generated module itself is not edited):
 ``timeline.typing()``                          `List[str]`, who is typing (changes
                                                only: nothing yielded yet means
                                                nobody is typing)
+``client.recovery_states()``                   `RecoveryState`: the current one
+                                               first, then each change
 ``client.verification_requests()``             `Verification`, each request another
                                                device of this user sends
 ``verification.states()``                      `VerificationState`: the current one
@@ -64,6 +66,8 @@ from ._ffi.matrix_mobile_core import (
     CoreError,
     Message,
     MessageListener,
+    RecoveryState,
+    RecoveryStateListener,
     RoomListFilter,
     RoomListHandle,
     RoomListListener,
@@ -397,6 +401,17 @@ class RoomListController:
             self._handles = [h for h in self._handles if h is not handle]
 
 
+class _RecoveryStates(RecoveryStateListener):
+    def __init__(self, channel: _Channel) -> None:
+        self._channel = channel
+
+    def on_state(self, state: RecoveryState) -> None:
+        self._channel.put(state)
+
+    def on_closed(self) -> None:
+        self._channel.end()
+
+
 class _VerificationRequests(VerificationRequestListener):
     def __init__(self, channel: _Channel) -> None:
         self._channel = channel
@@ -505,6 +520,14 @@ def typing(self: Timeline) -> CoreStream[List[str]]:
     return CoreStream("typing", lambda channel: self.observe_typing(_Typing(channel)))
 
 
+def recovery_states(self: Client) -> CoreStream[RecoveryState]:
+    """The account's recovery state as this device sees it: the current one
+    first, then each change, until the client ends."""
+    return CoreStream(
+        "recovery-states", lambda channel: self.observe_recovery_state(_RecoveryStates(channel))
+    )
+
+
 def verification_requests(self: Client) -> CoreStream[Verification]:
     """Each verification request another device of this user sends, until the
     client ends."""
@@ -530,6 +553,7 @@ def _install() -> None:
         "room_list": room_list,
         "room_list_updates": room_list_updates,
         "verification_requests": verification_requests,
+        "recovery_states": recovery_states,
     }.items():
         setattr(Client, name, function)
     for name, function in {"items": items, "updates": updates, "typing": typing}.items():

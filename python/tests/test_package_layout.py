@@ -81,7 +81,14 @@ def test_hand_written_names_are_exported_and_shadow_nothing_generated():
     for name in HAND_WRITTEN:
         assert getattr(mmc, name) is getattr(_streams, name), name
     for cls, methods in {
-        _ffi.Client: ["sync_states", "messages", "room_list", "room_list_updates"],
+        _ffi.Client: [
+            "sync_states",
+            "messages",
+            "room_list",
+            "room_list_updates",
+            "verification_requests",
+            "recovery_states",
+        ],
         _ffi.Timeline: ["items", "updates", "typing"],
     }.items():
         for method in methods:

@@ -739,6 +739,31 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func userId()  -> String?
     
     /**
+     * Sets up cross-signing, key backup and secret storage; returns the
+     * recovery key, once. The core never logs nor stores it: it stays
+     * registered with the log scrubber until the client is drained.
+     */
+    func enableRecovery(passphrase: String?) async throws  -> String
+    
+    /**
+     * Calls `listener` with the recovery state: the current one first, then
+     * each change; `on_closed()` when the client ends.
+     */
+    func observeRecoveryState(listener: RecoveryStateListener) throws  -> Subscription
+    
+    /**
+     * On a new device: imports the secrets and the key backup's key, so that
+     * older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+     */
+    func recover(recoveryKey: String) async throws 
+    
+    /**
+     * The recovery state as this device sees it now.
+     * `Unknown` when the client is not logged in.
+     */
+    func recoveryState()  -> RecoveryState
+    
+    /**
      * Removes the account's pushers with `pushkey` (whatever their app id);
      * the homeserver stops posting to them. Succeeds when there is none.
      */
@@ -760,6 +785,29 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * the client ends. `ClientClosed` once the client is closing or closed.
      */
     func observeSession(listener: SessionListener) throws  -> Subscription
+    
+    /**
+     * Creates the account's cross-signing keys if it has none yet (also
+     * done by `enable_recovery`). The server may ask for the `password`
+     * (interactive auth); it is used once, never logged or stored.
+     */
+    func bootstrapCrossSigning(password: String?) async throws 
+    
+    /**
+     * Whether this device is cross-signed by its user.
+     */
+    func isVerified()  -> Bool
+    
+    /**
+     * Calls `listener.on_request` for each request another device of this
+     * user sends; `on_closed()` when the client ends.
+     */
+    func observeVerificationRequests(listener: VerificationRequestListener) throws  -> Subscription
+    
+    /**
+     * Asks this user's other devices to verify this one by emoji.
+     */
+    func requestVerification() async throws  -> Verification
     
 }
 /**
@@ -1302,6 +1350,76 @@ open func userId() -> String?  {
 }
     
     /**
+     * Sets up cross-signing, key backup and secret storage; returns the
+     * recovery key, once. The core never logs nor stores it: it stays
+     * registered with the log scrubber until the client is drained.
+     */
+open func enableRecovery(passphrase: String?)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_enable_recovery(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(passphrase)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Calls `listener` with the recovery state: the current one first, then
+     * each change; `on_closed()` when the client ends.
+     */
+open func observeRecoveryState(listener: RecoveryStateListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_recovery_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecoveryStateListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * On a new device: imports the secrets and the key backup's key, so that
+     * older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+     */
+open func recover(recoveryKey: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_recover(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(recoveryKey)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The recovery state as this device sees it now.
+     * `Unknown` when the client is not logged in.
+     */
+open func recoveryState() -> RecoveryState  {
+    return try!  FfiConverterTypeRecoveryState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_recovery_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Removes the account's pushers with `pushkey` (whatever their app id);
      * the homeserver stops posting to them. Succeeds when there is none.
      */
@@ -1360,6 +1478,74 @@ open func observeSession(listener: SessionListener)throws  -> Subscription  {
         FfiConverterTypeSessionListener_lower(listener),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Creates the account's cross-signing keys if it has none yet (also
+     * done by `enable_recovery`). The server may ask for the `password`
+     * (interactive auth); it is used once, never logged or stored.
+     */
+open func bootstrapCrossSigning(password: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_bootstrap_cross_signing(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(password)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Whether this device is cross-signed by its user.
+     */
+open func isVerified() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_is_verified(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Calls `listener.on_request` for each request another device of this
+     * user sends; `on_closed()` when the client ends.
+     */
+open func observeVerificationRequests(listener: VerificationRequestListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_verification_requests(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerificationRequestListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks this user's other devices to verify this one by emoji.
+     */
+open func requestVerification()async throws  -> Verification  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_request_verification(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeVerification_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
 }
     
 
@@ -2069,6 +2255,250 @@ public func FfiConverterTypeProgressListener_lift(_ handle: UInt64) throws -> Pr
 #endif
 public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) -> UInt64 {
     return FfiConverterTypeProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the recovery state: the current one first, then each change,
+ * then `on_closed()` when the client ends.
+ */
+public protocol RecoveryStateListener: AnyObject, Sendable {
+    
+    func onState(state: RecoveryState) 
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives the recovery state: the current one first, then each change,
+ * then `on_closed()` when the client ends.
+ */
+open class RecoveryStateListenerImpl: RecoveryStateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_recoverystatelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_recoverystatelistener(handle, $0) }
+    }
+
+    
+
+    
+open func onState(state: RecoveryState)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_recoverystatelistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRecoveryState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_recoverystatelistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRecoveryStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRecoveryStateListener = UniffiVTableCallbackInterfaceRecoveryStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRecoveryStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RecoveryStateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRecoveryStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RecoveryStateListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRecoveryStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeRecoveryState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRecoveryStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRecoveryStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRecoveryStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRecoveryStateListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_recoverystatelistener(UniffiCallbackInterfaceRecoveryStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RecoveryStateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RecoveryStateListener
+
+    public static func lift(_ handle: UInt64) throws -> RecoveryStateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RecoveryStateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RecoveryStateListener) -> UInt64 {
+         if let rustImpl = value as? RecoveryStateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryStateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RecoveryStateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryStateListener_lift(_ handle: UInt64) throws -> RecoveryStateListener {
+    return try FfiConverterTypeRecoveryStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryStateListener_lower(_ value: RecoveryStateListener) -> UInt64 {
+    return FfiConverterTypeRecoveryStateListener.lower(value)
 }
 
 
@@ -4238,6 +4668,732 @@ public func FfiConverterTypeTypingListener_lower(_ value: TypingListener) -> UIn
 
 
 
+
+
+/**
+ * One device verification by emoji. Calls after its client ended get
+ * `ClientClosed`. Releasing it ends the tasks that follow it.
+ */
+public protocol VerificationProtocol: AnyObject, Sendable {
+    
+    /**
+     * Accepts a request another device sent (`Ready` follows).
+     */
+    func accept() async throws 
+    
+    /**
+     * Cancels the verification; the other device sees `Cancelled`.
+     */
+    func cancel() async throws 
+    
+    /**
+     * Confirms that the emojis match the other device's.
+     */
+    func confirm() async throws 
+    
+    /**
+     * Calls `listener` with the current state, then each change;
+     * `on_closed()` when the client ends.
+     */
+    func observe(listener: VerificationListener) throws  -> Subscription
+    
+    /**
+     * Starts the emoji comparison, or accepts the one the other device
+     * started (an observed verification accepts it by itself).
+     */
+    func startSas() async throws 
+    
+}
+/**
+ * One device verification by emoji. Calls after its client ended get
+ * `ClientClosed`. Releasing it ends the tasks that follow it.
+ */
+open class Verification: VerificationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verification(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_verification(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Accepts a request another device sent (`Ready` follows).
+     */
+open func accept()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_verification_accept(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Cancels the verification; the other device sees `Cancelled`.
+     */
+open func cancel()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_verification_cancel(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Confirms that the emojis match the other device's.
+     */
+open func confirm()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_verification_confirm(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Calls `listener` with the current state, then each change;
+     * `on_closed()` when the client ends.
+     */
+open func observe(listener: VerificationListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verification_observe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerificationListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts the emoji comparison, or accepts the one the other device
+     * started (an observed verification accepts it by itself).
+     */
+open func startSas()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_verification_start_sas(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerification: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Verification
+
+    public static func lift(_ handle: UInt64) throws -> Verification {
+        return Verification(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Verification) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verification {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Verification, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lift(_ handle: UInt64) throws -> Verification {
+    return try FfiConverterTypeVerification.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerification_lower(_ value: Verification) -> UInt64 {
+    return FfiConverterTypeVerification.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a verification's states: the current one first, then each
+ * change.
+ */
+public protocol VerificationListener: AnyObject, Sendable {
+    
+    func onState(state: VerificationState) 
+    
+    /**
+     * The end signal: the verification's client ended. The last call; not
+     * sent after `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives a verification's states: the current one first, then each
+ * change.
+ */
+open class VerificationListenerImpl: VerificationListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verificationlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_verificationlistener(handle, $0) }
+    }
+
+    
+
+    
+open func onState(state: VerificationState)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verificationlistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerificationState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the verification's client ended. The last call; not
+     * sent after `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verificationlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceVerificationListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceVerificationListener = UniffiVTableCallbackInterfaceVerificationListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeVerificationListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface VerificationListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeVerificationListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface VerificationListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeVerificationListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterTypeVerificationState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeVerificationListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceVerificationListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceVerificationListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitVerificationListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_verificationlistener(UniffiCallbackInterfaceVerificationListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerificationListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<VerificationListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = VerificationListener
+
+    public static func lift(_ handle: UInt64) throws -> VerificationListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return VerificationListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: VerificationListener) -> UInt64 {
+         if let rustImpl = value as? VerificationListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: VerificationListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationListener_lift(_ handle: UInt64) throws -> VerificationListener {
+    return try FfiConverterTypeVerificationListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationListener_lower(_ value: VerificationListener) -> UInt64 {
+    return FfiConverterTypeVerificationListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives each verification request another device of this user sends.
+ */
+public protocol VerificationRequestListener: AnyObject, Sendable {
+    
+    func onRequest(verification: Verification) 
+    
+    /**
+     * The end signal: the client ended. The last call; not sent after
+     * `cancel()`.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives each verification request another device of this user sends.
+ */
+open class VerificationRequestListenerImpl: VerificationRequestListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_verificationrequestlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_verificationrequestlistener(handle, $0) }
+    }
+
+    
+
+    
+open func onRequest(verification: Verification)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVerification_lower(verification),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal: the client ended. The last call; not sent after
+     * `cancel()`.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceVerificationRequestListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceVerificationRequestListener = UniffiVTableCallbackInterfaceVerificationRequestListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeVerificationRequestListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface VerificationRequestListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeVerificationRequestListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface VerificationRequestListener: handle missing in uniffiClone")
+            }
+        },
+        onRequest: { (
+            uniffiHandle: UInt64,
+            verification: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeVerificationRequestListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onRequest(
+                     verification: try FfiConverterTypeVerification_lift(verification)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeVerificationRequestListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceVerificationRequestListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceVerificationRequestListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitVerificationRequestListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_verificationrequestlistener(UniffiCallbackInterfaceVerificationRequestListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerificationRequestListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<VerificationRequestListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = VerificationRequestListener
+
+    public static func lift(_ handle: UInt64) throws -> VerificationRequestListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return VerificationRequestListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: VerificationRequestListener) -> UInt64 {
+         if let rustImpl = value as? VerificationRequestListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationRequestListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: VerificationRequestListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationRequestListener_lift(_ handle: UInt64) throws -> VerificationRequestListener {
+    return try FfiConverterTypeVerificationRequestListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationRequestListener_lower(_ value: VerificationRequestListener) -> UInt64 {
+    return FfiConverterTypeVerificationRequestListener.lower(value)
+}
+
+
+
+
 /**
  * How to build a client. Its `Debug` output never shows the passphrase.
  */
@@ -4437,6 +5593,63 @@ public func FfiConverterTypeCloseReport_lift(_ buf: RustBuffer) throws -> CloseR
 #endif
 public func FfiConverterTypeCloseReport_lower(_ value: CloseReport) -> RustBuffer {
     return FfiConverterTypeCloseReport.lower(value)
+}
+
+
+/**
+ * One emoji of the seven that both devices show.
+ */
+public struct Emoji: Equatable, Hashable {
+    public var symbol: String
+    public var description: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(symbol: String, description: String) {
+        self.symbol = symbol
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Emoji: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmoji: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Emoji {
+        return
+            try Emoji(
+                symbol: FfiConverterString.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Emoji, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.symbol, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmoji_lift(_ buf: RustBuffer) throws -> Emoji {
+    return try FfiConverterTypeEmoji.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmoji_lower(_ value: Emoji) -> RustBuffer {
+    return FfiConverterTypeEmoji.lower(value)
 }
 
 
@@ -4695,6 +5908,12 @@ public struct LogoutReport: Equatable, Hashable {
      * `restore` after a close.
      */
     public var unsentMessages: UInt32
+    /**
+     * Whether a wiping logout saw the key backup hold every room key of
+     * this device before it ended (waited for within `server_timeout_ms`):
+     * `None` without an active key backup, or when nothing was wiped.
+     */
+    public var keysBackedUp: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4720,7 +5939,12 @@ public struct LogoutReport: Equatable, Hashable {
          * Local echoes that never reached the server, counted in the send
          * queue before the stores closed: lost with a wipe, kept for the next
          * `restore` after a close.
-         */unsentMessages: UInt32) {
+         */unsentMessages: UInt32, 
+        /**
+         * Whether a wiping logout saw the key backup hold every room key of
+         * this device before it ended (waited for within `server_timeout_ms`):
+         * `None` without an active key backup, or when nothing was wiped.
+         */keysBackedUp: Bool?) {
         self.serverLogout = serverLogout
         self.phases = phases
         self.totalMs = totalMs
@@ -4733,6 +5957,7 @@ public struct LogoutReport: Equatable, Hashable {
         self.runtimeGeneration = runtimeGeneration
         self.warnings = warnings
         self.unsentMessages = unsentMessages
+        self.keysBackedUp = keysBackedUp
     }
 
     
@@ -4762,7 +5987,8 @@ public struct FfiConverterTypeLogoutReport: FfiConverterRustBuffer {
                 runtimeRestarted: FfiConverterBool.read(from: &buf), 
                 runtimeGeneration: FfiConverterUInt64.read(from: &buf), 
                 warnings: FfiConverterSequenceString.read(from: &buf), 
-                unsentMessages: FfiConverterUInt32.read(from: &buf)
+                unsentMessages: FfiConverterUInt32.read(from: &buf), 
+                keysBackedUp: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -4779,6 +6005,7 @@ public struct FfiConverterTypeLogoutReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.runtimeGeneration, into: &buf)
         FfiConverterSequenceString.write(value.warnings, into: &buf)
         FfiConverterUInt32.write(value.unsentMessages, into: &buf)
+        FfiConverterOptionBool.write(value.keysBackedUp, into: &buf)
     }
 }
 
@@ -6588,6 +7815,103 @@ public func FfiConverterTypeMessageContent_lower(_ value: MessageContent) -> Rus
 
 
 /**
+ * Whether this account's secrets (cross-signing keys, the key backup key)
+ * are stored on the server under a recovery key, as this device sees it.
+ */
+
+public enum RecoveryState: Equatable, Hashable {
+    
+    /**
+     * Not yet known (before the first sync or the first check).
+     */
+    case unknown
+    /**
+     * No recovery is set up for the account.
+     */
+    case disabled
+    /**
+     * Recovery is set up, but this device does not hold all the secrets
+     * (call `recover` with the recovery key).
+     */
+    case incomplete
+    /**
+     * Recovery is set up and this device holds every secret.
+     */
+    case enabled
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecoveryState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecoveryState: FfiConverterRustBuffer {
+    typealias SwiftType = RecoveryState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecoveryState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unknown
+        
+        case 2: return .disabled
+        
+        case 3: return .incomplete
+        
+        case 4: return .enabled
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecoveryState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .disabled:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .incomplete:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .enabled:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryState_lift(_ buf: RustBuffer) throws -> RecoveryState {
+    return try FfiConverterTypeRecoveryState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecoveryState_lower(_ value: RecoveryState) -> RustBuffer {
+    return FfiConverterTypeRecoveryState.lower(value)
+}
+
+
+
+/**
  * Which rooms a room list shows.
  */
 
@@ -7606,6 +8930,117 @@ public func FfiConverterTypeTimelineUpdate_lower(_ value: TimelineUpdate) -> Rus
 }
 
 
+
+/**
+ * Where a verification stands.
+ */
+
+public enum VerificationState: Equatable, Hashable {
+    
+    /**
+     * Sent by us, or received and not yet accepted.
+     */
+    case requested
+    /**
+     * Both devices agreed; either may call `start_sas()`.
+     */
+    case ready
+    /**
+     * The seven emojis to compare with the other device's.
+     */
+    case emojis(emojis: [Emoji]
+    )
+    /**
+     * Both devices confirmed: each trusts the other.
+     */
+    case done
+    /**
+     * Either side cancelled, or the flow failed.
+     */
+    case cancelled(reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension VerificationState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerificationState: FfiConverterRustBuffer {
+    typealias SwiftType = VerificationState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerificationState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .requested
+        
+        case 2: return .ready
+        
+        case 3: return .emojis(emojis: try FfiConverterSequenceTypeEmoji.read(from: &buf)
+        )
+        
+        case 4: return .done
+        
+        case 5: return .cancelled(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: VerificationState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .requested:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .ready:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .emojis(emojis):
+            writeInt(&buf, Int32(3))
+            FfiConverterSequenceTypeEmoji.write(emojis, into: &buf)
+            
+        
+        case .done:
+            writeInt(&buf, Int32(4))
+        
+        
+        case let .cancelled(reason):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationState_lift(_ buf: RustBuffer) throws -> VerificationState {
+    return try FfiConverterTypeVerificationState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerificationState_lower(_ value: VerificationState) -> RustBuffer {
+    return FfiConverterTypeVerificationState.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -7649,6 +9084,30 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7842,6 +9301,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEmoji: FfiConverterRustBuffer {
+    typealias SwiftType = [Emoji]
+
+    public static func write(_ value: [Emoji], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEmoji.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Emoji] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Emoji]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEmoji.read(from: &buf))
         }
         return seq
     }
@@ -8183,6 +9667,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_func_shutdown_blocking() != 28014) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_recoverystatelistener_on_state() != 33251) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_recoverystatelistener_on_closed() != 8922) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_lifecyclelistener_on_phase() != 52382) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8226,6 +9716,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_state() != 39860) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_closed() != 33064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_roomlisthandle_cancel() != 48666) {
@@ -8318,6 +9814,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_client_enable_recovery() != 17004) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_recovery_state() != 30370) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_recover() != 16501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_recovery_state() != 38055) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_client_remove_pusher() != 59688) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8325,6 +9833,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 35910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_is_verified() != 61742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_verification_requests() != 11254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_request_verification() != 45545) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {
@@ -8363,6 +9883,27 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_timeline_toggle_reaction() != 18690) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_accept() != 18005) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_cancel() != 11404) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_confirm() != 44417) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_observe() != 40971) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_start_sas() != 56369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verificationrequestlistener_on_request() != 32922) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verificationrequestlistener_on_closed() != 28835) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_constructor_client_create() != 32798) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8370,12 +9911,15 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitLifecycleListener()
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitProgressListener()
+    uniffiCallbackInitRecoveryStateListener()
     uniffiCallbackInitRoomListListener()
     uniffiCallbackInitSessionListener()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTaskFailureListener()
     uniffiCallbackInitTimelineListener()
     uniffiCallbackInitTypingListener()
+    uniffiCallbackInitVerificationListener()
+    uniffiCallbackInitVerificationRequestListener()
     return InitializationResult.ok
 }()
 
