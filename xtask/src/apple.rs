@@ -219,9 +219,9 @@ pub fn missing_tools() -> Option<String> {
     check_prerequisites().err().map(|e| format!("{e:#}"))
 }
 
-/// The release asset's name; `.github/workflows/release.yml` and the root
-/// `Package.swift` use the same.
-const ZIP_NAME: &str = "MatrixMobileCoreFFI.xcframework.zip";
+/// The release asset's name; `.github/workflows/release.yml` and the pin of
+/// the root `Package.swift` (`swift::pin`) use the same.
+const ZIP_NAME: &str = crate::swift::pin::ASSET;
 
 /// Builds the XCFramework (release profile) and writes into `out` the zip
 /// that the root `Package.swift` downloads, `MatrixMobileCoreFFI.xcframework.zip`,

@@ -42,6 +42,7 @@ usage: cargo xtask <command>
                                --publish also uploads them to Maven Central (release workflow)
   bindings kotlin|swift|python --out DIR
   swift-bindings               regenerate the Swift bindings committed under swift/Sources/
+  swift-pin URL CHECKSUM       the release commit: pin Package.swift to the XCFramework of this commit
   android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);
                                with --publish, core-android into the Maven repository DIR
   apple                        build the XCFramework (needs Xcode)
@@ -67,6 +68,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("release-local") => release::run(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),
         Some("swift-bindings") => swift::write_bindings(&ctx),
+        Some("swift-pin") => swift::pin::write(&ctx, rest),
         Some("android") => android::run(&ctx, rest),
         Some("apple") => apple::run(&ctx),
         Some("synapse") => synapse::run_foreground(&ctx),

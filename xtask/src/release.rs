@@ -116,6 +116,7 @@ fn build_signed(
     let dir = dir.canonicalize()?;
     let version = ctx.version()?;
     repository::check(ctx)?;
+    crate::swift::pin::check(ctx)?;
     println!(
         "xtask: release-local {version} ({profile} profile) into {}, signed by {}{}",
         dir.display(),

@@ -54,7 +54,7 @@ fn problems(repository: &str, file: &str, text: &str) -> Vec<String> {
                 found.push(format!("{file}:{}: {shown}", line_no + 1));
             }
         }
-        if let Some(rest) = line.strip_prefix("let releaseURL = \"") {
+        if let Some(rest) = release_url(line) {
             let prefix = format!("{repository}/releases/download/");
             if !rest.starts_with(&prefix) {
                 found.push(format!(
@@ -68,6 +68,15 @@ fn problems(repository: &str, file: &str, text: &str) -> Vec<String> {
         found.push(format!("{file}: never links to {repository}"));
     }
     found
+}
+
+/// The text after the opening quote of a `releaseURL` set to a string, in
+/// either form (`let releaseURL = "` or `let releaseURL: String? = "`).
+/// `swift::pin` checks the whole value; this checks its repository.
+fn release_url(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("let releaseURL")?.trim_start();
+    let rest = rest.strip_prefix(": String?").unwrap_or(rest).trim_start();
+    rest.strip_prefix('=')?.trim_start().strip_prefix('"')
 }
 
 /// Whether `url` is `repository` or a page under it.
@@ -120,6 +129,16 @@ mod tests {
         );
         assert!(
             found[2].contains("releaseURL does not start with"),
+            "{found:?}"
+        );
+        // Package.swift's form: an optional, nil outside a release commit.
+        let optional =
+            "let releaseURL: String? = \"https://example.org/matrix-mobile-core/x.zip\"\n\
+            let releaseURL: String? = nil\n";
+        let found = problems(REPO, "Package.swift", &format!("{REPO}\n{optional}"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("Package.swift:2: releaseURL does not start with"),
             "{found:?}"
         );
     }

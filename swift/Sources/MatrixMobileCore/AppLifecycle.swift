@@ -92,6 +92,11 @@ struct UIKitBackgroundTasks: BackgroundTaskAPI {
 /// The identifier that the expiration handler ends, set right after
 /// `beginBackgroundTask` returns (both on the main thread).
 private final class TaskIdentifierBox: @unchecked Sendable {
+    // @unchecked Sendable, proved: `id` is written once, inside
+    // `MainActor.run` in `begin`, and read there and in the expiration
+    // handler, which UIKit calls on the main thread; the handler cannot run
+    // before `begin`'s main-thread closure returns. Every access is on the
+    // main thread, so none is concurrent.
     var id: UIBackgroundTaskIdentifier = .invalid
 }
 #endif

@@ -46,8 +46,10 @@ import Foundation
 /// ended, or when the core refused it, they do nothing. A control drives one
 /// stream at a time: passing it to a second stream moves it there.
 public final class RoomListControl: @unchecked Sendable {
-    // @unchecked Sendable: the only mutable state, `handle`, is read and
-    // written under `lock`; `RoomListHandle` itself is Sendable. The handle's
+    // @unchecked Sendable, proved: the only mutable state, `handle`, is read
+    // and written only inside `lock.lock()`/`unlock()` pairs (`current()`,
+    // `attach`, `detach`), so no two threads touch it at once; `lock` is a
+    // `let`, and `RoomListHandle` itself is Sendable. The handle's
     // methods are called after the lock is released, so a call that waits in
     // the core never holds it.
     private let lock = NSLock()
@@ -232,15 +234,14 @@ extension Timeline {
     }
 }
 
-// The listeners below are called on core threads. Each is `@unchecked
-// Sendable` because its stored state is either immutable and Sendable (an
-// `AsyncStream.Continuation` is Sendable and may be used from any thread) or,
-// for the snapshot listeners, the list under construction, which is read and
-// written only while `lock` is held. Every one finishes its stream on the end
-// signal, and in `deinit`, when the core lets go of it.
+// The listeners below are called on core threads. The forwarding ones are
+// checked `Sendable`: their only stored state is an `AsyncStream.Continuation`,
+// which is Sendable and may be used from any thread. The snapshot listeners
+// are `@unchecked Sendable`, each with its proof. Every one finishes its
+// stream on the end signal, and in `deinit`, when the core lets go of it.
 
 /// Forwards room list diffs as they come.
-private final class RoomListUpdatesListener: RoomListListener, @unchecked Sendable {
+private final class RoomListUpdatesListener: RoomListListener, Sendable {
     private let continuation: AsyncStream<[RoomListUpdate]>.Continuation
 
     init(_ continuation: AsyncStream<[RoomListUpdate]>.Continuation) {
@@ -262,6 +263,9 @@ private final class RoomListUpdatesListener: RoomListListener, @unchecked Sendab
 
 /// Applies room list diffs and yields the whole list after each batch.
 private final class RoomListSnapshotListener: RoomListListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `rooms`, the only mutable state, is read
+    // and written only in `onUpdate`, between `lock.lock()` and the deferred
+    // `unlock()`; the other properties are `let`s of Sendable types.
     private let continuation: AsyncStream<[RoomSummary]>.Continuation
     private let lock = NSLock()
     private var rooms: [RoomSummary] = []
@@ -287,7 +291,7 @@ private final class RoomListSnapshotListener: RoomListListener, @unchecked Senda
 }
 
 /// Forwards timeline diffs as they come.
-private final class TimelineUpdatesListener: TimelineListener, @unchecked Sendable {
+private final class TimelineUpdatesListener: TimelineListener, Sendable {
     private let continuation: AsyncStream<[TimelineUpdate]>.Continuation
 
     init(_ continuation: AsyncStream<[TimelineUpdate]>.Continuation) {
@@ -309,6 +313,9 @@ private final class TimelineUpdatesListener: TimelineListener, @unchecked Sendab
 
 /// Applies timeline diffs and yields the whole list after each batch.
 private final class TimelineSnapshotListener: TimelineListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `items`, the only mutable state, is read
+    // and written only in `onUpdate`, between `lock.lock()` and the deferred
+    // `unlock()`; the other properties are `let`s of Sendable types.
     private let continuation: AsyncStream<[TimelineItem]>.Continuation
     private let lock = NSLock()
     private var items: [TimelineItem] = []
@@ -334,7 +341,7 @@ private final class TimelineSnapshotListener: TimelineListener, @unchecked Senda
 }
 
 /// Forwards who is typing.
-private final class TypingStreamListener: TypingListener, @unchecked Sendable {
+private final class TypingStreamListener: TypingListener, Sendable {
     private let continuation: AsyncStream<[String]>.Continuation
 
     init(_ continuation: AsyncStream<[String]>.Continuation) {

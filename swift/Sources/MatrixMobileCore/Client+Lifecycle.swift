@@ -49,7 +49,7 @@ extension Client {
 }
 
 /// A ``LifecycleListener`` that calls a closure for each phase.
-public final class ClosureLifecycleListener: LifecycleListener, @unchecked Sendable {
+public final class ClosureLifecycleListener: LifecycleListener, Sendable {
     private let body: @Sendable (LifecyclePhase, UInt64) -> Void
 
     /// `body` receives each phase and the milliseconds elapsed since the start.

@@ -105,7 +105,7 @@ private enum WaitOutcome: Sendable {
 
 /// Forwards sync states into a stream; finishes it after `.terminated` (the
 /// end signal), or when the core releases the listener.
-private final class SyncStateStreamListener: SyncStateListener, @unchecked Sendable {
+private final class SyncStateStreamListener: SyncStateListener, Sendable {
     private let continuation: AsyncStream<SyncState>.Continuation
 
     init(_ continuation: AsyncStream<SyncState>.Continuation) {
@@ -126,7 +126,7 @@ private final class SyncStateStreamListener: SyncStateListener, @unchecked Senda
 
 /// Forwards messages into a stream; finishes it on `onClosed()` (the end
 /// signal), or when the core releases the listener.
-private final class MessageStreamListener: MessageListener, @unchecked Sendable {
+private final class MessageStreamListener: MessageListener, Sendable {
     private let continuation: AsyncStream<Message>.Continuation
 
     init(_ continuation: AsyncStream<Message>.Continuation) {

@@ -147,6 +147,9 @@ public final class SerialLifecycleQueue: Sendable {
 /// Lets exactly one of the racing callers of ``claim()`` end a background
 /// task: the pause's end or the system's expiration.
 private final class EndOnce: @unchecked Sendable {
+    // @unchecked Sendable, proved: `claimed`, the only mutable state, is read
+    // and written only in `claim()`, between `lock.lock()` and the deferred
+    // `unlock()`.
     private let lock = NSLock()
     private var claimed = false
 

@@ -206,15 +206,15 @@ final class ChatTests: XCTestCase {
 
 /// Everything a stream yielded, and whether it finished; read from any task.
 final class Snapshots<Element: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable: `values` and `ended` are read and written only
-    // under `lock`; `task` is set once in init and only cancelled.
+    // @unchecked Sendable, proved: `values` and `ended`, the only stored
+    // `var`s, are read and written only between `lock.lock()` and
+    // `lock.unlock()`; `lock` is a `let` of a Sendable type.
     private let lock = NSLock()
     private var values: [[Element]] = []
     private var ended = false
-    private var task: Task<Void, Never>?
 
     init(_ stream: AsyncStream<[Element]>) {
-        task = Task { [self] in
+        Task { [self] in
             for await value in stream {
                 record(value)
             }
@@ -252,7 +252,8 @@ final class Snapshots<Element: Sendable>: @unchecked Sendable {
 
 /// The last progress an upload reported.
 final class ProgressRecorder: ProgressListener, @unchecked Sendable {
-    // @unchecked Sendable: `value` is read and written only under `lock`.
+    // @unchecked Sendable, proved: `value` is read and written only between
+    // `lock.lock()` and `lock.unlock()`.
     private let lock = NSLock()
     private var value: (UInt64, UInt64) = (0, 0)
 

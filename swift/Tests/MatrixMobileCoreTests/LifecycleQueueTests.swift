@@ -85,8 +85,7 @@ final class LifecycleQueueTests: XCTestCase {
         let log = EventLog()
         let tasks = FakeBackgroundTasks(log)
         let errors = ErrorLog()
-        let recording = RecordingClient(client, log)
-        recording.beforePause = { tasks.expireAll() }
+        let recording = RecordingClient(client, log, beforePause: { tasks.expireAll() })
         let queue = SerialLifecycleQueue(client: recording, backgroundTasks: tasks, onError: { errors.record($0, $1) })
         queue.submit(.pause)
         await queue.idle()
@@ -119,6 +118,9 @@ final class LifecycleQueueTests: XCTestCase {
 
 /// Events in order, from any thread.
 final class EventLog: @unchecked Sendable {
+    // @unchecked Sendable, proved: `recorded` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     private let lock = NSLock()
     private var recorded: [String] = []
 
@@ -137,6 +139,9 @@ final class EventLog: @unchecked Sendable {
 
 /// Every error the queue reported, with its request.
 final class ErrorLog: @unchecked Sendable {
+    // @unchecked Sendable, proved: `recorded` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     struct Entry {
         let request: LifecycleRequest
         let error: Error
@@ -160,15 +165,16 @@ final class ErrorLog: @unchecked Sendable {
 }
 
 /// A real client whose pause and resume are logged as they start and end.
-final class RecordingClient: LifecycleControlled, @unchecked Sendable {
+final class RecordingClient: LifecycleControlled, Sendable {
     private let client: Client
     private let log: EventLog
     /// Runs before the real pause starts.
-    var beforePause: (@Sendable () -> Void)?
+    private let beforePause: (@Sendable () -> Void)?
 
-    init(_ client: Client, _ log: EventLog) {
+    init(_ client: Client, _ log: EventLog, beforePause: (@Sendable () -> Void)? = nil) {
         self.client = client
         self.log = log
+        self.beforePause = beforePause
     }
 
     func pause() async throws {
@@ -188,6 +194,9 @@ final class RecordingClient: LifecycleControlled, @unchecked Sendable {
 /// Background tasks as iOS grants them, with an expiration the test triggers:
 /// like UIKit, an expiration ends the task itself when its handler says so.
 final class FakeBackgroundTasks: BackgroundTaskAPI, @unchecked Sendable {
+    // @unchecked Sendable, proved: `nextId` and `open` are read and written
+    // only between `lock.lock()` and `lock.unlock()`; every other stored
+    // property is a `let` of a Sendable type.
     private let lock = NSLock()
     private let log: EventLog
     private var nextId = 1

@@ -176,6 +176,9 @@ extension ListenerTests {
 
 /// Records every call, `onClosed()` as "closed"; safe from any thread.
 final class RecordingMessageListener: MessageListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `log` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     private let lock = NSLock()
     private var log: [String] = []
 
@@ -200,6 +203,9 @@ final class RecordingMessageListener: MessageListener, @unchecked Sendable {
 
 /// Blocks its core thread for `delay` per message, then records the id.
 final class SlowMessageListener: MessageListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `ids` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     private let delay: TimeInterval
     private let lock = NSLock()
     private var ids: [String] = []
@@ -224,11 +230,11 @@ final class SlowMessageListener: MessageListener, @unchecked Sendable {
     }
 }
 
-final class IgnoringMessageListener: MessageListener, @unchecked Sendable {
+final class IgnoringMessageListener: MessageListener, Sendable {
     func onMessage(message: Message) {}
     func onClosed() {}
 }
 
-final class IgnoringSyncStateListener: SyncStateListener, @unchecked Sendable {
+final class IgnoringSyncStateListener: SyncStateListener, Sendable {
     func onState(state: SyncState) {}
 }

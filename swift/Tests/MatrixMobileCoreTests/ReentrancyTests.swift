@@ -36,13 +36,26 @@ final class ReentrancyTests: XCTestCase {
 
 /// Calls the core from its callbacks, then cancels its own subscription.
 final class ReentrantProbe: MessageListener, SyncStateListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `log`, `isCancelled`, `late`, `ended` and
+    // `stored` (behind `subscription`) are read and written only between
+    // `lock.lock()` and `lock.unlock()`. `client` is a `weak var` only because
+    // Swift 6.0 has no `weak let`: it is assigned once, in `init`, before
+    // `self` is shared, and afterwards only loaded; the runtime's loads of a
+    // weak reference (and its zeroing when the client goes) are atomic.
+    // `lock` is a `let` of a Sendable type.
     private let lock = NSLock()
     private weak var client: Client?
     private var log: [String] = []
     private var isCancelled = false
     private var late = 0
     private var ended = 0
-    var subscription: Subscription?
+    private var stored: Subscription?
+
+    /// Set by the test once `observe*` returned; read by the callbacks.
+    var subscription: Subscription? {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
 
     init(client: Client) {
         self.client = client
@@ -59,7 +72,7 @@ final class ReentrantProbe: MessageListener, SyncStateListener, @unchecked Senda
         _ = try? client?.rooms()
         lock.lock()
         log.append("\(runtime)/\(state.map { "\($0)" } ?? "gone")")
-        let subscription = isCancelled ? nil : self.subscription
+        let subscription = isCancelled ? nil : stored
         lock.unlock()
         if let subscription {
             subscription.cancel()

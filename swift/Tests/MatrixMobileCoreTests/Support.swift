@@ -110,6 +110,9 @@ func assertCoreError<T>(
 
 /// Records lifecycle phases in order; safe to call from any thread.
 final class PhaseRecorder: LifecycleListener, @unchecked Sendable {
+    // @unchecked Sendable, proved: `recorded` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     private let lock = NSLock()
     private var recorded: [LifecyclePhase] = []
 
@@ -135,6 +138,9 @@ func closeQuietly(_ clients: Client...) async {
 
 /// A counter shared with tasks and listeners.
 final class Counter: @unchecked Sendable {
+    // @unchecked Sendable, proved: `count` is read and written only between
+    // `lock.lock()` and `lock.unlock()`; every other stored property is a
+    // `let` of a Sendable type.
     private let lock = NSLock()
     private var count = 0
 

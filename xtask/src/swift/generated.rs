@@ -70,6 +70,17 @@ pub fn generate(ctx: &Ctx, cdylib: &Path) -> Result<Vec<GeneratedFile>> {
     ])
 }
 
+/// The committed generated files, relative to the repository root, in the
+/// order [`generate`] returns them.
+pub fn committed_paths() -> [PathBuf; 3] {
+    let ffi = Path::new(LINUX_FFI_DIR);
+    [
+        SWIFT_FILE.into(),
+        ffi.join(format!("{FFI_MODULE}.h")),
+        ffi.join("module.modulemap"),
+    ]
+}
+
 /// Writes `files` under `root`, touching only files whose content changed
 /// (so SwiftPM does not rebuild for nothing). Returns the paths it rewrote.
 pub fn write(root: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {

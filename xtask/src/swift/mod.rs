@@ -5,6 +5,10 @@
 //!   swift-bindings` to rewrite them and a check that they are current;
 //! - [`cancel`]: the patch of UniFFI's generated Swift that makes `Task`
 //!   cancellation reach the core;
+//! - [`pin`]: the release binary `Package.swift` pins, checked against the
+//!   committed bindings (`cargo xtask swift-pin` writes it on a release commit);
+//! - [`unchecked`]: every `@unchecked Sendable` of the hand-written Swift
+//!   carries its proof;
 //! - [`root`]: the Debian trixie root with Swift 6 in which `swift test`
 //!   runs here. The repository is bind-mounted into the root at its own
 //!   absolute path, so every path (package, build directory, cdylib) means the
@@ -15,7 +19,9 @@
 
 mod cancel;
 pub mod generated;
+pub mod pin;
 mod root;
+mod unchecked;
 
 use crate::ctx::{self, Ctx};
 use anyhow::{bail, Context, Result};
@@ -56,6 +62,8 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
         .context("the cdylib has no parent directory")?
         .to_path_buf();
     generated::check(&ctx.root, &generated::generate(ctx, &cdylib)?)?;
+    pin::check(ctx)?;
+    unchecked::check(&ctx.root)?;
 
     let root = root::ensure_root(ctx)?;
     let mut mounts = root::Mounts::new(&root)?;
