@@ -11,6 +11,7 @@ mod ctx;
 mod demo;
 mod kotlin;
 mod maven;
+mod natives;
 mod python;
 mod release;
 mod repository;
@@ -36,10 +37,11 @@ usage: cargo xtask <command>
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults
-  release-local DIR [--profile P] [--publish]
+  release-local DIR [--profile P] [--publish] [--jvm-natives NATIVES]
                                every artifact this machine can build (Maven repo, wheel, XCFramework),
                                the Maven ones signed and checked against Maven Central's rules;
-                               --publish also uploads them to Maven Central (release workflow)
+                               --publish also uploads them to Maven Central (release workflow);
+                               NATIVES: the other platforms' libraries for core-jvm (NATIVES/<jna-prefix>/<lib>)
   bindings kotlin|swift|python --out DIR
   swift-bindings               regenerate the Swift bindings committed under swift/Sources/
   swift-pin URL CHECKSUM       the release commit: pin Package.swift to the XCFramework of this commit

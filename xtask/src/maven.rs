@@ -39,11 +39,14 @@ pub struct Publication<'a> {
 
 /// Publishes `core-jvm` (jar with the host library inside, sources and KDoc
 /// jars, POM, each signed) for `version` into the Maven repository at `repo`,
-/// and writes the Central Portal bundle of the same files.
+/// and writes the Central Portal bundle of the same files. `natives` is a
+/// folder of the other platforms' libraries (`natives::check_dir`), packed
+/// beside the host's.
 ///
 /// Guarantee: when this returns, `repo` holds the four files of
 /// `dev.matrixmobilecore:core-jvm:<version>` with their signatures, the jar
-/// carries the library under JNA's resource prefix for this host, the POM
+/// carries the library under JNA's resource prefix for this host and every
+/// library of `natives` under its own, the POM
 /// names every runtime dependency with the version the build compiled
 /// against, and the returned path is central-publishing-maven-plugin's
 /// bundle (not yet checked against Central's rules: `central::validate`).
@@ -53,6 +56,7 @@ pub fn publish_jvm(
     repo: &Path,
     version: &str,
     publication: &Publication,
+    natives: Option<&Path>,
 ) -> Result<PathBuf> {
     if version != ctx.version()? {
         bail!(
@@ -61,6 +65,10 @@ pub fn publish_jvm(
         );
     }
     let prefix = jna_resource_prefix()?;
+    let mut entries = vec![format!("{prefix}/{}", lib_file_name())];
+    if let Some(natives) = natives {
+        entries.extend(crate::natives::check_dir(natives, &prefix)?);
+    }
     // The bindings come from the full library; the jar carries the stripped
     // copy (xtask/src/strip.rs).
     let dir = kotlin::prepare(ctx, cdylib)?;
@@ -75,6 +83,15 @@ pub fn publish_jvm(
         "-Dmaven.test.skip=true".to_owned(),
         "-Dmaven.install.skip=true".to_owned(),
         format!("-Dmmc.jna.prefix={prefix}"),
+        format!(
+            "-Dmmc.natives.dir={}",
+            match natives {
+                Some(dir) => dir.canonicalize()?,
+                // Absent: Maven skips a resource folder that does not exist.
+                None => dir.join("target").join("no-natives"),
+            }
+            .display()
+        ),
         format!("-Dgpg.keyname={}", publication.signer.key()),
         format!("-DaltDeploymentRepository=mmc-local::{}", file_url(&repo)),
     ]);
@@ -97,11 +114,7 @@ pub fn publish_jvm(
     }
     ctx::run(mvn.args(["clean", "deploy"]))?;
     let published = artifact_dir(&repo, version);
-    check_published(
-        &published,
-        version,
-        &format!("{prefix}/{}", lib_file_name()),
-    )?;
+    check_published(&published, version, &entries)?;
     let bundle = dir.join("target/central-publishing/central-bundle.zip");
     if !bundle.is_file() {
         bail!(
@@ -179,7 +192,7 @@ pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<()>
 }
 
 /// JNA's resource prefix for this host (`com.sun.jna.Platform.RESOURCE_PREFIX`).
-fn jna_resource_prefix() -> Result<String> {
+pub fn jna_resource_prefix() -> Result<String> {
     let os = match std::env::consts::OS {
         "linux" => "linux",
         "macos" => "darwin",
@@ -195,7 +208,7 @@ fn jna_resource_prefix() -> Result<String> {
 }
 
 /// The library's file name on this host, as the jar carries it.
-fn lib_file_name() -> String {
+pub fn lib_file_name() -> String {
     format!(
         "{}matrix_mobile_core.{}",
         std::env::consts::DLL_PREFIX,
@@ -211,9 +224,10 @@ fn artifact_dir(repo: &Path, version: &str) -> PathBuf {
     repo.join(GROUP_PATH).join(ARTIFACT).join(version)
 }
 
-/// Fails unless `dir` holds the jar (with `lib_entry` in it), the sources and
-/// javadoc jars, and a POM with a resolved version and the runtime dependencies.
-fn check_published(dir: &Path, version: &str, lib_entry: &str) -> Result<()> {
+/// Fails unless `dir` holds the jar (with every one of `lib_entries` in it), the
+/// sources and javadoc jars, and a POM with a resolved version and the runtime
+/// dependencies.
+fn check_published(dir: &Path, version: &str, lib_entries: &[String]) -> Result<()> {
     let base = format!("{ARTIFACT}-{version}");
     for suffix in [".jar", "-sources.jar", "-javadoc.jar", ".pom"] {
         let file = dir.join(format!("{base}{suffix}"));
@@ -227,8 +241,10 @@ fn check_published(dir: &Path, version: &str, lib_entry: &str) -> Result<()> {
         .output()
         .context("could not run `jar tf`")?;
     let listing = String::from_utf8_lossy(&listing.stdout);
-    if !listing.lines().any(|l| l == lib_entry) {
-        bail!("core-jvm: the jar has no {lib_entry}");
+    for entry in lib_entries {
+        if !listing.lines().any(|l| l == entry) {
+            bail!("core-jvm: the jar has no {entry}");
+        }
     }
     let pom = std::fs::read_to_string(dir.join(format!("{base}.pom")))?;
     check_pom(&pom, version)

@@ -18,6 +18,10 @@
 //! (`central::validate`: files, checksums, signatures, POM fields) before
 //! this returns; a bundle that Central would refuse fails here.
 //!
+//! `--jvm-natives NATIVES` adds the other platforms' libraries to `core-jvm`
+//! (`natives.rs`); a publication to Maven Central refuses to go without all
+//! five platforms.
+//!
 //! `--publish` (the release workflow) signs with the key `MMC_SIGNING_KEY` of
 //! the caller's keyring instead, and once both checks passed, uploads
 //! `core-jvm` (central-publishing-maven-plugin) and `core-android` (the
@@ -32,10 +36,10 @@ use anyhow::{bail, Context, Result};
 use crate::ctx::{self, Ctx};
 use crate::maven::Publication;
 use crate::signing::Signer;
-use crate::{android, apple, central, maven, repository, wheel};
+use crate::{android, apple, central, maven, natives, repository, wheel};
 
 const USAGE: &str =
-    "usage: cargo xtask release-local DIR [--profile release|dev|bench-fast] [--publish]";
+    "usage: cargo xtask release-local DIR [--profile release|dev|bench-fast] [--publish] [--jvm-natives NATIVES]";
 
 /// What `release-local` was asked for.
 struct Args {
@@ -43,17 +47,21 @@ struct Args {
     profile: String,
     /// Sign with the release key and upload to Maven Central.
     publish: bool,
+    /// The other platforms' libraries for `core-jvm`.
+    jvm_natives: Option<PathBuf>,
 }
 
 fn args(raw: &[String]) -> Result<Args> {
     let mut dir = None;
     let mut profile = "release".to_owned();
     let mut publish = false;
+    let mut jvm_natives = None;
     let mut it = raw.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--profile" => profile = it.next().context(USAGE)?.clone(),
             "--publish" => publish = true,
+            "--jvm-natives" => jvm_natives = Some(PathBuf::from(it.next().context(USAGE)?)),
             flag if flag.starts_with("--") => bail!("unknown option `{flag}`\n{USAGE}"),
             path if dir.is_none() => dir = Some(PathBuf::from(path)),
             extra => bail!("unexpected argument `{extra}`\n{USAGE}"),
@@ -63,6 +71,7 @@ fn args(raw: &[String]) -> Result<Args> {
         dir: dir.context(USAGE)?,
         profile,
         publish,
+        jvm_natives,
     })
 }
 
@@ -71,6 +80,7 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
         dir,
         profile,
         publish,
+        jvm_natives,
     } = args(raw)?;
     let signer = if publish {
         let key = std::env::var("MMC_SIGNING_KEY").context(
@@ -80,7 +90,7 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     } else {
         Signer::throwaway()?
     };
-    let artifacts = build_signed(ctx, &dir, &profile, &signer, publish)?;
+    let artifacts = build_signed(ctx, &dir, &profile, &signer, publish, jvm_natives.as_deref())?;
     list(&artifacts.dir)
 }
 
@@ -100,7 +110,7 @@ pub struct Artifacts {
 /// takes (bindings from the full library, then the stripped copy packed; the
 /// bundle signed and validated) is the path they run.
 pub fn build(ctx: &Ctx, dir: &Path, profile: &str) -> Result<Artifacts> {
-    build_signed(ctx, dir, profile, &Signer::throwaway()?, false)
+    build_signed(ctx, dir, profile, &Signer::throwaway()?, false, None)
 }
 
 /// [`build`] with `signer`; with `upload`, the Maven components go to Maven
@@ -111,10 +121,28 @@ fn build_signed(
     profile: &str,
     signer: &Signer,
     upload: bool,
+    jvm_natives: Option<&Path>,
 ) -> Result<Artifacts> {
     std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
     let version = ctx.version()?;
+    if upload {
+        // Maven Central keeps what it is given: a jar without a platform's
+        // library would fail there on the first call, for good.
+        let host = maven::jna_resource_prefix()?;
+        let mut entries = match jvm_natives {
+            Some(natives) => natives::check_dir(natives, &host)?,
+            None => Vec::new(),
+        };
+        entries.push(format!("{host}/{}", maven::lib_file_name()));
+        let missing = natives::missing(&entries);
+        if !missing.is_empty() {
+            bail!(
+                "--publish: core-jvm would lack the library of {}; pass the other platforms' with --jvm-natives",
+                missing.join(", ")
+            );
+        }
+    }
     repository::check(ctx)?;
     crate::swift::pin::check(ctx)?;
     println!(
@@ -138,7 +166,7 @@ fn build_signed(
         signer,
         upload: false,
     };
-    let bundle = maven::publish_jvm(ctx, &cdylib, &maven, &version, &local)?;
+    let bundle = maven::publish_jvm(ctx, &cdylib, &maven, &version, &local, jvm_natives)?;
     check_jvm_bundle(&bundle, &dir.join("central"), &version, signer)?;
     let android = android::missing_tools();
     match &android {
@@ -155,7 +183,7 @@ fn build_signed(
             signer,
             upload: true,
         };
-        maven::publish_jvm(ctx, &cdylib, &maven, &version, &central)?;
+        maven::publish_jvm(ctx, &cdylib, &maven, &version, &central, jvm_natives)?;
         if android.is_none() {
             android::publish(ctx, profile, &maven, &version, &central)?;
         }
