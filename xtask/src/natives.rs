@@ -32,8 +32,8 @@ pub const PLATFORMS: [(&str, &str); 5] = [
 /// own prefix (`host`): the host's library is the one this build made.
 pub fn check_dir(dir: &Path, host: &str) -> Result<Vec<String>> {
     let mut entries = Vec::new();
-    let listing =
-        std::fs::read_dir(dir).with_context(|| format!("reading --jvm-natives {}", dir.display()))?;
+    let listing = std::fs::read_dir(dir)
+        .with_context(|| format!("reading --jvm-natives {}", dir.display()))?;
     for platform in listing {
         let platform = platform?;
         let prefix = platform.file_name().to_string_lossy().into_owned();
@@ -104,7 +104,11 @@ mod tests {
     fn a_misnamed_library_an_unknown_prefix_and_the_hosts_own_are_refused() {
         let misnamed = layout(&[("darwin-aarch64", "libmatrix_mobile_core.so", b"x")]);
         let e = check_dir(misnamed.path(), "linux-x86-64").unwrap_err();
-        assert!(e.to_string().contains("exactly `libmatrix_mobile_core.dylib`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("exactly `libmatrix_mobile_core.dylib`"),
+            "{e}"
+        );
         let unknown = layout(&[("macos-arm64", "libmatrix_mobile_core.dylib", b"x")]);
         let e = check_dir(unknown.path(), "linux-x86-64").unwrap_err();
         assert!(e.to_string().contains("not a JNA resource prefix"), "{e}");

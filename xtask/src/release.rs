@@ -90,7 +90,14 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     } else {
         Signer::throwaway()?
     };
-    let artifacts = build_signed(ctx, &dir, &profile, &signer, publish, jvm_natives.as_deref())?;
+    let artifacts = build_signed(
+        ctx,
+        &dir,
+        &profile,
+        &signer,
+        publish,
+        jvm_natives.as_deref(),
+    )?;
     list(&artifacts.dir)
 }
 

@@ -8,11 +8,10 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use matrix_sdk::ruma::OwnedUserId;
-
 use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, TimelineListener, TypingListener};
+use crate::matrix;
 use crate::matrix::timeline::{self, items, Timeline};
 use crate::runtime;
 use crate::supervisor::{TaskKind, WhenDropped};
@@ -23,7 +22,7 @@ type BoxedCall<T> = std::pin::Pin<Box<dyn std::future::Future<Output = CoreResul
 /// One room's timeline; the exported `Timeline` delegates here.
 pub(crate) struct TimelineCore {
     pub(crate) client: Arc<ClientCore>,
-    own: OwnedUserId,
+    own: matrix::UserId,
     sdk: Mutex<Option<Arc<Timeline>>>,
 }
 

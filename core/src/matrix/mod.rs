@@ -25,6 +25,9 @@ use crate::api::TaskFailureReason;
 /// A matrix client, as the rest of the core holds it.
 pub(crate) type Sdk = matrix_sdk::Client;
 
+/// A user's ID, as the rest of the core holds it.
+pub(crate) type UserId = matrix_sdk::ruma::OwnedUserId;
+
 /// matrix-sdk's reports of its own tasks that failed.
 pub(crate) struct TaskFailures(
     tokio::sync::broadcast::Receiver<matrix_sdk::task_monitor::BackgroundTaskFailure>,
