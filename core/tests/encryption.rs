@@ -4,6 +4,8 @@
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
+#[path = "support/poll.rs"]
+mod poll;
 #[path = "support/session.rs"]
 mod session;
 
@@ -11,12 +13,16 @@ use std::sync::{Arc, Mutex};
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    Client, CoreError, LogoutOptions, RecoveryState, RecoveryStateListener, SyncState,
+    Client, ClientState, CoreError, LogoutOptions, RecoveryState, RecoveryStateListener, SyncState,
 };
-use session::{config, wait, PASSWORD};
+use poll::poll_then_drop;
+use session::{config, wait, wait_call_ended, PASSWORD};
 use tempfile::TempDir;
 
 const MESSAGES: usize = 5;
+
+/// Most polls a call needs here; a call still pending after this many is a bug.
+const MAX_POLLS: usize = 64;
 
 /// What a recovery state listener was told.
 #[derive(Default)]
@@ -138,4 +144,61 @@ fn without_a_backup_a_wiping_logout_reports_no_backup() {
     block_on(client.send_text(room, "hi".into())).unwrap();
     let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.keys_backed_up, None, "{report:?}");
+}
+
+/// Runs `call(n)` (the call dropped after its `n`th poll) for n = 0, 1, 2, …
+/// until it completes; after each drop the call's task has ended and the
+/// client is still logged in. Gives the completed call's output.
+fn every_poll_count<T>(client: &Client, name: &str, call: impl Fn(usize) -> Option<T>) -> T {
+    for n in 0..MAX_POLLS {
+        let outcome = call(n);
+        wait_call_ended(name);
+        assert_eq!(
+            client.state(),
+            ClientState::LoggedIn,
+            "{name} after {n} polls"
+        );
+        if let Some(output) = outcome {
+            eprintln!("{name} completed at poll count {n}");
+            return output;
+        }
+    }
+    panic!("{name} did not complete within {MAX_POLLS} polls");
+}
+
+/// `enable_recovery` and `recover`, each dropped after every poll count (an
+/// app cancelling them): the call that completes does all its work, a
+/// cancelled one leaves a client that works, and the drains still end
+/// every task with the stores closed.
+#[test]
+fn cancelled_recovery_calls_leave_a_working_client() {
+    let name = session::user("rcancel");
+    let first_dir = TempDir::new().unwrap();
+    let alice = device(&name, &first_dir);
+    synced(&alice);
+    wait("the recovery state known", 30, || {
+        alice.recovery_state() != RecoveryState::Unknown
+    });
+    let key = every_poll_count(&alice, "enable_recovery", |n| {
+        poll_then_drop("enable_recovery", alice.enable_recovery(None), n)
+    })
+    .expect("enable_recovery, after cancelled attempts");
+    assert_eq!(alice.recovery_state(), RecoveryState::Enabled);
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert_eq!(report.tasks_left_behind, 0, "{report:?}");
+
+    let second_dir = TempDir::new().unwrap();
+    let again = device(&name, &second_dir);
+    synced(&again);
+    every_poll_count(&again, "recover", |n| {
+        poll_then_drop("recover", again.recover(key.clone()), n)
+    })
+    .expect("recover, after cancelled attempts");
+    wait("recovery enabled on the new device", 30, || {
+        again.recovery_state() == RecoveryState::Enabled
+    });
+    let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert_eq!(report.tasks_left_behind, 0, "{report:?}");
 }
