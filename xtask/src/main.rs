@@ -14,6 +14,7 @@ mod maven;
 mod python;
 mod release;
 mod repository;
+mod shrink;
 mod signing;
 mod stress;
 mod strip;
