@@ -18,6 +18,16 @@ android {
         versionName = "1"
     }
 
+    // `assembleRelease` shrinks and obfuscates with R8, with the keep rules that
+    // core-android publishes (kotlin/consumer-rules.pro, in the AAR) and none of
+    // the app's own. The Android workflow builds it; nothing runs it there.
+    buildTypes {
+        release {
+            isMinifyEnabled = true
+            proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"))
+        }
+    }
+
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17

@@ -15,6 +15,7 @@ mod natives;
 mod python;
 mod release;
 mod repository;
+mod shrink;
 mod signing;
 mod stress;
 mod strip;

@@ -142,13 +142,17 @@ const UNUSED_CENTRAL_SERVER: &str = "<settings><servers><server><id>central</id>
 <username>unused</username><password>unused</password></server></servers></settings>\n";
 
 /// A Maven project outside the build, depending on `core-jvm` by its
-/// coordinates, logs in to the homeserver and logs out.
+/// coordinates, logs in to the homeserver, syncs, sends and logs out.
 ///
 /// It resolves `core-jvm` from `repo` (the Maven repository `release-local`
 /// wrote), after forgetting any copy of that version that an earlier run
 /// left in the user's local repository (`~/.m2`), so that the consumer
 /// resolves exactly this build through its `<repositories>`.
-pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<()> {
+///
+/// Returns the consumer's build folder: its jar, and its runtime
+/// dependencies under `dependency/`, which `shrink::shrunk_consumer_test`
+/// shrinks and runs next.
+pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<PathBuf> {
     let version = ctx.version()?;
     let work = ctx.target_dir().join("consumers").join("jvm");
     if work.exists() {
@@ -169,6 +173,9 @@ pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<()>
             format!("-Dmmc.repository={}", file_url(repo)),
             format!("-Dmmc.build.dir={}", work.join("build").display()),
             "package".to_owned(),
+            // The runtime jars, for the shrunk run (`shrink.rs`).
+            "dependency:copy-dependencies".to_owned(),
+            "-DincludeScope=runtime".to_owned(),
             "exec:exec".to_owned(),
         ])
         .env("MMC_HOMESERVER_URL", homeserver_url)
@@ -188,7 +195,7 @@ pub fn consumer_test(ctx: &Ctx, repo: &Path, homeserver_url: &str) -> Result<()>
     if !stdout.contains("jvm consumer: ok") {
         bail!("the JVM consumer exited without its closing line");
     }
-    Ok(())
+    Ok(work.join("build"))
 }
 
 /// JNA's resource prefix for this host (`com.sun.jna.Platform.RESOURCE_PREFIX`).

@@ -2,8 +2,9 @@
 //! every test suite against one local Synapse. With no names, all of them run.
 //! `stress` is 200 iterations of `cargo xtask stress lifecycle` in a debug
 //! build; `consumers` uses the published artifacts (debug builds) as an app
-//! would. Every suite runs even when an earlier one failed; the command fails
-//! if any did, and the summary repeats each failure's reason.
+//! would (the JVM app also shrunk by ProGuard with the published keep rules,
+//! `shrink.rs`). Every suite runs even when an earlier one failed; the
+//! command fails if any did, and the summary repeats each failure's reason.
 
 use std::process::Command;
 use std::time::Instant;
@@ -11,7 +12,7 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{bindings, kotlin, maven, python, release, stress, swift, synapse, wheel};
+use crate::{bindings, kotlin, maven, python, release, shrink, stress, swift, synapse, wheel};
 
 const SUITES: [&str; 6] = ["rust", "stress", "python", "kotlin", "swift", "consumers"];
 
@@ -108,7 +109,9 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
             std::fs::remove_dir_all(&dir)?;
         }
         let artifacts = release::build(ctx, &dir, "dev")?;
-        let jvm = maven::consumer_test(ctx, &artifacts.maven, &url);
+        // The same JVM app again, shrunk by ProGuard with the published keep rules.
+        let jvm = maven::consumer_test(ctx, &artifacts.maven, &url)
+            .and_then(|build| shrink::shrunk_consumer_test(ctx, &build, &url));
         let python = wheel::consumer_test(ctx, &artifacts.wheel, &url);
         jvm.and(python)
     });
