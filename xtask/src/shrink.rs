@@ -7,18 +7,18 @@
 //! (`consumers/jvm/proguard/pom.xml`, from Maven Central), then shrinks,
 //! optimizes and obfuscates the whole app into one jar with
 //!
-//! - `kotlin/consumer-rules.pro`, the keep rules core-android publishes in
-//!   its AAR (R8 applies them by itself) and a JVM app includes;
-//! - the rules the dependency jars embed under `META-INF/proguard/`
-//!   (kotlinx-coroutines'), which R8 also applies by itself and standalone
-//!   ProGuard does not, so they are extracted and included here;
+//! - the rules the dependency jars embed under `META-INF/proguard/`: core-jvm's
+//!   (`kotlin/consumer-rules.pro`, which core-android also publishes in its
+//!   AAR) and kotlinx-coroutines'. R8 applies them by itself; standalone
+//!   ProGuard does not, so they are extracted and included here. core-jvm's
+//!   jar must carry its own, or this fails;
 //! - `consumers/jvm/proguard/app-rules.pro`, the app's own (its entry point),
 //!
 //! and runs the shrunk jar against the homeserver: it must register, log in,
 //! sync, send, log out and shut down as the unshrunk one does.
 //!
-//! `MMC_CONSUMER_RULES` replaces `kotlin/consumer-rules.pro` (to show that a
-//! rule it carries is needed: the shrunk app then fails).
+//! `MMC_CONSUMER_RULES` replaces core-jvm's rules (to show that a rule they
+//! carry is needed: the shrunk app then fails).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -65,14 +65,22 @@ pub fn shrunk_consumer_test(ctx: &Ctx, build: &Path, homeserver_url: &str) -> Re
     let proguard_cp = std::fs::read_to_string(&classpath_file)
         .with_context(|| format!("reading {}", classpath_file.display()))?;
 
+    let embedded = embedded_rules(&deps, &build.join("embedded-rules"))?;
+    let (core_rules, embedded): (Vec<PathBuf>, Vec<PathBuf>) =
+        embedded.into_iter().partition(|path| {
+            path.components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with("core-jvm"))
+        });
     let rules = match std::env::var_os("MMC_CONSUMER_RULES") {
         Some(path) => PathBuf::from(path),
-        None => ctx.root.join("kotlin").join("consumer-rules.pro"),
+        None => match core_rules.as_slice() {
+            [rules] => rules.clone(),
+            _ => bail!("shrink: core-jvm's jar must carry one META-INF/proguard/*.pro, found {core_rules:?}"),
+        },
     };
     if !rules.is_file() {
         bail!("shrink: no rules file {}", rules.display());
     }
-    let embedded = embedded_rules(&deps, &build.join("embedded-rules"))?;
     let java_home = std::env::var_os("JAVA_HOME")
         .map(PathBuf::from)
         .or_else(java_home_from_path)
