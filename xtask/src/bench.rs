@@ -7,6 +7,7 @@
 mod memory;
 mod plot;
 mod report;
+pub mod size;
 mod stamp;
 
 use std::path::{Path, PathBuf};
@@ -98,7 +99,7 @@ fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()
     Ok(())
 }
 
-fn bench_dir(ctx: &Ctx) -> Result<PathBuf> {
+pub(crate) fn bench_dir(ctx: &Ctx) -> Result<PathBuf> {
     let dir = ctx.target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     Ok(dir)

@@ -35,6 +35,8 @@ usage: cargo xtask <command>
   bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
                                lifecycle soak, teardowns side by side, many clients
   bench report                 plots and figures of docs/BENCHMARKS.md from target/bench/
+  size [--profile P]           the release library's size and its largest crates (cargo-bloat),
+                               into target/bench/size.json
   stress runtime [--cycles N]  the runtime-shutdown seed scenario, plain vs supervised
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults
@@ -67,6 +69,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("demo") => demo::run(&ctx),
         Some("test") => test::run(&ctx, rest),
         Some("bench") => bench::run(&ctx, rest),
+        Some("size") => bench::size::run(&ctx, rest),
         Some("stress") => stress::run(&ctx, rest),
         Some("release-local") => release::run(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),

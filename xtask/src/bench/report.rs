@@ -52,6 +52,13 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         md += &provenance(&report);
         md.push('\n');
     }
+    if let Some(report) = read(&bench.join("size.json"))? {
+        md += "### Library size\n\n";
+        md += &super::size::table(&report);
+        md.push('\n');
+        md += &provenance(&report);
+        md.push('\n');
+    }
     for name in ["lifecycle", "ffi"] {
         if let Some(report) = read(&bench.join(format!("{name}.json")))? {
             if report.get("run").is_some() {
