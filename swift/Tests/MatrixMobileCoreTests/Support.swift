@@ -184,3 +184,23 @@ func blackholedClient(_ server: Blackhole, _ label: String) async throws -> Clie
     return try await Client.create(config: ClientConfig(
         homeserverUrl: server.url, dataDir: dir.path, storePassphrase: nil, requestTimeoutMs: 600_000))
 }
+
+/// Ends the session of `accessToken` on the server (`POST /logout`), behind
+/// the client's back, so that its next request gets `M_UNKNOWN_TOKEN`.
+func revokeOnServer(accessToken: String) async throws {
+    let base = try homeserverURL()
+    guard let url = URL(string: base + "/_matrix/client/v3/logout") else {
+        throw HarnessError(description: "bad homeserver URL \(base)")
+    }
+    var request = URLRequest(url: url)
+    request.httpMethod = "POST"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue("Bearer \(accessToken)", forHTTPHeaderField: "Authorization")
+    request.httpBody = Data("{}".utf8)
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? -1
+    guard status == 200 else {
+        let body = String(data: data, encoding: .utf8) ?? ""
+        throw HarnessError(description: "logout on the server: HTTP \(status) \(body)")
+    }
+}

@@ -118,6 +118,31 @@ fun registerUser(homeserverUrl: String = TestEnv.homeserverUrl): TestUser {
     return user
 }
 
+/**
+ * Ends the session of [accessToken] on the server (`POST /logout`), behind the
+ * client's back, so that its next request gets `M_UNKNOWN_TOKEN`.
+ */
+fun revokeOnServer(accessToken: String, homeserverUrl: String = TestEnv.homeserverUrl) {
+    val connection = URL("${homeserverUrl.trimEnd('/')}/_matrix/client/v3/logout").openConnection() as HttpURLConnection
+    (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
+    try {
+        connection.requestMethod = "POST"
+        connection.doOutput = true
+        connection.connectTimeout = 10_000
+        connection.readTimeout = 30_000
+        connection.setRequestProperty("Content-Type", "application/json")
+        connection.setRequestProperty("Authorization", "Bearer $accessToken")
+        connection.outputStream.use { it.write("{}".toByteArray()) }
+        val status = connection.responseCode
+        if (status != 200) {
+            val error = connection.errorStream?.bufferedReader()?.readText()
+            throw AssertionError("logging the token out on the server failed: HTTP $status $error")
+        }
+    } finally {
+        connection.disconnect()
+    }
+}
+
 /** A config for a new client on the test Synapse with its own empty data directory. */
 fun testConfig(dataDir: File = TestEnv.newDataDir(), homeserverUrl: String = TestEnv.homeserverUrl) =
     ClientConfig(homeserverUrl = homeserverUrl, dataDir = dataDir.absolutePath, storePassphrase = null, requestTimeoutMs = 30_000u)
