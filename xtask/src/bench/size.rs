@@ -71,7 +71,11 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     print!("{}", table(&report));
     let out = super::bench_dir(ctx)?.join("size.json");
     std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
-    stamp::stamp(&out, &format!("cargo xtask size --profile {profile}"), machine)?;
+    stamp::stamp(
+        &out,
+        &format!("cargo xtask size --profile {profile}"),
+        machine,
+    )?;
     // The stamp names the benches' profile; this one was built in `profile`.
     let mut stamped: Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
     stamped["run"]["profile"] = json!(profile);
