@@ -30,7 +30,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   demo                         the lifecycle demo against a local Synapse
-  test                         every test suite: Rust, lifecycle stress, Python, Kotlin (JVM), Swift (Linux)
+  test [SUITE...]              every test suite: Rust, lifecycle stress, Python, Kotlin (JVM), Swift (Linux),
+                               consumers; `test release`: the consumers on the release-profile artifacts
   bench lifecycle|ffi          benchmarks; JSON goes to target/bench/
   bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
                                lifecycle soak, teardowns side by side, many clients

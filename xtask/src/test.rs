@@ -1,5 +1,8 @@
-//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers]`:
-//! every test suite against one local Synapse. With no names, all of them run.
+//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers] [release]`:
+//! every test suite against one local Synapse. With no names, all of them run
+//! but `release`: the consumers again, on the artifacts of the release
+//! profile, what is published (a fat-LTO build, 11 to 21 minutes here, so
+//! neither `.ci/run` nor the default run includes it).
 //! `stress` is 200 iterations of `cargo xtask stress lifecycle` in a debug
 //! build; `consumers` uses the published artifacts (debug builds) as an app
 //! would (the JVM app also shrunk by ProGuard with the published keep rules,
@@ -14,7 +17,18 @@ use anyhow::{bail, Result};
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, maven, python, release, shrink, stress, swift, synapse, wheel};
 
-const SUITES: [&str; 6] = ["rust", "stress", "python", "kotlin", "swift", "consumers"];
+const SUITES: [&str; 7] = [
+    "rust",
+    "stress",
+    "python",
+    "kotlin",
+    "swift",
+    "consumers",
+    "release",
+];
+
+/// Suites that run only when named.
+const ON_REQUEST: [&str; 1] = ["release"];
 
 /// Iterations of the lifecycle stress test in `cargo xtask test`.
 const STRESS_ITERATIONS: u64 = 200;
@@ -25,7 +39,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
             bail!("unknown suite `{a}`; choose among {SUITES:?}");
         }
     }
-    let wanted = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
+    let wanted =
+        |s: &str| args.iter().any(|a| a == s) || (args.is_empty() && !ON_REQUEST.contains(&s));
     let cdylib = ctx.build_core_debug()?;
     let server = synapse::start(ctx)?;
     println!("xtask: Synapse at {}", server.url);
@@ -103,18 +118,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     // The published artifacts as a new user takes them: by coordinates from a
     // Maven repository, and as a wheel in a fresh venv, both written by
     // `release-local` (from a debug build, stripped as a release is).
-    suite("consumers", &|| {
-        let dir = ctx.target_dir().join("release-local-dev");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)?;
-        }
-        let artifacts = release::build(ctx, &dir, "dev")?;
-        // The same JVM app again, shrunk by ProGuard with the published keep rules.
-        let jvm = maven::consumer_test(ctx, &artifacts.maven, &url)
-            .and_then(|build| shrink::shrunk_consumer_test(ctx, &build, &url));
-        let python = wheel::consumer_test(ctx, &artifacts.wheel, &url);
-        jvm.and(python)
-    });
+    suite("consumers", &|| consumers(ctx, "dev", &url));
+    suite("release", &|| consumers(ctx, "release", &url));
     drop(server);
 
     println!("\n==== summary ====");
@@ -135,4 +140,19 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         bail!("failed suites: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// Writes the artifacts of cargo `profile` with `release-local` and runs the
+/// consumer apps on them: the JVM app by coordinates (then shrunk by ProGuard
+/// with the published keep rules) and the wheel in a fresh venv.
+fn consumers(ctx: &Ctx, profile: &str, url: &str) -> Result<()> {
+    let dir = ctx.target_dir().join(format!("release-local-{profile}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let artifacts = release::build(ctx, &dir, profile)?;
+    let jvm = maven::consumer_test(ctx, &artifacts.maven, url)
+        .and_then(|build| shrink::shrunk_consumer_test(ctx, &build, url));
+    let python = wheel::consumer_test(ctx, &artifacts.wheel, url);
+    jvm.and(python)
 }
