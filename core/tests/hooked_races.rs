@@ -201,7 +201,11 @@ fn a_client_released_while_the_registry_is_walked_does_not_deadlock_a_drain() {
     let report = within("the close", &closing).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     within("the release", &dropped);
-    assert_eq!(runtime_stats().live_clients, 1, "the released client is kept");
+    assert_eq!(
+        runtime_stats().live_clients,
+        1,
+        "the released client is kept"
+    );
     let shut = shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }).unwrap();
     assert_eq!(shut.clients_closed, 1, "{shut:?}");
     assert_eq!(runtime_stats().live_clients, 0);
