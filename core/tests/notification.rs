@@ -9,6 +9,7 @@ mod homeserver;
 #[path = "support/session.rs"]
 mod session;
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -240,6 +241,33 @@ fn a_closed_clients_stores_give_notifications_in_process() {
         Some(0)
     );
 
+    // A call whose caller goes away after its first poll finishes in the
+    // background, and leaves nothing behind.
+    {
+        let mut call = Box::pin(get_notification(
+            config(&homeserver::url(), r.alice_dir.path()),
+            r.alice_session.clone(),
+            r.room.clone(),
+            event.clone(),
+        ));
+        let polled = call
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        assert!(polled.is_pending());
+    }
+    wait("the cancelled call's teardown", 30, || {
+        let stats = runtime_stats();
+        stats.live_clients == 1
+            && !stats
+                .supervised_tasks
+                .iter()
+                .any(|t| t.contains("get-notification"))
+    });
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+
     // The user's own message does not notify.
     assert_eq!(fetch(&r, &own).unwrap(), None);
     // An event the server does not know.
@@ -269,6 +297,7 @@ fn a_closed_clients_stores_give_notifications_in_process() {
 
 #[test]
 fn bad_input_is_refused_before_anything_runs() {
+    let _serial = serial();
     let dir = tempfile::TempDir::new().unwrap();
     let session = Session {
         user_id: "@someone:localhost".into(),
