@@ -30,6 +30,7 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::{coordinator, spawn_thread};
+use crate::api::listeners::panic_message;
 use crate::api::{ClientConfig, CoreError, CoreResult, NotificationItem, Session};
 use crate::client::NotificationDir;
 use crate::matrix::{self, build::CheckedConfig, notification::Target, sentinel::DropSentinel};
@@ -98,7 +99,16 @@ pub(crate) async fn get_notification(
     };
     let (tx, rx) = oneshot::channel();
     spawn_thread("mmc-notification", move || {
-        let outcome = run(&handle, lease, request);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(&handle, lease, request)
+        }))
+        .unwrap_or_else(|payload| {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(%message, "get_notification panicked");
+            Err(CoreError::internal(format!(
+                "get_notification panicked: {message}"
+            )))
+        });
         // A shutdown waits for this token: only now is everything taken apart.
         drop(creating);
         let _ = tx.send(outcome);
@@ -132,6 +142,8 @@ fn run(
             .spawn(handle, "get-notification", TaskKind::Finite, task)
             .ok_or(CoreError::ShuttingDown)?;
         let fetched = handle.block_on(rx);
+        // Read before this thread's own stop below cancels the group.
+        let cancelled = lease.group().token().is_cancelled();
         // The task's future, the matrix client in it, is gone once it joins.
         let _ = handle.block_on(join);
         let _ = handle.block_on(wait_dropped(&watch));
@@ -141,8 +153,12 @@ fn run(
         if !stop.abandoned.is_empty() {
             tracing::warn!(abandoned = ?stop.abandoned, "get_notification left tasks");
         }
-        fetched
-            .map_err(|_| CoreError::internal("get_notification's task ended without a result"))?
+        // No answer: a process shutdown stopped the task, or it panicked
+        // (reported to the failure listener).
+        fetched.map_err(|_| match cancelled {
+            true => CoreError::ShuttingDown,
+            false => CoreError::internal("get_notification's task ended without a result"),
+        })?
     };
     // Stores that did not close are never dropped by a restart (it would
     // drop live pools inside a runtime that is shutting down).
