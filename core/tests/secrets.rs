@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
-use matrix_mobile_core::{init_logging, Client, ClientConfig, LogConfig, LogoutOptions, SyncState};
+use matrix_mobile_core::{
+    get_notification, init_logging, Client, ClientConfig, LogConfig, LogoutOptions, SyncState,
+};
 
 const PASSWORD: &str = "a very secret password 42";
 const PASSPHRASE: &str = "store passphrase 1234";
@@ -57,7 +59,8 @@ impl Dirs {
 }
 
 /// The child half: a whole session (login, sync, an encrypted room, a
-/// message, close, restore, logout) at trace level, logging to the console
+/// message, close, a `get_notification` on the closed stores, restore,
+/// logout) at trace level, logging to the console
 /// and to files. It checks the store files itself (it knows the token), and
 /// leaves the token in `token` for the parent's search of the logs.
 #[test]
@@ -100,7 +103,7 @@ fn secrets_child_session() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let room = block_on(client.create_room("r".into(), vec![], true)).unwrap();
-    block_on(client.send_text(room, "hello".into())).unwrap();
+    let event = block_on(client.send_text(room.clone(), "hello".into())).unwrap();
 
     let mut secrets = vec![token.as_str(), PASSWORD];
     secrets.extend(passphrase.as_deref());
@@ -116,6 +119,16 @@ fn secrets_child_session() {
             "a secret is in the closed stores: {hits:?}"
         );
     }
+    // A notification read from the closed stores, as an extension does:
+    // the user's own message does not notify.
+    let item = block_on(get_notification(
+        config.clone(),
+        session.clone(),
+        room,
+        event,
+    ))
+    .unwrap();
+    assert_eq!(item, None);
     let again = block_on(Client::create(config)).unwrap();
     block_on(again.restore(session)).unwrap();
     block_on(again.logout(LogoutOptions::default(), None)).unwrap();

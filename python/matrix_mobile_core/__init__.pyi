@@ -83,6 +83,31 @@ class PusherConfig:
         self, *, app_id: str, pushkey: str, gateway_url: str, device_name: str, lang: str
     ) -> None: ...
 
+class NotificationItem:
+    """What a push notification shows (`get_notification`); `body` is None when
+    the event did not decrypt on this device or carries no text."""
+
+    room_id: str
+    room_name: str
+    sender: str
+    sender_name: Optional[str]
+    body: Optional[str]
+    is_encrypted: bool
+    is_noisy: bool
+    timestamp_ms: int
+    def __init__(
+        self,
+        *,
+        room_id: str,
+        room_name: str,
+        sender: str,
+        sender_name: Optional[str],
+        body: Optional[str],
+        is_encrypted: bool,
+        is_noisy: bool,
+        timestamp_ms: int,
+    ) -> None: ...
+
 class LogoutOptions:
     server_timeout_ms: int
     wipe_local_data: bool
@@ -993,3 +1018,10 @@ def set_task_failure_listener(listener: Optional[TaskFailureListener]) -> None: 
 def runtime_stats() -> RuntimeStats: ...
 async def shutdown(options: ShutdownOptions) -> ShutdownReport: ...
 def shutdown_blocking(options: ShutdownOptions) -> ShutdownReport: ...
+async def get_notification(
+    config: ClientConfig, session: Session, room_id: str, event_id: str
+) -> Optional[NotificationItem]:
+    """One event for a push handler, from the app's stores in `config.data_dir`
+    (which the app may have open in another process), decrypted where keys allow.
+    None when it does not notify; `CoreError.NotFound` for an unknown room or event;
+    `CoreError.Busy` when a client of this process uses `data_dir`."""

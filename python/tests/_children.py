@@ -243,6 +243,42 @@ async def die_during_a_wiping_logout(args: Dict[str, Any]) -> Dict[str, Any]:
     return {"survived": True}
 
 
+async def fetch_a_notification(args: Dict[str, Any]) -> Dict[str, Any]:
+    """One `get_notification` on the stores of `args["data_dir"]` (which the
+    parent's client keeps syncing), as a push handler in another process does;
+    then what this process has left: its open files under the directory, and
+    the runtime's tasks and clients."""
+    session = mmc.Session(
+        user_id=args["user_id"],
+        device_id=args["device_id"],
+        access_token=args["access_token"],
+        refresh_token=None,
+        homeserver_url=args["homeserver_url"],
+    )
+    config = mmc.ClientConfig(homeserver_url=args["homeserver_url"], data_dir=args["data_dir"])
+    item = await mmc.get_notification(config, session, args["room_id"], args["event_id"])
+    data_dir = os.path.realpath(args["data_dir"])
+    files_open = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(data_dir + os.sep):
+            files_open += 1
+    stats = mmc.runtime_stats()
+    return {
+        "body": item.body if item else None,
+        "sender": item.sender if item else None,
+        "is_encrypted": item.is_encrypted if item else None,
+        "room_id": item.room_id if item else None,
+        "files_open": files_open,
+        "supervised_tasks": list(stats.supervised_tasks),
+        "alive_tasks": stats.alive_tasks,
+        "live_clients": stats.live_clients,
+    }
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (
@@ -250,6 +286,7 @@ SCENARIOS = {
         lifecycle_listener_reads_runtime_stats,
         exit_after_a_failed_login,
         die_during_a_wiping_logout,
+        fetch_a_notification,
     )
 }
 

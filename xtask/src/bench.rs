@@ -1,4 +1,4 @@
-//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|chat|memory|report`: benchmarks in
+//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|chat|notification|memory|report`: benchmarks in
 //! the optimised `bench-fast` profile (not `release`, whose fat LTO takes
 //! over 20 minutes to build on two cores). Each writes
 //! `target/bench/<name>.json`, stamped with the command, date and machine,
@@ -22,7 +22,7 @@ use crate::{bindings, kotlin, python, synapse};
 
 const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
        cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
-       cargo xtask bench [--profile P] chat [--cycles N]
+       cargo xtask bench [--profile P] chat [--cycles N] | notification [--runs N]
        cargo xtask bench [--profile P] memory [--cycles N]
        cargo xtask bench report
   P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
@@ -51,6 +51,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         Some("compare") => example(ctx, "compare", rest, "--cycles"),
         Some("scale") => example(ctx, "scale", rest, "--clients"),
         Some("chat") => example(ctx, "chat", rest, "--cycles"),
+        Some("notification") => example(ctx, "notification", rest, "--runs"),
         Some("memory") => memory::run(ctx, rest),
         Some("report") => report::run(ctx),
         _ => bail!(USAGE),

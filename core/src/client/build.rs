@@ -39,7 +39,7 @@ pub(crate) async fn build(
         .map(crate::logging::scrub::Registered::typed);
     let (sentinel, dropped) = matrix::sentinel::sentinel();
     let events = Arc::new(Events::default());
-    let sdk = matrix::build::build(&checked, sentinel).await?;
+    let sdk = matrix::build::build(&checked, sentinel, matrix::build::Role::App).await?;
     events.attach(&sdk);
     let core = Arc::new(ClientCore {
         generation: lease.generation(),

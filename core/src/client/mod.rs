@@ -10,6 +10,7 @@
 
 mod build;
 mod events;
+mod notification;
 mod recovery;
 pub(crate) mod registry;
 mod room_list;
@@ -24,6 +25,7 @@ mod timeline;
 mod verification;
 
 pub(crate) use build::build;
+pub(crate) use notification::NotificationDir;
 pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};

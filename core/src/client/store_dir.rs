@@ -283,6 +283,28 @@ pub(crate) fn check_restore_allowed(dir: &Path, session: &Session) -> CoreResult
     }
 }
 
+/// `InvalidState` unless the stores of `dir` hold `session`, live: the
+/// check of a reader that opens another process's stores and must change
+/// nothing on disk (no wipe finished, no store created).
+pub(crate) fn check_readable(dir: &Path, session: &Session) -> CoreResult<()> {
+    if dir.join(WIPE_OWED).exists() || session_revoked(dir) {
+        return Err(CoreError::invalid_state(format!(
+            "the session of data_dir `{}` was logged out",
+            dir.display()
+        )));
+    }
+    match session_owner(dir) {
+        Some((user, device)) if user == session.user_id && device == session.device_id => Ok(()),
+        Some((user, device)) => Err(CoreError::invalid_state(format!(
+            "data_dir holds the stores of {user} (device {device}), not of this session"
+        ))),
+        None => Err(CoreError::invalid_state(format!(
+            "data_dir `{}` holds no logged-in session: log in with Client.create there first",
+            dir.display()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

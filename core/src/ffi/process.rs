@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::api::{
-    CoreError, CoreResult, LogConfig, RuntimeConfig, RuntimeStats, ShutdownOptions, ShutdownReport,
-    TaskFailureListener,
+    ClientConfig, CoreError, CoreResult, LogConfig, NotificationItem, RuntimeConfig, RuntimeStats,
+    Session, ShutdownOptions, ShutdownReport, TaskFailureListener,
 };
-use crate::lifecycle::shutdown;
+use crate::lifecycle::{self, shutdown};
 use crate::logging;
 use crate::runtime;
 use crate::supervisor::failure;
@@ -63,4 +63,24 @@ pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport>
         ));
     }
     futures_executor::block_on(shutdown::begin(options))
+}
+
+/// One event for a push handler or an iOS notification extension, read from
+/// `config.data_dir` (the app's stores, which the app may have open in
+/// another process) with `session`, decrypted where this device's keys allow.
+///
+/// When it returns, no file under `data_dir` is open in this process and no
+/// task it started is left. `Ok(None)` when the event does not notify (push
+/// rules, an ignored sender, a redaction); `NotFound` when the account does
+/// not know the room or the event; `InvalidArgument` for a bad id;
+/// `InvalidState` when `data_dir` holds no stores of `session`; `Busy` when
+/// a client of this process uses `data_dir`.
+#[uniffi::export]
+pub async fn get_notification(
+    config: ClientConfig,
+    session: Session,
+    room_id: String,
+    event_id: String,
+) -> CoreResult<Option<NotificationItem>> {
+    lifecycle::get_notification(config, session, room_id, event_id).await
 }

@@ -8,10 +8,12 @@
 mod coordinator;
 mod create;
 pub(crate) mod drain;
+mod notification;
 mod phases;
 pub(crate) mod shutdown;
 
 pub(crate) use create::create;
+pub(crate) use notification::get_notification;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -70,6 +70,37 @@ pub(crate) async fn install_session(
 
 /// Restores a kept session.
 pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> CoreResult<()> {
+    let matrix_session = matrix_session(session)?;
+    let _tokens = token_guards(session);
+    client
+        .restore_session(matrix_session)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// Restores a kept session with only the room `room_id` loaded from the
+/// state store (not the account's every room): what a notification needs.
+pub(crate) async fn restore_for_room(
+    client: &matrix_sdk::Client,
+    session: &Session,
+    room_id: &matrix_sdk::ruma::RoomId,
+) -> CoreResult<()> {
+    let matrix_session = matrix_session(session)?;
+    let _tokens = token_guards(session);
+    client
+        .matrix_auth()
+        .restore_session(matrix_session, RoomLoadSettings::One(room_id.to_owned()))
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// `InvalidArgument` unless `session` names a user id and holds a device id
+/// and an access token. Makes no request.
+pub(crate) fn check_session(session: &Session) -> CoreResult<()> {
+    matrix_session(session).map(drop)
+}
+
+fn matrix_session(session: &Session) -> CoreResult<MatrixSession> {
     let user_id =
         session.user_id.as_str().try_into().map_err(|e| {
             CoreError::invalid_argument(format!("user_id `{}`: {e}", session.user_id))
@@ -79,8 +110,7 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
             "device_id and access_token must not be empty",
         ));
     }
-    let _tokens = token_guards(session);
-    let matrix_session = MatrixSession {
+    Ok(MatrixSession {
         meta: SessionMeta {
             user_id,
             device_id: session.device_id.as_str().into(),
@@ -89,11 +119,7 @@ pub(crate) async fn restore(client: &matrix_sdk::Client, session: &Session) -> C
             access_token: session.access_token.clone(),
             refresh_token: session.refresh_token.clone(),
         },
-    };
-    client
-        .restore_session(matrix_session)
-        .await
-        .map_err(|e| errors::from_sdk(&e))
+    })
 }
 
 /// Keeps the session's tokens out of every log line while the guards live.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::cross_process_lock::CrossProcessLockConfig;
 use matrix_sdk::reqwest::Certificate;
 use url::Url;
 
@@ -71,12 +72,41 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
     })
 }
 
+/// Who opens a `data_dir`'s stores: they may be open in two processes at
+/// once (the app, and its push handler or iOS notification extension), which
+/// share them under matrix-sdk's cross-process store lock. Each process
+/// holds that lock under a name of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The app's client (`Client.create`): holder name [`APP_LOCK_HOLDER`];
+    /// refreshes its access token.
+    App,
+    /// `get_notification`, in whatever process: holder name
+    /// `mmc-notification-<pid>`. Never refreshes the access token: a refresh
+    /// rotates the refresh token, which would log the app out behind its back.
+    Notification,
+}
+
+/// The cross-process lock holder name of the app's client. Two processes
+/// must never hold the stores under one name.
+pub(crate) const APP_LOCK_HOLDER: &str = "mmc-app";
+
+impl Role {
+    fn lock_holder(self) -> String {
+        match self {
+            Role::App => APP_LOCK_HOLDER.to_owned(),
+            Role::Notification => format!("mmc-notification-{}", std::process::id()),
+        }
+    }
+}
+
 /// Opens the stores in `config.data_dir` (which exists) and builds the
 /// client. Must run on the owned runtime. The caller keeps the passphrase
 /// registered with the log scrubber for as long as the client lives.
 pub(crate) async fn build(
     config: &CheckedConfig,
     sentinel: DropSentinel,
+    role: Role,
 ) -> CoreResult<matrix_sdk::Client> {
     let requests = RequestConfig::new()
         .timeout(config.request_timeout)
@@ -94,9 +124,13 @@ pub(crate) async fn build(
         .request_config(requests)
         .with_encryption_settings(encryption_settings())
         .add_root_certificates(roots)
-        // An expired access token is refreshed inside the request that met
-        // the expiry, which then goes on (see `session_refresh`).
-        .handle_refresh_tokens();
+        .cross_process_store_config(CrossProcessLockConfig::multi_process(role.lock_holder()));
+    // An expired access token is refreshed inside the request that met the
+    // expiry, which then goes on (see `session_refresh`).
+    let builder = match role {
+        Role::App => builder.handle_refresh_tokens(),
+        Role::Notification => builder,
+    };
     // On Android matrix-sdk builds its own rustls verifier, which reads the
     // extra roots from here rather than from `add_root_certificates`.
     #[cfg(target_os = "android")]

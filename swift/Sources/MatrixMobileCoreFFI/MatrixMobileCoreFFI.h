@@ -1142,6 +1142,11 @@ void uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_closed(u
 void uniffi_matrix_mobile_core_fn_func_configure_runtime(RustBuffer config, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_GET_NOTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_GET_NOTIFICATION
+uint64_t uniffi_matrix_mobile_core_fn_func_get_notification(RustBuffer config, RustBuffer session, RustBuffer room_id, RustBuffer event_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_INIT_LOGGING
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_INIT_LOGGING
 void uniffi_matrix_mobile_core_fn_func_init_logging(RustBuffer config, RustCallStatus *_Nonnull out_status
@@ -1431,6 +1436,12 @@ void ffi_matrix_mobile_core_rust_future_complete_void(uint64_t handle, RustCallS
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_CONFIGURE_RUNTIME
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_CONFIGURE_RUNTIME
 uint16_t uniffi_matrix_mobile_core_checksum_func_configure_runtime(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_GET_NOTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_FUNC_GET_NOTIFICATION
+uint16_t uniffi_matrix_mobile_core_checksum_func_get_notification(void
     
 );
 #endif

@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         md += &provenance(&report);
         md.push('\n');
     }
-    for name in ["lifecycle", "ffi"] {
+    for name in ["lifecycle", "ffi", "notification"] {
         if let Some(report) = read(&bench.join(format!("{name}.json")))? {
             if report.get("run").is_some() {
                 md += &flat(name, &report)?;

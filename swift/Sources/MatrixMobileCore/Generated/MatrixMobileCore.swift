@@ -6174,6 +6174,137 @@ public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
 
 
 /**
+ * What a push notification shows: one event, fetched and (where this
+ * device's keys allow) decrypted by `get_notification`.
+ *
+ * `body` is `None` when the event could not be decrypted on this device,
+ * or carries no text (an invite, a call, a reaction).
+ */
+public struct NotificationItem: Equatable, Hashable {
+    public var roomId: String
+    /**
+     * The room's display name as matrix-sdk computes it: its name, its
+     * alias, or its members' names.
+     */
+    public var roomName: String
+    /**
+     * The sender's user id (the inviter's, for an invite).
+     */
+    public var sender: String
+    /**
+     * The sender's display name in the room, if they set one.
+     */
+    public var senderName: String?
+    /**
+     * The message's text (a media message's caption or file name).
+     */
+    public var body: String?
+    /**
+     * The event travelled encrypted (its room is encrypted).
+     */
+    public var isEncrypted: Bool
+    /**
+     * The account's push rules ask for a sound.
+     */
+    public var isNoisy: Bool
+    /**
+     * The server's time of the event (`origin_server_ts`); 0 for an invite,
+     * whose stripped event carries none.
+     */
+    public var timestampMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(roomId: String, 
+        /**
+         * The room's display name as matrix-sdk computes it: its name, its
+         * alias, or its members' names.
+         */roomName: String, 
+        /**
+         * The sender's user id (the inviter's, for an invite).
+         */sender: String, 
+        /**
+         * The sender's display name in the room, if they set one.
+         */senderName: String?, 
+        /**
+         * The message's text (a media message's caption or file name).
+         */body: String?, 
+        /**
+         * The event travelled encrypted (its room is encrypted).
+         */isEncrypted: Bool, 
+        /**
+         * The account's push rules ask for a sound.
+         */isNoisy: Bool, 
+        /**
+         * The server's time of the event (`origin_server_ts`); 0 for an invite,
+         * whose stripped event carries none.
+         */timestampMs: UInt64) {
+        self.roomId = roomId
+        self.roomName = roomName
+        self.sender = sender
+        self.senderName = senderName
+        self.body = body
+        self.isEncrypted = isEncrypted
+        self.isNoisy = isNoisy
+        self.timestampMs = timestampMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NotificationItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationItem {
+        return
+            try NotificationItem(
+                roomId: FfiConverterString.read(from: &buf), 
+                roomName: FfiConverterString.read(from: &buf), 
+                sender: FfiConverterString.read(from: &buf), 
+                senderName: FfiConverterOptionString.read(from: &buf), 
+                body: FfiConverterOptionString.read(from: &buf), 
+                isEncrypted: FfiConverterBool.read(from: &buf), 
+                isNoisy: FfiConverterBool.read(from: &buf), 
+                timestampMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NotificationItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.roomId, into: &buf)
+        FfiConverterString.write(value.roomName, into: &buf)
+        FfiConverterString.write(value.sender, into: &buf)
+        FfiConverterOptionString.write(value.senderName, into: &buf)
+        FfiConverterOptionString.write(value.body, into: &buf)
+        FfiConverterBool.write(value.isEncrypted, into: &buf)
+        FfiConverterBool.write(value.isNoisy, into: &buf)
+        FfiConverterUInt64.write(value.timestampMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationItem_lift(_ buf: RustBuffer) throws -> NotificationItem {
+    return try FfiConverterTypeNotificationItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationItem_lower(_ value: NotificationItem) -> RustBuffer {
+    return FfiConverterTypeNotificationItem.lower(value)
+}
+
+
+/**
  * How long one phase took.
  */
 public struct PhaseTiming: Equatable, Hashable {
@@ -9236,6 +9367,30 @@ fileprivate struct FfiConverterOptionTypeLatestMessage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeNotificationItem: FfiConverterRustBuffer {
+    typealias SwiftType = NotificationItem?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeNotificationItem.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeNotificationItem.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
     typealias SwiftType = Session?
 
@@ -9574,6 +9729,33 @@ public func configureRuntime(config: RuntimeConfig)throws   {try rustCallWithErr
 }
 }
 /**
+ * One event for a push handler or an iOS notification extension, read from
+ * `config.data_dir` (the app's stores, which the app may have open in
+ * another process) with `session`, decrypted where this device's keys allow.
+ *
+ * When it returns, no file under `data_dir` is open in this process and no
+ * task it started is left. `Ok(None)` when the event does not notify (push
+ * rules, an ignored sender, a redaction); `NotFound` when the account does
+ * not know the room or the event; `InvalidArgument` for a bad id;
+ * `InvalidState` when `data_dir` holds no stores of `session`; `Busy` when
+ * a client of this process uses `data_dir`.
+ */
+public func getNotification(config: ClientConfig, session: Session, roomId: String, eventId: String)async throws  -> NotificationItem?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_func_get_notification(FfiConverterTypeClientConfig_lower(config),FfiConverterTypeSession_lower(session),FfiConverterString.lower(roomId),FfiConverterString.lower(eventId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeNotificationItem.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+/**
  * Sets up logging; a second call replaces the filter.
  */
 public func initLogging(config: LogConfig)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -9650,6 +9832,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.contractVersionMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_func_configure_runtime() != 54640) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_func_get_notification() != 38077) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_func_init_logging() != 12401) {

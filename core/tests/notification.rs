@@ -1,0 +1,358 @@
+//! `get_notification` against the real Synapse: in a second process (as a
+//! push handler or an iOS notification extension runs) on the stores of a
+//! client that keeps syncing in this one, an encrypted message decrypts, and
+//! the syncing client stays healthy; in-process, an unencrypted room, the
+//! user's own message, an unknown event, a busy data_dir and bad input.
+
+#[path = "support/homeserver.rs"]
+mod homeserver;
+#[path = "support/session.rs"]
+mod session;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use futures_executor::block_on;
+use matrix_mobile_core::{
+    get_notification, runtime_stats, Client, CoreError, LogoutOptions, NotificationItem, Session,
+    SyncState,
+};
+use session::{config, logged_in, wait};
+
+/// How many times the second process runs on the syncing client's stores.
+const SECOND_PROCESS_RUNS: usize = 20;
+/// What the child prints before its answer, one JSON line.
+const ANSWER: &str = "NOTIFICATION-ANSWER ";
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn synced(client: &Client) {
+    block_on(client.start_sync()).unwrap();
+    wait("sync running", 30, || {
+        client.sync_state() == SyncState::Running
+    });
+}
+
+/// Waits until `client` has decrypted a message with `body` in `room`.
+fn received(client: &Client, room: &str, body: &str) {
+    wait(&format!("`{body}` received"), 30, || {
+        block_on(client.recent_messages(room.to_owned(), 20))
+            .unwrap()
+            .iter()
+            .any(|m| m.body == body)
+    });
+}
+
+/// Two users in a room: `alice` and `bob` joined and syncing.
+fn two_in_a_room(prefix: &str, encrypted: bool) -> Room {
+    let (alice, alice_session, alice_dir) = logged_in(&format!("{prefix}-a"));
+    let (bob, _bob_session, bob_dir) = logged_in(&format!("{prefix}-b"));
+    let room =
+        block_on(alice.create_room("notified".into(), vec![bob.user_id().unwrap()], encrypted))
+            .unwrap();
+    synced(&bob);
+    wait("bob's invite", 30, || bob.room(room.clone()).is_ok());
+    block_on(bob.join_room(room.clone())).unwrap();
+    synced(&alice);
+    wait("bob in the room, for alice", 30, || {
+        alice
+            .room(room.clone())
+            .is_ok_and(|r| r.joined_members == 2)
+    });
+    if encrypted {
+        wait("the room known encrypted", 30, || {
+            bob.room(room.clone()).is_ok_and(|r| r.is_encrypted)
+        });
+    }
+    Room {
+        alice,
+        alice_session,
+        alice_dir,
+        bob,
+        _bob_dir: bob_dir,
+        room,
+    }
+}
+
+struct Room {
+    alice: Arc<Client>,
+    alice_session: Session,
+    alice_dir: tempfile::TempDir,
+    bob: Arc<Client>,
+    _bob_dir: tempfile::TempDir,
+    room: String,
+}
+
+/// The child half: one `get_notification` on the stores named by the
+/// environment, then a look at what this process has left; prints the
+/// answer as one JSON line.
+#[test]
+#[ignore = "run by the second-process test"]
+fn child_fetches_one_notification() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is unset"));
+    let dir = var("MMC_NOTIFY_DIR");
+    let session = Session {
+        user_id: var("MMC_NOTIFY_USER"),
+        device_id: var("MMC_NOTIFY_DEVICE"),
+        access_token: var("MMC_NOTIFY_TOKEN"),
+        refresh_token: None,
+        homeserver_url: homeserver::url(),
+    };
+    let started = Instant::now();
+    let item = block_on(get_notification(
+        config(&homeserver::url(), Path::new(&dir)),
+        session,
+        var("MMC_NOTIFY_ROOM"),
+        var("MMC_NOTIFY_EVENT"),
+    ))
+    .expect("get_notification in the second process");
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let stats = runtime_stats();
+    let answer = serde_json::json!({
+        "body": item.as_ref().and_then(|i| i.body.clone()),
+        "sender": item.as_ref().map(|i| i.sender.clone()),
+        "is_encrypted": item.as_ref().map(|i| i.is_encrypted),
+        "is_noisy": item.as_ref().map(|i| i.is_noisy),
+        "room_name": item.as_ref().map(|i| i.room_name.clone()),
+        "timestamp_ms": item.as_ref().map(|i| i.timestamp_ms),
+        "files_open": matrix_mobile_core::platform::open_files_under(Path::new(&dir)),
+        "alive_tasks": stats.alive_tasks,
+        "supervised_tasks": stats.supervised_tasks,
+        "live_clients": stats.live_clients,
+        "elapsed_ms": elapsed_ms,
+    });
+    println!("{ANSWER}{answer}");
+}
+
+/// Runs [`child_fetches_one_notification`] in a new process of this test
+/// binary, for `event` in `room` on `session`'s stores in `dir`.
+fn in_second_process(dir: &Path, session: &Session, room: &str, event: &str) -> serde_json::Value {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_fetches_one_notification",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("MMC_NOTIFY_DIR", dir)
+        .env("MMC_NOTIFY_USER", &session.user_id)
+        .env("MMC_NOTIFY_DEVICE", &session.device_id)
+        .env("MMC_NOTIFY_TOKEN", &session.access_token)
+        .env("MMC_NOTIFY_ROOM", room)
+        .env("MMC_NOTIFY_EVENT", event)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success(),
+        "the second process failed: {:?}\n{stdout}\n{}",
+        child.status,
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(ANSWER))
+        .unwrap_or_else(|| panic!("no answer from the second process:\n{stdout}"));
+    serde_json::from_str(line).unwrap()
+}
+
+#[test]
+fn an_encrypted_message_decrypts_in_a_second_process_while_the_app_syncs() {
+    let _serial = serial();
+    let r = two_in_a_room("nse", true);
+    let bob_id = r.bob.user_id().unwrap();
+    let mut times = Vec::new();
+    for i in 0..SECOND_PROCESS_RUNS {
+        let body = format!("for your eyes only {i}");
+        let event = block_on(r.bob.send_text(r.room.clone(), body.clone())).unwrap();
+        // The app has the room key: as when the extension runs after the
+        // app received the message's key.
+        received(&r.alice, &r.room, &body);
+        let answer = in_second_process(r.alice_dir.path(), &r.alice_session, &r.room, &event);
+        assert_eq!(answer["body"], body.as_str(), "run {i}: {answer}");
+        assert_eq!(answer["sender"], bob_id.as_str(), "run {i}: {answer}");
+        assert_eq!(answer["is_encrypted"], true, "run {i}: {answer}");
+        // A room of two: `.m.rule.room_one_to_one` rings.
+        assert_eq!(answer["is_noisy"], true, "run {i}: {answer}");
+        assert!(answer["timestamp_ms"].as_u64() > Some(0), "{answer}");
+        // What the second process left when get_notification returned.
+        assert_eq!(answer["files_open"], 0, "run {i}: {answer}");
+        assert_eq!(answer["alive_tasks"], 0, "run {i}: {answer}");
+        assert_eq!(
+            answer["supervised_tasks"],
+            serde_json::json!([]),
+            "{answer}"
+        );
+        assert_eq!(answer["live_clients"], 0, "run {i}: {answer}");
+        times.push(answer["elapsed_ms"].as_u64().unwrap_or_default());
+        // The app kept syncing through it.
+        assert_eq!(r.alice.sync_state(), SyncState::Running, "run {i}");
+    }
+    eprintln!("second-process get_notification times (ms): {times:?}");
+
+    // The app is healthy: it sends, and receives, encrypted.
+    block_on(r.alice.send_text(r.room.clone(), "still here".into())).unwrap();
+    received(&r.bob, &r.room, "still here");
+    block_on(r.bob.send_text(r.room.clone(), "and after".into())).unwrap();
+    received(&r.alice, &r.room, "and after");
+    let report = block_on(r.alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(report.data_wiped, "{report:?}");
+    let report = block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
+
+fn fetch(r: &Room, event: &str) -> Result<Option<NotificationItem>, CoreError> {
+    block_on(get_notification(
+        config(&homeserver::url(), r.alice_dir.path()),
+        r.alice_session.clone(),
+        r.room.clone(),
+        event.to_owned(),
+    ))
+}
+
+#[test]
+fn a_closed_clients_stores_give_notifications_in_process() {
+    let _serial = serial();
+    let r = two_in_a_room("plain", false);
+    let event = block_on(r.bob.send_text(r.room.clone(), "in the clear".into())).unwrap();
+    received(&r.alice, &r.room, "in the clear");
+    let own = block_on(r.alice.send_text(r.room.clone(), "my own".into())).unwrap();
+
+    // A live client of this process holds the directory.
+    let busy = fetch(&r, &event);
+    assert!(matches!(busy, Err(CoreError::Busy { .. })), "{busy:?}");
+
+    let report = block_on(r.alice.close(None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    let item = fetch(&r, &event).unwrap().expect("bob's message notifies");
+    assert_eq!(item.body.as_deref(), Some("in the clear"));
+    assert_eq!(item.sender, r.bob.user_id().unwrap());
+    assert_eq!(item.room_id, r.room);
+    assert_eq!(item.room_name, "notified");
+    assert!(!item.is_encrypted, "{item:?}");
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+
+    // A call whose caller goes away after its first poll finishes in the
+    // background, and leaves nothing behind.
+    {
+        let mut call = Box::pin(get_notification(
+            config(&homeserver::url(), r.alice_dir.path()),
+            r.alice_session.clone(),
+            r.room.clone(),
+            event.clone(),
+        ));
+        let polled = call
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+        assert!(polled.is_pending());
+    }
+    wait("the cancelled call's teardown", 30, || {
+        let stats = runtime_stats();
+        stats.live_clients == 1
+            && !stats
+                .supervised_tasks
+                .iter()
+                .any(|t| t.contains("get-notification"))
+    });
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+
+    // The user's own message does not notify.
+    assert_eq!(fetch(&r, &own).unwrap(), None);
+    // An event the server does not know.
+    let unknown = fetch(&r, "$nosuchevent0000000000000000000000000000000:localhost");
+    assert!(
+        matches!(unknown, Err(CoreError::NotFound { .. })),
+        "{unknown:?}"
+    );
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+
+    // The app's client restores on the same stores afterwards.
+    let again = block_on(Client::create(config(
+        &homeserver::url(),
+        r.alice_dir.path(),
+    )))
+    .unwrap();
+    block_on(again.restore(r.alice_session.clone())).unwrap();
+    block_on(again.send_text(r.room.clone(), "back".into())).unwrap();
+    received(&r.bob, &r.room, "back");
+    let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_runs() {
+    let _serial = serial();
+    let dir = tempfile::TempDir::new().unwrap();
+    let session = Session {
+        user_id: "@someone:localhost".into(),
+        device_id: "DEVICE".into(),
+        access_token: "token".into(),
+        refresh_token: None,
+        homeserver_url: "https://127.0.0.1:1".into(),
+    };
+    let cfg = config("https://127.0.0.1:1", dir.path());
+    let call = |session: &Session, room: &str, event: &str| {
+        block_on(get_notification(
+            cfg.clone(),
+            session.clone(),
+            room.into(),
+            event.into(),
+        ))
+    };
+    for (room, event) in [
+        ("", "$e:localhost"),
+        ("not a room id", "$e:localhost"),
+        ("!room:localhost", "not an event id"),
+        ("!room:localhost", ""),
+    ] {
+        let refused = call(&session, room, event);
+        assert!(
+            matches!(refused, Err(CoreError::InvalidArgument { .. })),
+            "{room:?} {event:?}: {refused:?}"
+        );
+    }
+    let bad_user = Session {
+        user_id: "nobody".into(),
+        ..session.clone()
+    };
+    let refused = call(&bad_user, "!room:localhost", "$e:localhost");
+    assert!(
+        matches!(refused, Err(CoreError::InvalidArgument { .. })),
+        "{refused:?}"
+    );
+    // A directory without the session's stores: nothing is created there.
+    let refused = call(&session, "!room:localhost", "$e:localhost");
+    assert!(
+        matches!(refused, Err(CoreError::InvalidState { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let missing = config("https://127.0.0.1:1", &dir.path().join("missing"));
+    let refused = block_on(get_notification(
+        missing,
+        session,
+        "!room:localhost".into(),
+        "$e:localhost".into(),
+    ));
+    assert!(
+        matches!(refused, Err(CoreError::InvalidState { .. })),
+        "{refused:?}"
+    );
+    assert!(!dir.path().join("missing").exists());
+}
