@@ -3,9 +3,13 @@
 //!
 //! Builds the core's library in profile P (`release` by default, what the
 //! artifacts ship) with cargo-bloat, which attributes the `.text` section to
-//! crates by symbol, then strips a copy as `release-local` does
-//! (`strip.rs`): that copy's size is `library_bytes`, what a jar, wheel or
-//! app carries. Writes `target/bench/size.json` (`library_bytes`,
+//! crates by symbol. cargo-bloat builds every crate type of the package
+//! (`lib` and `cdylib`, unstripped), which keeps more code in the cdylib
+//! than the shipped one has, so the size is then measured on the build the
+//! artifacts come from: the cdylib alone (`--crate-type cdylib`, as maturin
+//! builds it for the wheel and the jar), stripped as `release-local` does
+//! (`strip.rs`). That copy's size is `library_bytes`; the crates' bytes are
+//! of cargo-bloat's build (their shares, not the shipped sizes). Writes `target/bench/size.json` (`library_bytes`,
 //! `unstripped_bytes`, `text_bytes`, `crates`: the largest, with their
 //! bytes of `.text`) and a table on stdout; `cargo xtask bench report`
 //! puts it in docs/BENCHMARKS.md.
@@ -61,6 +65,13 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     }
     let bloat: Value = serde_json::from_slice(&output.stdout)
         .context("cargo bloat's JSON (--message-format json)")?;
+    ctx::run(
+        Command::new(ctx::cargo())
+            .current_dir(&ctx.root)
+            .args(["rustc", "-p", "matrix-mobile-core", "--lib", "--profile"])
+            .arg(&profile)
+            .args(["--crate-type", "cdylib"]),
+    )?;
     let cdylib = ctx.cdylib(ctx::profile_dir(&profile));
     let unstripped = std::fs::metadata(&cdylib)
         .with_context(|| format!("reading {}", cdylib.display()))?
