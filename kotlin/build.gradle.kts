@@ -17,7 +17,8 @@
 // `[workspace.package] version` of the root Cargo.toml, read here: no version
 // is written in this directory. Its POM and Gradle module metadata carry jna
 // (type aar), kotlinx-coroutines-android, androidx.startup and
-// rustls-platform-verifier at the version of Cargo.lock.
+// dev.matrixmobilecore:rustls-platform-verifier-android (platform-verifier/,
+// rustls-platform-verifier's Kotlin half at the version of Cargo.lock).
 //
 // Source sets (shared with the JVM build in pom.xml):
 //   generated/            UniFFI's matrix_mobile_core.kt (git-ignored)
@@ -103,33 +104,6 @@ kotlin {
     }
 }
 
-// rustls-platform-verifier's Kotlin component must be the exact version that
-// matches the Rust crate in Cargo.lock (`rustls-platform-verifier-android`),
-// as its documentation prescribes; a mismatch fails at run time, not at build time.
-abstract class RustlsVerifierVersion : ValueSource<String, RustlsVerifierVersion.Params> {
-    interface Params : ValueSourceParameters {
-        val lockFile: RegularFileProperty
-    }
-
-    override fun obtain(): String {
-        val lines = parameters.lockFile.get().asFile.readLines()
-        val at = lines.indexOfFirst { it.trim() == "name = \"$CRATE\"" }
-        check(at >= 0) { "$CRATE not found in Cargo.lock; is rustls-platform-verifier still a dependency?" }
-        return lines.drop(at + 1)
-            .first { it.trimStart().startsWith("version = ") }
-            .substringAfter('"')
-            .substringBefore('"')
-    }
-
-    companion object {
-        const val CRATE = "rustls-platform-verifier-android"
-    }
-}
-
-val rustlsVerifierVersion = providers.of(RustlsVerifierVersion::class.java) {
-    parameters.lockFile.set(File(repoRoot, "Cargo.lock"))
-}
-
 dependencies {
     // The generated bindings load the core through JNA; the AAR carries its
     // native part. `@aar` is published as <type>aar</type> in the POM.
@@ -138,10 +112,10 @@ dependencies {
     api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.10.2")
     // MatrixCoreInitializer runs AndroidPlatform.init at start-up.
     implementation("androidx.startup:startup-runtime:1.2.0")
-    // The version is written out (not left to a resolution rule), so that the
-    // published POM names it: the Kotlin component must match
-    // rustls-platform-verifier-android in Cargo.lock.
-    implementation("rustls:rustls-platform-verifier:${rustlsVerifierVersion.get()}")
+    // rustls-platform-verifier's Kotlin half, built from the upstream commit
+    // that Cargo.lock pins (platform-verifier/). The POM names it as
+    // dev.matrixmobilecore:rustls-platform-verifier-android at the crate's version.
+    implementation(project(":platform-verifier"))
 
     androidTestImplementation("androidx.test:runner:1.6.2")
     androidTestImplementation("androidx.test:core:1.6.1")

@@ -1,4 +1,5 @@
-// The Android library of matrix-mobile-core: one module, built from this directory.
+// The Android library of matrix-mobile-core, built from this directory, and
+// rustls-platform-verifier's Kotlin half in platform-verifier/.
 //
 // Native libraries come from `cargo xtask android` (cargo-ndk into src/main/jniLibs);
 // the Kotlin bindings are generated from the host build of the core into generated/.
@@ -19,16 +20,13 @@ pluginManagement {
 dependencyResolutionManagement {
     repositoriesMode.set(RepositoriesMode.FAIL_ON_PROJECT_REPOS)
     repositories {
+        // Everything core-android depends on resolves from these two; the
+        // xtask checks that no other repository is declared here.
         google()
         mavenCentral()
-        // rustls-platform-verifier's Kotlin half (an AAR) is published as a Maven
-        // repository on its project's `maven-archive` branch, not on Maven Central.
-        // Its version is taken from Cargo.lock in build.gradle.kts.
-        maven {
-            url = uri("https://github.com/rustls/rustls-platform-verifier/raw/maven-archive/android-release-support/maven/")
-            content { includeGroup("rustls") }
-        }
     }
 }
 
 rootProject.name = "matrix-mobile-core"
+// rustls-platform-verifier's Kotlin half, published by this project (see its build file).
+include(":platform-verifier")

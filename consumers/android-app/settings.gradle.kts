@@ -24,8 +24,8 @@ dependencyResolutionManagement {
     repositories {
         google()
         mavenCentral()
-        // Where core-android was published; it also holds the Kotlin component
-        // of rustls-platform-verifier, which is not on Maven Central.
+        // Where core-android and its rustls-platform-verifier-android were
+        // published (a local directory in CI, Maven Central for an app).
         maven {
             url = uri(providers.gradleProperty("mmc.repository").orNull
                 ?: error("pass -Pmmc.repository=URL of the Maven repository that holds core-android"))

@@ -2,7 +2,8 @@
 //! can build, in the release profile, into DIR.
 //!
 //! - `DIR/maven/`: a Maven repository with `dev.matrixmobilecore:core-jvm`, and
-//!   `core-android` when the Android SDK and NDK are present, every file
+//!   `core-android` and `rustls-platform-verifier-android` when the Android
+//!   SDK and NDK are present, every file
 //!   signed with a key made for the run (a throwaway `GNUPGHOME`);
 //! - `DIR/central/`: `core-jvm`'s Central Portal bundle as
 //!   central-publishing-maven-plugin wrote it, and unpacked;
@@ -24,8 +25,9 @@
 //!
 //! `--publish` (the release workflow) signs with the key `MMC_SIGNING_KEY` of
 //! the caller's keyring instead, and once both checks passed, uploads
-//! `core-jvm` (central-publishing-maven-plugin) and `core-android` (the
-//! vanniktech maven-publish plugin) to Maven Central.
+//! `core-jvm` (central-publishing-maven-plugin), `core-android` and
+//! `rustls-platform-verifier-android` (the vanniktech maven-publish plugin)
+//! to Maven Central.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,9 +181,12 @@ fn build_signed(
     match &android {
         None => {
             android::publish(ctx, profile, &maven, &version, &local)?;
-            let component = maven.join("dev/matrixmobilecore/core-android");
-            let found = central::validate(&component, signer)?;
-            println!("xtask: Central's rules hold for {}", found.join(", "));
+            // core-android and the verifier's Kotlin half it depends on.
+            for artifact in ["core-android", "rustls-platform-verifier-android"] {
+                let component = maven.join("dev/matrixmobilecore").join(artifact);
+                let found = central::validate(&component, signer)?;
+                println!("xtask: Central's rules hold for {}", found.join(", "));
+            }
         }
         Some(why) => println!("xtask: no core-android: {why}"),
     }

@@ -6,8 +6,8 @@
 //! handshake; without them the first HTTPS request fails inside the verifier.
 //! The Kotlin side calls `dev.matrixmobilecore.AndroidPlatform.init(context)`
 //! once, which lands here. The verifier's Kotlin classes
-//! (`org.rustls.platformverifier`) ship with the AAR as the
-//! `rustls:rustls-platform-verifier` Gradle dependency.
+//! (`org.rustls.platformverifier`) come with the AAR as its dependency
+//! `dev.matrixmobilecore:rustls-platform-verifier-android` (kotlin/platform-verifier).
 //!
 //! The core is loaded through JNA for everything else; this one function is a
 //! plain JNI native method, because a `Context` cannot cross UniFFI.

@@ -1,6 +1,7 @@
 //! `cargo xtask android`: the Android library (AAR) in `kotlin/build/outputs/aar/`.
 //!
-//! Steps: cross-compile the core for each ABI with cargo-ndk into
+//! Steps: check out rustls-platform-verifier's Kotlin half at the commit
+//! `Cargo.lock` pins ([`verifier`]), cross-compile the core for each ABI with cargo-ndk into
 //! `kotlin/src/main/jniLibs/<abi>/`, generate the Kotlin bindings from the
 //! host build into `kotlin/generated/`, then run Gradle's `assembleRelease`
 //! (or, for `release-local`, `maven-publish` into a repository: [`publish`]).
@@ -32,6 +33,8 @@ use std::process::Command;
 use crate::ctx::{self, Ctx};
 use crate::maven::Publication;
 use crate::signing::Signer;
+
+mod verifier;
 
 /// The minimum Android API level, the same as `minSdk` in kotlin/build.gradle.kts.
 const MIN_SDK: &str = "24";
@@ -95,6 +98,11 @@ fn build(ctx: &Ctx, profile: &str) -> Result<PathBuf> {
     check_no_global_rustflags()?;
     let kotlin = ctx.root.join("kotlin");
     gradle_command(&kotlin)?;
+    let pin = verifier::fetch(ctx)?;
+    println!(
+        "android: rustls-platform-verifier's Kotlin half {} from upstream {}",
+        pin.version, pin.commit
+    );
 
     let jni_libs = kotlin.join("src").join("main").join("jniLibs");
     if jni_libs.exists() {
@@ -259,14 +267,14 @@ pub fn missing_tools() -> Option<String> {
 /// into the Maven repository at `repo`, each file signed by
 /// `publication.signer`; with `publication.upload`, to Maven Central instead.
 ///
-/// The vanniktech maven-publish plugin writes `dev.matrixmobilecore:core-android`:
-/// the release AAR, its sources jar, its javadoc jar (AGP's, KDoc rendered by
-/// Dokka), the POM (jna `@aar`, kotlinx-coroutines-android,
-/// rustls-platform-verifier at its Cargo.lock version), Gradle module
-/// metadata, and an `.asc` beside each (Gradle's in-memory signing, given the
-/// signer's secret key). rustls-platform-verifier's Kotlin component is not
-/// on Maven Central: the crate ships it as a Maven repository, which this
-/// copies into `repo` beside the core, so that `repo` alone resolves everything.
+/// The vanniktech maven-publish plugin writes `dev.matrixmobilecore:core-android`
+/// and `dev.matrixmobilecore:rustls-platform-verifier-android` (see
+/// [`verifier`]): each release AAR, its sources jar, its javadoc jar (AGP's,
+/// KDoc rendered by Dokka), the POM (core-android's names jna `@aar`,
+/// kotlinx-coroutines-android, androidx.startup and the verifier), Gradle
+/// module metadata, and an `.asc` beside each (Gradle's in-memory signing,
+/// given the signer's secret key). Everything core-android depends on is then
+/// in `repo` or on Maven Central and Google's repository.
 pub fn publish(
     ctx: &Ctx,
     profile: &str,
@@ -287,10 +295,11 @@ pub fn publish(
     // With `upload`, the Central Portal instead of `repo`; the credentials
     // and the release key come from the environment
     // (ORG_GRADLE_PROJECT_mavenCentralUsername, ..._signingInMemoryKey).
+    // Unqualified: the task of both modules, core-android and the verifier.
     let task = if publication.upload {
-        ":publishAndReleaseToMavenCentral"
+        "publishAndReleaseToMavenCentral"
     } else {
-        ":publishMavenPublicationToReleaseDirRepository"
+        "publishMavenPublicationToReleaseDirRepository"
     };
     publish.current_dir(&kotlin).args([
         task.to_owned(),
@@ -307,7 +316,6 @@ pub fn publish(
             .env("ORG_GRADLE_PROJECT_signingInMemoryKeyPassword", "");
     }
     ctx::run(&mut publish)?;
-    copy_verifier_repository(ctx, &repo)?;
     println!(
         "android: dev.matrixmobilecore:core-android:{version} in {}{}",
         repo.display(),
@@ -317,58 +325,6 @@ pub fn publish(
             ""
         }
     );
-    Ok(())
-}
-
-/// Copies the Maven repository inside the `rustls-platform-verifier-android`
-/// crate (found with `cargo metadata`, as its documentation says) into `repo`.
-fn copy_verifier_repository(ctx: &Ctx, repo: &Path) -> Result<()> {
-    let output = Command::new(ctx::cargo())
-        .current_dir(&ctx.root)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--filter-platform",
-            "aarch64-linux-android",
-        ])
-        .output()
-        .context("could not run cargo metadata")?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let manifest = metadata["packages"]
-        .as_array()
-        .and_then(|packages| {
-            packages
-                .iter()
-                .find(|p| p["name"] == "rustls-platform-verifier-android")
-        })
-        .and_then(|p| p["manifest_path"].as_str())
-        .context("rustls-platform-verifier-android is not in cargo metadata")?;
-    let source = Path::new(manifest)
-        .parent()
-        .context("the crate's manifest has no directory")?
-        .join("maven");
-    copy_tree(&source, repo)
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
     Ok(())
 }
 
