@@ -21,8 +21,15 @@ use matrix_mobile_core::{
 };
 use session::{config, logged_in, wait};
 
-/// How many times the second process runs on the syncing client's stores.
-const SECOND_PROCESS_RUNS: usize = 20;
+/// How many times the second process runs on the syncing client's stores:
+/// 20 in CI; `MMC_NOTIFICATION_RUNS=100` for the goal of 100 in a row.
+fn second_process_runs() -> usize {
+    std::env::var("MMC_NOTIFICATION_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(20)
+}
 /// What the child prints before its answer, one JSON line.
 const ANSWER: &str = "NOTIFICATION-ANSWER ";
 
@@ -167,7 +174,7 @@ fn an_encrypted_message_decrypts_in_a_second_process_while_the_app_syncs() {
     let r = two_in_a_room("nse", true);
     let bob_id = r.bob.user_id().unwrap();
     let mut times = Vec::new();
-    for i in 0..SECOND_PROCESS_RUNS {
+    for i in 0..second_process_runs() {
         let body = format!("for your eyes only {i}");
         let event = block_on(r.bob.send_text(r.room.clone(), body.clone())).unwrap();
         // The app has the room key: as when the extension runs after the

@@ -40,6 +40,8 @@ fn run_secs() -> u64 {
 struct Recorded {
     sessions: Vec<Session>,
     auth_errors: Vec<bool>,
+    /// Every call in order: `Refreshed`, `Soft` or `Hard`.
+    order: Vec<&'static str>,
     closed: bool,
     after_close: bool,
 }
@@ -58,11 +60,13 @@ impl SessionListener for Recorder {
         let mut r = self.get();
         r.after_close |= r.closed;
         r.sessions.push(session);
+        r.order.push("Refreshed");
     }
     fn on_auth_error(&self, soft_logout: bool) {
         let mut r = self.get();
         r.after_close |= r.closed;
         r.auth_errors.push(soft_logout);
+        r.order.push(if soft_logout { "Soft" } else { "Hard" });
     }
     fn on_closed(&self) {
         self.get().closed = true;
@@ -298,4 +302,60 @@ fn a_refresh_racing_a_logout_ends_cleanly() {
 #[test]
 fn a_refresh_racing_a_close_ends_cleanly() {
     refresh_races("close");
+}
+
+/// Ends the session of `token` on the server, as another device of the
+/// user (or an admin) would.
+fn revoke(server: &str, token: &str) {
+    let host = homeserver::host_port(server);
+    let request = format!(
+        "POST /_matrix/client/v3/logout HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    let response = homeserver::exchange(server, &request);
+    assert!(response.starts_with("HTTP/1.1 200"), "logout: {response}");
+}
+
+/// A revoked token is refused by every request the client then makes (the
+/// sync, each send); the app hears of it once, as a hard logout, and then
+/// nothing but the end signal. (A refresh that races the revocation may
+/// succeed once first; a refusal of the new token is news again.)
+#[test]
+fn a_revoked_token_is_told_once_however_many_requests_the_server_refuses() {
+    let (client, session, _dir) = session::logged_in("revoked");
+    let recorder = Arc::new(Recorder::default());
+    let _sub = client.observe_session(recorder.clone()).unwrap();
+    block_on(client.start_sync()).unwrap();
+    wait("sync to run", 30, || {
+        client.sync_state() == SyncState::Running
+    });
+    revoke(&homeserver::url(), &session.access_token);
+    wait("the auth error", 60, || {
+        !recorder.get().auth_errors.is_empty()
+    });
+    // More refused requests: each one makes matrix-sdk report the refusal.
+    for i in 0..3 {
+        let refused = block_on(client.create_room(format!("after {i}"), vec![], false));
+        assert!(refused.is_err(), "a revoked token created a room");
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    let r = recorder.get();
+    assert!(r.closed, "on_closed after the logout");
+    assert!(!r.after_close, "nothing after on_closed: {:?}", r.order);
+    assert!(
+        r.order.iter().all(|e| *e != "Soft"),
+        "a revoked token is a hard logout: {:?}",
+        r.order
+    );
+    let errors = r.order.iter().filter(|e| **e == "Hard").count();
+    let refreshes = r.order.iter().filter(|e| **e == "Refreshed").count();
+    assert!(
+        errors >= 1 && !r.order.windows(2).any(|w| w == ["Hard", "Hard"]),
+        "one refusal told once per token: {:?}",
+        r.order
+    );
+    assert!(errors <= refreshes + 1, "{:?}", r.order);
+    drop(r);
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }

@@ -16,6 +16,7 @@ pub trait SessionListener: Send + Sync {
     /// The server refused the session's token and no refresh could fix it.
     /// With `soft_logout` the device and its keys still exist: log in again
     /// as the same user on the same `data_dir`. Without it the device is gone.
+    /// Told once per token and kind, however many requests were refused.
     fn on_auth_error(&self, soft_logout: bool);
     /// The end signal: the client closed, logged out or was shut down. The
     /// last call; not sent after `cancel()`.

@@ -113,16 +113,28 @@ impl SessionEvents {
     }
 }
 
+/// The token a refusal was told for, kept as a digest (never the token).
+fn token_digest(sdk: &matrix::Sdk) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let session = matrix::auth::session_of(sdk)?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    session.access_token.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
 /// The client's task that follows matrix-sdk's session changes until the
 /// client can report no more (its group's cancellation ends it at the
 /// drain): each refresh registers the new tokens with the log scrubber,
-/// forgets the old ones, then tells the listeners; each refused token is
-/// told as it is.
+/// forgets the old ones, then tells the listeners. A refused token is told
+/// once: matrix-sdk reports a refusal for each request the server refuses
+/// (sync, sends, key uploads), and the same refusal of the same token again
+/// is not news; a refusal after new tokens, or of another kind, is.
 pub(super) async fn follow(
     mut changes: matrix::session_refresh::SessionChanges,
     sdk: matrix::Sdk,
     core: Weak<ClientCore>,
 ) {
+    let mut told: Option<(bool, Option<u64>)> = None;
     while let Some(change) = changes.next().await {
         let Some(core) = core.upgrade() else {
             return;
@@ -138,9 +150,16 @@ pub(super) async fn follow(
                 let fresh = matrix::auth::token_guards(&session);
                 let old = std::mem::replace(&mut core.inner().tokens, fresh);
                 drop(old);
+                told = None;
                 core.sessions.session_changed(&session);
             }
-            SessionChange::Refused { soft_logout } => core.sessions.auth_error(soft_logout),
+            SessionChange::Refused { soft_logout } => {
+                let refusal = (soft_logout, token_digest(&sdk));
+                if told != Some(refusal) {
+                    told = Some(refusal);
+                    core.sessions.auth_error(soft_logout);
+                }
+            }
         }
     }
 }

@@ -67,8 +67,8 @@ extension Client {
     /// the session to start from is the one `login` returned (or the one
     /// passed to `restore`). Built on ``Client/observeSession(listener:)``;
     /// finishes on the core's end signal (an `.authError` does not end it by
-    /// itself, and may come more than once, one for each request the server
-    /// refused).
+    /// itself, and comes once per refused token, however many requests the
+    /// server refused).
     public func sessionEvents(
         bufferingPolicy: AsyncStream<SessionEvent>.Continuation.BufferingPolicy = .unbounded
     ) -> AsyncStream<SessionEvent> {

@@ -2933,6 +2933,7 @@ public protocol SessionListener: AnyObject, Sendable {
      * The server refused the session's token and no refresh could fix it.
      * With `soft_logout` the device and its keys still exist: log in again
      * as the same user on the same `data_dir`. Without it the device is gone.
+     * Told once per token and kind, however many requests were refused.
      */
     func onAuthError(softLogout: Bool) 
     
@@ -3021,6 +3022,7 @@ open func onSessionChanged(session: Session)  {try! rustCall() {
      * The server refused the session's token and no refresh could fix it.
      * With `soft_logout` the device and its keys still exist: log in again
      * as the same user on the same `data_dir`. Without it the device is gone.
+     * Told once per token and kind, however many requests were refused.
      */
 open func onAuthError(softLogout: Bool)  {try! rustCall() {
         uniffiCallStatus in
@@ -9897,7 +9899,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 14852) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 52530) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 61022) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {

@@ -160,8 +160,8 @@ sealed class SessionEvent {
  *
  * Guarantees as for [messages]: every event in order (unbounded buffer),
  * completes at the end signal (the client closed, logged out or was shut down;
- * an [SessionEvent.AuthError] does not end the flow by itself, and may come
- * more than once, one for each request the server refused), at once,
+ * an [SessionEvent.AuthError] does not end the flow by itself, and comes once
+ * per refused token, however many requests the server refused), at once,
  * empty, on a client that has already ended, and cancelling the collector
  * cancels the [Subscription].
  */
