@@ -15,6 +15,9 @@ running asyncio loop. Importing the package attaches `sync_states()`,
 `messages()`, `room_list()` and `room_list_updates()` to the generated `Client`,
 and `items()`, `updates()` and `typing()` to the generated `Timeline`, and exports
 `CoreStream`, `RoomListController` and `apply_diffs` (see that module's docstring).
+`_security` attaches `recovery_states()`, `verification_requests()` and
+`session_events()` to `Client` and `states()` to `Verification`, and exports
+`SessionEvent`.
 
 Interpreter exit: importing the package registers an `atexit` hook that shuts the
 core down (`shutdown_blocking`, bounded by `_EXIT_SHUTDOWN_TIMEOUT_MS`) before
@@ -40,9 +43,10 @@ except (ImportError, OSError) as err:  # not built: a source tree, not a wheel
 from ._ffi.matrix_mobile_core import *  # noqa: E402,F401,F403  (the public API, as generated)
 
 from ._streams import CoreStream, RoomListController, apply_diffs  # noqa: E402
-from . import _streams  # noqa: E402
+from ._security import SessionEvent  # noqa: E402
+from . import _security, _streams  # noqa: E402
 
-__all__ = list(_bindings.__all__) + list(_streams.__all__)
+__all__ = list(_bindings.__all__) + list(_streams.__all__) + list(_security.__all__)
 
 # The bound of the shutdown at interpreter exit, in milliseconds: the whole
 # `shutdown_blocking` call, every live client's drain included.

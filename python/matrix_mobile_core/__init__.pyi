@@ -8,8 +8,9 @@
 # - an exported object `X` also has a structural `XProtocol`.
 # Kept by hand: python/tests/test_package_layout.py checks that every name exported by
 # the generated bindings is declared here, and the reverse. The hand-written streams
-# (`_streams.py`: `CoreStream`, `RoomListController`, `apply_diffs`, and the methods
-# it attaches to `Client` and `Timeline`) are declared here too, and checked the same way.
+# (`_streams.py`: `CoreStream`, `RoomListController`, `apply_diffs`; `_security.py`:
+# `SessionEvent`; and the methods they attach to `Client`, `Timeline` and
+# `Verification`) are declared here too, and checked the same way.
 
 import enum
 from typing import Any, AsyncIterator, Iterable, List, Optional, Protocol, Sequence, TypeVar, Union
@@ -980,8 +981,23 @@ class Client(ClientProtocol):
         """Each verification request another device of this user sends."""
     def recovery_states(self) -> CoreStream[RecoveryState]:
         """The current recovery state first, then each change."""
+    def session_events(self) -> CoreStream[Union[SessionEvent.Refreshed, SessionEvent.AuthError]]:
+        """Each token refresh and each refused token; nothing first."""
 
 # --- streams (hand-written, `_streams.py`) ----------------------------------------
+
+class SessionEvent:
+    """What `Client.session_events()` yields (`_security.py`)."""
+
+    class Refreshed:
+        """New tokens: store `session`; its repr leaves the tokens out."""
+        session: Session
+        def __init__(self, session: Session) -> None: ...
+
+    class AuthError:
+        """The server refused the token; once per refused token."""
+        soft_logout: bool
+        def __init__(self, soft_logout: bool) -> None: ...
 
 class CoreStream(AsyncIterator[_T]):
     """One subscription as an async iterator on the running loop. Ends at the

@@ -17,14 +17,10 @@ package is imported; the generated module itself is not edited):
 ``timeline.typing()``                          `List[str]`, who is typing (changes
                                                only: nothing yielded yet means
                                                nobody is typing)
-``client.recovery_states()``                   `RecoveryState`: the current one
-                                               first, then each change
-``client.verification_requests()``             `Verification`, each request another
-                                               device of this user sends
-``verification.states()``                      `VerificationState`: the current one
-                                               first, ends after `DONE` or
-                                               `CANCELLED`
 =============================================  =====================================
+
+The security streams (recovery, verification, session events) are in
+`_security.py`, on the same `CoreStream`.
 
 How a stream works:
 
@@ -66,8 +62,6 @@ from ._ffi.matrix_mobile_core import (
     CoreError,
     Message,
     MessageListener,
-    RecoveryState,
-    RecoveryStateListener,
     RoomListFilter,
     RoomListHandle,
     RoomListListener,
@@ -77,10 +71,6 @@ from ._ffi.matrix_mobile_core import (
     Timeline,
     TimelineListener,
     TypingListener,
-    Verification,
-    VerificationListener,
-    VerificationRequestListener,
-    VerificationState,
 )
 
 __all__ = ["CoreStream", "RoomListController", "apply_diffs"]
@@ -401,41 +391,6 @@ class RoomListController:
             self._handles = [h for h in self._handles if h is not handle]
 
 
-class _RecoveryStates(RecoveryStateListener):
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-
-    def on_state(self, state: RecoveryState) -> None:
-        self._channel.put(state)
-
-    def on_closed(self) -> None:
-        self._channel.end()
-
-
-class _VerificationRequests(VerificationRequestListener):
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-
-    def on_request(self, verification: Verification) -> None:
-        self._channel.put(verification)
-
-    def on_closed(self) -> None:
-        self._channel.end()
-
-
-class _VerificationStates(VerificationListener):
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-
-    def on_state(self, state: VerificationState) -> None:
-        self._channel.put(state)
-        if isinstance(state, (VerificationState.DONE, VerificationState.CANCELLED)):
-            self._channel.end()
-
-    def on_closed(self) -> None:
-        self._channel.end()
-
-
 # --- the methods attached to the generated classes ------------------------------
 
 
@@ -520,31 +475,6 @@ def typing(self: Timeline) -> CoreStream[List[str]]:
     return CoreStream("typing", lambda channel: self.observe_typing(_Typing(channel)))
 
 
-def recovery_states(self: Client) -> CoreStream[RecoveryState]:
-    """The account's recovery state as this device sees it: the current one
-    first, then each change, until the client ends."""
-    return CoreStream(
-        "recovery-states", lambda channel: self.observe_recovery_state(_RecoveryStates(channel))
-    )
-
-
-def verification_requests(self: Client) -> CoreStream[Verification]:
-    """Each verification request another device of this user sends, until the
-    client ends."""
-    return CoreStream(
-        "verification-requests",
-        lambda channel: self.observe_verification_requests(_VerificationRequests(channel)),
-    )
-
-
-def states(self: Verification) -> CoreStream[VerificationState]:
-    """The verification's states: the current one first, then each change; the
-    iteration ends after `DONE` or `CANCELLED`, or when the client ends."""
-    return CoreStream(
-        "verification-states", lambda channel: self.observe(_VerificationStates(channel))
-    )
-
-
 def _install() -> None:
     """Attaches the stream methods to the generated classes."""
     for name, function in {
@@ -552,13 +482,10 @@ def _install() -> None:
         "messages": messages,
         "room_list": room_list,
         "room_list_updates": room_list_updates,
-        "verification_requests": verification_requests,
-        "recovery_states": recovery_states,
     }.items():
         setattr(Client, name, function)
     for name, function in {"items": items, "updates": updates, "typing": typing}.items():
         setattr(Timeline, name, function)
-    Verification.states = states  # type: ignore[attr-defined]
 
 
 _install()

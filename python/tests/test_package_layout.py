@@ -1,9 +1,9 @@
 """The package re-exports the generated bindings, and its type stub matches them.
 
-The package adds hand-written names of its own (`matrix_mobile_core._streams`:
-`_streams.__all__`, and the stream methods it attaches to the generated `Client`
-and `Timeline`); the stub declares those too, and they are checked the same way
-(looked up on the package, which holds both).
+The package adds hand-written names of its own (`matrix_mobile_core._streams` and
+`_security`: their `__all__`, and the stream methods they attach to the generated
+`Client`, `Timeline` and `Verification`); the stub declares those too, and they are
+checked the same way (looked up on the package, which holds both).
 
 These tests need the built package, laid out as the wheel is (the generated
 bindings and the native library in the subpackage `matrix_mobile_core._ffi`),
@@ -19,10 +19,10 @@ import inspect
 from pathlib import Path
 
 import matrix_mobile_core as mmc
-from matrix_mobile_core import _streams  # the hand-written streams
+from matrix_mobile_core import _security, _streams  # the hand-written streams
 from matrix_mobile_core._ffi import matrix_mobile_core as _ffi  # the generated module
 
-HAND_WRITTEN = set(_streams.__all__)
+HAND_WRITTEN = set(_streams.__all__) | set(_security.__all__)
 
 STUB = Path(mmc.__file__).with_name("__init__.pyi")
 # Parsed once, at collection, before any test starts a core thread. CPython
@@ -76,23 +76,19 @@ def test_package_reexports_every_generated_name():
 
 
 def test_hand_written_names_are_exported_and_shadow_nothing_generated():
-    assert HAND_WRITTEN, "_streams exports nothing"
+    assert HAND_WRITTEN, "_streams and _security export nothing"
     assert sorted(HAND_WRITTEN & set(_ffi.__all__)) == []
-    for name in HAND_WRITTEN:
-        assert getattr(mmc, name) is getattr(_streams, name), name
-    for cls, methods in {
-        _ffi.Client: [
-            "sync_states",
-            "messages",
-            "room_list",
-            "room_list_updates",
-            "verification_requests",
-            "recovery_states",
-        ],
-        _ffi.Timeline: ["items", "updates", "typing"],
-    }.items():
+    for module in (_streams, _security):
+        for name in module.__all__:
+            assert getattr(mmc, name) is getattr(module, name), name
+    for cls, module, methods in [
+        (_ffi.Client, _streams, ["sync_states", "messages", "room_list", "room_list_updates"]),
+        (_ffi.Timeline, _streams, ["items", "updates", "typing"]),
+        (_ffi.Client, _security, ["verification_requests", "recovery_states", "session_events"]),
+        (_ffi.Verification, _security, ["states"]),
+    ]:
         for method in methods:
-            assert getattr(cls, method) is getattr(_streams, method), f"{cls.__name__}.{method}"
+            assert getattr(cls, method) is getattr(module, method), f"{cls.__name__}.{method}"
 
 
 def test_stub_declares_exactly_the_exported_names():

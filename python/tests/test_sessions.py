@@ -1,16 +1,27 @@
 """Sessions that refresh, on a second Synapse whose access tokens expire every
 5 s: the client syncs and sends through expiries, each refresh reaches
-`observe_session`, and the latest session restores in a new client."""
+`observe_session`, and the latest session restores in a new client; and
+`client.session_events()` (`async for`) yields each refresh and one auth error
+for a token revoked on the server, then ends with the client."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import threading
+import urllib.request
 
 from conftest import REFRESH_TOKEN_LIFETIME_S, register_on
 
-from matrix_mobile_core import Client, ClientConfig, LogoutOptions, SessionListener, SyncState
+from matrix_mobile_core import (
+    Client,
+    ClientConfig,
+    CoreError,
+    LogoutOptions,
+    SessionEvent,
+    SessionListener,
+    SyncState,
+)
 
 RUN_S = float(os.environ.get("MMC_REFRESH_RUN_SECS", "12"))
 
@@ -90,3 +101,76 @@ async def test_a_client_sends_through_token_expiries_and_its_latest_session_rest
     await again.send_text(room, "after restore")
     report = await again.logout(LogoutOptions(), None)
     assert report.store_files_open_after == 0
+
+
+def _revoke(homeserver_url: str, access_token: str) -> None:
+    """Ends the session of `access_token` on the server (`POST /logout`)."""
+    request = urllib.request.Request(
+        f"{homeserver_url}/_matrix/client/v3/logout",
+        data=b"{}",
+        method="POST",
+        headers={"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+async def test_session_events_yield_each_refresh_and_one_auth_error_then_end(
+    refresh_homeserver_url, tmp_path
+):
+    user = register_on(refresh_homeserver_url, "pyevents")
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    client = await Client.create(ClientConfig(homeserver_url=refresh_homeserver_url, data_dir=data_dir))
+    first = await client.login(user.username, user.password, None)
+    seen = []
+    ended = asyncio.Event()
+
+    async def collect() -> None:
+        async for event in client.session_events():
+            seen.append(event)
+        ended.set()
+
+    collector = asyncio.create_task(collect())
+    await client.start_sync()
+    await _wait(lambda: client.sync_state() == SyncState.RUNNING, "sync to run")
+    # The tokens expire every 5 s; the next request after an expiry (a send
+    # here: an idle sync's long poll may outlast several) refreshes them.
+    room = await client.create_room("events", [], False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 6 * REFRESH_TOKEN_LIFETIME_S
+    while not seen:
+        assert loop.time() < deadline, "no refresh"
+        await client.send_text(room, "keep the token busy")
+        await asyncio.sleep(0.5)
+    refreshed = seen[0]
+    assert isinstance(refreshed, SessionEvent.Refreshed), seen
+    assert refreshed.session.user_id == first.user_id
+    assert refreshed.session.access_token != first.access_token
+    assert refreshed.session.access_token not in repr(refreshed)
+
+    _revoke(refresh_homeserver_url, client.session().access_token)
+    await _wait(
+        lambda: any(isinstance(e, SessionEvent.AuthError) for e in seen), "the auth error", timeout=60
+    )
+    for i in range(3):  # more refused requests; the error is not told again
+        try:
+            await client.create_room(f"after {i}", [], False)
+        except CoreError:
+            pass
+        else:
+            raise AssertionError("a revoked token created a room")
+    await asyncio.sleep(2)
+    assert not ended.is_set(), "an auth error ended the iteration"
+    await client.logout(LogoutOptions(), None)
+    await asyncio.wait_for(ended.wait(), 30)
+    await collector
+    errors = [e for e in seen if isinstance(e, SessionEvent.AuthError)]
+    # A refresh may race the revocation and succeed once; a refusal of that
+    # new token is news again. Never the same refusal twice in a row.
+    assert errors and all(e == SessionEvent.AuthError(False) for e in errors), seen
+    assert all(
+        not (isinstance(a, SessionEvent.AuthError) and isinstance(b, SessionEvent.AuthError))
+        for a, b in zip(seen, seen[1:])
+    ), seen
+    assert isinstance(seen[-1], SessionEvent.AuthError), seen

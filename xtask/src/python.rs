@@ -152,7 +152,13 @@ pub fn stage_package(ctx: &Ctx, name: &str, generated_py: &Path, cdylib: &Path) 
 const PACKAGE: &str = "matrix_mobile_core";
 
 /// The hand-written files of the package, in `python/matrix_mobile_core/`.
-const HAND_WRITTEN: [&str; 4] = ["__init__.py", "__init__.pyi", "_streams.py", "py.typed"];
+const HAND_WRITTEN: [&str; 5] = [
+    "__init__.py",
+    "__init__.pyi",
+    "_security.py",
+    "_streams.py",
+    "py.typed",
+];
 
 /// The `_ffi/__init__.py` that maturin's UniFFI mode writes into a wheel.
 const FFI_INIT: &str = "from .matrix_mobile_core import *  # NOQA\n";

@@ -16,6 +16,7 @@ LIBRARY = PACKAGE + "_ffi/libmatrix_mobile_core.so"
 REQUIRED = [
     PACKAGE + "__init__.py",
     PACKAGE + "__init__.pyi",
+    PACKAGE + "_security.py",
     PACKAGE + "_streams.py",
     PACKAGE + "py.typed",
     PACKAGE + "_ffi/__init__.py",
