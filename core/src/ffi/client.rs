@@ -87,7 +87,9 @@ impl Client {
         self.core.observe_sync_state(listener)
     }
 
-    /// Creates a room; returns its id.
+    /// Creates a room; returns its id. While sync runs, it returns once sync
+    /// has brought the room's name and encryption (10 s at most), so that
+    /// the room reads right at once.
     pub async fn create_room(
         &self,
         name: String,
@@ -95,7 +97,10 @@ impl Client {
         encrypted: bool,
     ) -> CoreResult<String> {
         let sdk = self.core.sdk_with_stores()?;
-        let work = async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted).await };
+        let wait = (self.core.sync_state() == SyncState::Running)
+            .then_some(matrix::rooms::NEW_ROOM_STATE_WAIT);
+        let work =
+            async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted, wait).await };
         self.core
             .store_call("create_room", WhenDropped::Abort, work)
             .await

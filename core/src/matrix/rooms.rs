@@ -1,6 +1,8 @@
 //! Rooms: create, join, leave, invite, tag, list, send text, read recent
 //! messages.
 
+use std::time::Duration;
+
 use matrix_sdk::room::MessagesOptions;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
@@ -35,12 +37,23 @@ pub(crate) fn joined_room(client: &matrix_sdk::Client, room_id: &str) -> CoreRes
         })
 }
 
+/// How long `create_room` waits, while sync runs, for the new room's state.
+pub(crate) const NEW_ROOM_STATE_WAIT: Duration = Duration::from_secs(10);
+
 /// Creates a room, optionally encrypted, inviting `invite`; returns its id.
+///
+/// The server answers with the id alone; the room's state (its name, its
+/// encryption) reaches the stores with the next sync, and until then the
+/// room reads as "Empty Room" and unencrypted. With `wait_for_state`, this
+/// waits that long at most for sync to bring what was asked for, so that
+/// an app showing the room at once shows it right; past it (or without it,
+/// when sync does not run) the state comes with the next sync as usual.
 pub(crate) async fn create_room(
     client: &matrix_sdk::Client,
     name: &str,
     invite: &[String],
     encrypted: bool,
+    wait_for_state: Option<Duration>,
 ) -> CoreResult<String> {
     let invite = invite
         .iter()
@@ -58,11 +71,36 @@ pub(crate) async fn create_room(
         let content = RoomEncryptionEventContent::with_recommended_defaults();
         request.initial_state = vec![InitialStateEvent::with_empty_state_key(content).to_raw_any()];
     }
+    let named = request.name.is_some();
     let room = client
         .create_room(request)
         .await
         .map_err(|e| errors::from_sdk(&e))?;
+    if let Some(bound) = wait_for_state {
+        if !state_arrived(&room, named, encrypted, bound).await {
+            tracing::debug!(room = %room.room_id(), "the new room's state has not arrived yet");
+        }
+    }
     Ok(room.room_id().to_string())
+}
+
+/// Waits, at most `bound`, until the stores know the room's name (when it
+/// was `named`) and that it is encrypted (when it is); whether they do.
+async fn state_arrived(room: &Room, named: bool, encrypted: bool, bound: Duration) -> bool {
+    let ready = |room: &Room| {
+        (!named || room.name().is_some()) && (!encrypted || room.encryption_state().is_encrypted())
+    };
+    // Subscribed before the first look, so that no change falls between.
+    let mut info = room.subscribe_info();
+    let wait = async {
+        while !ready(room) {
+            if info.next().await.is_none() {
+                return false;
+            }
+        }
+        true
+    };
+    tokio::time::timeout(bound, wait).await.unwrap_or(false)
 }
 
 /// Joins a room by id or alias; returns its id.

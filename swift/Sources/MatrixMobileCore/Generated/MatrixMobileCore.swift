@@ -645,7 +645,9 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func close(listener: LifecycleListener?) async throws  -> CloseReport
     
     /**
-     * Creates a room; returns its id.
+     * Creates a room; returns its id. While sync runs, it returns once sync
+     * has brought the room's name and encryption (10 s at most), so that
+     * the room reads right at once.
      */
     func createRoom(name: String, invite: [String], encrypted: Bool) async throws  -> String
     
@@ -1040,7 +1042,9 @@ open func close(listener: LifecycleListener?)async throws  -> CloseReport  {
 }
     
     /**
-     * Creates a room; returns its id.
+     * Creates a room; returns its id. While sync runs, it returns once sync
+     * has brought the room's name and encryption (10 s at most), so that
+     * the room reads right at once.
      */
 open func createRoom(name: String, invite: [String], encrypted: Bool)async throws  -> String  {
     return
@@ -9947,7 +9951,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_close() != 53617) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_create_room() != 17656) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_create_room() != 23936) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_join_room() != 1451) {
