@@ -9,7 +9,8 @@
 // published from (its .cargo_vcs_info.json) into upstream/, with a PINNED file:
 // the version (the crate's, so the Kotlin and Rust halves always match), the
 // commit and the module's path. This build compiles that module's main source
-// set unchanged, and ships upstream's licence files in the AAR.
+// set's Kotlin sources and resources unchanged (with an empty manifest of its
+// own), and ships upstream's licence files in the AAR.
 import com.vanniktech.maven.publish.AndroidSingleVariantLibrary
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
@@ -44,6 +45,13 @@ android {
     defaultConfig {
         minSdk = 24
         consumerProguardFiles("consumer-rules.pro")
+        // Upstream's code reads `BuildConfig.TEST` (true only in its own test
+        // builds, where it accepts mock roots); a published build is never one.
+        buildConfigField("boolean", "TEST", "false")
+    }
+
+    buildFeatures {
+        buildConfig = true
     }
 
     buildTypes {
@@ -59,7 +67,8 @@ android {
 
     sourceSets {
         getByName("main") {
-            manifest.srcFile(File(upstreamMain, "AndroidManifest.xml"))
+            // Ours (empty), not upstream's: see src/main/AndroidManifest.xml.
+            manifest.srcFile("src/main/AndroidManifest.xml")
             java.srcDirs(File(upstreamMain, "java"))
             res.srcDirs(File(upstreamMain, "res"))
             // LICENSE-MIT and LICENSE-APACHE, under META-INF/ of the classes jar.

@@ -150,10 +150,10 @@ pub fn fetch(ctx: &Ctx) -> Result<Pin> {
     if head(&dir).as_deref() != Some(pin.commit.as_str()) {
         bail!("the checkout in {} is not at {}", dir.display(), pin.commit);
     }
-    let sources = dir.join(MODULE_IN_UPSTREAM).join("src/main");
-    if !sources.join("AndroidManifest.xml").is_file() {
+    let sources = dir.join(MODULE_IN_UPSTREAM).join("src/main/java");
+    if !sources.is_dir() {
         bail!(
-            "{UPSTREAM} at {} has no {MODULE_IN_UPSTREAM}/src/main/AndroidManifest.xml: the upstream layout changed, update kotlin/platform-verifier",
+            "{UPSTREAM} at {} has no {MODULE_IN_UPSTREAM}/src/main/java: the upstream layout changed, update kotlin/platform-verifier",
             pin.commit
         );
     }
