@@ -1,8 +1,10 @@
 //! `get_notification` against the real Synapse: in a second process (as a
 //! push handler or an iOS notification extension runs) on the stores of a
 //! client that keeps syncing in this one, an encrypted message decrypts, and
-//! the syncing client stays healthy; in-process, an unencrypted room, the
-//! user's own message, an unknown event, a busy data_dir and bad input.
+//! the syncing client stays healthy; in-process, through the app's live
+//! client on the same data_dir (as an Android push handler runs) or on a
+//! closed client's stores: an unencrypted room, the user's own message, an
+//! unknown event, a paused client, another session and bad input.
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
@@ -231,9 +233,9 @@ fn a_closed_clients_stores_give_notifications_in_process() {
     received(&r.alice, &r.room, "in the clear");
     let own = block_on(r.alice.send_text(r.room.clone(), "my own".into())).unwrap();
 
-    // A live client of this process holds the directory.
-    let busy = fetch(&r, &event);
-    assert!(matches!(busy, Err(CoreError::Busy { .. })), "{busy:?}");
+    // A live client of this process holds the directory: it answers.
+    let live = fetch(&r, &event).unwrap().expect("bob's message notifies");
+    assert_eq!(live.body.as_deref(), Some("in the clear"), "{live:?}");
 
     let report = block_on(r.alice.close(None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
@@ -362,4 +364,63 @@ fn bad_input_is_refused_before_anything_runs() {
         "{refused:?}"
     );
     assert!(!dir.path().join("missing").exists());
+}
+
+/// In the app's process (an Android push handler), on the data_dir of the
+/// app's live, syncing client: that client answers, decrypted, as a call of
+/// its own; no second client opens the stores (the app's own pools may grow;
+/// its logout still finds every store file closed). Paused, its stores are
+/// closed: `InvalidState` until `resume()`. Another session's client on the
+/// directory: `InvalidState`.
+#[test]
+fn in_the_apps_process_its_live_client_answers() {
+    let _serial = serial();
+    let r = two_in_a_room("live", true);
+    let event = block_on(r.bob.send_text(r.room.clone(), "pushed to the app".into())).unwrap();
+    received(&r.alice, &r.room, "pushed to the app");
+    let stats_before = runtime_stats();
+
+    let item = fetch(&r, &event).unwrap().expect("bob's message notifies");
+    assert_eq!(item.body.as_deref(), Some("pushed to the app"), "{item:?}");
+    assert_eq!(item.sender, r.bob.user_id().unwrap());
+    assert!(item.is_encrypted && item.is_noisy, "{item:?}");
+    // No second client, and the app's client kept syncing.
+    let stats = runtime_stats();
+    assert_eq!(stats.live_clients, stats_before.live_clients, "{stats:?}");
+    assert_eq!(r.alice.sync_state(), SyncState::Running);
+    wait("the call's task to end", 10, || {
+        !runtime_stats()
+            .supervised_tasks
+            .iter()
+            .any(|t| t.ends_with("::get_notification"))
+    });
+
+    // Another session on the same directory is refused.
+    let mut other = r.alice_session.clone();
+    other.device_id = "SOMEOTHERDEVICE".into();
+    let refused = block_on(get_notification(
+        config(&homeserver::url(), r.alice_dir.path()),
+        other,
+        r.room.clone(),
+        event.clone(),
+    ));
+    assert!(
+        matches!(refused, Err(CoreError::InvalidState { .. })),
+        "{refused:?}"
+    );
+
+    // Paused: the stores are closed; resumed, it answers again.
+    block_on(r.alice.pause()).unwrap();
+    let paused = fetch(&r, &event);
+    assert!(
+        matches!(paused, Err(CoreError::InvalidState { .. })),
+        "{paused:?}"
+    );
+    block_on(r.alice.resume()).unwrap();
+    let again = fetch(&r, &event).unwrap().expect("after resume");
+    assert_eq!(again.body.as_deref(), Some("pushed to the app"));
+
+    let report = block_on(r.alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
 }

@@ -1,11 +1,15 @@
-//! A `data_dir` read by `get_notification`: the app's stores, which another
-//! process (the app) may have open at the same time.
+//! `get_notification`'s two ways to the app's stores: a `data_dir` claimed
+//! for a short-lived client of its own (the stores, which another process,
+//! the app, may have open at the same time), or the live client of this
+//! process that holds that `data_dir`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{registry, store_dir};
-use crate::api::{CoreError, CoreResult, Session};
+use super::{registry, store_dir, ClientCore};
+use crate::api::{CoreError, CoreResult, NotificationItem, Session};
+use crate::matrix::{self, notification::Target};
+use crate::supervisor::WhenDropped;
 
 /// A `data_dir` claimed in this process for one `get_notification`; the
 /// claim is released on drop. While it is held, `Client.create` on the same
@@ -21,9 +25,9 @@ impl NotificationDir {
     /// nothing on disk: a missing directory is not created, an owed wipe is
     /// not finished (that is the app's next `Client.create`).
     ///
-    /// `Busy` when a client of this process uses `dir` (read the event
-    /// through that client instead); `InvalidState` when `dir` holds no
-    /// stores of `session`.
+    /// `Busy` when a client of this process uses `dir` (that client answers
+    /// instead: [`ClientCore::notification`]); `InvalidState` when `dir`
+    /// holds no stores of `session`.
     pub(crate) fn claim(dir: &Path, session: &Session) -> CoreResult<Self> {
         let path = dir.canonicalize().map_err(|e| {
             CoreError::invalid_state(format!(
@@ -53,5 +57,55 @@ impl NotificationDir {
     /// directory open; the last count (`None` where the platform cannot look).
     pub(crate) async fn files_open(&self, bound: Duration) -> Option<u32> {
         store_dir::files_open_after_close(&self.path, bound).await
+    }
+}
+
+impl ClientCore {
+    /// `get_notification` in the process of this live client, on its
+    /// `data_dir` (an Android push handler runs in the app's process): this
+    /// client fetches the event, as a call of its own, within `bound`.
+    ///
+    /// `InvalidState` when this client is logged in as another session, or
+    /// paused (its stores are closed: `resume()` first); `Busy` while it is
+    /// not logged in yet or is closing.
+    pub(crate) async fn notification(
+        &self,
+        session: &Session,
+        target: Target,
+        bound: Duration,
+    ) -> CoreResult<Option<NotificationItem>> {
+        let busy = || {
+            CoreError::busy(format!(
+                "get_notification: the client of this process on data_dir `{}` is not logged in \
+                 or is closing",
+                self.data_dir.display()
+            ))
+        };
+        match self.session() {
+            Some(s) if s.user_id == session.user_id && s.device_id == session.device_id => {}
+            Some(_) => {
+                return Err(CoreError::invalid_state(format!(
+                    "get_notification: the client of this process on data_dir `{}` is logged in \
+                     as another session",
+                    self.data_dir.display()
+                )))
+            }
+            None => return Err(busy()),
+        }
+        let sdk = self.sdk_with_stores().map_err(|e| match e {
+            CoreError::ClientClosed => busy(),
+            other => other,
+        })?;
+        let work = async move {
+            tokio::time::timeout(bound, matrix::notification::fetch(&sdk, &target))
+                .await
+                .unwrap_or_else(|_| Err(CoreError::timeout("get_notification")))
+        };
+        self.store_call("get_notification", WhenDropped::Abort, work)
+            .await
+            .map_err(|e| match e {
+                CoreError::ClientClosed => busy(),
+                other => other,
+            })
     }
 }

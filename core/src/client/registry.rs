@@ -68,6 +68,13 @@ pub(crate) fn all() -> Vec<Arc<ClientCore>> {
     clients
 }
 
+/// The registered client that holds `dir` (canonical). Every `Arc` is
+/// upgraded by [`all`] and dropped here, after the registry's lock is
+/// released (one of them may be a last reference).
+pub(crate) fn live_on(dir: &Path) -> Option<Arc<ClientCore>> {
+    all().into_iter().find(|c| c.data_dir == dir)
+}
+
 /// How many clients are live, whatever the runtime's state: every client
 /// holds its `data_dir` claim from its build to the very end of its drain
 /// (or its drop), so the claims are the live clients, a client still being

@@ -18,10 +18,11 @@
 //!    after which those tasks (which hold it weakly) end on their own, or a
 //!    warning says they wait for the next restart.
 //!
-//! In-process, a `data_dir` that a live client of this process uses gets
-//! `Busy`: that client already has the event (read it through it). A
-//! cancelled call completes in the background; a process shutdown cuts the
-//! fetch short and waits for its teardown.
+//! In-process, on a `data_dir` that a live client of this process uses,
+//! that client fetches the event as a call of its own (no second client on
+//! its stores); `Busy` only while it is being built or closed. A cancelled
+//! call on the short-lived client completes in the background; a process
+//! shutdown cuts the fetch short and waits for its teardown.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -86,6 +87,16 @@ pub(crate) async fn get_notification(
             session
         },
     };
+    // In the process of a live client on the same data_dir (an Android push
+    // handler runs in the app's process), that client answers.
+    let live = std::fs::canonicalize(&request.config.data_dir)
+        .ok()
+        .and_then(|dir| crate::client::registry::live_on(&dir));
+    if let Some(live) = live {
+        return live
+            .notification(&request.session, request.target, FETCH_BOUND)
+            .await;
+    }
     let (creating, handle, lease) = loop {
         runtime::ready().await?;
         // From here to the thread's spawn, nothing awaits.
