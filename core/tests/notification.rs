@@ -277,6 +277,24 @@ fn a_closed_clients_stores_give_notifications_in_process() {
         Some(0)
     );
 
+    // Pushes handled at once (a notification extension handed several)
+    // take turns on the stores: each gets its answer, none `Busy`.
+    let answers = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..3).map(|_| scope.spawn(|| fetch(&r, &event))).collect();
+        calls
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    for answer in answers {
+        let item = answer.unwrap().expect("bob's message notifies");
+        assert_eq!(item.body.as_deref(), Some("in the clear"));
+    }
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+
     // The user's own message does not notify.
     assert_eq!(fetch(&r, &own).unwrap(), None);
     // An event the server does not know.

@@ -20,11 +20,13 @@
 //!
 //! In-process, on a `data_dir` that a live client of this process uses,
 //! that client fetches the event as a call of its own (no second client on
-//! its stores); `Busy` only while it is being built or closed. A cancelled
+//! its stores); `Busy` only while it is being built or closed. Calls at
+//! once take turns: each gets its answer. A cancelled
 //! call on the short-lived client completes in the background; a process
 //! shutdown cuts the fetch short and waits for its teardown.
 
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
@@ -46,6 +48,9 @@ const FETCH_BOUND: Duration = Duration::from_secs(25);
 const LOCAL_STEP: Duration = Duration::from_secs(5);
 /// How long the teardown waits to see the matrix client dropped.
 const DROP_BOUND: Duration = Duration::from_secs(1);
+
+/// The turn of the process's short-lived notification clients.
+static TURN: LazyLock<Arc<tokio::sync::Mutex<()>>> = LazyLock::new(Arc::default);
 
 /// What the fetch needs, checked before anything is spawned.
 struct Request {
@@ -97,6 +102,12 @@ pub(crate) async fn get_notification(
             .notification(&request.session, request.target, FETCH_BOUND)
             .await;
     }
+    // One short-lived notification client at a time in this process: a
+    // notification extension handed two pushes at once answers both, the
+    // second after the first's teardown, instead of `Busy` on the claim. The
+    // turn goes with the thread, so a caller that stops waiting keeps the
+    // next one out until its teardown is done.
+    let turn = TURN.clone().lock_owned().await;
     let (creating, handle, lease) = loop {
         runtime::ready().await?;
         // From here to the thread's spawn, nothing awaits.
@@ -110,6 +121,7 @@ pub(crate) async fn get_notification(
     };
     let (tx, rx) = oneshot::channel();
     spawn_thread("mmc-notification", move || {
+        let _turn = turn;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run(&handle, lease, request)
         }))
