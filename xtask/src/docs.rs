@@ -30,7 +30,7 @@ const KOTLIN_CLIENT_PAGE: &str = "core-jvm/dev.matrixmobilecore/-client/index.ht
 /// The Python module's page (pdoc names it after the module).
 const PYTHON_MODULE_PAGE: &str = "matrix_mobile_core.html";
 
-/// Names each part's pages must document, as anchors or page text.
+/// Names the Python page must document (pdoc gives each an anchor).
 const PYTHON_NAMES: [&str; 3] = ["Client", "ClientConfig", "get_notification"];
 
 pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
