@@ -9,6 +9,7 @@ mod bindings;
 mod central;
 mod ctx;
 mod demo;
+mod docs;
 mod kotlin;
 mod maven;
 mod natives;
@@ -31,7 +32,9 @@ usage: cargo xtask <command>
 
   demo                         the lifecycle demo against a local Synapse
   test [SUITE...]              every test suite: Rust, lifecycle stress, Python, Kotlin (JVM), Swift (Linux),
-                               consumers; `test release`: the consumers on the release-profile artifacts
+                               consumers, docs; `test release`: the consumers on the release-profile artifacts
+  docs [DIR]                   the Kotlin (Dokka) and Python (pdoc) API docs as HTML, with an index,
+                               into DIR (target/docs by default)
   bench lifecycle|ffi          benchmarks; JSON goes to target/bench/
   bench soak [--cycles N] | compare [--cycles N] | scale [--clients N]
                                lifecycle soak, teardowns side by side, many clients
@@ -69,6 +72,7 @@ fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("demo") => demo::run(&ctx),
         Some("test") => test::run(&ctx, rest),
+        Some("docs") => docs::run(&ctx, rest),
         Some("bench") => bench::run(&ctx, rest),
         Some("size") => bench::size::run(&ctx, rest),
         Some("stress") => stress::run(&ctx, rest),

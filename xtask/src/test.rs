@@ -1,4 +1,4 @@
-//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers] [release]`:
+//! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers] [docs] [release]`:
 //! every test suite against one local Synapse. With no names, all of them run
 //! but `release`: the consumers again, on the artifacts of the release
 //! profile, what is published (a fat-LTO build, 11 to 21 minutes here, so
@@ -6,8 +6,10 @@
 //! `stress` is 200 iterations of `cargo xtask stress lifecycle` in a debug
 //! build; `consumers` uses the published artifacts (debug builds) as an app
 //! would (the JVM app also shrunk by ProGuard with the published keep rules,
-//! `shrink.rs`). Every suite runs even when an earlier one failed; the
-//! command fails if any did, and the summary repeats each failure's reason.
+//! `shrink.rs`); `docs` builds the Kotlin and Python API docs into
+//! `target/docs` and checks them (`docs.rs`). Every suite runs even when an
+//! earlier one failed; the command fails if any did, and the summary repeats
+//! each failure's reason.
 
 use std::process::Command;
 use std::time::Instant;
@@ -17,13 +19,14 @@ use anyhow::{bail, Result};
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, maven, python, release, shrink, stress, swift, synapse, wheel};
 
-const SUITES: [&str; 7] = [
+const SUITES: [&str; 8] = [
     "rust",
     "stress",
     "python",
     "kotlin",
     "swift",
     "consumers",
+    "docs",
     "release",
 ];
 
@@ -119,6 +122,9 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     // Maven repository, and as a wheel in a fresh venv, both written by
     // `release-local` (from a debug build, stripped as a release is).
     suite("consumers", &|| consumers(ctx, "dev", &url));
+    suite("docs", &|| {
+        crate::docs::build(ctx, &cdylib, &ctx.target_dir().join("docs"))
+    });
     suite("release", &|| consumers(ctx, "release", &url));
     drop(server);
 
