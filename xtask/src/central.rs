@@ -137,6 +137,14 @@ fn component(
                 shown(root, &sources)
             ));
         }
+        // A sources jar is sources: a native library there (maven-source-plugin
+        // packs the resources unless told not to) only makes it tens of MiB.
+        if let Some(native) = listing.iter().find(|e| is_native_library(e)) {
+            problems.push(format!(
+                "{}: holds the native library {native}",
+                shown(root, &sources)
+            ));
+        }
     }
     let javadoc = version_dir.join(format!("{base}-javadoc.jar"));
     if javadoc.is_file() && !jar_listing(&javadoc)?.iter().any(|e| e == "index.html") {
@@ -344,6 +352,12 @@ fn write_checksums(file: &Path) -> Result<()> {
         std::fs::write(PathBuf::from(sum), digest(algorithm, &bytes))?;
     }
     Ok(())
+}
+
+fn is_native_library(entry: &str) -> bool {
+    [".so", ".dylib", ".dll"]
+        .iter()
+        .any(|ext| entry.ends_with(ext))
 }
 
 fn is_sidecar(name: &str) -> bool {
@@ -633,6 +647,34 @@ mod tests {
         let said = problems(bundle.path());
         assert!(
             said.contains("lib-1.0.0-javadoc.jar: holds no index.html"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_native_library_in_the_sources_jar_is_refused() {
+        let bundle = copy();
+        let dir = component_dir(bundle.path());
+        let sources = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(sources.path().join("dev")).unwrap();
+        std::fs::write(sources.path().join("dev/A.kt"), "package dev\n").unwrap();
+        std::fs::create_dir_all(sources.path().join("linux-x86-64")).unwrap();
+        std::fs::write(sources.path().join("linux-x86-64/libx.so"), b"\x7fELF").unwrap();
+        let jar = dir.join("lib-1.0.0-sources.jar");
+        let status = Command::new("jar")
+            .arg("cf")
+            .arg(&jar)
+            .arg("-C")
+            .arg(sources.path())
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        write_checksums(&jar).unwrap();
+        fixture().signer.sign(&jar).unwrap();
+        let said = problems(bundle.path());
+        assert!(
+            said.contains("lib-1.0.0-sources.jar: holds the native library linux-x86-64/libx.so"),
             "{said}"
         );
     }
