@@ -10,15 +10,18 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::ctx::{have_tool, Ctx};
+use crate::synapse;
 
 /// Prefix of the one line the benchmark main prints (see `FfiBench.kt`).
 const BENCH_PREFIX: &str = "MMC_FFI_BENCH ";
 
-/// Generates the bindings and runs `mvn test` in `kotlin/` against `homeserver_url`.
+/// Generates the bindings and runs `mvn test` in `kotlin/` against
+/// `homeserver_url`, with `refresh_url` (a Synapse whose access tokens expire,
+/// `synapse::start_refresh`) for the tests of sessions that refresh.
 ///
 /// Prints `kotlin: N passed, N failed, N skipped` from Surefire's reports and
 /// fails when Maven fails (a failed test, a compile error, a crashed JVM).
-pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str, refresh_url: &str) -> Result<()> {
     let dir = prepare(ctx, cdylib)?;
     // `clean` below also removes the reports of an earlier run.
     let reports = dir.join("target").join("surefire-reports");
@@ -26,6 +29,11 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
     let status = maven(ctx, &dir, cdylib)?
         .args(["clean", "test"])
         .env("MMC_HOMESERVER_URL", homeserver_url)
+        .env(synapse::REFRESH_URL_VAR, refresh_url)
+        .env(
+            synapse::REFRESH_LIFETIME_VAR,
+            synapse::REFRESH_TOKEN_LIFETIME_S.to_string(),
+        )
         .status()
         .context("could not start mvn")?;
     let summary = surefire_summary(&reports).unwrap_or_default();

@@ -42,6 +42,47 @@ pub struct Synapse {
 /// Starts a fresh Synapse (new state under `target/synapse/`) and waits until it
 /// answers `/_matrix/client/versions`.
 pub fn start(ctx: &Ctx) -> Result<Synapse> {
+    let (synapse, tls_dir) = launch(ctx, &[])?;
+    // xtask is single-threaded here, and every child it starts from now on
+    // needs the run's CA.
+    std::env::set_var("SSL_CERT_FILE", &synapse.trust_file);
+    std::env::set_var(TLS_DIR_VAR, tls_dir);
+    eprintln!("synapse: running at {}", synapse.url);
+    Ok(synapse)
+}
+
+/// Lifetime of an access token on the refresh Synapse, in seconds.
+pub const REFRESH_TOKEN_LIFETIME_S: u64 = 5;
+
+/// What carries the refresh Synapse's URL to the Kotlin and Swift tests.
+pub const REFRESH_URL_VAR: &str = "MMC_REFRESH_HOMESERVER_URL";
+
+/// What carries [`REFRESH_TOKEN_LIFETIME_S`] to the Kotlin and Swift tests.
+pub const REFRESH_LIFETIME_VAR: &str = "MMC_REFRESH_TOKEN_LIFETIME_S";
+
+/// A second Synapse, started after [`start`], whose access tokens (when
+/// issued with a refresh token) expire after [`REFRESH_TOKEN_LIFETIME_S`]
+/// seconds, for the tests of sessions that refresh. Its certificate is
+/// signed by the run's CA (`MMC_TLS_DIR`), so everything that trusts the
+/// first Synapse trusts it; it changes no environment variable.
+pub fn start_refresh(ctx: &Ctx) -> Result<Synapse> {
+    let ca_dir = std::env::var(TLS_DIR_VAR)
+        .with_context(|| format!("{TLS_DIR_VAR} is unset: start the main Synapse first"))?;
+    let lifetime = REFRESH_TOKEN_LIFETIME_S.to_string();
+    let (synapse, _) = launch(
+        ctx,
+        &["--ca-dir", &ca_dir, "--access-token-lifetime-s", &lifetime],
+    )?;
+    eprintln!(
+        "synapse: refresh Synapse (tokens expire after {lifetime} s) at {}",
+        synapse.url
+    );
+    Ok(synapse)
+}
+
+/// Runs the harness's `start` with `extra` arguments in a new state folder;
+/// returns the running Synapse and its `tls_dir`.
+fn launch(ctx: &Ctx, extra: &[&str]) -> Result<(Synapse, String)> {
     let python = python::ensure_venv(ctx)?;
     let harness = python::harness_script(ctx);
     let parent = ctx.target_dir().join("synapse");
@@ -61,6 +102,7 @@ pub fn start(ctx: &Ctx) -> Result<Synapse> {
         .arg(&state_dir)
         .arg("--owner-pid")
         .arg(std::process::id().to_string())
+        .args(extra)
         .stdout(Stdio::null())
         .status()
         .with_context(|| format!("could not run {}", harness.display()))?;
@@ -84,12 +126,8 @@ pub fn start(ctx: &Ctx) -> Result<Synapse> {
         python,
         harness,
     };
-    // xtask is single-threaded here, and every child it starts from now on
-    // needs the run's CA.
-    std::env::set_var("SSL_CERT_FILE", &synapse.trust_file);
-    std::env::set_var(TLS_DIR_VAR, field("tls_dir")?);
-    eprintln!("synapse: running at {}", synapse.url);
-    Ok(synapse)
+    let tls_dir = field("tls_dir")?;
+    Ok((synapse, tls_dir))
 }
 
 impl Synapse {

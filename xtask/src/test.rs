@@ -1,5 +1,8 @@
 //! `cargo xtask test [rust] [stress] [python] [kotlin] [swift] [consumers] [docs] [release]`:
-//! every test suite against one local Synapse. With no names, all of them run
+//! every test suite against one local Synapse (the Kotlin and Swift suites
+//! also get a second one whose access tokens expire every 5 s, for their
+//! tests of sessions that refresh: `MMC_REFRESH_HOMESERVER_URL`). With no
+//! names, all of them run
 //! but `release`: the consumers again, on the artifacts of the release
 //! profile, what is published (a fat-LTO build, 11 to 21 minutes here, so
 //! neither `.ci/run` nor the default run includes it).
@@ -48,6 +51,15 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     let server = synapse::start(ctx)?;
     println!("xtask: Synapse at {}", server.url);
     let url = server.url.clone();
+    // The Kotlin and Swift tests of sessions that refresh need a second
+    // Synapse whose access tokens expire (the Rust and Python tests start
+    // their own).
+    let refresh = if wanted("kotlin") || wanted("swift") {
+        Some(synapse::start_refresh(ctx)?)
+    } else {
+        None
+    };
+    let refresh_url = refresh.as_ref().map(|s| s.url.clone()).unwrap_or_default();
 
     let mut results: Vec<(&str, Result<()>, f64)> = Vec::new();
     let mut suite = |name: &'static str, f: &dyn Fn() -> Result<()>| {
@@ -116,8 +128,8 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
             &[],
         )
     });
-    suite("kotlin", &|| kotlin::test(ctx, &cdylib, &url));
-    suite("swift", &|| swift::test(ctx, &cdylib, &url));
+    suite("kotlin", &|| kotlin::test(ctx, &cdylib, &url, &refresh_url));
+    suite("swift", &|| swift::test(ctx, &cdylib, &url, &refresh_url));
     // The published artifacts as a new user takes them: by coordinates from a
     // Maven repository, and as a wheel in a fresh venv, both written by
     // `release-local` (from a debug build, stripped as a release is).
@@ -126,6 +138,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         crate::docs::build(ctx, &cdylib, &ctx.target_dir().join("docs"))
     });
     suite("release", &|| consumers(ctx, "release", &url));
+    drop(refresh);
     drop(server);
 
     println!("\n==== summary ====");

@@ -24,6 +24,7 @@ mod root;
 mod unchecked;
 
 use crate::ctx::{self, Ctx};
+use crate::synapse;
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -47,13 +48,15 @@ pub fn write_bindings(ctx: &Ctx) -> Result<()> {
 
 /// Checks that the committed bindings match `cdylib`, then builds and runs
 /// the package's XCTests in the trixie root against that library, with
-/// `MMC_HOMESERVER_URL` set to `homeserver_url`.
+/// `MMC_HOMESERVER_URL` set to `homeserver_url` and
+/// `MMC_REFRESH_HOMESERVER_URL` to `refresh_url` (a Synapse whose access
+/// tokens expire, `synapse::start_refresh`).
 ///
 /// Fails before building anything when the committed bindings are stale,
 /// naming the command that regenerates them. Every bind mount made for the
 /// run is undone before this returns, whether the tests pass, fail, or the
 /// run errors.
-pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
+pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str, refresh_url: &str) -> Result<()> {
     let cdylib = cdylib
         .canonicalize()
         .with_context(|| format!("no core library at {}", cdylib.display()))?;
@@ -96,6 +99,11 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str) -> Result<()> {
         cmd.envs(std::env::vars().filter(|(k, _)| k.starts_with("MMC_")));
         cmd.env("LD_LIBRARY_PATH", lib)
             .env("MMC_HOMESERVER_URL", homeserver_url)
+            .env(synapse::REFRESH_URL_VAR, refresh_url)
+            .env(
+                synapse::REFRESH_LIFETIME_VAR,
+                synapse::REFRESH_TOKEN_LIFETIME_S.to_string(),
+            )
             .args(["swift", sub, "--package-path"])
             .arg(&repo);
         cmd
