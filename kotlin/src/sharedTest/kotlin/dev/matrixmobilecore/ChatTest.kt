@@ -79,9 +79,11 @@ class ChatTest {
                 items.items().mapNotNull { it.body() }.filter { it.startsWith("history ") }
             }) { it.size == 30 }
             assertEquals((0 until 30).map { "history $it" }, history, "history in order, oldest first")
-            val list = items.items()
+            // The TimelineStart item may come in a later batch than the history.
+            val list = eventually("a TimelineStart item at the room's start", read = { items.items() }) { seen ->
+                seen.any { it.kind is TimelineItemKind.TimelineStart }
+            }
             val startAt = list.indexOfFirst { it.kind is TimelineItemKind.TimelineStart }
-            assertTrue(startAt >= 0, "no TimelineStart item at the room's start")
             assertTrue(startAt < list.indexOfFirst { it.body() == "history 0" }, "TimelineStart after the history")
             // The list the flow builds from the diffs is the one the raw diffs give.
             // The list items() builds is the one the raw diffs of updates() give.
