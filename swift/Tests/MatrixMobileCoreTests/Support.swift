@@ -25,9 +25,29 @@ struct TestUser {
     let password: String
 }
 
-/// Registers a fresh user through the open registration API.
+/// The second homeserver of `cargo xtask test swift`, whose access tokens
+/// expire every `refreshTokenLifetime()` seconds, from
+/// `MMC_REFRESH_HOMESERVER_URL`. Fails the test, never skips it, when unset.
+func refreshHomeserverURL() throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["MMC_REFRESH_HOMESERVER_URL"], !url.isEmpty else {
+        throw HarnessError(description: "MMC_REFRESH_HOMESERVER_URL is not set; run the tests through `cargo xtask test swift`")
+    }
+    return url.hasSuffix("/") ? String(url.dropLast()) : url
+}
+
+/// The access-token lifetime of `refreshHomeserverURL()`, in seconds.
+func refreshTokenLifetime() -> UInt64 {
+    ProcessInfo.processInfo.environment["MMC_REFRESH_TOKEN_LIFETIME_S"].flatMap { UInt64($0) } ?? 5
+}
+
+/// Registers a fresh user through the open registration API of the
+/// homeserver under test.
 func registerUser() async throws -> TestUser {
-    let base = try homeserverURL()
+    try await registerUser(on: try homeserverURL())
+}
+
+/// Registers a fresh user through the open registration API of `base`.
+func registerUser(on base: String) async throws -> TestUser {
     let user = TestUser(
         username: "swift_" + UUID().uuidString.prefix(12).lowercased(),
         password: "pw-" + UUID().uuidString
