@@ -234,8 +234,8 @@ final class SecurityTests: XCTestCase {
         XCTAssertTrue(ended, "sessionEvents() did not finish at close")
         // A refresh may race the revocation and succeed once (the server drops
         // the refresh token a moment after the access token), so a `refreshed`
-        // may come first; then each refused request may report the error: one
-        // or more, all hard logouts, nothing after them.
+        // may come first; then the error, once however many requests were
+        // refused, a hard logout, and nothing after it.
         let seen = events.all
         let firstError = seen.firstIndex { if case .authError = $0 { true } else { false } }
         XCTAssertNotNil(firstError, "events: \(seen)")
@@ -244,9 +244,9 @@ final class SecurityTests: XCTestCase {
                 seen[..<firstError].allSatisfy { if case .refreshed = $0 { true } else { false } },
                 "events: \(seen)"
             )
-            XCTAssertTrue(
-                seen[firstError...].allSatisfy { $0 == .authError(softLogout: false) },
-                "a revoked token is a hard logout: \(seen)"
+            XCTAssertEqual(
+                Array(seen[firstError...]), [.authError(softLogout: false)],
+                "a revoked token is one hard logout: \(seen)"
             )
         }
         XCTAssertFalse(
