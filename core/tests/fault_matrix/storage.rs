@@ -212,11 +212,23 @@ impl ReadOnly {
     fn make(dir: &Path) -> Option<Self> {
         let immutable_wanted = std::env::var("MMC_READ_ONLY_HOW").as_deref() == Ok("immutable");
         let attempt = if effective_uid() == Some(0) {
-            let mounted = !immutable_wanted && run("mount", &["--bind", &s(dir), &s(dir)]);
-            let read_only = mounted && run("mount", &["-o", "remount,bind,ro", &s(dir)]);
-            if mounted && !read_only {
-                run("umount", &[&s(dir)]);
-            }
+            // The running client may open a file for writing through the
+            // new mount between the bind and the remount, and a mount with a
+            // file open for writing refuses to become read-only (EBUSY): a
+            // few tries, each mount taken away (lazily: it may be busy) when
+            // it did not become read-only, so that none is left behind.
+            let read_only = !immutable_wanted
+                && (0..5).any(|_| {
+                    if !run("mount", &["--bind", &s(dir), &s(dir)]) {
+                        return false;
+                    }
+                    if run("mount", &["-o", "remount,bind,ro", &s(dir)]) {
+                        return true;
+                    }
+                    run("umount", &["-l", &s(dir)]);
+                    std::thread::sleep(Duration::from_millis(50));
+                    false
+                });
             if read_only {
                 Some(How::BindMount)
             } else {
@@ -243,7 +255,9 @@ impl Drop for ReadOnly {
     fn drop(&mut self) {
         match self.how {
             How::Chmod => run("chmod", &["-R", "u+w", &s(&self.dir)]),
-            How::BindMount => run("umount", &[&s(&self.dir)]),
+            How::BindMount => {
+                run("umount", &[&s(&self.dir)]) || run("umount", &["-l", &s(&self.dir)])
+            }
             How::Immutable => run("chattr", &["-i", &s(&self.dir)]),
         };
     }
