@@ -1039,5 +1039,7 @@ async def get_notification(
 ) -> Optional[NotificationItem]:
     """One event for a push handler, from the app's stores in `config.data_dir`
     (which the app may have open in another process), decrypted where keys allow.
-    None when it does not notify; `CoreError.NotFound` for an unknown room or event;
-    `CoreError.Busy` when a client of this process uses `data_dir`."""
+    None when it does not notify; `CoreError.NotFound` for an unknown room or event.
+    In this process, a live client on `data_dir` answers; calls at once take turns.
+    `CoreError.InvalidState` while that client is paused or another session's,
+    `CoreError.Busy` while it is being built or closed."""

@@ -70,11 +70,14 @@ pub fn shutdown_blocking(options: ShutdownOptions) -> CoreResult<ShutdownReport>
 /// another process) with `session`, decrypted where this device's keys allow.
 ///
 /// When it returns, no file under `data_dir` is open in this process and no
-/// task it started is left. `Ok(None)` when the event does not notify (push
-/// rules, an ignored sender, a redaction); `NotFound` when the account does
-/// not know the room or the event; `InvalidArgument` for a bad id;
-/// `InvalidState` when `data_dir` holds no stores of `session`; `Busy` when
-/// a client of this process uses `data_dir`.
+/// task it started is left. In the app's own process (an Android push
+/// handler), a live client on `data_dir` answers instead, as a call of its
+/// own. Calls at once take turns. `Ok(None)` when the event does not notify
+/// (push rules, an ignored sender, a redaction); `NotFound` when the account
+/// does not know the room or the event; `InvalidArgument` for a bad id;
+/// `InvalidState` when `data_dir` holds no stores of `session`, or its live
+/// client is paused or another session's; `Busy` while that client is being
+/// built or closed.
 #[uniffi::export]
 pub async fn get_notification(
     config: ClientConfig,

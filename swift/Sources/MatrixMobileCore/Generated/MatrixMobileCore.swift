@@ -9740,11 +9740,14 @@ public func configureRuntime(config: RuntimeConfig)throws   {try rustCallWithErr
  * another process) with `session`, decrypted where this device's keys allow.
  *
  * When it returns, no file under `data_dir` is open in this process and no
- * task it started is left. `Ok(None)` when the event does not notify (push
- * rules, an ignored sender, a redaction); `NotFound` when the account does
- * not know the room or the event; `InvalidArgument` for a bad id;
- * `InvalidState` when `data_dir` holds no stores of `session`; `Busy` when
- * a client of this process uses `data_dir`.
+ * task it started is left. In the app's own process (an Android push
+ * handler), a live client on `data_dir` answers instead, as a call of its
+ * own. Calls at once take turns. `Ok(None)` when the event does not notify
+ * (push rules, an ignored sender, a redaction); `NotFound` when the account
+ * does not know the room or the event; `InvalidArgument` for a bad id;
+ * `InvalidState` when `data_dir` holds no stores of `session`, or its live
+ * client is paused or another session's; `Busy` while that client is being
+ * built or closed.
  */
 public func getNotification(config: ClientConfig, session: Session, roomId: String, eventId: String)async throws  -> NotificationItem?  {
     return
@@ -9840,7 +9843,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_func_configure_runtime() != 54640) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_func_get_notification() != 38077) {
+    if (uniffi_matrix_mobile_core_checksum_func_get_notification() != 34992) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_func_init_logging() != 12401) {
