@@ -626,25 +626,35 @@ mod tests {
             .contains("no <url> in <license>"));
     }
 
-    #[test]
-    fn an_empty_javadoc_jar_is_refused() {
+    /// Replaces `name` in a copy of the valid bundle with a jar of `files`
+    /// (path, bytes), checksummed and signed like the rest; what is wrong
+    /// with the bundle then.
+    fn problems_with_jar(name: &str, files: &[(&str, &[u8])]) -> String {
         let bundle = copy();
-        let dir = component_dir(bundle.path());
-        let empty = tempfile::tempdir().unwrap();
-        std::fs::write(empty.path().join("README"), "no docs").unwrap();
-        let jar = dir.join("lib-1.0.0-javadoc.jar");
+        let content = tempfile::tempdir().unwrap();
+        for (path, bytes) in files {
+            let file = content.path().join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, bytes).unwrap();
+        }
+        let jar = component_dir(bundle.path()).join(name);
         let status = Command::new("jar")
             .arg("cf")
             .arg(&jar)
             .arg("-C")
-            .arg(empty.path())
+            .arg(content.path())
             .arg(".")
             .status()
             .unwrap();
         assert!(status.success());
         write_checksums(&jar).unwrap();
         fixture().signer.sign(&jar).unwrap();
-        let said = problems(bundle.path());
+        problems(bundle.path())
+    }
+
+    #[test]
+    fn an_empty_javadoc_jar_is_refused() {
+        let said = problems_with_jar("lib-1.0.0-javadoc.jar", &[("README", b"no docs")]);
         assert!(
             said.contains("lib-1.0.0-javadoc.jar: holds no index.html"),
             "{said}"
@@ -653,26 +663,13 @@ mod tests {
 
     #[test]
     fn a_native_library_in_the_sources_jar_is_refused() {
-        let bundle = copy();
-        let dir = component_dir(bundle.path());
-        let sources = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(sources.path().join("dev")).unwrap();
-        std::fs::write(sources.path().join("dev/A.kt"), "package dev\n").unwrap();
-        std::fs::create_dir_all(sources.path().join("linux-x86-64")).unwrap();
-        std::fs::write(sources.path().join("linux-x86-64/libx.so"), b"\x7fELF").unwrap();
-        let jar = dir.join("lib-1.0.0-sources.jar");
-        let status = Command::new("jar")
-            .arg("cf")
-            .arg(&jar)
-            .arg("-C")
-            .arg(sources.path())
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        write_checksums(&jar).unwrap();
-        fixture().signer.sign(&jar).unwrap();
-        let said = problems(bundle.path());
+        let said = problems_with_jar(
+            "lib-1.0.0-sources.jar",
+            &[
+                ("dev/A.kt", b"package dev\n"),
+                ("linux-x86-64/libx.so", b"\x7fELF"),
+            ],
+        );
         assert!(
             said.contains("lib-1.0.0-sources.jar: holds the native library linux-x86-64/libx.so"),
             "{said}"

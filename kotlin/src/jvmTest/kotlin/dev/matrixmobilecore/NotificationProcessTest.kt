@@ -2,7 +2,6 @@ package dev.matrixmobilecore
 
 import java.io.File
 import java.util.UUID
-import java.util.concurrent.TimeUnit
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
@@ -72,39 +71,22 @@ class NotificationProcessTest {
 
     /** Runs [NotificationChild] in a new JVM for [eventId]; returns its answer's fields. */
     private fun inChildJvm(dir: File, session: Session, roomId: String, eventId: String): Map<String, String> {
-        val out = File.createTempFile("mmc-notification-child", ".out")
-        val err = File.createTempFile("mmc-notification-child", ".err")
-        try {
-            val java = File(System.getProperty("java.home"), "bin/java").path
-            val builder = ProcessBuilder(
-                java,
-                "-Djna.library.path=${System.getProperty("jna.library.path")}",
-                "-cp", System.getProperty("java.class.path"),
-                "dev.matrixmobilecore.NotificationChildKt",
-            ).redirectOutput(out).redirectError(err)
-            builder.environment().putAll(
-                mapOf(
-                    "MMC_NOTIFY_DIR" to dir.absolutePath,
-                    "MMC_NOTIFY_USER" to session.userId,
-                    "MMC_NOTIFY_DEVICE" to session.deviceId,
-                    "MMC_NOTIFY_TOKEN" to session.accessToken,
-                    "MMC_NOTIFY_ROOM" to roomId,
-                    "MMC_NOTIFY_EVENT" to eventId,
-                ),
-            )
-            val child = builder.start()
-            assertTrue(child.waitFor(90, TimeUnit.SECONDS), "the child JVM did not exit")
-            val stdout = out.readText()
-            val stderr = err.readText()
-            assertEquals(0, child.exitValue(), "the child JVM failed:\n$stdout\n${stderr.takeLast(4000)}")
-            val line = stdout.lines().firstOrNull { it.startsWith(NOTIFICATION_ANSWER) }
-                ?: throw AssertionError("no answer from the child JVM:\n$stdout\n${stderr.takeLast(4000)}")
-            return line.removePrefix(NOTIFICATION_ANSWER).split("\t").associate {
-                it.substringBefore("=") to it.substringAfter("=")
-            }
-        } finally {
-            out.delete()
-            err.delete()
+        val (stdout, stderr) = runChildJvm(
+            "dev.matrixmobilecore.NotificationChildKt",
+            mapOf(
+                "MMC_NOTIFY_DIR" to dir.absolutePath,
+                "MMC_NOTIFY_USER" to session.userId,
+                "MMC_NOTIFY_DEVICE" to session.deviceId,
+                "MMC_NOTIFY_TOKEN" to session.accessToken,
+                "MMC_NOTIFY_ROOM" to roomId,
+                "MMC_NOTIFY_EVENT" to eventId,
+            ),
+            timeoutSeconds = 90,
+        )
+        val line = stdout.lines().firstOrNull { it.startsWith(NOTIFICATION_ANSWER) }
+            ?: throw AssertionError("no answer from the child JVM:\n$stdout\n${stderr.takeLast(4000)}")
+        return line.removePrefix(NOTIFICATION_ANSWER).split("\t").associate {
+            it.substringBefore("=") to it.substringAfter("=")
         }
     }
 }
