@@ -11,6 +11,7 @@
 mod build;
 mod events;
 mod notification;
+pub(crate) mod progress;
 mod recovery;
 pub(crate) mod registry;
 mod room_list;
@@ -220,27 +221,12 @@ impl ClientCore {
         next_state(self.inner().state, transition).map(|_| ())
     }
 
-    /// Runs `work` as a supervised call of this client. The handle is
-    /// resolved now, before anything is spawned.
+    /// Runs `work` as a supervised call of this client, every poll on a
+    /// runtime worker. The handle is resolved now, before anything is spawned.
     pub(crate) async fn call<T, F>(
         &self,
         name: &'static str,
         when_dropped: WhenDropped,
-        work: F,
-    ) -> CoreResult<T>
-    where
-        T: Send + 'static,
-        F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
-    {
-        self.call_with(name, (when_dropped, FirstPoll::Worker), work)
-            .await
-    }
-
-    /// [`ClientCore::call`] with the choice of where the first poll happens.
-    async fn call_with<T, F>(
-        &self,
-        name: &'static str,
-        how: (WhenDropped, FirstPoll),
         work: F,
     ) -> CoreResult<T>
     where
@@ -252,7 +238,7 @@ impl ClientCore {
             &handle,
             &self.group,
             name,
-            how,
+            (when_dropped, FirstPoll::Worker),
             CoreError::ClientClosed,
             work,
         )
@@ -264,10 +250,10 @@ impl ClientCore {
     /// `InvalidState` ("call resume() first"), not matrix-sdk's "the store
     /// is closed".
     ///
-    /// The first poll happens on the caller's thread ([`FirstPoll::Inline`]):
-    /// a room call validates its input and reaches its first wait (a store
-    /// read or a request) without heavy work, so an invalid call or one that
-    /// is answered at once costs no thread hop.
+    /// Every poll happens on a runtime worker, the first included: the
+    /// caller's thread is the app's, and a room call's first poll may read
+    /// a file, encrypt, or read a store before its first wait (a store read
+    /// encrypts its keys on the polling thread).
     pub(crate) async fn store_call<T, F>(
         &self,
         name: &'static str,
@@ -279,10 +265,7 @@ impl ClientCore {
         F: std::future::Future<Output = CoreResult<T>> + Send + 'static,
     {
         let pauses = self.inner().pauses;
-        match self
-            .call_with(name, (when_dropped, FirstPoll::Inline), work)
-            .await
-        {
+        match self.call(name, when_dropped, work).await {
             Err(CoreError::Storage { .. }) if self.paused_since(pauses) => Err(paused_error()),
             other => other,
         }

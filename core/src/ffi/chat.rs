@@ -7,7 +7,7 @@ use super::client::Client;
 use super::timeline::Timeline;
 use crate::api::{CoreResult, MediaSource, RoomListListener, RoomListOptions, RoomSummary};
 use crate::client::RoomListHandle;
-use crate::matrix::{self, timeline::media};
+use crate::matrix;
 use crate::supervisor::WhenDropped;
 
 #[uniffi::export]
@@ -62,12 +62,27 @@ impl Client {
     }
 
     /// Writes a media file, decrypted, to `dest_path` (through a temporary
-    /// file renamed into place); returns its size in bytes.
+    /// file of its own, renamed into place); returns its size in bytes. The
+    /// file streams to disk as it arrives: memory does not grow with it.
     pub async fn download_media(&self, source: MediaSource, dest_path: String) -> CoreResult<u64> {
         let sdk = self.core.sdk_with_stores()?;
-        let work = async move { media::download(&sdk, &source, &dest_path).await };
+        let work = async move {
+            let source = matrix::timeline::items::sdk_media_source(&source)?;
+            matrix::media::download::download(&sdk, source, dest_path.into()).await
+        };
         self.core
             .store_call("download_media", WhenDropped::Abort, work)
+            .await
+    }
+
+    /// The server's upload limit in bytes (`m.upload.size`); a larger file
+    /// given to `send_file` is refused with `InvalidArgument` before it is
+    /// read. Asked of the server once, then remembered.
+    pub async fn max_upload_size(&self) -> CoreResult<u64> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move { matrix::media::max_upload_size(&sdk).await };
+        self.core
+            .store_call("max_upload_size", WhenDropped::Abort, work)
             .await
     }
 }

@@ -48,7 +48,10 @@ impl Timeline {
 
     /// Uploads a file and sends it (image, video, audio or file by its
     /// mimetype, guessed from the name when `None`). A cancelled call stops
-    /// the upload and leaves no local echo.
+    /// the upload and leaves no local echo. A file over the server's upload
+    /// limit is `InvalidArgument` before it is read; nothing of the file is
+    /// read on the caller's thread. Progress reaches `progress` on a
+    /// listener thread, coalesced to the latest value.
     pub async fn send_file(
         &self,
         path: String,
@@ -56,18 +59,11 @@ impl Timeline {
         caption: Option<String>,
         progress: Option<Arc<dyn ProgressListener>>,
     ) -> CoreResult<()> {
-        let (file, mime) = media::upload_source(&path, mimetype.as_deref())?;
-        let progress = progress.map(|listener| {
-            let report: Box<dyn Fn(u64, u64) + Send + Sync> = Box::new(move |sent, total| {
-                crate::api::listeners::call_foreign("ProgressListener.on_progress", || {
-                    listener.on_progress(sent, total)
-                });
-            });
-            report
-        });
+        let mime = media::mime_of(&path, mimetype.as_deref())?;
+        let progress = progress.map(crate::client::progress::feed);
         self.core
             .call("send_file", WhenDropped::Abort, move |t| async move {
-                media::send_file(&t, file, mime, caption, progress).await
+                media::send_file(&t, path, mime, caption, progress).await
             })
             .await
     }

@@ -6,6 +6,7 @@ pub(crate) mod auth;
 pub(crate) mod build;
 pub(crate) mod encryption;
 pub(crate) mod errors;
+pub(crate) mod media;
 pub(crate) mod notification;
 pub(crate) mod push;
 pub(crate) mod room_list;

@@ -1,59 +1,65 @@
-//! Files in a conversation: uploads with their progress, and downloads
-//! written atomically.
+//! Files sent into a conversation: checked against the server's upload
+//! limit, read once on the blocking pool, and sent with their progress.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use eyeball::SharedObservable;
 use matrix_sdk::attachment::{
-    AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo, BaseVideoInfo,
+    AttachmentConfig, AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo, BaseVideoInfo,
 };
-use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::ruma::events::room::message::TextMessageEventContent;
-use matrix_sdk_ui::timeline::{AttachmentConfig, AttachmentSource};
+use matrix_sdk::TransmissionProgress;
 
-use super::{from_timeline, Timeline};
-use crate::api::{CoreError, CoreResult, MediaSource};
-use crate::matrix::errors;
+use super::Timeline;
+use crate::api::{CoreError, CoreResult};
+use crate::matrix::{errors, media};
 
-/// The file to upload and its type: `mimetype` when given, else guessed
-/// from the name. Checked before anything is sent.
-pub(crate) fn upload_source(
-    path: &str,
-    mimetype: Option<&str>,
-) -> CoreResult<(PathBuf, mime::Mime)> {
-    let file = PathBuf::from(path);
-    let meta = std::fs::metadata(&file)
-        .map_err(|e| CoreError::invalid_argument(format!("file `{path}`: {e}")))?;
-    if !meta.is_file() {
-        return Err(CoreError::invalid_argument(format!(
-            "`{path}` is not a regular file"
-        )));
-    }
-    let mime = match mimetype {
+/// The type of a file to upload: `mimetype` when given, else guessed from
+/// the name. Reads nothing.
+pub(crate) fn mime_of(path: &str, mimetype: Option<&str>) -> CoreResult<mime::Mime> {
+    match mimetype {
         Some(m) => m
             .parse::<mime::Mime>()
-            .map_err(|e| CoreError::invalid_argument(format!("mimetype `{m}`: {e}")))?,
-        None => mime_guess::from_path(&file).first_or_octet_stream(),
-    };
-    Ok((file, mime))
+            .map_err(|e| CoreError::invalid_argument(format!("mimetype `{m}`: {e}"))),
+        None => Ok(mime_guess::from_path(path).first_or_octet_stream()),
+    }
 }
 
-/// Uploads `file` and sends it as an image, video, audio or file message
-/// (by its type), encrypted in encrypted rooms. `progress` hears the bytes
-/// sent. Dropping the future stops the upload; no local echo is left.
+/// Uploads the file at `path` and sends it as an image, video, audio or file
+/// message (by its type), encrypted in encrypted rooms. `progress` hears the
+/// bytes sent. Dropping the future stops the upload; no local echo is left.
+///
+/// A file over the server's upload limit is refused with `InvalidArgument`
+/// before it is read. The file is read once; in an encrypted room its
+/// ciphertext is the one other copy (the plaintext is dropped once it is
+/// encrypted), and nothing is copied into the media store. The server's
+/// refusals keep their kind (`Server { status: 413 }` for a file the server
+/// finds too large, `Network` when it cannot be reached).
 pub(crate) async fn send_file(
     timeline: &Timeline,
-    file: PathBuf,
+    path: String,
     mime: mime::Mime,
     caption: Option<String>,
     progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
 ) -> CoreResult<()> {
+    let room = timeline.room();
+    let limit = media::max_upload_size(&room.client()).await?;
+    let file = PathBuf::from(&path);
+    let data = media::read_for_upload(file.clone(), limit).await?;
+    let filename = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
     let config = AttachmentConfig {
         caption: caption.map(TextMessageEventContent::plain),
-        info: size_info(&file, &mime),
+        info: Some(size_info(data.len() as u64, &mime)),
         ..Default::default()
     };
-    let send = timeline.send_attachment(AttachmentSource::File(file), mime, config);
-    let mut updates = send.subscribe_to_send_progress();
+    let observable = SharedObservable::new(TransmissionProgress::default());
+    let mut updates = observable.subscribe();
+    let send = room
+        .send_attachment(filename, &mime, data, config)
+        .with_send_progress_observable(observable);
     let watch = async move {
         let Some(progress) = progress else {
             return std::future::pending().await;
@@ -64,17 +70,15 @@ pub(crate) async fn send_file(
         std::future::pending::<()>().await
     };
     tokio::select! {
-        sent = send => sent.map_err(|e| from_timeline(&e)),
+        sent = send => sent.map(|_| ()).map_err(|e| errors::from_sdk(&e)),
         () = watch => Ok(()),
     }
 }
 
 /// The file's size, for the receiver's `MediaContent::Media.size`.
-fn size_info(file: &Path, mime: &mime::Mime) -> Option<AttachmentInfo> {
-    let size = std::fs::metadata(file)
-        .ok()
-        .and_then(|m| matrix_sdk::ruma::UInt::new(m.len()));
-    Some(match mime.type_() {
+fn size_info(size: u64, mime: &mime::Mime) -> AttachmentInfo {
+    let size = matrix_sdk::ruma::UInt::new(size);
+    match mime.type_() {
         mime::IMAGE => AttachmentInfo::Image(BaseImageInfo {
             size,
             ..Default::default()
@@ -88,60 +92,5 @@ fn size_info(file: &Path, mime: &mime::Mime) -> Option<AttachmentInfo> {
             ..Default::default()
         }),
         _ => AttachmentInfo::File(BaseFileInfo { size }),
-    })
-}
-
-/// Fetches (and decrypts) a media file into `dest`, through a temporary file
-/// beside it that is renamed into place; returns its size.
-pub(crate) async fn download(
-    client: &matrix_sdk::Client,
-    source: &MediaSource,
-    dest: &str,
-) -> CoreResult<u64> {
-    let source = super::items::sdk_media_source(source)?;
-    let dest = Path::new(dest);
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        return Err(CoreError::invalid_argument(format!(
-            "dest_path: `{}` is not a directory",
-            parent.display()
-        )));
     }
-    let request = MediaRequestParameters {
-        source,
-        format: MediaFormat::File,
-    };
-    let bytes = client
-        .media()
-        .get_media_content(&request, false)
-        .await
-        .map_err(|e| errors::from_sdk(&e))?;
-    let size = bytes.len() as u64;
-    write_atomically(dest, &bytes)
-        .map_err(|e| CoreError::storage(format!("writing `{}`: {e}", dest.display())))?;
-    Ok(size)
-}
-
-/// Writes `bytes` to a temporary file beside `dest` and renames it into
-/// place; the temporary file is removed when anything fails.
-fn write_atomically(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "download".to_owned());
-    let tmp = dest.with_file_name(format!(".{name}.mmc-partial-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, dest)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
