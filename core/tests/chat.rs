@@ -4,6 +4,8 @@
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
+#[path = "support/mirror.rs"]
+mod mirror;
 #[path = "support/session.rs"]
 mod session;
 
@@ -15,141 +17,12 @@ use matrix_mobile_core::{
     RoomListListener, RoomListOptions, RoomListUpdate, RoomSummary, SendState, TimelineItem,
     TimelineItemKind, TimelineListener, TimelineUpdate, TypingListener,
 };
+use mirror::Mirror;
 use session::{logged_in, wait};
 
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Applies eyeball-im diffs to a plain list, as an app's adapter does.
-fn apply<T: Clone>(list: &mut Vec<T>, update: Diff<T>) {
-    match update {
-        Diff::Append(values) => list.extend(values),
-        Diff::Clear => list.clear(),
-        Diff::PushFront(v) => list.insert(0, v),
-        Diff::PushBack(v) => list.push(v),
-        Diff::PopFront => {
-            list.remove(0);
-        }
-        Diff::PopBack => {
-            list.pop();
-        }
-        Diff::Insert(i, v) => list.insert(i as usize, v),
-        Diff::Set(i, v) => list[i as usize] = v,
-        Diff::Remove(i) => {
-            list.remove(i as usize);
-        }
-        Diff::Truncate(n) => list.truncate(n as usize),
-        Diff::Reset(values) => *list = values,
-    }
-}
-
-enum Diff<T> {
-    Append(Vec<T>),
-    Clear,
-    PushFront(T),
-    PushBack(T),
-    PopFront,
-    PopBack,
-    Insert(u32, T),
-    Set(u32, T),
-    Remove(u32),
-    Truncate(u32),
-    Reset(Vec<T>),
-}
-
-impl From<TimelineUpdate> for Diff<TimelineItem> {
-    fn from(u: TimelineUpdate) -> Self {
-        match u {
-            TimelineUpdate::Append { values } => Diff::Append(values),
-            TimelineUpdate::Clear => Diff::Clear,
-            TimelineUpdate::PushFront { value } => Diff::PushFront(value),
-            TimelineUpdate::PushBack { value } => Diff::PushBack(value),
-            TimelineUpdate::PopFront => Diff::PopFront,
-            TimelineUpdate::PopBack => Diff::PopBack,
-            TimelineUpdate::Insert { index, value } => Diff::Insert(index, value),
-            TimelineUpdate::Set { index, value } => Diff::Set(index, value),
-            TimelineUpdate::Remove { index } => Diff::Remove(index),
-            TimelineUpdate::Truncate { length } => Diff::Truncate(length),
-            TimelineUpdate::Reset { values } => Diff::Reset(values),
-        }
-    }
-}
-
-impl From<RoomListUpdate> for Diff<RoomSummary> {
-    fn from(u: RoomListUpdate) -> Self {
-        match u {
-            RoomListUpdate::Append { values } => Diff::Append(values),
-            RoomListUpdate::Clear => Diff::Clear,
-            RoomListUpdate::PushFront { value } => Diff::PushFront(value),
-            RoomListUpdate::PushBack { value } => Diff::PushBack(value),
-            RoomListUpdate::PopFront => Diff::PopFront,
-            RoomListUpdate::PopBack => Diff::PopBack,
-            RoomListUpdate::Insert { index, value } => Diff::Insert(index, value),
-            RoomListUpdate::Set { index, value } => Diff::Set(index, value),
-            RoomListUpdate::Remove { index } => Diff::Remove(index),
-            RoomListUpdate::Truncate { length } => Diff::Truncate(length),
-            RoomListUpdate::Reset { values } => Diff::Reset(values),
-        }
-    }
-}
-
-/// A list kept in step by a listener, with what it was told.
-struct Mirror<T> {
-    items: Mutex<Vec<T>>,
-    calls: Mutex<u32>,
-    first_was_reset: Mutex<Option<bool>>,
-    closed: Mutex<u32>,
-}
-
-impl<T: Clone> Mirror<T> {
-    fn new() -> Arc<Self> {
-        Arc::new(Self {
-            items: Mutex::new(Vec::new()),
-            calls: Mutex::new(0),
-            first_was_reset: Mutex::new(None),
-            closed: Mutex::new(0),
-        })
-    }
-
-    fn update(&self, updates: Vec<Diff<T>>) {
-        let mut first = self.first_was_reset.lock().unwrap();
-        if first.is_none() {
-            *first = Some(matches!(updates.first(), Some(Diff::Reset(_))));
-        }
-        *self.calls.lock().unwrap() += 1;
-        let mut items = self.items.lock().unwrap();
-        for u in updates {
-            apply(&mut items, u);
-        }
-    }
-
-    fn items(&self) -> Vec<T> {
-        self.items.lock().unwrap().clone()
-    }
-
-    fn closed(&self) -> u32 {
-        *self.closed.lock().unwrap()
-    }
-}
-
-impl TimelineListener for Mirror<TimelineItem> {
-    fn on_update(&self, updates: Vec<TimelineUpdate>) {
-        self.update(updates.into_iter().map(Diff::from).collect());
-    }
-    fn on_closed(&self) {
-        *self.closed.lock().unwrap() += 1;
-    }
-}
-
-impl RoomListListener for Mirror<RoomSummary> {
-    fn on_update(&self, updates: Vec<RoomListUpdate>) {
-        self.update(updates.into_iter().map(Diff::from).collect());
-    }
-    fn on_closed(&self) {
-        *self.closed.lock().unwrap() += 1;
-    }
 }
 
 #[derive(Default)]

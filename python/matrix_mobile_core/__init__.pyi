@@ -930,7 +930,12 @@ class ClientProtocol(Protocol):
     async def set_favourite(self, room_id: str, favourite: bool) -> None: ...
     async def timeline(self, room_id: str) -> Timeline:
         """Raises `CoreError.NotFound` unless the room is joined."""
-    async def download_media(self, source: MediaSource, dest_path: str) -> int: ...
+    async def download_media(self, source: MediaSource, dest_path: str) -> int:
+        """Streams the file to `dest_path` (a temporary file of its own, renamed
+        into place); memory does not grow with the file."""
+    async def max_upload_size(self) -> int:
+        """The server's upload limit in bytes; a larger file given to `send_file` is
+        `CoreError.InvalidArgument` before it is read."""
     async def request_verification(self) -> Verification:
         """Raises `CoreError.InvalidState` while the account has no cross-signing keys."""
     def observe_verification_requests(

@@ -485,9 +485,7 @@ async def test_typing_is_seen_by_the_other_user_and_a_file_comes_back_byte_for_b
     received = await wait_until(media, 30, what="the file in bob's timeline")
     assert received.kind == MediaKind.FILE
     assert received.mimetype == "application/octet-stream"
-    # The core sends no `info.size` with a file (AttachmentConfig's default), so
-    # `size` may be None; when it is there it must be right.
-    assert received.size in (None, len(content)), received.size
+    assert received.size == len(content), "the size travels with the file"
     assert received.source.encrypted is True, "a file in an encrypted room is encrypted"
     calls = progress.calls
     assert calls and calls[-1][0] == calls[-1][1] > 0, calls

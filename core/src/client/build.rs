@@ -64,6 +64,9 @@ pub(crate) async fn build(
             tokens: Vec::new(),
         }),
         timelines: Default::default(),
+        summaries: Default::default(),
+        paused_watch: tokio::sync::watch::Sender::new(false),
+        own_verification: Default::default(),
         verifications: Default::default(),
         claim: Mutex::new(Some(claim)),
     });

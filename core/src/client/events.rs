@@ -31,6 +31,8 @@ struct Subscribers {
 /// The listeners of one client and what they are told.
 pub(crate) struct Events {
     subscribers: Mutex<Subscribers>,
+    /// The sync state, for the core's own tasks.
+    state: tokio::sync::watch::Sender<SyncState>,
 }
 
 impl Default for Events {
@@ -43,6 +45,7 @@ impl Default for Events {
                 messages: Vec::new(),
                 others: Vec::new(),
             }),
+            state: tokio::sync::watch::Sender::new(SyncState::Idle),
         }
     }
 }
@@ -81,6 +84,11 @@ impl Events {
         self.lock().state
     }
 
+    /// The sync state as it changes, for the core's own tasks.
+    pub(crate) fn watch_sync_state(&self) -> tokio::sync::watch::Receiver<SyncState> {
+        self.state.subscribe()
+    }
+
     /// Records a sync state and tells every sync listener, if it changed.
     pub(crate) fn set_sync_state(&self, state: SyncState) {
         let mut subs = self.lock();
@@ -88,6 +96,7 @@ impl Events {
             return;
         }
         subs.state = state;
+        self.state.send_replace(state);
         let cancelled = without_cancelled(&mut subs.sync);
         for subscriber in &subs.sync {
             post_state(subscriber, state);

@@ -20,6 +20,7 @@ mod session_events;
 pub mod state;
 mod store_dir;
 mod subscription;
+pub(crate) mod summaries;
 mod sync;
 mod teardown;
 mod timeline;
@@ -31,7 +32,7 @@ pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 pub(crate) use timeline::TimelineCore;
-pub(crate) use verification::{OnRequest, VerificationCore};
+pub(crate) use verification::{OnRequest, OwnVerification, VerificationCore};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -108,6 +109,12 @@ pub(crate) struct ClientCore {
     inner: Mutex<Inner>,
     /// The timelines handed out; the drain takes them back.
     timelines: timeline::Timelines,
+    /// Whether the client is paused, for the tasks that must then be still.
+    paused_watch: tokio::sync::watch::Sender<bool>,
+    /// Every room's summary, for the synchronous getters.
+    pub(crate) summaries: Arc<summaries::Summaries>,
+    /// Whether this device is cross-signed, for `is_verified()`.
+    own_verification: Arc<OwnVerification>,
     /// The verifications handed out; the drain takes them back.
     verifications: verification::Verifications,
     /// Released when the drain ends, so that a new client may open the directory.
@@ -147,7 +154,12 @@ impl ClientCore {
         });
         // Messages queued while the server was unreachable go out once it
         // is back: matrix-sdk disables a room's queue after such a failure.
-        let queues = matrix::timeline::keep_send_queues_going(sdk.clone());
+        // Nothing is retried while the client is paused.
+        let queues = matrix::send_queue::keep_going(
+            sdk.clone(),
+            self.paused_watch.subscribe(),
+            self.events.watch_sync_state(),
+        );
         self.spawn(handle, TaskKind::Infinite, "send-queue-retry", async move {
             queues.await;
             Ok(())

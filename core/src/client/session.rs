@@ -154,6 +154,10 @@ impl ClientCore {
             tracing::warn!(%e, "could not record the session's owner in data_dir");
         }
         self.inner().tokens = matrix::auth::token_guards(session);
+        if let Ok(sdk) = self.sdk() {
+            self.follow_summaries(&sdk);
+            self.follow_own_verification(&sdk);
+        }
         match self.transition(Transition::SessionStarted) {
             // A drain that began meanwhile waited for this install: the
             // session is in the stores (a logout revokes it, a close keeps

@@ -143,6 +143,8 @@ impl ClientCore {
                     inner.paused = true;
                     inner.pauses += 1;
                 }
+                core.paused_watch.send_replace(true);
+                matrix::send_queue::hold(&sdk).await;
                 matrix::stores::close(&sdk).await?;
                 store_dir::wait_files_closed(&core.data_dir, STORES_CLOSED_BOUND).await
             };
@@ -168,6 +170,8 @@ impl ClientCore {
                 inner.paused = false;
                 (inner.sync.clone(), inner.sync_wanted)
             };
+            core.paused_watch.send_replace(false);
+            matrix::send_queue::release(&sdk).await;
             if let (Some(sync), true) = (sync, wanted) {
                 matrix::sync::start(&sync, core.request_timeout).await;
             }

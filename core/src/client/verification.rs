@@ -6,11 +6,13 @@
 //! The task that follows a verification ends when the subscription is
 //! cancelled, when the verification is released, or at the drain.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, VerificationListener};
+use crate::matrix;
 use crate::matrix::verification::{self as ops, Request};
 use crate::runtime;
 use crate::supervisor::{Job, TaskKind, WhenDropped};
@@ -27,6 +29,15 @@ pub(crate) struct VerificationCore {
     sdk: Mutex<Option<Request>>,
     /// Cancelled when the verification is released: its tasks end.
     released: tokio_util::sync::CancellationToken,
+}
+
+/// Whether this device is cross-signed, kept in memory for `is_verified()`
+/// by a task of the client (the app's thread reads no store).
+#[derive(Default)]
+pub(crate) struct OwnVerification {
+    verified: AtomicBool,
+    /// Wakes the task to look again.
+    recheck: Arc<tokio::sync::Notify>,
 }
 
 /// The verifications a client has handed out, for its drain.
@@ -91,23 +102,38 @@ impl ClientCore {
             drop(secret);
             done
         });
-        self.store_call("bootstrap_cross_signing", WhenDropped::Finish, work)
-            .await
+        let done = self
+            .store_call("bootstrap_cross_signing", WhenDropped::Finish, work)
+            .await;
+        self.recheck_verified();
+        done
     }
 
-    /// Whether this device is cross-signed by its user; `false` without a
-    /// session, and from a runtime thread (which must not block).
+    /// Whether this device is cross-signed by its user, from memory: a task
+    /// of the client keeps it current (see [`OwnVerification`]). `false`
+    /// without a session.
     pub(crate) fn is_verified(&self) -> bool {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return false;
-        }
-        let Ok(sdk) = self.sdk_with_stores() else {
-            return false;
-        };
-        let Ok(handle) = self.handle() else {
-            return false;
-        };
-        handle.block_on(async move { ops::is_verified(&sdk).await })
+        self.own_verification.verified.load(Ordering::SeqCst)
+    }
+
+    /// Asks the task that keeps [`ClientCore::is_verified`] current to look
+    /// again: after a call of the core that may have signed this device.
+    pub(crate) fn recheck_verified(&self) {
+        self.own_verification.recheck.notify_one();
+    }
+
+    /// Starts keeping [`ClientCore::is_verified`] current, until the client
+    /// drains. At the session's start, on the runtime.
+    pub(super) fn follow_own_verification(&self, sdk: &matrix::Sdk) {
+        let Ok(handle) = self.handle() else { return };
+        let own = self.own_verification.clone();
+        let follow = ops::follow_own_verification(sdk.clone(), own.recheck.clone(), move |v| {
+            own.verified.store(v, Ordering::SeqCst);
+        });
+        self.spawn(&handle, TaskKind::Finite, "own-verification", async move {
+            follow.await;
+            Ok(())
+        });
     }
 
     /// Hands each incoming verification request to `on_request`, until the
@@ -199,7 +225,9 @@ impl VerificationCore {
     {
         let request = self.sdk()?;
         let work: BoxedCall<()> = Box::pin(work(request));
-        self.client.store_call(name, WhenDropped::Abort, work).await
+        let done = self.client.store_call(name, WhenDropped::Abort, work).await;
+        self.client.recheck_verified();
+        done
     }
 
     /// Delivers the current state, then each change, until the flow ends,

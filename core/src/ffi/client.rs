@@ -99,8 +99,12 @@ impl Client {
         let sdk = self.core.sdk_with_stores()?;
         let wait = (self.core.sync_state() == SyncState::Running)
             .then_some(matrix::rooms::NEW_ROOM_STATE_WAIT);
-        let work =
-            async move { matrix::rooms::create_room(&sdk, &name, &invite, encrypted, wait).await };
+        let summaries = self.core.summaries.clone();
+        let work = async move {
+            let id = matrix::rooms::create_room(&sdk, &name, &invite, encrypted, wait).await?;
+            summaries.refresh(&sdk, &id);
+            Ok(id)
+        };
         self.core
             .store_call("create_room", WhenDropped::Abort, work)
             .await
@@ -109,15 +113,22 @@ impl Client {
     /// Joins a room by id or alias; returns its id.
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
         let sdk = self.core.sdk_with_stores()?;
-        let work = async move { matrix::rooms::join_room(&sdk, &room_id_or_alias).await };
+        let summaries = self.core.summaries.clone();
+        let work = async move {
+            let id = matrix::rooms::join_room(&sdk, &room_id_or_alias).await?;
+            summaries.refresh(&sdk, &id);
+            Ok(id)
+        };
         self.core
             .store_call("join_room", WhenDropped::Abort, work)
             .await
     }
 
-    /// The rooms the user is in or invited to, from the local store.
+    /// The rooms the user is in or invited to, from memory (kept current
+    /// by a task of the client): nothing is read or parsed on this thread.
     pub fn rooms(&self) -> CoreResult<Vec<RoomSummary>> {
-        self.core.with_logged_in_sdk(matrix::rooms::rooms)
+        self.core
+            .with_logged_in_sdk(|_| self.core.summaries.current())
     }
 
     /// Sends a plain-text message; returns its event id.

@@ -25,7 +25,9 @@ impl Client {
         let key = self
             .core
             .store_call("enable_recovery", WhenDropped::Abort, work)
-            .await?;
+            .await;
+        self.core.recheck_verified();
+        let key = key?;
         self.core.keep_secret(scrub::Registered::new(&key));
         Ok(key)
     }
@@ -37,9 +39,12 @@ impl Client {
         self.core
             .keep_secret(scrub::Registered::typed(&recovery_key));
         let work = async move { matrix::encryption::recover(&sdk, &recovery_key).await };
-        self.core
+        let done = self
+            .core
             .store_call("recover", WhenDropped::Abort, work)
-            .await
+            .await;
+        self.core.recheck_verified();
+        done
     }
 
     /// The recovery state as this device sees it now.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::api::{CoreResult, ProgressListener, TimelineListener, TypingListener};
+use crate::client::progress::ProgressFeed;
 use crate::client::{Subscription, TimelineCore};
 use crate::matrix::timeline::{self as ops, media};
 use crate::supervisor::WhenDropped;
@@ -51,7 +52,9 @@ impl Timeline {
     /// the upload and leaves no local echo. A file over the server's upload
     /// limit is `InvalidArgument` before it is read; nothing of the file is
     /// read on the caller's thread. Progress reaches `progress` on a
-    /// listener thread, coalesced to the latest value.
+    /// listener thread, coalesced to the latest value; the last one is
+    /// delivered before this returns (waiting at most 1 s for a listener
+    /// that blocks).
     pub async fn send_file(
         &self,
         path: String,
@@ -60,10 +63,15 @@ impl Timeline {
         progress: Option<Arc<dyn ProgressListener>>,
     ) -> CoreResult<()> {
         let mime = media::mime_of(&path, mimetype.as_deref())?;
-        let progress = progress.map(crate::client::progress::feed);
+        let feed = progress.map(ProgressFeed::new);
+        let report = feed.as_ref().map(ProgressFeed::reporter);
         self.core
             .call("send_file", WhenDropped::Abort, move |t| async move {
-                media::send_file(&t, path, mime, caption, progress).await
+                let sent = media::send_file(&t, path, mime, caption, report).await;
+                if let Some(feed) = feed {
+                    feed.flush().await;
+                }
+                sent
             })
             .await
     }

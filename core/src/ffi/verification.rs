@@ -98,7 +98,8 @@ impl Client {
             .observe_verification_requests(on_request, on_closed)
     }
 
-    /// Whether this device is cross-signed by its user.
+    /// Whether this device is cross-signed by its user, from memory (a task
+    /// of the client keeps it current); `false` without a session.
     pub fn is_verified(&self) -> bool {
         self.core.is_verified()
     }

@@ -14,8 +14,8 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedUserId, UInt};
 use matrix_sdk::Room;
 
 use super::errors;
+use crate::api::Message;
 use crate::api::{CoreError, CoreResult};
-use crate::api::{Message, RoomSummary};
 
 /// Most messages one `recent_messages` call returns.
 pub(crate) const MAX_RECENT: u32 = 1000;
@@ -116,28 +116,6 @@ pub(crate) async fn join_room(
         .await
         .map_err(|e| errors::from_sdk(&e))?;
     Ok(room.room_id().to_string())
-}
-
-/// Every room the user is in or invited to (or knocked on), from the local
-/// state store.
-pub(crate) fn rooms(client: &matrix_sdk::Client) -> Vec<RoomSummary> {
-    client
-        .rooms()
-        .iter()
-        .filter(|room| room.state() != matrix_sdk::RoomState::Left)
-        .map(super::room_list::summary)
-        .collect()
-}
-
-/// One known room's summary; `NotFound` if the client does not know it.
-pub(crate) fn summary_of(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<RoomSummary> {
-    let id = parse_room_id(room_id)?;
-    client
-        .get_room(&id)
-        .map(|room| super::room_list::summary(&room))
-        .ok_or_else(|| CoreError::NotFound {
-            detail: format!("no known room `{room_id}`"),
-        })
 }
 
 /// A room the user is in, was invited to or knocked on.

@@ -70,11 +70,48 @@ pub(crate) async fn request_own(sdk: &Sdk) -> CoreResult<Request> {
     })
 }
 
-/// Whether this device is cross-signed by its user.
-pub(crate) async fn is_verified(sdk: &Sdk) -> bool {
+/// Whether this device is cross-signed by its user; `None` when the store
+/// cannot tell now (closed by a pause, or failing).
+async fn own_device_verified(sdk: &Sdk) -> Option<bool> {
     match sdk.encryption().get_own_device().await {
-        Ok(Some(device)) => device.is_cross_signed_by_owner(),
-        _ => false,
+        Ok(Some(device)) => Some(device.is_cross_signed_by_owner()),
+        Ok(None) => Some(false),
+        Err(_) => None,
+    }
+}
+
+/// Tells `set` whether this device is cross-signed by its user: now, and
+/// again after each change that matrix-sdk sees (its verification state,
+/// this user's devices) or that `recheck` announces (the core's own calls
+/// that sign). Reads the crypto store on the runtime, never on the app's
+/// thread; waits without a timer.
+pub(crate) async fn follow_own_verification(
+    sdk: Sdk,
+    recheck: std::sync::Arc<tokio::sync::Notify>,
+    set: impl Fn(bool),
+) {
+    let mut state = sdk.encryption().verification_state();
+    let own = sdk.user_id().map(ToOwned::to_owned);
+    let devices = sdk.encryption().devices_stream().await.ok();
+    let own_devices = futures_util::stream::iter(devices)
+        .flatten()
+        .filter(move |update| {
+            let mine = own.as_ref().is_some_and(|own| {
+                update.new.contains_key(own) || update.changed.contains_key(own)
+            });
+            std::future::ready(mine)
+        });
+    futures_util::pin_mut!(own_devices);
+    let mut devices_live = true;
+    loop {
+        if let Some(verified) = own_device_verified(&sdk).await {
+            set(verified);
+        }
+        tokio::select! {
+            changed = state.next() => if changed.is_none() { return },
+            update = own_devices.next(), if devices_live => devices_live = update.is_some(),
+            () = recheck.notified() => {}
+        }
     }
 }
 

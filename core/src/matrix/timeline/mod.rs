@@ -260,33 +260,3 @@ pub(crate) async fn unsent_messages(client: &matrix_sdk::Client) -> CoreResult<u
     }
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
-
-/// Re-enables a room's send queue after a failure it can recover from (the
-/// server unreachable), with a backoff of 1 s doubling to 30 s, so that
-/// messages queued offline are sent when the server is back. Runs until the
-/// client's updates end.
-pub(crate) async fn keep_send_queues_going(client: matrix_sdk::Client) {
-    use std::collections::HashMap;
-    use std::time::Duration;
-    use tokio::sync::broadcast::error::RecvError;
-    let mut errors = client.send_queue().subscribe_errors();
-    let mut backoff: HashMap<matrix_sdk::ruma::OwnedRoomId, Duration> = HashMap::new();
-    loop {
-        let failure = match errors.recv().await {
-            Ok(failure) => failure,
-            Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return,
-        };
-        if !failure.is_recoverable {
-            continue;
-        }
-        let wait = backoff
-            .entry(failure.room_id.clone())
-            .and_modify(|d| *d = (*d * 2).min(Duration::from_secs(30)))
-            .or_insert(Duration::from_secs(1));
-        tokio::time::sleep(*wait).await;
-        if let Some(room) = client.get_room(&failure.room_id) {
-            room.send_queue().set_enabled(true);
-        }
-    }
-}
