@@ -604,7 +604,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
     
     /**
      * Writes a media file, decrypted, to `dest_path` (through a temporary
-     * file renamed into place); returns its size in bytes.
+     * file of its own, renamed into place); returns its size in bytes. The
+     * file streams to disk as it arrives: memory does not grow with it.
      */
     func downloadMedia(source: MediaSource, destPath: String) async throws  -> UInt64
     
@@ -617,6 +618,13 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Leaves a joined room, or declines an invite.
      */
     func leaveRoom(roomId: String) async throws 
+    
+    /**
+     * The server's upload limit in bytes (`m.upload.size`); a larger file
+     * given to `send_file` is refused with `InvalidArgument` before it is
+     * read. Asked of the server once, then remembered.
+     */
+    func maxUploadSize() async throws  -> UInt64
     
     /**
      * A live room list: every room of the account, newest activity first,
@@ -701,7 +709,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func resume() async throws 
     
     /**
-     * The rooms the user is in or invited to, from the local store.
+     * The rooms the user is in or invited to, from memory (kept current
+     * by a task of the client): nothing is read or parsed on this thread.
      */
     func rooms() throws  -> [RoomSummary]
     
@@ -796,7 +805,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func bootstrapCrossSigning(password: String?) async throws 
     
     /**
-     * Whether this device is cross-signed by its user.
+     * Whether this device is cross-signed by its user, from memory (a task
+     * of the client keeps it current); `false` without a session.
      */
     func isVerified()  -> Bool
     
@@ -894,7 +904,8 @@ public static func create(config: ClientConfig)async throws  -> Client  {
     
     /**
      * Writes a media file, decrypted, to `dest_path` (through a temporary
-     * file renamed into place); returns its size in bytes.
+     * file of its own, renamed into place); returns its size in bytes. The
+     * file streams to disk as it arrives: memory does not grow with it.
      */
 open func downloadMedia(source: MediaSource, destPath: String)async throws  -> UInt64  {
     return
@@ -949,6 +960,28 @@ open func leaveRoom(roomId: String)async throws   {
             freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
             cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The server's upload limit in bytes (`m.upload.size`); a larger file
+     * given to `send_file` is refused with `InvalidArgument` before it is
+     * read. Asked of the server once, then remembered.
+     */
+open func maxUploadSize()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_max_upload_size(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterUInt64.lift,
             errorHandler: FfiConverterTypeCoreError_lift
         )
 }
@@ -1234,7 +1267,8 @@ open func resume()async throws   {
 }
     
     /**
-     * The rooms the user is in or invited to, from the local store.
+     * The rooms the user is in or invited to, from memory (kept current
+     * by a task of the client): nothing is read or parsed on this thread.
      */
 open func rooms()throws  -> [RoomSummary]  {
     return try  FfiConverterSequenceTypeRoomSummary.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -1507,7 +1541,8 @@ open func bootstrapCrossSigning(password: String?)async throws   {
 }
     
     /**
-     * Whether this device is cross-signed by its user.
+     * Whether this device is cross-signed by its user, from memory (a task
+     * of the client keeps it current); `false` without a session.
      */
 open func isVerified() -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -3829,7 +3864,12 @@ public protocol TimelineProtocol: AnyObject, Sendable {
     /**
      * Uploads a file and sends it (image, video, audio or file by its
      * mimetype, guessed from the name when `None`). A cancelled call stops
-     * the upload and leaves no local echo.
+     * the upload and leaves no local echo. A file over the server's upload
+     * limit is `InvalidArgument` before it is read; nothing of the file is
+     * read on the caller's thread. Progress reaches `progress` on a
+     * listener thread, coalesced to the latest value; the last one is
+     * delivered before this returns (waiting at most 1 s for a listener
+     * that blocks).
      */
     func sendFile(path: String, mimetype: String?, caption: String?, progress: ProgressListener?) async throws 
     
@@ -4059,7 +4099,12 @@ open func retrySend(itemId: String)async throws   {
     /**
      * Uploads a file and sends it (image, video, audio or file by its
      * mimetype, guessed from the name when `None`). A cancelled call stops
-     * the upload and leaves no local echo.
+     * the upload and leaves no local echo. A file over the server's upload
+     * limit is `InvalidArgument` before it is read; nothing of the file is
+     * read on the caller's thread. Progress reaches `progress` on a
+     * listener thread, coalesced to the latest value; the last one is
+     * delivered before this returns (waiting at most 1 s for a listener
+     * that blocks).
      */
 open func sendFile(path: String, mimetype: String?, caption: String?, progress: ProgressListener?)async throws   {
     return
@@ -9930,13 +9975,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_subscription_cancel() != 59819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_download_media() != 9730) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_download_media() != 17361) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_invite() != 7971) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_leave_room() != 29807) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_max_upload_size() != 21620) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_room_list() != 36658) {
@@ -9984,7 +10032,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_resume() != 13946) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_rooms() != 57725) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_rooms() != 20475) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_send_text() != 59835) {
@@ -10032,7 +10080,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_is_verified() != 61742) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_is_verified() != 63113) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_verification_requests() != 11254) {
@@ -10065,7 +10113,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_timeline_retry_send() != 35868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_file() != 64404) {
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_file() != 57285) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_send_text() != 26509) {
