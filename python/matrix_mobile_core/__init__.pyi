@@ -277,6 +277,28 @@ class RoomListOptions:
     filter: RoomListFilter
     def __init__(self, *, page_size: int = 50, filter: RoomListFilter) -> None: ...
 
+class UploadInfo:
+    """What `Timeline.send_media` sends with a file; every field may be left out."""
+
+    mimetype: Optional[str]
+    caption: Optional[str]
+    width: Optional[int]
+    height: Optional[int]
+    duration_ms: Optional[int]
+    blurhash: Optional[str]
+    thumbnail_path: Optional[str]
+    def __init__(
+        self,
+        *,
+        mimetype: Optional[str] = None,
+        caption: Optional[str] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        duration_ms: Optional[int] = None,
+        blurhash: Optional[str] = None,
+        thumbnail_path: Optional[str] = None,
+    ) -> None: ...
+
 class TimelineItem:
     """`item_id` is stable for the item's life, a local echo included."""
 
@@ -856,7 +878,13 @@ class TimelineProtocol(Protocol):
         mimetype: Optional[str],
         caption: Optional[str],
         progress: Optional[ProgressListener],
-    ) -> None: ...
+    ) -> None:
+        """Uploads as part of the call; the last progress comes before it returns."""
+    async def send_media(
+        self, path: str, info: UploadInfo, progress: Optional[ProgressListener]
+    ) -> None:
+        """Queues the file in the send queue; returns once its local echo is there.
+        The upload's progress continues afterwards; `cancel_send` takes it back."""
     async def edit(self, item_id: str, body: str) -> None: ...
     async def toggle_reaction(self, item_id: str, key: str) -> None: ...
     async def redact(self, item_id: str, reason: Optional[str]) -> None: ...
@@ -987,7 +1015,7 @@ class Client(ClientProtocol):
     def recovery_states(self) -> CoreStream[RecoveryState]:
         """The current recovery state first, then each change."""
     def session_events(self) -> CoreStream[Union[SessionEvent.Refreshed, SessionEvent.AuthError]]:
-        """Each token refresh and each refused token; nothing first."""
+        """The current session first, then each token refresh and each refused token."""
 
 # --- streams (hand-written, `_streams.py`) ----------------------------------------
 

@@ -13,7 +13,7 @@ package attaches:
 ``verification.states()``                      `VerificationState`: the current one
                                                first, ends after `DONE` or
                                                `CANCELLED`
-``client.session_events()``                    `SessionEvent`: each token refresh
+``client.session_events()``                    `SessionEvent`: the current session, each refresh
                                                (`Refreshed`, the session to store)
                                                and each refused token
                                                (`AuthError`)
@@ -171,11 +171,11 @@ def states(self: Verification) -> CoreStream[VerificationState]:
 
 
 def session_events(self: Client) -> CoreStream[object]:
-    """Each token refresh (`SessionEvent.Refreshed`: store its session) and
-    each refused token (`SessionEvent.AuthError`), until the client ends.
-    Nothing is yielded first: the session to start from is the one `login`
-    returned or `restore` took. An `AuthError` does not end the iteration by
-    itself; the client's end does."""
+    """The current session first, then each token refresh (both
+    `SessionEvent.Refreshed`: store its session) and each refused token
+    (`SessionEvent.AuthError`), until the client ends. A refresh is in the
+    first event or yielded after it, never lost between the two. An
+    `AuthError` does not end the iteration by itself; the client's end does."""
     return CoreStream("session-events", lambda channel: self.observe_session(_SessionEvents(channel)))
 
 

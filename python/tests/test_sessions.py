@@ -139,11 +139,14 @@ async def test_session_events_yield_each_refresh_and_one_auth_error_then_end(
     room = await client.create_room("events", [], False)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 6 * REFRESH_TOKEN_LIFETIME_S
-    while not seen:
+    # The current session comes first, then each refresh.
+    await _wait(lambda: seen, "the current session")
+    assert seen[0] == SessionEvent.Refreshed(first), seen
+    while len(seen) < 2:
         assert loop.time() < deadline, "no refresh"
         await client.send_text(room, "keep the token busy")
         await asyncio.sleep(0.5)
-    refreshed = seen[0]
+    refreshed = seen[1]
     assert isinstance(refreshed, SessionEvent.Refreshed), seen
     assert refreshed.session.user_id == first.user_id
     assert refreshed.session.access_token != first.access_token

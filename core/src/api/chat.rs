@@ -200,7 +200,7 @@ pub enum MediaKind {
 }
 
 /// Where a media file is. Pass it back to `download_media` unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MediaSource {
     /// The `mxc://` URI.
     pub url: String,
@@ -208,4 +208,40 @@ pub struct MediaSource {
     pub encrypted: bool,
     /// What the core needs to fetch and decrypt it; opaque to the app.
     pub descriptor: String,
+}
+
+/// Leaves the descriptor out: it holds an encrypted file's key.
+impl std::fmt::Debug for MediaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSource")
+            .field("url", &self.url)
+            .field("encrypted", &self.encrypted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `Timeline.send_media` sends with a file: its type and caption, and
+/// what the receiver shows before downloading it. Every field may be left
+/// out; the type is then guessed from the file's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct UploadInfo {
+    #[uniffi(default = None)]
+    pub mimetype: Option<String>,
+    #[uniffi(default = None)]
+    pub caption: Option<String>,
+    /// Pixels, for an image or a video.
+    #[uniffi(default = None)]
+    pub width: Option<u32>,
+    #[uniffi(default = None)]
+    pub height: Option<u32>,
+    /// For a video or an audio file.
+    #[uniffi(default = None)]
+    pub duration_ms: Option<u64>,
+    /// A BlurHash of an image or a video's first frame.
+    #[uniffi(default = None)]
+    pub blurhash: Option<String>,
+    /// A small image of the media (JPEG or PNG, by its name), shown before
+    /// the file is downloaded; taken to have the media's aspect ratio.
+    #[uniffi(default = None)]
+    pub thumbnail_path: Option<String>,
 }

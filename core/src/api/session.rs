@@ -9,9 +9,10 @@ use super::records::Session;
 /// under a core lock.
 #[uniffi::export(foreign)]
 pub trait SessionListener: Send + Sync {
-    /// matrix-sdk refreshed the tokens: `session` is the one to keep from now
-    /// on (its `access_token` and `refresh_token` replace the old ones, which
-    /// the server no longer accepts); `restore` takes it.
+    /// The session as it is when the listener is registered (its first
+    /// call), and after each refresh of its tokens: `session` is the one to
+    /// keep from now on (its `access_token` and `refresh_token` replace the
+    /// old ones, which the server no longer accepts); `restore` takes it.
     fn on_session_changed(&self, session: Session);
     /// The server refused the session's token and no refresh could fix it.
     /// With `soft_logout` the device and its keys still exist: log in again

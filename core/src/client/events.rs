@@ -4,8 +4,9 @@
 //! Every listener call is queued under this module's lock (so that calls
 //! reach each listener in the order of the changes) and run later by that
 //! listener's thread, with no lock held. When the client ends, [`Events::end`] sends
-//! each listener its end signal as its last call. A listener's last
-//! reference is never dropped under the lock.
+//! each listener its end signal as its last call. The listeners themselves
+//! are held by their subscriptions ([`Delivery`]), which let go of them when
+//! cancelled, never under this module's lock.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -14,15 +15,12 @@ use super::subscription::{Delivery, Subscription};
 use crate::api::{CoreError, CoreResult, Message, MessageListener, SyncState, SyncStateListener};
 use crate::supervisor::Job;
 
-type SyncSubscriber = (Arc<Delivery>, Arc<dyn SyncStateListener>);
-type MessageSubscriber = (Arc<Delivery>, Arc<dyn MessageListener>);
-
 struct Subscribers {
     /// Set by [`Events::end`]: no subscription is accepted afterwards.
     ended: bool,
     state: SyncState,
-    sync: Vec<SyncSubscriber>,
-    messages: Vec<MessageSubscriber>,
+    sync: Vec<Arc<Delivery>>,
+    messages: Vec<Arc<Delivery>>,
     /// The chat surface's subscriptions (room lists, timelines, typing):
     /// each with the end signal that [`Events::end`] queues for it.
     others: Vec<(Arc<Delivery>, Job)>,
@@ -50,28 +48,20 @@ impl Default for Events {
     }
 }
 
-fn post_state((delivery, listener): &SyncSubscriber, state: SyncState) {
-    let (lane, delivery, listener) = (delivery.clone(), delivery.clone(), listener.clone());
-    lane.post(Box::new(move || {
-        let call = || listener.on_state(state);
-        if state == SyncState::Terminated {
-            delivery.deliver_end("SyncStateListener.on_state", call);
-        } else {
-            delivery.deliver("SyncStateListener.on_state", call);
-        }
-    }));
+fn post_state(delivery: &Arc<Delivery>, state: SyncState) {
+    const WHAT: &str = "SyncStateListener.on_state";
+    if state == SyncState::Terminated {
+        let end = delivery.end_call::<dyn SyncStateListener>(WHAT, move |l| l.on_state(state));
+        delivery.post_end(end);
+    } else {
+        delivery.post_call::<dyn SyncStateListener>(WHAT, move |l| l.on_state(state));
+    }
 }
 
-/// Takes the cancelled subscribers out of `list`, for the caller to drop
-/// once the lock is released.
-fn without_cancelled<L: ?Sized>(
-    list: &mut Vec<(Arc<Delivery>, Arc<L>)>,
-) -> Vec<(Arc<Delivery>, Arc<L>)> {
-    let (kept, cancelled) = std::mem::take(list)
-        .into_iter()
-        .partition(|(d, _)| !d.is_cancelled());
-    *list = kept;
-    cancelled
+/// Takes the cancelled subscribers out of `list` (their listeners were
+/// released when they were cancelled).
+fn drop_cancelled(list: &mut Vec<Arc<Delivery>>) {
+    list.retain(|d| !d.is_cancelled());
 }
 
 impl Events {
@@ -97,14 +87,10 @@ impl Events {
         }
         subs.state = state;
         self.state.send_replace(state);
-        let cancelled = without_cancelled(&mut subs.sync);
+        drop_cancelled(&mut subs.sync);
         for subscriber in &subs.sync {
             post_state(subscriber, state);
         }
-        drop(subs);
-        // A foreign listener's last reference goes here, with no lock held:
-        // its release (a Swift `deinit`, a Kotlin cleaner) may call the core.
-        drop(cancelled);
     }
 
     /// Registers a sync state listener; the current state is queued first.
@@ -117,10 +103,10 @@ impl Events {
         if subs.ended {
             return Err(CoreError::ClientClosed);
         }
-        let (subscription, delivery) = Subscription::new();
-        let subscriber = (delivery, listener);
-        post_state(&subscriber, subs.state);
-        subs.sync.push(subscriber);
+        drop_cancelled(&mut subs.sync);
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        post_state(&delivery, subs.state);
+        subs.sync.push(delivery);
         Ok(subscription)
     }
 
@@ -133,8 +119,9 @@ impl Events {
         if subs.ended {
             return Err(CoreError::ClientClosed);
         }
-        let (subscription, delivery) = Subscription::new();
-        subs.messages.push((delivery, listener));
+        drop_cancelled(&mut subs.messages);
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        subs.messages.push(delivery);
         Ok(subscription)
     }
 
@@ -152,6 +139,7 @@ impl Events {
         subs.others = kept;
         subs.others.push((delivery, end));
         drop(subs);
+        // Their end jobs go with no lock held.
         drop(cancelled);
         Ok(())
     }
@@ -162,22 +150,13 @@ impl Events {
         if subs.ended {
             return;
         }
-        let cancelled = without_cancelled(&mut subs.messages);
-        for (delivery, listener) in &subs.messages {
-            let (lane, delivery, listener, message) = (
-                delivery.clone(),
-                delivery.clone(),
-                listener.clone(),
-                message.clone(),
-            );
-            lane.post(Box::new(move || {
-                delivery.deliver("MessageListener.on_message", || {
-                    listener.on_message(message)
-                });
-            }));
+        drop_cancelled(&mut subs.messages);
+        for delivery in &subs.messages {
+            let message = message.clone();
+            delivery.post_call::<dyn MessageListener>("MessageListener.on_message", move |l| {
+                l.on_message(message)
+            });
         }
-        drop(subs);
-        drop(cancelled);
     }
 
     /// Registers the event handler that publishes text messages; it holds
@@ -207,20 +186,19 @@ impl Events {
             )
         };
         let mut deliveries: Vec<Arc<Delivery>> = Vec::new();
-        for subscriber in &sync {
-            deliveries.push(subscriber.0.clone());
-            post_state(subscriber, SyncState::Terminated);
+        for delivery in sync {
+            post_state(&delivery, SyncState::Terminated);
+            deliveries.push(delivery);
         }
-        for (delivery, listener) in messages {
-            deliveries.push(delivery.clone());
-            let lane = delivery.clone();
-            lane.post(Box::new(move || {
-                delivery.deliver_end("MessageListener.on_closed", || listener.on_closed());
-            }));
+        for delivery in messages {
+            let end = delivery
+                .end_call::<dyn MessageListener>("MessageListener.on_closed", |l| l.on_closed());
+            delivery.post_end(end);
+            deliveries.push(delivery);
         }
         for (delivery, end) in others {
-            deliveries.push(delivery.clone());
-            delivery.post(end);
+            delivery.post_end(end);
+            deliveries.push(delivery);
         }
         let mut finished = true;
         for delivery in deliveries {

@@ -10,6 +10,7 @@
 
 mod build;
 mod events;
+mod feed;
 mod notification;
 pub(crate) mod progress;
 mod recovery;
@@ -32,7 +33,7 @@ pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 pub(crate) use timeline::TimelineCore;
-pub(crate) use verification::{OnRequest, OwnVerification, VerificationCore};
+pub(crate) use verification::{OnRequest, OwnVerification, RequestListener, VerificationCore};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -348,7 +349,8 @@ impl ClientCore {
         listener: Arc<dyn crate::api::SessionListener>,
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
-        self.sessions.observe(&self.events, listener)
+        self.sessions
+            .observe(&self.events, listener, || self.session())
     }
 
     /// Registers a message listener. `ClientClosed` once the client is

@@ -28,13 +28,11 @@ impl ClientCore {
     ) -> CoreResult<Arc<Subscription>> {
         let sdk = self.logged_in_sdk()?;
         let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end = {
-            let (delivery, listener) = (delivery.clone(), listener.clone());
-            Box::new(move || {
-                delivery.deliver_end("RecoveryStateListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery
+            .end_call::<dyn RecoveryStateListener>("RecoveryStateListener.on_closed", |l| {
+                l.on_closed()
+            });
         self.events.register(delivery.clone(), end)?;
         // Subscribed before the current state is read, so no change is lost.
         let states = matrix::encryption::states(&sdk);
@@ -43,13 +41,11 @@ impl ClientCore {
         let emit = {
             let delivery = delivery.clone();
             move |state: RecoveryState| {
-                let (lane, delivery, listener) =
-                    (delivery.clone(), delivery.clone(), listener.clone());
-                lane.post(Box::new(move || {
-                    delivery.deliver("RecoveryStateListener.on_state", || {
-                        listener.on_state(state)
-                    });
-                }));
+                // The latest state supersedes the ones not yet delivered.
+                delivery.post_call_superseding::<dyn RecoveryStateListener>(
+                    "RecoveryStateListener.on_state",
+                    move |l| l.on_state(state),
+                );
             }
         };
         emit(current);

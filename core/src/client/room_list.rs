@@ -9,9 +9,12 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::{self, UnboundedSender};
 
+use super::feed::ListFeed;
 use super::subscription::Subscription;
 use super::ClientCore;
-use crate::api::{CoreError, CoreResult, RoomListFilter, RoomListListener, RoomListOptions};
+use crate::api::{
+    CoreError, CoreResult, RoomListFilter, RoomListListener, RoomListOptions, RoomListUpdate,
+};
 use crate::matrix::room_list::{self, Command};
 use crate::supervisor::TaskKind;
 
@@ -54,13 +57,9 @@ impl ClientCore {
         }
         let sdk = self.sdk_with_stores()?;
         let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end = {
-            let (delivery, listener) = (delivery.clone(), listener.clone());
-            Box::new(move || {
-                delivery.deliver_end("RoomListListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery
+            .end_call::<dyn RoomListListener>("RoomListListener.on_closed", |l| l.on_closed());
         self.events.register(delivery.clone(), end)?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let core = Arc::downgrade(self);
@@ -73,14 +72,20 @@ impl ClientCore {
             drop((core, sdk));
             let rooms = room_list::service(&sync);
             drop(sync);
-            let emit = |updates| {
-                let (lane, delivery, listener) =
-                    (delivery.clone(), delivery.clone(), listener.clone());
-                lane.post(Box::new(move || {
-                    delivery.deliver("RoomListListener.on_update", || listener.on_update(updates));
-                }));
-            };
-            let run = room_list::run(rooms, options.page_size, options.filter, receiver, emit);
+            let feed = ListFeed::<dyn RoomListListener, _>::new(
+                &delivery,
+                "RoomListListener.on_update",
+                |u| matches!(u, RoomListUpdate::Reset { .. }),
+                |l, updates| l.on_update(updates),
+            );
+            let run = room_list::run(
+                rooms,
+                options.page_size,
+                options.filter,
+                receiver,
+                |updates| feed.post(updates),
+                || feed.lagging(),
+            );
             tokio::select! {
                 ended = run => ended,
                 () = cancelled => Ok(()),

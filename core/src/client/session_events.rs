@@ -2,11 +2,10 @@
 //! refresh and each refused token, in order, through their own lanes.
 //!
 //! Each subscription is registered with the client's [`Events`], whose end
-//! (at the drain) queues its `on_closed()`. A change queued after that end
-//! signal is skipped when its turn comes, so `on_closed()` stays the last
-//! call.
+//! (at the drain) queues its `on_closed()` as the lane's final call: a
+//! change published after it is dropped, so `on_closed()` stays the last
+//! call. The current session is a new listener's first call.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::events::Events;
@@ -15,78 +14,54 @@ use super::ClientCore;
 use crate::api::{CoreResult, Session, SessionListener};
 use crate::matrix::{self, session_refresh::SessionChange};
 
-struct Subscriber {
-    delivery: Arc<Delivery>,
-    listener: Arc<dyn SessionListener>,
-    /// Set by the end signal's call: later calls are skipped.
-    ended: Arc<AtomicBool>,
-}
-
 /// The session listeners of one client.
 #[derive(Default)]
 pub(crate) struct SessionEvents {
-    subscribers: Mutex<Vec<Subscriber>>,
+    subscribers: Mutex<Vec<Arc<Delivery>>>,
 }
 
 impl SessionEvents {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Delivery>>> {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a session listener; its end signal comes with the client's
-    /// others. `ClientClosed` once the client has ended.
+    /// Registers a session listener; the session `current` gives (read under
+    /// the list's lock, so that a refresh is either in it or published
+    /// after it) is its first call. Its end signal comes with the client's others.
+    /// `ClientClosed` once the client has ended.
     pub(crate) fn observe(
         &self,
         events: &Events,
         listener: Arc<dyn SessionListener>,
+        current: impl FnOnce() -> Option<Session>,
     ) -> CoreResult<Arc<Subscription>> {
-        let (subscription, delivery) = Subscription::new();
-        let ended = Arc::new(AtomicBool::new(false));
-        let end = {
-            let (delivery, listener, ended) = (delivery.clone(), listener.clone(), ended.clone());
-            Box::new(move || {
-                ended.store(true, Ordering::SeqCst);
-                delivery.deliver_end("SessionListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery
+            .end_call::<dyn SessionListener>("SessionListener.on_closed", |l| l.on_closed());
+        // Under the list's lock, so that no refresh published meanwhile
+        // reaches the listener before its current session.
+        let mut subscribers = self.lock();
         events.register(delivery.clone(), end)?;
-        let cancelled = {
-            let mut subscribers = self.lock();
-            let (kept, cancelled): (Vec<_>, Vec<_>) = std::mem::take(&mut *subscribers)
-                .into_iter()
-                .partition(|s| !s.delivery.is_cancelled());
-            *subscribers = kept;
-            subscribers.push(Subscriber {
-                delivery,
-                listener,
-                ended,
+        if let Some(session) = current() {
+            delivery.post_call::<dyn SessionListener>("SessionListener.on_session_changed", |l| {
+                l.on_session_changed(session)
             });
-            cancelled
-        };
-        // A foreign listener's last reference goes with no lock held.
-        drop(cancelled);
+        }
+        subscribers.retain(|d| !d.is_cancelled());
+        subscribers.push(delivery);
         Ok(subscription)
     }
 
-    /// Queues `call` for every listener, after its earlier calls.
+    /// Queues `call` for every listener, after its earlier calls; a listener
+    /// whose end signal is queued gets nothing more.
     fn publish(
         &self,
         what: &'static str,
         call: impl Fn(&dyn SessionListener) + Clone + Send + 'static,
     ) {
-        let subscribers = self.lock();
-        for s in subscribers.iter().filter(|s| !s.delivery.is_cancelled()) {
-            let (delivery, listener, ended, call) = (
-                s.delivery.clone(),
-                s.listener.clone(),
-                s.ended.clone(),
-                call.clone(),
-            );
-            s.delivery.post(Box::new(move || {
-                if !ended.load(Ordering::SeqCst) {
-                    delivery.deliver(what, || call(&*listener));
-                }
-            }));
+        for delivery in self.lock().iter().filter(|d| !d.is_cancelled()) {
+            let call = call.clone();
+            delivery.post_call::<dyn SessionListener>(what, move |l| call(l));
         }
     }
 

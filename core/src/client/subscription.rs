@@ -4,7 +4,16 @@
 //! Each subscription has its own lane of calls (`supervisor::Lane`), run in
 //! order by a few listener threads shared by every subscription; a listener
 //! that blocks holds up only its own later calls.
+//!
+//! One way to feed a listener, used by every subscription: the [`Delivery`]
+//! holds the foreign listener, and every call is queued on its lane as a
+//! closure that borrows the listener only when it runs
+//! ([`Delivery::post_call`], [`Delivery::end_call`]). So a cancelled or
+//! dropped subscription releases its listener at once (a Kotlin Fragment or
+//! a Swift view model is not kept alive by calls still queued), and so does
+//! one whose end signal was delivered.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -41,6 +50,9 @@ pub(crate) struct Delivery {
     /// Whether a listener call is in progress; guarded, never held during it.
     active: Mutex<bool>,
     idle: Condvar,
+    /// The foreign listener (an `Arc<dyn …Listener>`), until the
+    /// subscription is cancelled or its end signal has been delivered.
+    listener: Mutex<Option<Box<dyn Any + Send + Sync>>>,
 }
 
 thread_local! {
@@ -57,12 +69,86 @@ impl Delivery {
             token: tokio_util::sync::CancellationToken::new(),
             active: Mutex::new(false),
             idle: Condvar::new(),
+            listener: Mutex::new(None),
         }
     }
 
-    /// Queues a call of this listener after its earlier ones.
-    pub(crate) fn post(&self, job: Job) {
-        self.lane.post(job);
+    /// The listener, while the subscription holds it.
+    fn listener<L: ?Sized + Send + Sync + 'static>(&self) -> Option<Arc<L>> {
+        let slot = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref()?.downcast_ref::<Arc<L>>().cloned()
+    }
+
+    /// Lets go of the listener (its last reference, if the app holds none),
+    /// with no lock held.
+    fn release_listener(&self) {
+        let taken = self
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(taken);
+    }
+
+    /// Queues `call` on the listener `L`, after the earlier calls; it runs
+    /// unless the subscription was cancelled or silenced by then.
+    pub(crate) fn post_call<L: ?Sized + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        call: impl FnOnce(&L) + Send + 'static,
+    ) {
+        self.lane.post(self.call_job(what, call));
+    }
+
+    /// [`Delivery::post_call`] for a call that makes the waiting ones moot
+    /// (a list's `Reset`): they are dropped.
+    pub(crate) fn post_call_superseding<L: ?Sized + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        call: impl FnOnce(&L) + Send + 'static,
+    ) {
+        self.lane.post_superseding(self.call_job(what, call));
+    }
+
+    fn call_job<L: ?Sized + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        call: impl FnOnce(&L) + Send + 'static,
+    ) -> Job {
+        let delivery = self.clone();
+        Box::new(move || {
+            if let Some(listener) = delivery.listener::<L>() {
+                delivery.deliver(what, || call(&listener));
+            }
+        })
+    }
+
+    /// The end signal `call` of the listener `L`, as a job for the client's
+    /// end: it runs even when the listener was silenced (not when
+    /// cancelled), then the listener is released.
+    pub(crate) fn end_call<L: ?Sized + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        call: impl FnOnce(&L) + Send + 'static,
+    ) -> Job {
+        let delivery = self.clone();
+        Box::new(move || {
+            if let Some(listener) = delivery.listener::<L>() {
+                delivery.deliver_end(what, || call(&listener));
+            }
+            delivery.release_listener();
+        })
+    }
+
+    /// Queues `end` (from [`Delivery::end_call`]) as the listener's last
+    /// call: nothing posted afterwards runs.
+    pub(crate) fn post_end(&self, end: Job) {
+        self.lane.post_final(end);
+    }
+
+    /// Calls waiting in this listener's lane.
+    pub(crate) fn backlog(&self) -> usize {
+        self.lane.backlog()
     }
 
     /// Takes no more calls and waits until the queued ones ran, or until
@@ -118,6 +204,9 @@ impl Delivery {
         self.token.cancel();
         // Queued calls see `cancelled` and skip; the thread then ends.
         self.lane.release();
+        // Queued calls fetch the listener when they run: released now, it
+        // is not kept alive by them.
+        self.release_listener();
         if DELIVERING.with(|d| d.get()) {
             return;
         }
@@ -137,6 +226,17 @@ impl Subscription {
             }),
             state,
         )
+    }
+
+    /// A subscription that holds `listener` until it is cancelled or its
+    /// end signal is delivered; its calls go through
+    /// [`Delivery::post_call`] and [`Delivery::end_call`].
+    pub(crate) fn for_listener<L: ?Sized + Send + Sync + 'static>(
+        listener: Arc<L>,
+    ) -> (Arc<Self>, Arc<Delivery>) {
+        let (subscription, delivery) = Self::new();
+        *delivery.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(listener));
+        (subscription, delivery)
     }
 }
 
@@ -192,6 +292,62 @@ mod tests {
         let mut called = false;
         assert!(!delivery.deliver("test", || called = true));
         assert!(!called);
+    }
+
+    trait Counter: Send + Sync {
+        fn hit(&self);
+    }
+
+    #[derive(Default)]
+    struct Hits(std::sync::atomic::AtomicU32);
+
+    impl Counter for Hits {
+        fn hit(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Regression: queued calls held the listener (and the client's lists
+    /// held it until the next registration), so a cancelled subscription
+    /// kept a Kotlin Fragment or a Swift view model alive.
+    #[test]
+    fn a_cancelled_subscription_releases_its_listener_at_once() {
+        let hits = Arc::new(Hits::default());
+        let listener: Arc<dyn Counter> = hits.clone();
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        // A call in progress holds up the lane, so the next ones wait in it.
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        delivery.post_call::<dyn Counter>("test", move |l| {
+            l.hit();
+            let _ = entered_tx.send(());
+            let _ = release_rx.recv_timeout(Duration::from_secs(10));
+        });
+        entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        for _ in 0..10 {
+            delivery.post_call::<dyn Counter>("test", |l| l.hit());
+        }
+        subscription.cancel();
+        // Only the call in progress holds the listener now.
+        assert_eq!(Arc::strong_count(&hits), 2);
+        release_tx.send(()).unwrap();
+        assert!(delivery.close(Instant::now() + Duration::from_secs(5)));
+        assert_eq!(Arc::strong_count(&hits), 1, "the listener was kept");
+        assert_eq!(hits.0.load(Ordering::SeqCst), 1, "a call ran after cancel");
+    }
+
+    /// The end signal is the last call, and the listener goes with it.
+    #[test]
+    fn nothing_runs_after_the_end_signal_and_the_listener_goes_with_it() {
+        let hits = Arc::new(Hits::default());
+        let listener: Arc<dyn Counter> = hits.clone();
+        let (_subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery.end_call::<dyn Counter>("end", |l| l.hit());
+        delivery.post_end(end);
+        delivery.post_call::<dyn Counter>("late", |l| l.hit());
+        assert!(delivery.close(Instant::now() + Duration::from_secs(5)));
+        assert_eq!(hits.0.load(Ordering::SeqCst), 1);
+        assert_eq!(Arc::strong_count(&hits), 1, "the listener was kept");
     }
 
     #[test]

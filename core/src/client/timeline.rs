@@ -8,9 +8,10 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
+use super::feed::ListFeed;
 use super::subscription::Subscription;
 use super::ClientCore;
-use crate::api::{CoreError, CoreResult, TimelineListener, TypingListener};
+use crate::api::{CoreError, CoreResult, TimelineListener, TimelineUpdate, TypingListener};
 use crate::matrix;
 use crate::matrix::timeline::{self, items, Timeline};
 use crate::runtime;
@@ -124,6 +125,18 @@ impl TimelineCore {
         self.client.store_call(name, when_dropped, work).await
     }
 
+    /// Follows a queued upload's progress as a task of the client, until
+    /// the upload ends or the client drains.
+    pub(crate) fn follow_upload(&self, progress: timeline::media::Progress) {
+        if let Ok(handle) = self.client.handle() {
+            self.client
+                .spawn(&handle, TaskKind::Finite, "upload-progress", async move {
+                    progress.await;
+                    Ok(())
+                });
+        }
+    }
+
     /// Delivers the timeline's items to `listener`: a `Reset` first, then
     /// every change, until the subscription is cancelled or the client ends
     /// (`on_closed()`).
@@ -133,13 +146,9 @@ impl TimelineCore {
     ) -> CoreResult<Arc<Subscription>> {
         let timeline = self.sdk()?;
         let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end = {
-            let (delivery, listener) = (delivery.clone(), listener.clone());
-            Box::new(move || {
-                delivery.deliver_end("TimelineListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery
+            .end_call::<dyn TimelineListener>("TimelineListener.on_closed", |l| l.on_closed());
         self.client.events.register(delivery.clone(), end)?;
         let own = self.own.clone();
         self.client
@@ -148,20 +157,25 @@ impl TimelineCore {
                 let cancelled = delivery.cancelled();
                 let (initial, stream) = timeline.subscribe().await;
                 drop(timeline);
-                let post = |updates: Vec<crate::api::TimelineUpdate>| {
-                    let (lane, delivery, listener) =
-                        (delivery.clone(), delivery.clone(), listener.clone());
-                    lane.post(Box::new(move || {
-                        delivery
-                            .deliver("TimelineListener.on_update", || listener.on_update(updates));
-                    }));
-                };
-                post(vec![items::reset(&initial, &own)]);
-                drop(initial);
+                let feed = ListFeed::<dyn TimelineListener, _>::new(
+                    &delivery,
+                    "TimelineListener.on_update",
+                    |u| matches!(u, TimelineUpdate::Reset { .. }),
+                    |l, updates| l.on_update(updates),
+                );
+                // The list as the listener will see it once its queue ran:
+                // what a lagging listener is reset to.
+                let mut current = initial;
+                feed.post(vec![items::reset(&current, &own)]);
                 let follow = async {
                     futures_util::pin_mut!(stream);
                     while let Some(diffs) = stream.next().await {
-                        post(items::map_diffs(diffs, &own));
+                        items::apply(&diffs, &mut current);
+                        if feed.lagging() {
+                            feed.post(vec![items::reset(&current, &own)]);
+                        } else {
+                            feed.post(items::map_diffs(diffs, &own));
+                        }
                     }
                 };
                 tokio::select! {
@@ -181,23 +195,19 @@ impl TimelineCore {
     ) -> CoreResult<Arc<Subscription>> {
         let room = self.sdk()?.room().clone();
         let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end = {
-            let (delivery, listener) = (delivery.clone(), listener.clone());
-            Box::new(move || {
-                delivery.deliver_end("TypingListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end =
+            delivery.end_call::<dyn TypingListener>("TypingListener.on_closed", |l| l.on_closed());
         self.client.events.register(delivery.clone(), end)?;
         self.client
             .spawn(&handle, TaskKind::Finite, "typing", async move {
                 let cancelled = delivery.cancelled();
                 let emit = |users: Vec<String>| {
-                    let (lane, delivery, listener) =
-                        (delivery.clone(), delivery.clone(), listener.clone());
-                    lane.post(Box::new(move || {
-                        delivery.deliver("TypingListener.on_typing", || listener.on_typing(users));
-                    }));
+                    // Who types now supersedes who typed before.
+                    delivery.post_call_superseding::<dyn TypingListener>(
+                        "TypingListener.on_typing",
+                        move |l| l.on_typing(users),
+                    );
                 };
                 tokio::select! {
                     () = timeline::follow_typing(room, emit) => {}

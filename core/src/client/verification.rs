@@ -15,13 +15,20 @@ use crate::api::{CoreError, CoreResult, VerificationListener};
 use crate::matrix;
 use crate::matrix::verification::{self as ops, Request};
 use crate::runtime;
-use crate::supervisor::{Job, TaskKind, WhenDropped};
+use crate::supervisor::{TaskKind, WhenDropped};
 
 /// A call's work with its type erased.
 type BoxedCall<T> = std::pin::Pin<Box<dyn std::future::Future<Output = CoreResult<T>> + Send>>;
 
 /// Hands a new verification to the app's listener (the FFI layer wraps it).
-pub(crate) type OnRequest = Arc<dyn Fn(Arc<VerificationCore>) + Send + Sync>;
+pub(crate) type OnRequest = Box<dyn Fn(Arc<VerificationCore>) + Send + Sync>;
+
+/// The app's verification request listener as the FFI layer wraps it: held
+/// by its subscription like every listener.
+pub(crate) struct RequestListener {
+    pub(crate) on_request: OnRequest,
+    pub(crate) on_closed: Box<dyn Fn() + Send + Sync>,
+}
 
 /// One verification; the exported `Verification` delegates here.
 pub(crate) struct VerificationCore {
@@ -140,18 +147,15 @@ impl ClientCore {
     /// subscription is cancelled or the client ends (`on_closed`).
     pub(crate) fn observe_verification_requests(
         self: &Arc<Self>,
-        on_request: OnRequest,
-        on_closed: Arc<dyn Fn() + Send + Sync>,
+        listener: RequestListener,
     ) -> CoreResult<Arc<Subscription>> {
         let sdk = self.sdk_with_stores()?;
         let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end: Job = {
-            let delivery = delivery.clone();
-            Box::new(move || {
-                delivery.deliver_end("VerificationRequestListener.on_closed", || on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(Arc::new(listener));
+        let end = delivery
+            .end_call::<RequestListener>("VerificationRequestListener.on_closed", |l| {
+                (l.on_closed)()
+            });
         self.events.register(delivery.clone(), end)?;
         let core = Arc::downgrade(self);
         self.spawn(
@@ -170,13 +174,10 @@ impl ClientCore {
                         else {
                             return;
                         };
-                        let (lane, delivery, on_request) =
-                            (delivery.clone(), delivery.clone(), on_request.clone());
-                        lane.post(Box::new(move || {
-                            delivery.deliver("VerificationRequestListener.on_request", || {
-                                on_request(verification)
-                            });
-                        }));
+                        delivery.post_call::<RequestListener>(
+                            "VerificationRequestListener.on_request",
+                            move |l| (l.on_request)(verification),
+                        );
                     }
                 };
                 tokio::select! {
@@ -239,13 +240,11 @@ impl VerificationCore {
     ) -> CoreResult<Arc<Subscription>> {
         let request = self.sdk()?;
         let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::new();
-        let end: Job = {
-            let (delivery, listener) = (delivery.clone(), listener.clone());
-            Box::new(move || {
-                delivery.deliver_end("VerificationListener.on_closed", || listener.on_closed());
-            })
-        };
+        let (subscription, delivery) = Subscription::for_listener(listener);
+        let end = delivery
+            .end_call::<dyn VerificationListener>("VerificationListener.on_closed", |l| {
+                l.on_closed()
+            });
         self.client.events.register(delivery.clone(), end)?;
         let released = self.released.clone().cancelled_owned();
         self.client.spawn(
@@ -255,12 +254,10 @@ impl VerificationCore {
             async move {
                 let cancelled = delivery.cancelled();
                 let emit = |state| {
-                    let (lane, delivery, listener) =
-                        (delivery.clone(), delivery.clone(), listener.clone());
-                    lane.post(Box::new(move || {
-                        delivery
-                            .deliver("VerificationListener.on_state", || listener.on_state(state));
-                    }));
+                    delivery.post_call::<dyn VerificationListener>(
+                        "VerificationListener.on_state",
+                        move |l| l.on_state(state),
+                    );
                 };
                 tokio::select! {
                     () = ops::follow(request, emit) => {}

@@ -9,10 +9,13 @@ use crate::client::Subscription;
 
 #[uniffi::export]
 impl Client {
-    /// Reports each token refresh (`on_session_changed(session)`: the app
-    /// stores the new session, which `restore` takes) and each token the
-    /// server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
-    /// the client ends. `ClientClosed` once the client is closing or closed.
+    /// Reports the current session first (`on_session_changed(session)`, if
+    /// there is one), then each token refresh (likewise: the app stores the
+    /// new session, which `restore` takes) and each token the server refuses
+    /// (`on_auth_error(soft_logout)`), then `on_closed()` when the client
+    /// ends. A refresh is either in the first call or reported after it,
+    /// never lost between the two. `ClientClosed` once the client is closing
+    /// or closed.
     pub fn observe_session(
         &self,
         listener: Arc<dyn SessionListener>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::api::{CoreResult, ProgressListener, TimelineListener, TypingListener};
+use crate::api::{CoreResult, ProgressListener, TimelineListener, TypingListener, UploadInfo};
 use crate::client::progress::ProgressFeed;
 use crate::client::{Subscription, TimelineCore};
 use crate::matrix::timeline::{self as ops, media};
@@ -74,6 +74,34 @@ impl Timeline {
                 sent
             })
             .await
+    }
+
+    /// Sends a file through matrix-sdk's send queue, with what the receiver
+    /// shows before downloading it (`info`: type, caption, dimensions,
+    /// duration, BlurHash, thumbnail). Returns once its local echo is in the
+    /// timeline (`Sending`); the upload then runs in the queue: its progress
+    /// reaches `progress` (on a listener thread, coalesced to the latest
+    /// value), it is sent when the server is reachable, counted in a
+    /// drain's `unsent_messages` (and kept through a `close`), and
+    /// `cancel_send` takes it back. A file over the server's upload limit is
+    /// `InvalidArgument` before it is read; nothing of it is read on the
+    /// caller's thread. A cancelled call that has begun still queues it.
+    pub async fn send_media(
+        &self,
+        path: String,
+        info: UploadInfo,
+        progress: Option<Arc<dyn ProgressListener>>,
+    ) -> CoreResult<()> {
+        let mime = media::mime_of(&path, info.mimetype.as_deref())?;
+        let report = progress.map(|p| ProgressFeed::new(p).reporter());
+        let follow = self
+            .core
+            .call("send_media", WhenDropped::Finish, move |t| async move {
+                media::queue_media(&t, path, mime, info, report).await
+            })
+            .await?;
+        self.core.follow_upload(follow);
+        Ok(())
     }
 
     /// Replaces the text of the message `item_id`.

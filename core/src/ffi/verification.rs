@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::client::Client;
 use crate::api::{CoreResult, VerificationListener};
-use crate::client::{OnRequest, Subscription, VerificationCore};
+use crate::client::{OnRequest, RequestListener, Subscription, VerificationCore};
 
 /// One device verification by emoji. Calls after its client ended get
 /// `ClientClosed`. Releasing it ends the tasks that follow it.
@@ -91,11 +91,13 @@ impl Client {
     ) -> CoreResult<Arc<Subscription>> {
         let on_request: OnRequest = {
             let listener = listener.clone();
-            Arc::new(move |core| listener.on_request(Arc::new(Verification { core })))
+            Box::new(move |core| listener.on_request(Arc::new(Verification { core })))
         };
-        let on_closed = Arc::new(move || listener.on_closed());
-        self.core
-            .observe_verification_requests(on_request, on_closed)
+        let on_closed = Box::new(move || listener.on_closed());
+        self.core.observe_verification_requests(RequestListener {
+            on_request,
+            on_closed,
+        })
     }
 
     /// Whether this device is cross-signed by its user, from memory (a task

@@ -80,6 +80,22 @@ pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> CoreError {
     }
 }
 
+/// Maps an error of matrix-sdk's send queue by its kind.
+pub(crate) fn from_send_queue(error: &matrix_sdk::send_queue::RoomSendQueueError) -> CoreError {
+    use matrix_sdk::send_queue::{RoomSendQueueError as E, RoomSendQueueStorageError as S};
+    let detail = error.to_string();
+    match error {
+        E::RoomNotJoined => CoreError::InvalidState { detail },
+        E::RoomDisappeared => CoreError::NotFound { detail },
+        E::StorageError(S::ClientShuttingDown) => CoreError::ClientClosed,
+        E::StorageError(
+            S::InvalidParentKey | S::OperationNotImplementedYet | S::InvalidMediaCaptionEdit,
+        ) => CoreError::InvalidState { detail },
+        E::StorageError(_) => CoreError::storage(detail),
+        _ => CoreError::internal(detail),
+    }
+}
+
 /// Maps an error of building a client (opening its stores).
 pub(crate) fn from_build(error: &ClientBuildError) -> CoreError {
     match error {

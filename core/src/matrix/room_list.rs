@@ -37,13 +37,15 @@ pub(crate) fn service(sync: &Service) -> Arc<RoomListService> {
 
 /// Runs a room list until `commands` closes or the list ends: every change
 /// goes to `emit` as diffs, the first a `Reset`. A new filter resets the
-/// list; `LoadMore` adds a page.
+/// list; `LoadMore` adds a page. While `lagging()` says the listener is far
+/// behind, a change goes as a `Reset` of the whole list instead.
 pub(crate) async fn run(
     rooms: Arc<RoomListService>,
     page_size: u32,
     filter: RoomListFilter,
     mut commands: UnboundedReceiver<Command>,
     emit: impl Fn(Vec<RoomListUpdate>),
+    lagging: impl Fn() -> bool,
 ) -> Result<(), String> {
     let list = rooms
         .all_rooms()
@@ -52,10 +54,22 @@ pub(crate) async fn run(
     let (stream, controller) = list.entries_with_dynamic_adapters(page_size.max(1) as usize);
     futures_util::pin_mut!(stream);
     controller.set_filter(filter_fn(&filter));
+    // The list as the listener will see it: what a lagging one is reset to.
+    let mut current = imbl::Vector::new();
     loop {
         tokio::select! {
             diffs = stream.next() => match diffs {
-                Some(diffs) => emit(diffs.into_iter().map(map_diff).collect()),
+                Some(diffs) => {
+                    for diff in &diffs {
+                        diff.clone().apply(&mut current);
+                    }
+                    if lagging() {
+                        let values = current.iter().map(|i: &RoomListItem| summary(i)).collect();
+                        emit(vec![RoomListUpdate::Reset { values }]);
+                    } else {
+                        emit(diffs.into_iter().map(map_diff).collect());
+                    }
+                }
                 None => return Ok(()),
             },
             command = commands.recv() => match command {

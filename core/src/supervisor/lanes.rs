@@ -9,7 +9,12 @@
 //!   thread is inside a call that has run for [`STALL`] and other lanes wait,
 //!   a spare thread starts (at most [`MAX`] in all);
 //! - a thread that has had nothing to do for [`IDLE_EXIT`] ends, so an idle
-//!   process keeps no listener thread.
+//!   process keeps no listener thread;
+//! - a lane's last call is its final one ([`Lane::post_final`]): nothing
+//!   posted afterwards runs, and a superseding post never drops it;
+//! - a post that supersedes what is queued ([`Lane::post_superseding`], a
+//!   `Reset` of a list) drops the calls still waiting, so a stalled
+//!   listener's queue does not grow with the changes it missed.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -52,6 +57,9 @@ struct LaneState {
     scheduled: bool,
     /// Takes no more calls.
     closed: bool,
+    /// The final call is queued (the last of `queue`): takes no more calls,
+    /// and a superseding post drops nothing.
+    ended: bool,
 }
 
 impl Default for Lane {
@@ -76,18 +84,53 @@ impl Lane {
         }
     }
 
-    /// Queues `job` after the lane's earlier calls. Dropped once closed.
+    /// Queues `job` after the lane's earlier calls. Dropped once closed or
+    /// once the final call is queued.
     pub(crate) fn post(&self, job: Job) {
+        self.push(job, false, false);
+    }
+
+    /// Queues `job` in place of the calls still waiting (the one running
+    /// finishes), which are dropped: for a call that makes them moot (a
+    /// list's `Reset`). Never drops the final call; dropped like
+    /// [`Lane::post`] once the lane is closed or ended.
+    pub(crate) fn post_superseding(&self, job: Job) {
+        self.push(job, true, false);
+    }
+
+    /// Queues `job` as the lane's last call (an end signal): what is posted
+    /// afterwards is dropped. Dropped itself once the lane is closed.
+    pub(crate) fn post_final(&self, job: Job) {
+        self.push(job, false, true);
+    }
+
+    /// Calls waiting in the lane (the one running not counted).
+    pub(crate) fn backlog(&self) -> usize {
+        lock(&self.inner.state).queue.len()
+    }
+
+    fn push(&self, job: Job, superseding: bool, last: bool) {
         let mut state = lock(&self.inner.state);
-        if state.closed {
+        if state.closed || state.ended {
             return;
         }
+        let superseded = if superseding {
+            std::mem::take(&mut state.queue)
+        } else {
+            VecDeque::new()
+        };
         state.queue.push_back(job);
+        state.ended = last;
         if !state.scheduled {
             state.scheduled = true;
             drop(state);
             self.inner.pool.schedule(self.inner.clone());
+        } else {
+            drop(state);
         }
+        // The superseded calls' captures (a listener's data) go with no
+        // lock held.
+        drop(superseded);
     }
 
     /// Takes no more calls, without waiting: what is queued still runs.

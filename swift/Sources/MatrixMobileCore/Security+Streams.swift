@@ -63,9 +63,9 @@ extension Client {
     ///
     /// One stream of ``SessionEvent``s rather than a stream of `Session`s,
     /// because an app must handle both: a refresh is something to store, a
-    /// refusal something to show (a new login). Nothing is yielded first:
-    /// the session to start from is the one `login` returned (or the one
-    /// passed to `restore`). Built on ``Client/observeSession(listener:)``;
+    /// refusal something to show (a new login). The current session comes
+    /// first (as `.refreshed`): a refresh is in it or yielded after it,
+    /// never lost between the two. Built on ``Client/observeSession(listener:)``;
     /// finishes on the core's end signal (an `.authError` does not end it by
     /// itself, and comes once per refused token, however many requests the
     /// server refused).

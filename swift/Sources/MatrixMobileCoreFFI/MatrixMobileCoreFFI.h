@@ -1067,6 +1067,11 @@ uint64_t uniffi_matrix_mobile_core_fn_method_timeline_retry_send(uint64_t ptr, R
 uint64_t uniffi_matrix_mobile_core_fn_method_timeline_send_file(uint64_t ptr, RustBuffer path, RustBuffer mimetype, RustBuffer caption, RustBuffer progress
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_MEDIA
+uint64_t uniffi_matrix_mobile_core_fn_method_timeline_send_media(uint64_t ptr, RustBuffer path, RustBuffer info, RustBuffer progress
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_TIMELINE_SEND_TEXT
 uint64_t uniffi_matrix_mobile_core_fn_method_timeline_send_text(uint64_t ptr, RustBuffer body, RustBuffer in_reply_to
@@ -1897,6 +1902,12 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_retry_send(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_FILE
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_FILE
 uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_send_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_MEDIA
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_TIMELINE_SEND_MEDIA
+uint16_t uniffi_matrix_mobile_core_checksum_method_timeline_send_media(void
     
 );
 #endif

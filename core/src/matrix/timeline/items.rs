@@ -17,6 +17,14 @@ use crate::api::{
 };
 
 /// A batch of matrix-sdk-ui diffs as the core's, for `own` user.
+/// Applies matrix-sdk-ui's diffs to a copy of its list (`imbl` shares what
+/// did not change).
+pub(crate) fn apply(diffs: &[VectorDiff<Arc<SdkItem>>], items: &mut imbl::Vector<Arc<SdkItem>>) {
+    for diff in diffs {
+        diff.clone().apply(items);
+    }
+}
+
 pub(crate) fn map_diffs(diffs: Vec<VectorDiff<Arc<SdkItem>>>, own: &UserId) -> Vec<TimelineUpdate> {
     diffs.into_iter().map(|d| map_diff(d, own)).collect()
 }

@@ -66,6 +66,7 @@ pub(crate) fn from_timeline(error: &matrix_sdk_ui::timeline::Error) -> CoreError
         E::PaginationError(_) => CoreError::Network {
             detail: error.to_string(),
         },
+        E::SendQueueError(e) => errors::from_send_queue(e),
         other => CoreError::internal(other.to_string()),
     }
 }
@@ -178,7 +179,7 @@ pub(crate) async fn retry_send(timeline: &Timeline, item_id: &str) -> CoreResult
     handle
         .unwedge()
         .await
-        .map_err(|e| CoreError::internal(format!("could not retry the send: {e}")))?;
+        .map_err(|e| errors::from_send_queue(&e))?;
     timeline.room().send_queue().set_enabled(true);
     Ok(())
 }

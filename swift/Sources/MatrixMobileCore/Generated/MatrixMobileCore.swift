@@ -790,10 +790,13 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func setPusher(pusher: PusherConfig) async throws 
     
     /**
-     * Reports each token refresh (`on_session_changed(session)`: the app
-     * stores the new session, which `restore` takes) and each token the
-     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
-     * the client ends. `ClientClosed` once the client is closing or closed.
+     * Reports the current session first (`on_session_changed(session)`, if
+     * there is one), then each token refresh (likewise: the app stores the
+     * new session, which `restore` takes) and each token the server refuses
+     * (`on_auth_error(soft_logout)`), then `on_closed()` when the client
+     * ends. A refresh is either in the first call or reported after it,
+     * never lost between the two. `ClientClosed` once the client is closing
+     * or closed.
      */
     func observeSession(listener: SessionListener) throws  -> Subscription
     
@@ -1503,10 +1506,13 @@ open func setPusher(pusher: PusherConfig)async throws   {
 }
     
     /**
-     * Reports each token refresh (`on_session_changed(session)`: the app
-     * stores the new session, which `restore` takes) and each token the
-     * server refuses (`on_auth_error(soft_logout)`), then `on_closed()` when
-     * the client ends. `ClientClosed` once the client is closing or closed.
+     * Reports the current session first (`on_session_changed(session)`, if
+     * there is one), then each token refresh (likewise: the app stores the
+     * new session, which `restore` takes) and each token the server refuses
+     * (`on_auth_error(soft_logout)`), then `on_closed()` when the client
+     * ends. A refresh is either in the first call or reported after it,
+     * never lost between the two. `ClientClosed` once the client is closing
+     * or closed.
      */
 open func observeSession(listener: SessionListener)throws  -> Subscription  {
     return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -2962,9 +2968,10 @@ public func FfiConverterTypeRoomListListener_lower(_ value: RoomListListener) ->
 public protocol SessionListener: AnyObject, Sendable {
     
     /**
-     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
-     * on (its `access_token` and `refresh_token` replace the old ones, which
-     * the server no longer accepts); `restore` takes it.
+     * The session as it is when the listener is registered (its first
+     * call), and after each refresh of its tokens: `session` is the one to
+     * keep from now on (its `access_token` and `refresh_token` replace the
+     * old ones, which the server no longer accepts); `restore` takes it.
      */
     func onSessionChanged(session: Session) 
     
@@ -3044,9 +3051,10 @@ open class SessionListenerImpl: SessionListener, @unchecked Sendable {
 
     
     /**
-     * matrix-sdk refreshed the tokens: `session` is the one to keep from now
-     * on (its `access_token` and `refresh_token` replace the old ones, which
-     * the server no longer accepts); `restore` takes it.
+     * The session as it is when the listener is registered (its first
+     * call), and after each refresh of its tokens: `session` is the one to
+     * keep from now on (its `access_token` and `refresh_token` replace the
+     * old ones, which the server no longer accepts); `restore` takes it.
      */
 open func onSessionChanged(session: Session)  {try! rustCall() {
         uniffiCallStatus in
@@ -3874,6 +3882,20 @@ public protocol TimelineProtocol: AnyObject, Sendable {
     func sendFile(path: String, mimetype: String?, caption: String?, progress: ProgressListener?) async throws 
     
     /**
+     * Sends a file through matrix-sdk's send queue, with what the receiver
+     * shows before downloading it (`info`: type, caption, dimensions,
+     * duration, BlurHash, thumbnail). Returns once its local echo is in the
+     * timeline (`Sending`); the upload then runs in the queue: its progress
+     * reaches `progress` (on a listener thread, coalesced to the latest
+     * value), it is sent when the server is reachable, counted in a
+     * drain's `unsent_messages` (and kept through a `close`), and
+     * `cancel_send` takes it back. A file over the server's upload limit is
+     * `InvalidArgument` before it is read; nothing of it is read on the
+     * caller's thread. A cancelled call that has begun still queues it.
+     */
+    func sendMedia(path: String, info: UploadInfo, progress: ProgressListener?) async throws 
+    
+    /**
      * Queues a text message (a reply to the event `in_reply_to`). Its local
      * echo is in the timeline (`Sending`) when this returns; a cancelled
      * call still queues it once it has begun.
@@ -4112,6 +4134,35 @@ open func sendFile(path: String, mimetype: String?, caption: String?, progress: 
             rustFutureFunc: {
                 uniffi_matrix_mobile_core_fn_method_timeline_send_file(
                         self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterOptionString.lower(mimetype),FfiConverterOptionString.lower(caption),FfiConverterOptionTypeProgressListener.lower(progress)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sends a file through matrix-sdk's send queue, with what the receiver
+     * shows before downloading it (`info`: type, caption, dimensions,
+     * duration, BlurHash, thumbnail). Returns once its local echo is in the
+     * timeline (`Sending`); the upload then runs in the queue: its progress
+     * reaches `progress` (on a listener thread, coalesced to the latest
+     * value), it is sent when the server is reachable, counted in a
+     * drain's `unsent_messages` (and kept through a `close`), and
+     * `cancel_send` takes it back. A file over the server's upload limit is
+     * `InvalidArgument` before it is read; nothing of it is read on the
+     * caller's thread. A cancelled call that has begun still queues it.
+     */
+open func sendMedia(path: String, info: UploadInfo, progress: ProgressListener?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_send_media(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterTypeUploadInfo_lower(info),FfiConverterOptionTypeProgressListener.lower(progress)
                 )
             },
             pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
@@ -7239,6 +7290,111 @@ public func FfiConverterTypeTimelineItem_lower(_ value: TimelineItem) -> RustBuf
 
 
 /**
+ * What `Timeline.send_media` sends with a file: its type and caption, and
+ * what the receiver shows before downloading it. Every field may be left
+ * out; the type is then guessed from the file's name.
+ */
+public struct UploadInfo: Equatable, Hashable {
+    public var mimetype: String?
+    public var caption: String?
+    /**
+     * Pixels, for an image or a video.
+     */
+    public var width: UInt32?
+    public var height: UInt32?
+    /**
+     * For a video or an audio file.
+     */
+    public var durationMs: UInt64?
+    /**
+     * A BlurHash of an image or a video's first frame.
+     */
+    public var blurhash: String?
+    /**
+     * A small image of the media (JPEG or PNG, by its name), shown before
+     * the file is downloaded; taken to have the media's aspect ratio.
+     */
+    public var thumbnailPath: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(mimetype: String? = nil, caption: String? = nil, 
+        /**
+         * Pixels, for an image or a video.
+         */width: UInt32? = nil, height: UInt32? = nil, 
+        /**
+         * For a video or an audio file.
+         */durationMs: UInt64? = nil, 
+        /**
+         * A BlurHash of an image or a video's first frame.
+         */blurhash: String? = nil, 
+        /**
+         * A small image of the media (JPEG or PNG, by its name), shown before
+         * the file is downloaded; taken to have the media's aspect ratio.
+         */thumbnailPath: String? = nil) {
+        self.mimetype = mimetype
+        self.caption = caption
+        self.width = width
+        self.height = height
+        self.durationMs = durationMs
+        self.blurhash = blurhash
+        self.thumbnailPath = thumbnailPath
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UploadInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUploadInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UploadInfo {
+        return
+            try UploadInfo(
+                mimetype: FfiConverterOptionString.read(from: &buf), 
+                caption: FfiConverterOptionString.read(from: &buf), 
+                width: FfiConverterOptionUInt32.read(from: &buf), 
+                height: FfiConverterOptionUInt32.read(from: &buf), 
+                durationMs: FfiConverterOptionUInt64.read(from: &buf), 
+                blurhash: FfiConverterOptionString.read(from: &buf), 
+                thumbnailPath: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UploadInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.mimetype, into: &buf)
+        FfiConverterOptionString.write(value.caption, into: &buf)
+        FfiConverterOptionUInt32.write(value.width, into: &buf)
+        FfiConverterOptionUInt32.write(value.height, into: &buf)
+        FfiConverterOptionUInt64.write(value.durationMs, into: &buf)
+        FfiConverterOptionString.write(value.blurhash, into: &buf)
+        FfiConverterOptionString.write(value.thumbnailPath, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadInfo_lift(_ buf: RustBuffer) throws -> UploadInfo {
+    return try FfiConverterTypeUploadInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadInfo_lower(_ value: UploadInfo) -> RustBuffer {
+    return FfiConverterTypeUploadInfo.lower(value)
+}
+
+
+/**
  * Where a client is in its life.
  */
 
@@ -9948,7 +10104,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_typinglistener_on_closed() != 35464) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 14852) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 26953) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 61022) {
@@ -10074,7 +10230,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 42609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 35910) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 20081) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {
@@ -10114,6 +10270,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_send_file() != 57285) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_media() != 59441) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_send_text() != 26509) {

@@ -13,6 +13,7 @@ package dev.matrixmobilecore
 
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
@@ -84,14 +85,24 @@ class RoomListController {
 }
 
 /**
+ * Batches of diffs a room list or timeline flow holds for its collector;
+ * beyond them the core coalesces (see [roomListUpdates]).
+ */
+const val DIFF_BUFFER: Int = 16
+
+/**
  * The room list's raw diffs, as the core delivers them: each emission is one
  * batch of [RoomListUpdate]s, the first a `Reset` with the current rooms.
  *
  * For apps that apply the diffs to their own adapter (DiffUtil, a
  * RecyclerView's notify calls); [roomList] applies them for you.
  * Guarantees:
- * - no batch is dropped or reordered: batches are buffered without bound, so
- *   the core's threads never wait for a slow collector;
+ * - no batch is reordered, and none is lost without a `Reset` taking its
+ *   place: the flow buffers [DIFF_BUFFER] batches; beyond that the core's
+ *   listener thread waits for the collector, and the core, seeing its queue
+ *   for this list grow, replaces what waits with a `Reset` of the list as it
+ *   is. So a slow or stalled collector costs bounded memory and then sees
+ *   the right list, never a diff against a state it did not see;
  * - the flow completes at the end signal (the client logged out, closed or was
  *   shut down), and at once, empty, on a client that has already ended;
  * - cancelling the collector cancels the list and frees its handle; nothing
@@ -109,7 +120,7 @@ fun Client.roomListUpdates(
     val scope = this
     val listener = object : RoomListListener {
         override fun onUpdate(updates: List<RoomListUpdate>) {
-            scope.trySend(updates)
+            scope.trySendBlocking(updates)
         }
 
         override fun onClosed() {
@@ -129,7 +140,7 @@ fun Client.roomListUpdates(
             handle.release()
         }
     }
-}.buffer(Channel.UNLIMITED)
+}.buffer(DIFF_BUFFER)
 
 /**
  * The room list as a list: every room of the account that the filter lets
@@ -157,7 +168,8 @@ fun Client.roomList(
  * The timeline's raw diffs: each emission is one batch of [TimelineUpdate]s,
  * the first a `Reset` with the current items.
  *
- * Guarantees as for [roomListUpdates]: nothing dropped or reordered, complete
+ * Guarantees as for [roomListUpdates]: a bounded buffer, nothing reordered or
+ * lost without a `Reset` in its place, complete
  * at the end signal (and at once, empty, when the client has already ended),
  * cancelling the collector cancels the [Subscription]. The [Timeline] itself
  * stays the caller's: the flow never frees it.
@@ -168,7 +180,7 @@ fun Timeline.updates(): Flow<List<TimelineUpdate>> = callbackFlow {
     val subscription = try {
         observe(object : TimelineListener {
             override fun onUpdate(updates: List<TimelineUpdate>) {
-                scope.trySend(updates)
+                scope.trySendBlocking(updates)
             }
 
             override fun onClosed() {
@@ -180,7 +192,7 @@ fun Timeline.updates(): Flow<List<TimelineUpdate>> = callbackFlow {
     }
     if (subscription == null) channel.close()
     awaitClose { subscription?.release() }
-}.buffer(Channel.UNLIMITED)
+}.buffer(DIFF_BUFFER)
 
 /**
  * The timeline as a list, oldest item first, emitted after each batch of
@@ -202,9 +214,9 @@ fun Timeline.items(): Flow<List<TimelineItem>> = flow {
 /**
  * Who is typing in the room (this user left out), at each change the server
  * reports. There is no initial emission: the core reports changes only, so
- * treat "nothing emitted yet" as nobody typing. Guarantees as for [updates]:
- * every list in order, complete at the end signal, cancelling the collector
- * cancels the subscription.
+ * treat "nothing emitted yet" as nobody typing. Each list says who types now,
+ * so a slow collector gets the latest one (the flow is conflated); complete at
+ * the end signal, cancelling the collector cancels the subscription.
  */
 fun Timeline.typing(): Flow<List<String>> = callbackFlow {
     MatrixCore.installShutdownHook()
@@ -224,7 +236,7 @@ fun Timeline.typing(): Flow<List<String>> = callbackFlow {
     }
     if (subscription == null) channel.close()
     awaitClose { subscription?.release() }
-}.buffer(Channel.UNLIMITED)
+}.buffer(Channel.CONFLATED)
 
 /** Cancels the list and frees its handle; safe to call more than once. */
 private fun RoomListHandle.release() {

@@ -149,8 +149,10 @@ sealed class SessionEvent {
 }
 
 /**
- * The session's token refreshes and the server's refusals, as [SessionEvent]s
- * in the order they happen.
+ * The current session first (a [SessionEvent.Refreshed]), then the session's
+ * token refreshes and the server's refusals, as [SessionEvent]s in the order
+ * they happen. A refresh is in the first event or emitted after it, never
+ * lost between the two.
  *
  * One flow of events rather than a flow of [Session]s, because an app must
  * handle both: a refresh is something to store, a refusal something to show

@@ -227,8 +227,14 @@ class SecurityTest {
         try {
             val events = Recorder(this, client.sessionEvents())
             startSyncAndAwaitRunning(client)
-            // The test server's tokens outlive the test: no refresh, no event yet.
-            assertEquals(emptyList(), events.seen.toList(), "events before the revocation")
+            // The current session comes first; the test server's tokens outlive
+            // the test: no refresh, nothing else yet.
+            eventually("the current session", read = { events.seen.toList() }) { it.isNotEmpty() }
+            assertEquals(
+                listOf<SessionEvent>(SessionEvent.Refreshed(session)),
+                events.seen.toList(),
+                "events before the revocation",
+            )
 
             revokeOnServer(session.accessToken)
             eventually("the auth error", timeout = 60.seconds, read = { events.seen.toList() }) { seen ->
