@@ -353,3 +353,62 @@ fn is_verified_answers_from_memory_while_paused() {
     block_on(alice.resume()).unwrap();
     block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
 }
+
+/// A timeline and a room list opened before `pause()` keep updating after
+/// `resume()`: the other user's message reaches both.
+#[test]
+fn lists_opened_before_a_pause_keep_updating_after_resume() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("phone-lists-alice");
+    let (bob, _bob_session, _bob_dir) = logged_in("phone-lists-bob");
+    let room_id =
+        block_on(alice.create_room("lists".into(), vec![bob.user_id().unwrap()], false)).unwrap();
+    block_on(bob.start_sync()).unwrap();
+    wait("bob's invite", 20, || bob.room(room_id.clone()).is_ok());
+    block_on(bob.join_room(room_id.clone())).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let items = Mirror::<TimelineItem>::new();
+    let _items = timeline.observe(items.clone()).unwrap();
+    let rooms = Mirror::<matrix_mobile_core::RoomSummary>::new();
+    let _rooms = alice
+        .observe_room_list(Default::default(), rooms.clone())
+        .unwrap();
+    wait("the room in the list", 20, || {
+        rooms.items().iter().any(|r| r.room_id == room_id)
+    });
+
+    block_on(alice.pause()).unwrap();
+    block_on(bob.send_text(room_id.clone(), "while you were away".into())).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    block_on(alice.resume()).unwrap();
+    let has_text = |items: &[TimelineItem]| {
+        items.iter().any(|i| {
+            matches!(&i.kind, TimelineItemKind::Event {
+                content: MessageContent::Text { body, .. }, ..
+            } if body == "while you were away")
+        })
+    };
+    wait("the message in the timeline after resume", 30, || {
+        has_text(&items.items())
+    });
+    wait("the message as the room's preview after resume", 30, || {
+        rooms.items().iter().any(|r| {
+            r.room_id == room_id
+                && r.latest
+                    .as_ref()
+                    .is_some_and(|l| l.preview == "while you were away")
+        })
+    });
+    block_on(bob.send_text(room_id.clone(), "and now".into())).unwrap();
+    wait("a later message too", 30, || {
+        items.items().iter().any(|i| {
+            matches!(&i.kind, TimelineItemKind::Event {
+                content: MessageContent::Text { body, .. }, ..
+            } if body == "and now")
+        })
+    });
+    block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    let report = block_on(bob.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

@@ -14,14 +14,21 @@ use super::ClientCore;
 use crate::api::{CoreResult, Session, SessionListener};
 use crate::matrix::{self, session_refresh::SessionChange};
 
+/// One session listener, and the access token it was last told of (a
+/// digest, never the token), so that it is not told the same session twice.
+struct Subscriber {
+    delivery: Arc<Delivery>,
+    told: Option<u64>,
+}
+
 /// The session listeners of one client.
 #[derive(Default)]
 pub(crate) struct SessionEvents {
-    subscribers: Mutex<Vec<Arc<Delivery>>>,
+    subscribers: Mutex<Vec<Subscriber>>,
 }
 
 impl SessionEvents {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Delivery>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Subscriber>> {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -42,13 +49,15 @@ impl SessionEvents {
         // reaches the listener before its current session.
         let mut subscribers = self.lock();
         events.register(delivery.clone(), end)?;
+        let mut told = None;
         if let Some(session) = current() {
+            told = Some(digest(&session.access_token));
             delivery.post_call::<dyn SessionListener>("SessionListener.on_session_changed", |l| {
                 l.on_session_changed(session)
             });
         }
-        subscribers.retain(|d| !d.is_cancelled());
-        subscribers.push(delivery);
+        subscribers.retain(|s| !s.delivery.is_cancelled());
+        subscribers.push(Subscriber { delivery, told });
         Ok(subscription)
     }
 
@@ -59,18 +68,33 @@ impl SessionEvents {
         what: &'static str,
         call: impl Fn(&dyn SessionListener) + Clone + Send + 'static,
     ) {
-        for delivery in self.lock().iter().filter(|d| !d.is_cancelled()) {
+        for s in self.lock().iter().filter(|s| !s.delivery.is_cancelled()) {
             let call = call.clone();
-            delivery.post_call::<dyn SessionListener>(what, move |l| call(l));
+            s.delivery
+                .post_call::<dyn SessionListener>(what, move |l| call(l));
         }
     }
 
-    /// Tells every listener of the session's new tokens.
+    /// Tells every listener of the session's new tokens, unless it was
+    /// already told of them (its first call, the current session, may have
+    /// carried them).
     pub(crate) fn session_changed(&self, session: &Session) {
-        let session = session.clone();
-        self.publish("SessionListener.on_session_changed", move |l| {
-            l.on_session_changed(session.clone())
-        });
+        let token = digest(&session.access_token);
+        for s in self
+            .lock()
+            .iter_mut()
+            .filter(|s| !s.delivery.is_cancelled())
+        {
+            if s.told == Some(token) {
+                continue;
+            }
+            s.told = Some(token);
+            let session = session.clone();
+            s.delivery
+                .post_call::<dyn SessionListener>("SessionListener.on_session_changed", move |l| {
+                    l.on_session_changed(session)
+                });
+        }
     }
 
     /// Tells every listener that the server refused the token.
@@ -88,13 +112,17 @@ impl SessionEvents {
     }
 }
 
-/// The token a refusal was told for, kept as a digest (never the token).
-fn token_digest(sdk: &matrix::Sdk) -> Option<u64> {
+/// A token kept as a digest (never the token itself).
+fn digest(token: &str) -> u64 {
     use std::hash::{Hash, Hasher};
-    let session = matrix::auth::session_of(sdk)?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    session.access_token.hash(&mut hasher);
-    Some(hasher.finish())
+    token.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The token a refusal was told for, as a digest.
+fn token_digest(sdk: &matrix::Sdk) -> Option<u64> {
+    matrix::auth::session_of(sdk).map(|s| digest(&s.access_token))
 }
 
 /// The client's task that follows matrix-sdk's session changes until the
