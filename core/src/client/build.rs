@@ -66,6 +66,7 @@ pub(crate) async fn build(
         timelines: Default::default(),
         summaries: Default::default(),
         paused_watch: tokio::sync::watch::Sender::new(false),
+        shown: tokio::sync::watch::Sender::new(Default::default()),
         own_verification: Default::default(),
         verifications: Default::default(),
         claim: Mutex::new(Some(claim)),

@@ -110,6 +110,9 @@ pub(crate) struct ClientCore {
     inner: Mutex<Inner>,
     /// The timelines handed out; the drain takes them back.
     timelines: timeline::Timelines,
+    /// The rooms the app shows (open timelines; every joined room once it
+    /// listens to every message), which sync subscribes to.
+    shown: tokio::sync::watch::Sender<matrix::sync::Shown>,
     /// Whether the client is paused, for the tasks that must then be still.
     paused_watch: tokio::sync::watch::Sender<bool>,
     /// Every room's summary, for the synchronous getters.
@@ -354,12 +357,19 @@ impl ClientCore {
     }
 
     /// Registers a message listener. `ClientClosed` once the client is
-    /// closing or closed.
+    /// closing or closed. From then on sync subscribes every joined room of
+    /// this client (a burst reaches the listener in full): `observe_messages`
+    /// is for simple apps and tests; an app with many rooms shows timelines.
     pub(crate) fn observe_messages(
         &self,
         listener: Arc<dyn MessageListener>,
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
-        self.events.observe_messages(listener)
+        let subscription = self.events.observe_messages(listener)?;
+        // Every message of every joined room: each one subscribed, from now
+        // on for this client's life.
+        self.shown
+            .send_if_modified(|shown| !std::mem::replace(&mut shown.every_joined_room, true));
+        Ok(subscription)
     }
 }

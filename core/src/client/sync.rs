@@ -82,7 +82,8 @@ impl ClientCore {
             }
             Ok(())
         });
-        let keep_subscribed = matrix::sync::keep_rooms_subscribed(sdk.clone(), sync);
+        let keep_subscribed =
+            matrix::sync::keep_rooms_subscribed(sdk.clone(), sync, self.shown.subscribe());
         self.spawn(
             &handle,
             TaskKind::Infinite,

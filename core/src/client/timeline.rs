@@ -24,6 +24,7 @@ type BoxedCall<T> = std::pin::Pin<Box<dyn std::future::Future<Output = CoreResul
 pub(crate) struct TimelineCore {
     pub(crate) client: Arc<ClientCore>,
     own: matrix::UserId,
+    room_id: String,
     sdk: Mutex<Option<Arc<Timeline>>>,
 }
 
@@ -36,6 +37,16 @@ impl Timelines {
         let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
         list.retain(|t| t.strong_count() > 0);
         list.push(Arc::downgrade(timeline));
+    }
+
+    /// The rooms of the timelines the app holds open.
+    fn rooms(&self) -> std::collections::BTreeSet<String> {
+        let list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .filter(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).is_some())
+            .map(|t| t.room_id.clone())
+            .collect()
     }
 
     /// Takes every live timeline's matrix-sdk-ui `Timeline` out, for the
@@ -62,23 +73,40 @@ impl ClientCore {
             .ok_or(CoreError::ClientClosed)?;
         // Boxed: matrix-sdk-ui's build future nests too deep for the type
         // layout of every caller (the compiler's recursion limit).
+        let id = room_id.clone();
         let work: BoxedCall<Arc<Timeline>> =
-            Box::pin(async move { timeline::build(&sdk, &room_id).await.map(Arc::new) });
+            Box::pin(async move { timeline::build(&sdk, &id).await.map(Arc::new) });
         let built = self
             .store_call("timeline", WhenDropped::Abort, work)
             .await?;
         let core = Arc::new(TimelineCore {
             client: self.clone(),
             own,
+            room_id: built.room().room_id().to_string(),
             sdk: Mutex::new(Some(built)),
         });
         self.timelines.add(&core);
+        self.show_timeline_rooms();
         // A drain that took the list before this timeline joined it.
         if crate::client::state::check_usable(self.state()).is_err() {
             core.release();
             return Err(CoreError::ClientClosed);
         }
         Ok(core)
+    }
+}
+
+impl ClientCore {
+    /// Tells sync which rooms have an open timeline (it subscribes them).
+    fn show_timeline_rooms(&self) {
+        let rooms = self.timelines.rooms();
+        self.shown.send_if_modified(|shown| {
+            if shown.rooms == rooms {
+                return false;
+            }
+            shown.rooms = rooms;
+            true
+        });
     }
 }
 
@@ -94,9 +122,13 @@ impl TimelineCore {
             .ok_or(CoreError::ClientClosed)
     }
 
-    /// Drops the matrix-sdk-ui timeline inside the runtime, if it is still here.
+    /// Drops the matrix-sdk-ui timeline inside the runtime, if it is still
+    /// here; its room is no longer shown (unless another timeline shows it).
     fn release(&self) {
         let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if taken.is_some() {
+            self.client.show_timeline_rooms();
+        }
         if let Some(timeline) = taken {
             match runtime::handle_of(self.client.generation, true) {
                 Ok(handle) => {
