@@ -37,12 +37,12 @@ impl ProgressListener for Progress {
     }
 }
 
-/// The media item whose body is `name`: its item id, kind, send state and
-/// whether the server has it.
-fn media(
-    items: &[TimelineItem],
-    name: &str,
-) -> Option<(String, MediaKind, Option<SendState>, bool, Option<String>)> {
+/// A media item as the tests look at it: its item id, kind, send state,
+/// whether the server has it, and its type.
+type MediaItem = (String, MediaKind, Option<SendState>, bool, Option<String>);
+
+/// The media item whose body is `name`.
+fn media(items: &[TimelineItem], name: &str) -> Option<MediaItem> {
     items.iter().find_map(|i| match &i.kind {
         TimelineItemKind::Event {
             content:
@@ -57,7 +57,7 @@ fn media(
             ..
         } if body == name => Some((
             i.item_id.clone(),
-            kind.clone(),
+            *kind,
             send_state.clone(),
             event_id.is_some(),
             mimetype.clone(),
@@ -66,7 +66,7 @@ fn media(
     })
 }
 
-fn sent(state: &Option<(String, MediaKind, Option<SendState>, bool, Option<String>)>) -> bool {
+fn sent(state: &Option<MediaItem>) -> bool {
     matches!(
         state,
         Some((_, _, Some(SendState::Sent { .. }), _, _)) | Some((_, _, None, true, _))

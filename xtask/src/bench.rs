@@ -22,7 +22,7 @@ use crate::{bindings, kotlin, python, synapse};
 
 const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
        cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
-       cargo xtask bench [--profile P] chat [--cycles N] | notification [--runs N]
+       cargo xtask bench [--profile P] chat [--cycles N] | notification [--runs N] | idle [--secs N]
        cargo xtask bench [--profile P] memory [--cycles N]
        cargo xtask bench report
   P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
@@ -52,6 +52,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         Some("scale") => example(ctx, "scale", rest, "--clients"),
         Some("chat") => example(ctx, "chat", rest, "--cycles"),
         Some("notification") => example(ctx, "notification", rest, "--runs"),
+        Some("idle") => example(ctx, "idle", rest, "--secs"),
         Some("memory") => memory::run(ctx, rest),
         Some("report") => report::run(ctx),
         _ => bail!(USAGE),

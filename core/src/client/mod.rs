@@ -357,9 +357,8 @@ impl ClientCore {
     }
 
     /// Registers a message listener. `ClientClosed` once the client is
-    /// closing or closed. From then on sync subscribes every joined room of
-    /// this client (a burst reaches the listener in full): `observe_messages`
-    /// is for simple apps and tests; an app with many rooms shows timelines.
+    /// closing or closed. Sync subscribes every joined room of this client
+    /// while it does (a burst reaches the listener in full).
     pub(crate) fn observe_messages(
         &self,
         listener: Arc<dyn MessageListener>,

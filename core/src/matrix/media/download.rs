@@ -18,6 +18,7 @@ use matrix_sdk::ruma::events::room::EncryptedFile;
 use matrix_sdk::ruma::events::room::MediaSource as SdkMediaSource;
 use tokio::sync::mpsc;
 
+use super::http;
 use crate::api::{CoreError, CoreResult};
 
 /// Chunks in flight between the network and the writer (each at most a few
@@ -64,7 +65,7 @@ pub(crate) async fn download(
         SdkMediaSource::Plain(url) => (url, None),
         SdkMediaSource::Encrypted(file) => (file.url.clone(), Some(*file)),
     };
-    let mut response = request(client, &url, true).await?;
+    let mut response = request(client, &url).await?;
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let writer = tokio::task::spawn_blocking(move || write_file(&dest, rx, encryption));
     let sent = async {
@@ -95,93 +96,46 @@ pub(crate) async fn download(
 }
 
 /// The authenticated media request for `url`, answered with a success
-/// status; an expired token is refreshed once (`retry`).
+/// status; an expired token is refreshed once.
 async fn request(
     client: &matrix_sdk::Client,
     url: &matrix_sdk::ruma::OwnedMxcUri,
-    retry: bool,
 ) -> CoreResult<matrix_sdk::reqwest::Response> {
     let (server, media_id) = url
         .parts()
         .map_err(|e| CoreError::invalid_argument(format!("media url `{url}`: {e}")))?;
-    let mut endpoint = client.homeserver();
-    endpoint
-        .path_segments_mut()
-        .map_err(|()| CoreError::internal("the homeserver URL cannot take a path"))?
-        .pop_if_empty()
-        .extend([
-            "_matrix",
-            "client",
-            "v1",
-            "media",
-            "download",
-            server.as_str(),
-            media_id,
-        ]);
-    let token = client.access_token().ok_or_else(|| CoreError::Auth {
-        detail: "the client has no session".into(),
-    })?;
-    // The client's own total timeout would cut a long body off: this
-    // request is bounded by its stalls instead.
-    let send = client
-        .http_client()
-        .get(endpoint)
-        .bearer_auth(token)
-        .timeout(Duration::from_secs(24 * 3600))
-        .send();
-    let response = tokio::time::timeout(STALL, send)
-        .await
-        .map_err(|_| CoreError::timeout("downloading media"))?
-        .map_err(|e| CoreError::Network {
-            detail: format!("downloading media: {e}"),
-        })?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(response);
-    }
-    let body = bounded_text(response).await;
-    let errcode = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("errcode")?.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    if status == 401
-        && errcode == "M_UNKNOWN_TOKEN"
-        && retry
-        && client
-            .session_tokens()
-            .is_some_and(|t| t.refresh_token.is_some())
-    {
-        client
-            .refresh_access_token()
+    let what = format!("downloading media `{url}`");
+    let segments = [
+        "_matrix",
+        "client",
+        "v1",
+        "media",
+        "download",
+        server.as_str(),
+        media_id,
+    ];
+    for may_refresh in [true, false] {
+        // The client's own total timeout would cut a long body off: this
+        // request is bounded by its stalls instead.
+        let send = client
+            .http_client()
+            .get(http::endpoint(client, &segments)?)
+            .bearer_auth(http::token(client)?)
+            .timeout(Duration::from_secs(24 * 3600))
+            .send();
+        let response = tokio::time::timeout(STALL, send)
             .await
-            .map_err(|e| CoreError::Auth {
-                detail: format!("refreshing the access token: {e}"),
-            })?;
-        return Box::pin(request(client, url, false)).await;
-    }
-    Err(match (status, errcode.as_str()) {
-        (401, _) => CoreError::Auth { detail: body },
-        (404, _) | (_, "M_NOT_FOUND") => CoreError::NotFound {
-            detail: format!("media `{url}`: {body}"),
-        },
-        _ => CoreError::Server {
-            status,
-            errcode,
-            detail: body,
-        },
-    })
-}
-
-/// The start of an error response's body, at most 4 KiB of it.
-async fn bounded_text(mut response: matrix_sdk::reqwest::Response) -> String {
-    let mut body = Vec::new();
-    while body.len() < 4096 {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk[..chunk.len().min(4096 - body.len())]),
-            _ => break,
+            .map_err(|_| CoreError::timeout("downloading media"))?
+            .map_err(|e| http::network(&what, e))?;
+        if let http::Answer::Ok(response) =
+            http::answer(client, response, may_refresh, &what).await?
+        {
+            return Ok(response);
         }
     }
-    String::from_utf8_lossy(&body).into_owned()
+    Err(CoreError::Auth {
+        detail: format!("{what}: the refreshed token was refused too"),
+    })
 }
 
 /// A numbered temporary file beside `dest`, never another download's.

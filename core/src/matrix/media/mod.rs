@@ -2,6 +2,8 @@
 //! and downloads streamed to disk ([`download`]).
 
 pub(crate) mod download;
+mod http;
+pub(crate) mod upload;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -26,33 +28,42 @@ pub(crate) async fn max_upload_size(client: &matrix_sdk::Client) -> CoreResult<u
 pub(crate) async fn read_for_upload(path: PathBuf, limit: u64) -> CoreResult<Vec<u8>> {
     let read = tokio::task::spawn_blocking(move || -> CoreResult<Vec<u8>> {
         let shown = path.display().to_string();
-        let file = std::fs::File::open(&path)
-            .map_err(|e| CoreError::invalid_argument(format!("file `{shown}`: {e}")))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| CoreError::invalid_argument(format!("file `{shown}`: {e}")))?;
-        if !meta.is_file() {
-            return Err(CoreError::invalid_argument(format!(
-                "`{shown}` is not a regular file"
-            )));
-        }
-        let too_large = |size: u64| {
-            CoreError::invalid_argument(format!(
-                "`{shown}` is {size} bytes, over the server's upload limit of {limit} bytes"
-            ))
-        };
-        if meta.len() > limit {
-            return Err(too_large(meta.len()));
-        }
-        let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        let file = open_within(&path, limit)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.take(limit.saturating_add(1))
             .read_to_end(&mut data)
             .map_err(|e| CoreError::invalid_argument(format!("reading `{shown}`: {e}")))?;
         if data.len() as u64 > limit {
-            return Err(too_large(data.len() as u64));
+            return Err(too_large(&shown, data.len() as u64, limit));
         }
         Ok(data)
     });
     read.await
         .map_err(|e| CoreError::internal(format!("reading the file: {e}")))?
+}
+
+/// The file at `path`, opened, if it is a regular file within `limit`.
+pub(super) fn open_within(path: &std::path::Path, limit: u64) -> CoreResult<std::fs::File> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CoreError::invalid_argument(format!("file `{shown}`: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| CoreError::invalid_argument(format!("file `{shown}`: {e}")))?;
+    if !meta.is_file() {
+        return Err(CoreError::invalid_argument(format!(
+            "`{shown}` is not a regular file"
+        )));
+    }
+    if meta.len() > limit {
+        return Err(too_large(&shown, meta.len(), limit));
+    }
+    Ok(file)
+}
+
+fn too_large(shown: &str, size: u64, limit: u64) -> CoreError {
+    CoreError::invalid_argument(format!(
+        "`{shown}` is {size} bytes, over the server's upload limit of {limit} bytes"
+    ))
 }

@@ -5,15 +5,18 @@
 
 use std::path::PathBuf;
 
-use eyeball::SharedObservable;
 use matrix_sdk::attachment::{
     AttachmentConfig, AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo, BaseVideoInfo,
     Thumbnail,
 };
-use matrix_sdk::ruma::events::room::message::TextMessageEventContent;
+use matrix_sdk::ruma::events::room::message::{
+    AudioInfo, AudioMessageEventContent, FileInfo, FileMessageEventContent,
+    ImageMessageEventContent, MessageType, RoomMessageEventContent, TextMessageEventContent,
+    VideoInfo, VideoMessageEventContent,
+};
+use matrix_sdk::ruma::events::room::{ImageInfo, MediaSource};
 use matrix_sdk::ruma::{OwnedTransactionId, TransactionId, UInt};
 use matrix_sdk::send_queue::RoomSendQueueUpdate;
-use matrix_sdk::TransmissionProgress;
 
 use super::Timeline;
 use crate::api::{CoreError, CoreResult, UploadInfo};
@@ -35,11 +38,11 @@ pub(crate) fn mime_of(path: &str, mimetype: Option<&str>) -> CoreResult<mime::Mi
 /// bytes sent. Dropping the future stops the upload; no local echo is left.
 ///
 /// A file over the server's upload limit is refused with `InvalidArgument`
-/// before it is read. The file is read once; in an encrypted room its
-/// ciphertext is the one other copy (the plaintext is dropped once it is
-/// encrypted), and nothing is copied into the media store. The server's
-/// refusals keep their kind (`Server { status: 413 }` for a file the server
-/// finds too large, `Network` when it cannot be reached).
+/// before it is read. The file streams to the server (encrypted on the way
+/// in an encrypted room, [`media::upload`]): memory does not grow with it,
+/// and nothing is copied into the media store. The server's refusals keep their kind
+/// (`Server { status: 413 }` for a file the server finds too large,
+/// `Network` when it cannot be reached).
 pub(crate) async fn send_file(
     timeline: &Timeline,
     path: String,
@@ -48,35 +51,77 @@ pub(crate) async fn send_file(
     progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
 ) -> CoreResult<()> {
     let room = timeline.room();
-    let limit = media::max_upload_size(&room.client()).await?;
+    let client = room.client();
+    let limit = media::max_upload_size(&client).await?;
+    let encrypted = room
+        .latest_encryption_state()
+        .await
+        .map_err(|e| errors::from_sdk(&e))?
+        .is_encrypted();
     let file = PathBuf::from(&path);
-    let data = media::read_for_upload(file.clone(), limit).await?;
+    let size = tokio::fs::metadata(&file)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let source =
+        media::upload::upload_file(&client, file.clone(), &mime, encrypted, limit, progress)
+            .await?;
     let filename = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let config = AttachmentConfig {
-        caption: caption.map(TextMessageEventContent::plain),
-        info: Some(media_info(data.len() as u64, &mime, &UploadInfo::default())),
-        ..Default::default()
+    let message = media_message(&mime, filename, source, caption, size);
+    room.send(RoomMessageEventContent::new(message))
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    Ok(())
+}
+
+/// The message of an uploaded file: an image, video, audio or file by its
+/// type, with its type and size for the receiver; with a caption, the
+/// caption is the body and the file's name its `filename`.
+fn media_message(
+    mime: &mime::Mime,
+    filename: String,
+    source: MediaSource,
+    caption: Option<String>,
+    size: u64,
+) -> MessageType {
+    let (body, filename) = match caption {
+        Some(caption) => (caption, Some(filename)),
+        None => (filename, None),
     };
-    let observable = SharedObservable::new(TransmissionProgress::default());
-    let mut updates = observable.subscribe();
-    let send = room
-        .send_attachment(filename, &mime, data, config)
-        .with_send_progress_observable(observable);
-    let watch = async move {
-        let Some(progress) = progress else {
-            return std::future::pending().await;
-        };
-        while let Some(p) = updates.next().await {
-            progress(p.current as u64, p.total as u64);
+    let mimetype = Some(mime.essence_str().to_owned());
+    let size = UInt::new(size);
+    match mime.type_() {
+        mime::IMAGE => {
+            let mut info = ImageInfo::new();
+            (info.mimetype, info.size) = (mimetype, size);
+            let mut content = ImageMessageEventContent::new(body, source);
+            (content.info, content.filename) = (Some(Box::new(info)), filename);
+            MessageType::Image(content)
         }
-        std::future::pending::<()>().await
-    };
-    tokio::select! {
-        sent = send => sent.map(|_| ()).map_err(|e| errors::from_sdk(&e)),
-        () = watch => Ok(()),
+        mime::VIDEO => {
+            let mut info = VideoInfo::new();
+            (info.mimetype, info.size) = (mimetype, size);
+            let mut content = VideoMessageEventContent::new(body, source);
+            (content.info, content.filename) = (Some(Box::new(info)), filename);
+            MessageType::Video(content)
+        }
+        mime::AUDIO => {
+            let mut info = AudioInfo::new();
+            (info.mimetype, info.size) = (mimetype, size);
+            let mut content = AudioMessageEventContent::new(body, source);
+            (content.info, content.filename) = (Some(Box::new(info)), filename);
+            MessageType::Audio(content)
+        }
+        _ => {
+            let mut info = FileInfo::new();
+            (info.mimetype, info.size) = (mimetype, size);
+            let mut content = FileMessageEventContent::new(body, source);
+            (content.info, content.filename) = (Some(Box::new(info)), filename);
+            MessageType::File(content)
+        }
     }
 }
 
@@ -114,7 +159,7 @@ pub(crate) async fn queue_media(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let txn = OwnedTransactionId::from(TransactionId::new());
+    let txn: OwnedTransactionId = TransactionId::new();
     let config = AttachmentConfig {
         txn_id: Some(txn.clone()),
         caption: info.caption.clone().map(TextMessageEventContent::plain),
