@@ -25,7 +25,10 @@
 //! - `registry.remove.visit`: `registry::remove`, at each client it looks at,
 //!   with the registry's lock held (on the drain's thread);
 //! - `with_sdk.picked`: a synchronous call (`session()`, `rooms()`), once it
-//!   holds its clone of the matrix client (on the caller's thread).
+//!   holds its clone of the matrix client (on the caller's thread);
+//! - `drain.server_deadline`: a drain, once the deadline of the server steps
+//!   (the key backup's wait, the server logout) is set (on the drain's
+//!   thread).
 //!
 //! The counts ([`counted`]): `matrix_client.dropped_outside_runtime`, a
 //! matrix client's inner state dropped on a thread outside any runtime's

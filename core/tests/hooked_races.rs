@@ -21,7 +21,7 @@ use matrix_mobile_core::hooks;
 use matrix_mobile_core::platform::open_files_under;
 use matrix_mobile_core::{
     runtime_stats, shutdown_blocking, Client, ClientState, CoreError, LogoutOptions, RuntimeState,
-    ShutdownOptions,
+    ServerLogout, ShutdownOptions,
 };
 use session::{config, devices, logged_in, user, wait, PASSWORD};
 use tempfile::TempDir;
@@ -302,4 +302,39 @@ fn a_sync_call_holding_the_client_across_a_drain_and_restart_drops_it_cleanly() 
     );
     assert_eq!(open_files_under(dir.path()), Some(0));
     assert_eq!(runtime_stats().live_clients, 0);
+}
+
+/// The key backup's wait and the server logout share one deadline,
+/// `server_timeout_ms`: a wiping logout held at `drain.server_deadline`
+/// past it finds no time left for the server and says `TimedOut`, its
+/// local steps still done. Before, each had its own `server_timeout_ms`
+/// (twice the bound in all), and this logout was `Revoked`.
+#[test]
+fn the_backup_wait_and_the_server_logout_share_one_deadline() {
+    let _s = serial();
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    block_on(client.login(user("hkd"), PASSWORD.into(), None)).unwrap();
+    let deadline = hooks::pause_at("drain.server_deadline");
+    let c = client.clone();
+    let logout = on_thread(move || {
+        block_on(c.logout(
+            LogoutOptions {
+                server_timeout_ms: 1000,
+                wipe_local_data: true,
+            },
+            None,
+        ))
+    });
+    assert!(
+        deadline.wait_reached(BOUND),
+        "the drain never set its deadline"
+    );
+    // The deadline passes while the drain is held.
+    std::thread::sleep(Duration::from_millis(1500));
+    deadline.release();
+    let report = within("the logout", &logout).unwrap();
+    assert_eq!(report.server_logout, ServerLogout::TimedOut, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    assert!(report.data_wiped, "{report:?}");
 }

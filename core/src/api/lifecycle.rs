@@ -43,7 +43,9 @@ pub struct PhaseTiming {
 /// Options of `logout`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct LogoutOptions {
-    /// Bound of the server round trip; the local steps run whatever happens.
+    /// Bound of the server steps together (a wiping logout's wait for the
+    /// key backup, then the server logout: one deadline for both); the
+    /// local steps run whatever happens.
     #[uniffi(default = 5000)]
     pub server_timeout_ms: u32,
     /// Delete `data_dir` once the stores are closed.

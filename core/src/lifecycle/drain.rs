@@ -83,11 +83,20 @@ pub(crate) fn drain(
             }
             drop(parts.sync);
 
-            if let (DrainKind::Logout(options), Some(sdk), true) = (&kind, &parts.sdk, wipe_wanted)
-            {
+            // One deadline bounds the key backup's wait and the server
+            // logout together: `server_timeout_ms` is the whole time the
+            // logout gives the server.
+            let server_deadline = match &kind {
+                DrainKind::Logout(options) => {
+                    Instant::now() + Duration::from_millis(options.server_timeout_ms.into())
+                }
+                DrainKind::Close => Instant::now(),
+            };
+            crate::hooks::pause_point("drain.server_deadline");
+            if let (DrainKind::Logout(_), Some(sdk), true) = (&kind, &parts.sdk, wipe_wanted) {
                 // The room keys only this device holds are lost with the
                 // wipe unless the key backup has them.
-                let timeout = Duration::from_millis(options.server_timeout_ms.into());
+                let timeout = server_deadline.saturating_duration_since(Instant::now());
                 keys_backed_up = handle.block_on(async {
                     tokio::select! {
                         outcome = matrix::encryption::wait_backed_up(sdk, timeout) => outcome,
@@ -100,9 +109,10 @@ pub(crate) fn drain(
             }
 
             server_logout = match (&kind, &parts.sdk) {
-                (DrainKind::Logout(options), Some(sdk)) => {
+                (DrainKind::Logout(_), Some(sdk)) => {
                     clock.begin(LifecyclePhase::ServerLogout);
-                    let timeout = Duration::from_millis(options.server_timeout_ms.into());
+                    // What the backup's wait left of the deadline.
+                    let timeout = server_deadline.saturating_duration_since(Instant::now());
                     // A process shutdown waits for the server only as long as
                     // its own bound allows, keeping time for the local steps.
                     handle.block_on(async {

@@ -5908,7 +5908,9 @@ public func FfiConverterTypeLogConfig_lower(_ value: LogConfig) -> RustBuffer {
  */
 public struct LogoutOptions: Equatable, Hashable {
     /**
-     * Bound of the server round trip; the local steps run whatever happens.
+     * Bound of the server steps together (a wiping logout's wait for the
+     * key backup, then the server logout: one deadline for both); the
+     * local steps run whatever happens.
      */
     public var serverTimeoutMs: UInt32
     /**
@@ -5920,7 +5922,9 @@ public struct LogoutOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Bound of the server round trip; the local steps run whatever happens.
+         * Bound of the server steps together (a wiping logout's wait for the
+         * key backup, then the server logout: one deadline for both); the
+         * local steps run whatever happens.
          */serverTimeoutMs: UInt32 = UInt32(5000), 
         /**
          * Delete `data_dir` once the stores are closed.
