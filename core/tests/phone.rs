@@ -409,3 +409,35 @@ fn lists_opened_before_a_pause_keep_updating_after_resume() {
     let report = block_on(bob.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
+
+/// A drain of a paused client counts the messages still queued (the pause
+/// closed the stores they are in): a close says 1 and keeps it for the
+/// restore. Before, it said 0 without looking, with a warning.
+#[test]
+fn a_paused_client_counts_its_unsent_messages_when_it_closes() {
+    let _serial = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let dir = tempfile::TempDir::new().unwrap();
+    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
+    block_on(alice.login(
+        session::user("phone-unsent"),
+        session::PASSWORD.into(),
+        None,
+    ))
+    .unwrap();
+    let room_id = block_on(alice.create_room("unsent".into(), vec![], false)).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    proxy.die();
+    block_on(timeline.send_text("queued while paused".into(), None)).unwrap();
+    wait("the echo", 10, || !mirror.items().is_empty());
+    block_on(alice.pause()).unwrap();
+    let report = block_on(alice.close(None)).unwrap();
+    assert_eq!(report.unsent_messages, 1, "{report:?}");
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("unsent")),
+        "{report:?}"
+    );
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

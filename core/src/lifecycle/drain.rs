@@ -154,11 +154,19 @@ pub(crate) fn drain(
             drop(core.take_verifications());
 
             clock.begin(LifecyclePhase::ClosingStores);
+            // A pause closed the stores: the state store opens again for the
+            // count (the close below closes it with the rest).
+            let paused = core.inner().paused;
             if let Some(sdk) = &parts.sdk {
                 unsent_messages = handle
                     .block_on(async {
-                        tokio::time::timeout(LOCAL_STEP, matrix::timeline::unsent_messages(sdk))
-                            .await
+                        tokio::time::timeout(LOCAL_STEP, async {
+                            if paused {
+                                matrix::stores::reopen_state(sdk).await?;
+                            }
+                            matrix::timeline::unsent_messages(sdk).await
+                        })
+                        .await
                     })
                     .unwrap_or_else(|_| Err(crate::api::CoreError::timeout("counting")))
                     .unwrap_or_else(|e| {

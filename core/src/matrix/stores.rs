@@ -10,6 +10,15 @@ pub(crate) async fn reopen(sdk: &Client) -> CoreResult<()> {
     sdk.resume().await.map_err(|e| errors::from_sdk(&e))
 }
 
+/// Reopens the state store alone (closed by a pause), for a drain to read
+/// what is still queued there before it closes every store again.
+pub(crate) async fn reopen_state(sdk: &Client) -> CoreResult<()> {
+    sdk.state_store()
+        .reopen()
+        .await
+        .map_err(|e| CoreError::storage(format!("reopening the state store: {e}")))
+}
+
 /// Closes every store of `sdk` and releases its SQLite connections, after
 /// disabling its send queue so that no send reaches a closing store.
 ///
