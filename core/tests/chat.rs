@@ -715,3 +715,42 @@ fn a_queued_message_can_be_taken_back() {
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.unsent_messages, 0, "{report:?}");
 }
+
+/// A back-pagination that cannot reach the server is `Network` (it was
+/// `Storage`: the event cache's pagination error was taken for a store's;
+/// the stress run met it as an undocumented error).
+#[test]
+fn a_pagination_without_the_server_is_a_network_error() {
+    let _serial = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let dir = tempfile::TempDir::new().unwrap();
+    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
+    block_on(alice.login(session::user("pag-net"), session::PASSWORD.into(), None)).unwrap();
+    let room_id = block_on(alice.create_room("offline history".into(), vec![], false)).unwrap();
+    for i in 0..30 {
+        block_on(alice.send_text(room_id.clone(), format!("old {i}"))).unwrap();
+    }
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    proxy.die();
+    let mut outcome = None;
+    for _ in 0..10 {
+        match block_on(timeline.paginate_backwards(20)) {
+            Ok(false) => continue,
+            other => {
+                outcome = Some(other);
+                break;
+            }
+        }
+    }
+    assert!(
+        matches!(
+            outcome,
+            Some(Err(CoreError::Network { .. } | CoreError::Timeout { .. }))
+        ),
+        "{outcome:?}"
+    );
+    proxy.set(homeserver::Fault::Pass);
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

@@ -59,6 +59,11 @@ pub(crate) fn from_timeline(error: &matrix_sdk_ui::timeline::Error) -> CoreError
             CoreError::invalid_argument(error.to_string())
         }
         E::EditError(_) | E::UnsupportedEvent => CoreError::invalid_state(error.to_string()),
+        // A back-pagination's request that failed keeps its kind (the
+        // server unreachable is `Network`, not `Storage`).
+        E::EventCacheError(matrix_sdk::event_cache::EventCacheError::PaginationError(e)) => {
+            errors::from_sdk(e)
+        }
         // The event cache reads the stores: a closed store (a `pause`
         // under the call) is a storage error, which a paused client's
         // call turns into "call resume() first".
