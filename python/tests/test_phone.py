@@ -13,28 +13,17 @@ import asyncio
 import os
 import time
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 from _support import wait_no_live_clients, wait_until
-from test_chat import TimelineMirror, _logged_in
+# `clients`: the fixture that closes what a test left open, shared with test_chat.
+from test_chat import TimelineMirror, _logged_in, clients  # noqa: F401
 
-from matrix_mobile_core import Client, ClientState, CoreError, LogoutOptions
+from matrix_mobile_core import CoreError, LogoutOptions
 
 HOLD_BOUND_S = 0.25
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-async def clients():
-    made: List[Client] = []
-    yield made
-    for client in made:
-        if client.state() != ClientState.CLOSED:
-            try:
-                await client.close(None)
-            except CoreError:
-                pass
 
 
 class Ticker:

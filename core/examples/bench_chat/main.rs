@@ -23,8 +23,6 @@ mod seed;
 #[path = "../shared/bench.rs"]
 mod shared;
 
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
 use shared::{fail, pct, round2, Args};
 
@@ -93,20 +91,15 @@ fn parent(cycles: usize, samples: usize, rooms: usize, kept: Option<&str>, out: 
     std::fs::write(&seed_file, seed.to_string()).unwrap_or_else(|e| fail(&format!("seed: {e}")));
     let child = |part: &str| -> Value {
         eprintln!("chat: {part}");
-        let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
-        let output = Command::new(exe)
-            .args(["--part", part, "--cycles", &cycles.to_string()])
-            .args(["--samples", &samples.to_string()])
-            .arg("--seed")
-            .arg(&seed_file)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| fail(&format!("running the {part} child: {e}")));
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        match stdout.lines().last().map(serde_json::from_str::<Value>) {
-            Some(Ok(v)) if output.status.success() => v,
-            _ => fail(&format!("the {part} child ended with {}", output.status)),
-        }
+        let args = [
+            "--cycles".to_owned(),
+            cycles.to_string(),
+            "--samples".to_owned(),
+            samples.to_string(),
+            "--seed".to_owned(),
+            seed_file.to_string_lossy().into_owned(),
+        ];
+        shared::run_child(part, &args)
     };
     let (core, bare, cycled) = (child("core"), child("bare"), child("cycles"));
     let p = |side: &Value, key: &str, q: &str| side[key][q].as_f64().unwrap_or(f64::NAN);

@@ -22,7 +22,6 @@ mod measure;
 #[path = "../shared/bench.rs"]
 mod shared;
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,18 +85,15 @@ fn parent(secs: u64, out: &str) {
     .unwrap_or_else(|e| fail(&format!("logout: {e}")));
     let child = |part: &str| -> Value {
         eprintln!("idle: {part} ({secs} s)");
-        let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
-        let output = Command::new(exe)
-            .args(["--part", part, "--secs", &secs.to_string()])
-            .args(["--user", &user, "--room", &room])
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| fail(&format!("running the {part} child: {e}")));
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        match stdout.lines().last().map(serde_json::from_str::<Value>) {
-            Some(Ok(v)) if output.status.success() => v,
-            _ => fail(&format!("the {part} child ended with {}", output.status)),
-        }
+        let args = [
+            "--secs",
+            &secs.to_string(),
+            "--user",
+            &user,
+            "--room",
+            &room,
+        ];
+        shared::run_child(part, &args.map(String::from))
     };
     let (core, bare, single) = (child("core"), child("bare"), child("bare-single-process"));
     let ratio = |key: &str| {

@@ -160,6 +160,24 @@ pub fn wait_running(client: &Client) {
     }
 }
 
+/// Runs this binary again as the child `part` with `args` (each bench part
+/// in a process of its own), its stderr passed through; returns the JSON of
+/// its last line of output, or stops the bench if it failed.
+pub fn run_child(part: &str, args: &[String]) -> serde_json::Value {
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
+    let output = std::process::Command::new(exe)
+        .args(["--part", part])
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| fail(&format!("running the {part} child: {e}")));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match stdout.lines().last().map(serde_json::from_str) {
+        Some(Ok(v)) if output.status.success() => v,
+        _ => fail(&format!("the {part} child ended with {}", output.status)),
+    }
+}
+
 /// Writes `value` as pretty JSON to `path`, creating its folder.
 pub fn write_json(path: &str, value: &serde_json::Value) {
     if let Some(dir) = Path::new(path).parent() {

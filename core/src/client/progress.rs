@@ -1,60 +1,40 @@
-//! Upload progress for a foreign `ProgressListener`, delivered as every
-//! listener is: on a listener lane (never on a runtime worker, never under a
-//! core lock), in order, coalesced to the latest value while the listener
-//! is busy, so a slow listener costs no memory.
+//! Upload progress for a foreign `ProgressListener`, fed as every listener
+//! is (a [`Delivery`]: its lane, never a runtime worker, never under a core
+//! lock), each report superseding the one not yet delivered, so a slow
+//! listener costs no memory and hears the latest value.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::listeners::call_foreign;
+use super::subscription::Delivery;
 use crate::api::ProgressListener;
-use crate::supervisor::Lane;
 
 /// Longest wait of [`ProgressFeed::flush`] for a listener that blocks.
 const FLUSH_BOUND: Duration = Duration::from_secs(1);
 
+const WHAT: &str = "ProgressListener.on_progress";
+
 /// One upload's progress on its way to the app's listener.
 pub(crate) struct ProgressFeed {
-    lane: Lane,
-    /// The latest value not yet delivered; a delivery is queued while set.
-    latest: Mutex<Option<(u64, u64)>>,
-    listener: Arc<dyn ProgressListener>,
+    delivery: Arc<Delivery>,
 }
 
 impl ProgressFeed {
     pub(crate) fn new(listener: Arc<dyn ProgressListener>) -> Arc<Self> {
         Arc::new(Self {
-            lane: Lane::new(),
-            latest: Mutex::new(None),
-            listener,
+            delivery: Delivery::detached(listener),
         })
     }
 
     /// The function the upload calls with `(sent, total)`.
-    pub(crate) fn reporter(self: &Arc<Self>) -> Box<dyn Fn(u64, u64) + Send + Sync> {
+    pub(crate) fn reporter(self: &Arc<Self>) -> crate::matrix::media::upload::Report {
         let feed = self.clone();
-        Box::new(move |sent, total| feed.report(sent, total))
-    }
-
-    fn report(self: &Arc<Self>, sent: u64, total: u64) {
-        let queued = self
-            .latest
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .replace((sent, total))
-            .is_some();
-        if queued {
-            return;
-        }
-        let feed = self.clone();
-        self.lane.post(Box::new(move || {
-            let latest = feed.latest.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some((sent, total)) = latest {
-                call_foreign("ProgressListener.on_progress", || {
-                    feed.listener.on_progress(sent, total)
+        Box::new(move |sent, total| {
+            feed.delivery
+                .post_call_superseding::<dyn ProgressListener>(WHAT, move |l| {
+                    l.on_progress(sent, total)
                 });
-            }
-        }));
+        })
     }
 
     /// Waits until what was reported so far has been delivered (at most
@@ -62,15 +42,16 @@ impl ProgressFeed {
     /// call returns after its last progress. Blocks no thread.
     pub(crate) async fn flush(&self) {
         let (done, delivered) = tokio::sync::oneshot::channel::<()>();
-        self.lane.post(Box::new(move || {
-            let _ = done.send(());
-        }));
+        self.delivery
+            .post_call::<dyn ProgressListener>(WHAT, move |_| {
+                let _ = done.send(());
+            });
         let _ = tokio::time::timeout(FLUSH_BOUND, delivered).await;
     }
 }
 
 impl Drop for ProgressFeed {
     fn drop(&mut self) {
-        self.lane.release();
+        self.delivery.release();
     }
 }

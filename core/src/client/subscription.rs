@@ -151,6 +151,20 @@ impl Delivery {
         self.lane.backlog()
     }
 
+    /// A delivery to `listener` that no `Subscription` owns (an upload's
+    /// progress: the app holds no handle to cancel). It takes calls until
+    /// [`Delivery::release`]; the listener goes with its last queued call.
+    pub(crate) fn detached<L: ?Sized + Send + Sync + 'static>(listener: Arc<L>) -> Arc<Self> {
+        let delivery = Self::new();
+        *delivery.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(listener));
+        Arc::new(delivery)
+    }
+
+    /// Takes no more calls, without waiting: what is queued still runs.
+    pub(crate) fn release(&self) {
+        self.lane.release();
+    }
+
     /// Takes no more calls and waits until the queued ones ran, or until
     /// `deadline`; returns whether they did.
     pub(crate) fn close(&self, deadline: std::time::Instant) -> bool {
@@ -311,7 +325,8 @@ mod tests {
     /// held it until the next registration), so a cancelled subscription
     /// kept a Kotlin Fragment or a Swift view model alive.
     #[test]
-    fn a_cancelled_subscription_releases_its_listener_at_once() {
+    fn a_cancelled_subscription_releases_its_listener_at_once(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let hits = Arc::new(Hits::default());
         let listener: Arc<dyn Counter> = hits.clone();
         let (subscription, delivery) = Subscription::for_listener(listener);
@@ -323,17 +338,18 @@ mod tests {
             let _ = entered_tx.send(());
             let _ = release_rx.recv_timeout(Duration::from_secs(10));
         });
-        entered_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        entered_rx.recv_timeout(Duration::from_secs(5))?;
         for _ in 0..10 {
             delivery.post_call::<dyn Counter>("test", |l| l.hit());
         }
         subscription.cancel();
         // Only the call in progress holds the listener now.
         assert_eq!(Arc::strong_count(&hits), 2);
-        release_tx.send(()).unwrap();
+        release_tx.send(())?;
         assert!(delivery.close(Instant::now() + Duration::from_secs(5)));
         assert_eq!(Arc::strong_count(&hits), 1, "the listener was kept");
         assert_eq!(hits.0.load(Ordering::SeqCst), 1, "a call ran after cancel");
+        Ok(())
     }
 
     /// The end signal is the last call, and the listener goes with it.

@@ -48,7 +48,7 @@ pub(crate) async fn send_file(
     path: String,
     mime: mime::Mime,
     caption: Option<String>,
-    progress: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+    progress: Option<media::upload::Report>,
 ) -> CoreResult<()> {
     let room = timeline.room();
     let client = room.client();
@@ -144,7 +144,7 @@ pub(crate) async fn queue_media(
     path: String,
     mime: mime::Mime,
     info: UploadInfo,
-    report: Option<Box<dyn Fn(u64, u64) + Send + Sync>>,
+    report: Option<media::upload::Report>,
 ) -> CoreResult<Progress> {
     let room = timeline.room().clone();
     let client = room.client();
@@ -196,7 +196,7 @@ pub(crate) async fn queue_media(
 async fn follow_upload(
     mut updates: tokio::sync::broadcast::Receiver<RoomSendQueueUpdate>,
     txn: OwnedTransactionId,
-    report: Box<dyn Fn(u64, u64) + Send + Sync>,
+    report: media::upload::Report,
 ) {
     use tokio::sync::broadcast::error::RecvError;
     loop {
