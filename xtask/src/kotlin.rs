@@ -48,9 +48,16 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str, refresh_url: &str) -
         summary.skipped
     );
     if !status.success() {
+        // The failures' messages, so that a run whose console output is cut
+        // (a CI log shows its tail) still says what failed.
+        let failures = failed_cases(&reports).unwrap_or_default();
         bail!(
-            "kotlin: mvn test failed with {status} (reports in {})",
-            reports.display()
+            "kotlin: mvn test failed with {status} (reports in {}){}",
+            reports.display(),
+            failures
+                .iter()
+                .map(|f| format!("\n  {f}"))
+                .collect::<String>()
         );
     }
     if summary.tests == 0 {
@@ -175,6 +182,77 @@ fn surefire_summary(reports: &Path) -> Result<Summary> {
     Ok(total)
 }
 
+/// `Class.test: message` for each failed or broken test case in the
+/// reports, the message cut to 600 characters.
+fn failed_cases(reports: &Path) -> Result<Vec<String>> {
+    let mut cases = Vec::new();
+    for entry in std::fs::read_dir(reports)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("TEST-") && name.ends_with(".xml") {
+            cases.extend(failures_in(&std::fs::read_to_string(&path)?));
+        }
+    }
+    Ok(cases)
+}
+
+/// The failed test cases of one report (see [`failed_cases`]).
+fn failures_in(xml: &str) -> Vec<String> {
+    let attr = |tag: &str, name: &str| -> String {
+        let key = format!(" {name}=\"");
+        tag.find(&key)
+            .and_then(|i| {
+                let rest = &tag[i + key.len()..];
+                Some(rest[..rest.find('"')?].to_owned())
+            })
+            .unwrap_or_default()
+    };
+    let mut found = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find("<testcase ") {
+        let case = &rest[start..];
+        let tag_end = case.find('>').map_or(case.len(), |i| i + 1);
+        let tag = &case[..tag_end];
+        // A case with no body (`<testcase .../>`) passed.
+        let end = if tag.ends_with("/>") {
+            tag_end
+        } else {
+            case.find("</testcase>").unwrap_or(case.len())
+        };
+        let body = &case[tag_end..end];
+        for kind in ["<failure", "<error"] {
+            if let Some(at) = body.find(kind) {
+                let failure = &body[at..];
+                let failure = &failure[..failure.find('>').unwrap_or(failure.len())];
+                let class = attr(tag, "classname");
+                let class = class.rsplit('.').next().unwrap_or_default();
+                let message: String = unescape(&attr(failure, "message"))
+                    .chars()
+                    .take(600)
+                    .collect();
+                found.push(format!("{class}.{}: {message}", attr(tag, "name")));
+                break;
+            }
+        }
+        rest = &case[end..];
+    }
+    found
+}
+
+/// XML's five escapes and numeric newlines, as Surefire writes them.
+fn unescape(text: &str) -> String {
+    text.replace("&#10;", "\n")
+        .replace("&#13;", "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// The counts on the first `<testsuite ...>` element of one report.
 fn suite_counts(xml: &str) -> Option<Summary> {
     let start = xml.find("<testsuite ")?;
@@ -214,6 +292,18 @@ mod tests {
             }
         );
         assert_eq!((s.passed(), s.failed()), (3, 2));
+    }
+
+    #[test]
+    fn failures_in_names_each_failed_case_with_its_message() {
+        let xml = r#"<testsuite tests="3"><testcase name="a" classname="dev.m.SecurityTest" time="1"/><testcase name="b" classname="dev.m.SecurityTest" time="2"><failure message="expected: &lt;true&gt; but was: &lt;false&gt;&#10;next" type="org.opentest4j.AssertionFailedError">stack</failure></testcase><testcase name="c" classname="dev.m.X"><error message="boom &amp; more" type="E"/></testcase></testsuite>"#;
+        assert_eq!(
+            failures_in(xml),
+            vec![
+                "SecurityTest.b: expected: <true> but was: <false>\nnext".to_owned(),
+                "X.c: boom & more".to_owned()
+            ]
+        );
     }
 
     #[test]
