@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use matrix_sdk::encryption::backups::BackupState;
+use matrix_sdk::encryption::backups::{futures::SteadyStateError, BackupState};
 use matrix_sdk::encryption::recovery::{RecoveryError, RecoveryState as SdkState};
 use matrix_sdk::encryption::secret_storage::SecretStorageError;
 
@@ -58,7 +58,8 @@ pub(crate) fn states(sdk: &Sdk) -> impl futures_util::Stream<Item = RecoveryStat
 
 /// Waits, within `timeout`, for the key backup to hold every room key this
 /// device has: `None` without an active backup, `Some(false)` when the
-/// upload failed or did not finish in time.
+/// backup was disabled meanwhile or the upload did not finish in time (a
+/// failed request or a missed progress update is tried again meanwhile).
 pub(crate) async fn wait_backed_up(sdk: &Sdk, timeout: Duration) -> Option<bool> {
     let backups = sdk.encryption().backups();
     if !matches!(
@@ -70,15 +71,34 @@ pub(crate) async fn wait_backed_up(sdk: &Sdk, timeout: Duration) -> Option<bool>
     if !backups.are_enabled().await {
         return None;
     }
-    match tokio::time::timeout(timeout, backups.wait_for_steady_state()).await {
-        Ok(Ok(())) => Some(true),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "the key backup did not finish uploading");
+    // A missed progress update or a failed request is not the end: the
+    // wait starts again (and with it the upload) until the deadline.
+    let settled = async {
+        loop {
+            match backups.wait_for_steady_state().await {
+                Ok(()) => return true,
+                Err(SteadyStateError::BackupDisabled) => {
+                    tracing::warn!("the key backup was disabled while it uploaded");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the key backup's upload goes on");
+                    tokio::time::sleep(BACKUP_RETRY).await;
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, settled).await {
+        Ok(done) => Some(done),
+        Err(_) => {
+            tracing::warn!("the key backup did not finish uploading in time");
             Some(false)
         }
-        Err(_) => Some(false),
     }
 }
+
+/// The pause before the key backup's upload is tried again.
+const BACKUP_RETRY: Duration = Duration::from_millis(200);
 
 fn map_state(state: SdkState) -> RecoveryState {
     match state {
