@@ -28,7 +28,13 @@
 //!   holds its clone of the matrix client (on the caller's thread);
 //! - `drain.server_deadline`: a drain, once the deadline of the server steps
 //!   (the key backup's wait, the server logout) is set (on the drain's
-//!   thread).
+//!   thread);
+//! - `bootstrap.begun`: `bootstrap_cross_signing`, before its first request
+//!   (on a runtime worker);
+//! - `recover.done`: `recover`, once the key was tried, right or wrong (on a
+//!   runtime worker).
+//!
+//! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!
 //! The counts ([`counted`]): `matrix_client.dropped_outside_runtime`, a
 //! matrix client's inner state dropped on a thread outside any runtime's
@@ -72,6 +78,13 @@ pub(crate) fn count_if(name: &'static str, happened: impl FnOnce() -> bool) {
 
 #[cfg(feature = "test-hooks")]
 pub use armed::{counted, fail_next_thread_spawn, pause_at, Pause};
+
+/// Whether the log scrubber holds `secret` now (it replaces it in every
+/// line the core writes).
+#[cfg(feature = "test-hooks")]
+pub fn is_scrubbed(secret: &str) -> bool {
+    crate::logging::scrub::is_registered(secret)
+}
 
 #[cfg(feature = "test-hooks")]
 mod armed {

@@ -338,3 +338,60 @@ fn the_backup_wait_and_the_server_logout_share_one_deadline() {
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     assert!(report.data_wiped, "{report:?}");
 }
+
+/// A short password given to `bootstrap_cross_signing` is scrubbed from the
+/// log while the call runs (before, only secrets of 6 bytes or more were:
+/// a 4-byte password could reach a log line).
+#[test]
+fn a_short_bootstrap_password_is_scrubbed_while_in_use() {
+    let _s = serial();
+    const SHORT: &str = "p4wd";
+    let name = homeserver::fresh_name("hks");
+    homeserver::register(&name, SHORT);
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    block_on(client.login(name, SHORT.into(), None)).unwrap();
+    assert!(
+        !hooks::is_scrubbed(SHORT),
+        "the login's registration outlived it"
+    );
+    let begun = hooks::pause_at("bootstrap.begun");
+    let c = client.clone();
+    let bootstrap = on_thread(move || block_on(c.bootstrap_cross_signing(Some(SHORT.into()))));
+    assert!(begun.wait_reached(BOUND), "the bootstrap never began");
+    let scrubbed = hooks::is_scrubbed(SHORT);
+    begun.release();
+    within("the bootstrap", &bootstrap).unwrap();
+    assert!(
+        scrubbed,
+        "the short password was not scrubbed during the call"
+    );
+    assert!(!hooks::is_scrubbed(SHORT), "the password outlived the call");
+    block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+}
+
+/// A wrong recovery key is scrubbed while it is tried, then forgotten: an
+/// app that lets its user retry does not grow the scrubber's list (before,
+/// every key tried stayed registered until the client ended).
+#[test]
+fn a_wrong_recovery_key_is_forgotten_once_tried() {
+    let _s = serial();
+    const WRONG: &str = "EsTj 3yST y93F SLpB jJsz eAXc 2XzA ygD3 w69H fGaN TKBj jXEd";
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    block_on(client.login(user("hkr"), PASSWORD.into(), None)).unwrap();
+    let tried = hooks::pause_at("recover.done");
+    let c = client.clone();
+    let recover = on_thread(move || block_on(c.recover(WRONG.into())));
+    assert!(tried.wait_reached(BOUND), "the key was never tried");
+    let scrubbed = hooks::is_scrubbed(WRONG);
+    tried.release();
+    let result = within("recover", &recover);
+    assert!(result.is_err(), "a wrong key was taken: {result:?}");
+    assert!(scrubbed, "the key was not scrubbed while it was tried");
+    assert!(
+        !hooks::is_scrubbed(WRONG),
+        "the wrong key stayed registered"
+    );
+    block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+}

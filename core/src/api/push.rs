@@ -2,7 +2,11 @@
 
 /// An HTTP pusher: where the homeserver posts this device's notifications
 /// (a push gateway, such as Sygnal, speaking the Push Gateway API).
+///
+/// Its `Debug` output, and the generated `toString`/`description`/`repr`,
+/// never show the pushkey.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct PusherConfig {
     /// The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
     /// bytes).
@@ -28,6 +32,13 @@ impl std::fmt::Debug for PusherConfig {
             .field("device_name", &self.device_name)
             .field("lang", &self.lang)
             .finish_non_exhaustive()
+    }
+}
+
+/// As `Debug`: what the foreign `toString`/`description`/`str` show.
+impl std::fmt::Display for PusherConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 

@@ -3,8 +3,10 @@
 
 use super::chat::{LatestMessage, Membership};
 
-/// How to build a client. Its `Debug` output never shows the passphrase.
+/// How to build a client. Its `Debug` output, and the generated
+/// `toString`/`description`/`repr`, never show the passphrase.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ClientConfig {
     /// `https://...` or `http://...` base URL of the homeserver.
     pub homeserver_url: String,
@@ -42,9 +44,18 @@ impl std::fmt::Debug for ClientConfig {
     }
 }
 
+/// As `Debug`: what the foreign `toString`/`description`/`str` show.
+impl std::fmt::Display for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
 /// A login session. It is the app's to keep (Keychain, Keystore); the core
-/// never writes the tokens to disk or to a log.
+/// never writes the tokens to disk or to a log, and its generated
+/// `toString`/`description`/`repr` show neither token.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Session {
     pub user_id: String,
     pub device_id: String,
@@ -60,6 +71,13 @@ impl std::fmt::Debug for Session {
             .field("device_id", &self.device_id)
             .field("homeserver_url", &self.homeserver_url)
             .finish_non_exhaustive()
+    }
+}
+
+/// As `Debug`: what the foreign `toString`/`description`/`str` show.
+impl std::fmt::Display for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
     }
 }
 

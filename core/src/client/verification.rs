@@ -101,10 +101,12 @@ impl ClientCore {
     /// Creates the account's cross-signing keys if it has none.
     pub(crate) async fn bootstrap_cross_signing(&self, password: Option<String>) -> CoreResult<()> {
         let sdk = self.sdk_with_stores()?;
+        // What the user typed: scrubbed whatever its length while in use.
         let secret = password
             .as_deref()
-            .map(crate::logging::scrub::Registered::new);
+            .map(crate::logging::scrub::Registered::typed);
         let work: BoxedCall<()> = Box::pin(async move {
+            crate::hooks::pause_point("bootstrap.begun");
             let done = ops::bootstrap_cross_signing(&sdk, password).await;
             drop(secret);
             done

@@ -34,17 +34,23 @@ impl Client {
 
     /// On a new device: imports the secrets and the key backup's key, so that
     /// older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+    /// The key is scrubbed from the log while the call runs, and, once it
+    /// proved right, until the client is drained; a wrong one is forgotten.
     pub async fn recover(&self, recovery_key: String) -> CoreResult<()> {
         let sdk = self.core.sdk_with_stores()?;
-        self.core
-            .keep_secret(scrub::Registered::typed(&recovery_key));
-        let work = async move { matrix::encryption::recover(&sdk, &recovery_key).await };
+        let in_use = scrub::Registered::typed(&recovery_key);
+        let work = async move {
+            let done = matrix::encryption::recover(&sdk, &recovery_key).await;
+            crate::hooks::pause_point("recover.done");
+            done.map(|()| in_use)
+        };
         let done = self
             .core
             .store_call("recover", WhenDropped::Abort, work)
             .await;
         self.core.recheck_verified();
-        done
+        self.core.keep_secret(done?);
+        Ok(())
     }
 
     /// The recovery state as this device sees it now.

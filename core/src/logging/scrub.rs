@@ -95,7 +95,7 @@ impl Drop for Registered {
 }
 
 /// Whether `secret` is registered now.
-#[cfg(test)]
+#[cfg(any(test, feature = "test-hooks"))]
 pub(crate) fn is_registered(secret: &str) -> bool {
     SECRETS
         .read()
