@@ -779,6 +779,16 @@ class SessionListener:
     def on_auth_error(self, soft_logout: bool) -> None: ...
     def on_closed(self) -> None: ...
 
+class SessionStore:
+    """The app's keeper of the session (Keychain, Keystore), given to
+    `Client.set_session_store` before `login` or `restore`: `save` is called
+    after each token refresh, before the client's requests go on with the new
+    tokens, on a core thread, bounded by `request_timeout_ms`. An exception
+    is logged as `Storage`; the session is offered again at the next refresh."""
+
+    def save(self, session: Session) -> None: ...
+    def load(self) -> Optional[Session]: ...
+
 class RecoveryStateListener:
     """The current recovery state first, then each change, then `on_closed()`."""
 
@@ -980,6 +990,8 @@ class ClientProtocol(Protocol):
         """Raises `CoreError.ClientClosed` once the client is closing or closed."""
     def observe_session(self, listener: SessionListener) -> Subscription:
         """Raises `CoreError.ClientClosed` once the client is closing or closed."""
+    def set_session_store(self, store: SessionStore) -> None:
+        """Before `login` or `restore`; raises `CoreError.InvalidState` after."""
     async def set_pusher(self, pusher: PusherConfig) -> None:
         """Raises `CoreError.InvalidArgument` for an empty pushkey or app_id, or a
         gateway_url that is not `http(s)://…/_matrix/push/v1/notify`."""

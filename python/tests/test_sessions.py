@@ -11,6 +11,7 @@ import os
 import threading
 import urllib.request
 
+import pytest
 from conftest import REFRESH_TOKEN_LIFETIME_S, register_on
 
 from matrix_mobile_core import (
@@ -18,8 +19,10 @@ from matrix_mobile_core import (
     ClientConfig,
     CoreError,
     LogoutOptions,
+    Session,
     SessionEvent,
     SessionListener,
+    SessionStore,
     SyncState,
 )
 
@@ -177,3 +180,71 @@ async def test_session_events_yield_each_refresh_and_one_auth_error_then_end(
         for a, b in zip(seen, seen[1:])
     ), seen
     assert isinstance(seen[-1], SessionEvent.AuthError), seen
+
+
+class FileStore(SessionStore):
+    """The app's keystore, as a file: each save written to a temporary file
+    and renamed over the last; the first `fail_first` saves raise as a full
+    disk would."""
+
+    def __init__(self, path, fail_first: int = 0) -> None:
+        self.path = path
+        self.fail_first = fail_first
+        self.calls = 0
+        self.threads = set()
+
+    def save(self, session: Session) -> None:
+        self.calls += 1
+        self.threads.add(threading.get_ident())
+        if self.calls <= self.fail_first:
+            raise OSError("disk full")
+        tmp = self.path.with_suffix(".tmp")
+        fields = [session.user_id, session.device_id, session.access_token,
+                  session.refresh_token or "", session.homeserver_url]
+        tmp.write_text("\n".join(fields))
+        os.replace(tmp, self.path)
+
+    def load(self):
+        if not self.path.exists():
+            return None
+        user_id, device_id, access, refresh, url = self.path.read_text().split("\n")
+        return Session(user_id=user_id, device_id=device_id, access_token=access,
+                       refresh_token=refresh or None, homeserver_url=url)
+
+
+async def test_a_session_store_saves_each_refresh_with_no_listener_and_is_asked_again_after_a_failure(
+    refresh_homeserver_url, tmp_path
+):
+    user = register_on(refresh_homeserver_url, "pystore")
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    config = ClientConfig(homeserver_url=refresh_homeserver_url, data_dir=data_dir)
+    client = await Client.create(config)
+    store = FileStore(tmp_path / "session", fail_first=1)
+    client.set_session_store(store)
+    first = await client.login(user.username, user.password, None)
+    with pytest.raises(CoreError.InvalidState):
+        client.set_session_store(store)
+    await client.start_sync()
+    room = await client.create_room("store", [], False)
+
+    # No listener: the refreshes reach the store alone. The first save
+    # raises; the next refresh offers the session again.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 40
+    while store.load() is None or store.load() != client.session():
+        assert loop.time() < deadline, f"the store never held the current session ({store.calls} saves)"
+        await client.send_text(room, "keep going")
+        await asyncio.sleep(0.3)
+    assert store.calls >= 2
+    assert store.load().access_token != first.access_token
+    # A core thread of its own, never the app's (this loop's) thread.
+    assert threading.get_ident() not in store.threads
+    await client.close(None)
+
+    # What the store kept restores in a new client, which sends with it.
+    again = await Client.create(config)
+    await again.restore(store.load())
+    await again.send_text(room, "after restore")
+    report = await again.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0

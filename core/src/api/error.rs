@@ -89,3 +89,11 @@ impl CoreError {
 
 /// Result alias used throughout the core.
 pub type CoreResult<T> = Result<T, CoreError>;
+
+/// What a foreign implementation (a `SessionStore`) threw that is not a
+/// `CoreError`: the app's storage failed.
+impl From<uniffi::UnexpectedUniFFICallbackError> for CoreError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::storage(format!("the app's store failed: {}", e.reason))
+    }
+}

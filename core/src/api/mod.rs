@@ -24,5 +24,5 @@ pub use listeners::{
 pub use process::*;
 pub use push::{NotificationItem, PusherConfig};
 pub use records::*;
-pub use session::SessionListener;
+pub use session::{SessionListener, SessionStore};
 pub use verification::{Emoji, VerificationListener, VerificationState};

@@ -23,3 +23,25 @@ pub trait SessionListener: Send + Sync {
     /// last call; not sent after `cancel()`.
     fn on_closed(&self);
 }
+
+/// The app's keeper of the session (the Keychain, the Keystore), given to
+/// `Client::set_session_store` before `login` or `restore`.
+///
+/// `save` is called after the server hands out new tokens (a refresh) and
+/// before the core's requests go on with them, so that a process killed at
+/// any moment leaves the app holding tokens that work. It runs on a core
+/// thread of its own (never the app's, never a runtime worker), bounded by
+/// the client's `request_timeout_ms`. `login` and `restore` return or take
+/// the session themselves: keep what `login` returns before `start_sync`.
+#[uniffi::export(with_foreign)]
+pub trait SessionStore: Send + Sync {
+    /// Keeps `session` in place of the one kept before. An error (thrown in
+    /// Kotlin and Swift, raised in Python) is logged as `Storage`, and the
+    /// session is offered again at the next refresh.
+    fn save(&self, session: Session) -> Result<(), crate::api::CoreError>;
+    /// The session kept now, if any: for a process of the app that takes up
+    /// a session another process refreshed (the notification fetcher, when
+    /// it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
+    /// password session without asking first.
+    fn load(&self) -> Result<Option<Session>, crate::api::CoreError>;
+}

@@ -41,6 +41,9 @@ pub(crate) async fn build(
     let events = Arc::new(Events::default());
     let sdk = matrix::build::build(&checked, sentinel, matrix::build::Role::App).await?;
     events.attach(&sdk);
+    let keeper = super::session_store::SessionKeeper::new(checked.request_timeout);
+    let saver = keeper.clone();
+    matrix::session_save::install(&sdk, move |session| saver.save(session));
     let core = Arc::new(ClientCore {
         generation: lease.generation(),
         group: lease.group().clone(),
@@ -50,6 +53,7 @@ pub(crate) async fn build(
         dropped,
         events,
         sessions: Default::default(),
+        session_store: keeper,
         sync_lock: tokio::sync::Mutex::new(()),
         install: Arc::default(),
         inner: Mutex::new(Inner {

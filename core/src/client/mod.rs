@@ -18,6 +18,7 @@ pub(crate) mod registry;
 mod room_list;
 mod session;
 mod session_events;
+mod session_store;
 pub mod state;
 mod store_dir;
 mod subscription;
@@ -102,6 +103,8 @@ pub(crate) struct ClientCore {
     events: Arc<Events>,
     /// The session listeners, told of token refreshes and refusals.
     sessions: Arc<session_events::SessionEvents>,
+    /// The app's session store, asked to save each refreshed session.
+    session_store: Arc<session_store::SessionKeeper>,
     /// Serialises start/stop/pause/resume of sync, and the drain's stop.
     sync_lock: tokio::sync::Mutex<()>,
     /// Held by a login from before its request to the end of its session's
@@ -354,6 +357,24 @@ impl ClientCore {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
         self.sessions
             .observe(&self.events, listener, || self.session())
+    }
+
+    /// Gives the app's session store, before `login` or `restore`
+    /// (`InvalidState` after; `ClientClosed` once the client is closing or
+    /// closed). A later call replaces it.
+    pub(crate) fn set_session_store(
+        &self,
+        store: Arc<dyn crate::api::SessionStore>,
+    ) -> CoreResult<()> {
+        let inner = self.inner();
+        check_usable(inner.state).map_err(|_| CoreError::ClientClosed)?;
+        if inner.state != ClientState::Created || inner.exclusive.is_some() {
+            return Err(CoreError::invalid_state(
+                "set the session store before login or restore",
+            ));
+        }
+        self.session_store.set(store);
+        Ok(())
     }
 
     /// Registers a message listener. `ClientClosed` once the client is

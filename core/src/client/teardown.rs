@@ -92,6 +92,8 @@ impl ClientCore {
     pub(crate) fn mark_drained(&self) {
         let _ = self.transition(Transition::Drained);
         registry::remove(self);
+        // The matrix client is gone: no refresh can ask the store again.
+        self.session_store.clear();
         let secrets = {
             let mut inner = self.inner();
             (

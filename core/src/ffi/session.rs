@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::client::Client;
-use crate::api::{CoreResult, SessionListener};
+use crate::api::{CoreResult, SessionListener, SessionStore};
 use crate::client::Subscription;
 
 #[uniffi::export]
@@ -21,5 +21,16 @@ impl Client {
         listener: Arc<dyn SessionListener>,
     ) -> CoreResult<Arc<Subscription>> {
         self.core.observe_session(listener)
+    }
+
+    /// Gives the app's [`SessionStore`], before `login` or `restore`
+    /// (`InvalidState` after, `ClientClosed` once the client is closing).
+    /// Its `save` is called after each refresh of the tokens, before the
+    /// client's requests go on with them, on a core thread, bounded by
+    /// `request_timeout_ms`: a process killed at any moment leaves the store
+    /// holding tokens that work. Keep what `login` returns yourself, before
+    /// `start_sync`. A later call replaces the store.
+    pub fn set_session_store(&self, store: Arc<dyn SessionStore>) -> CoreResult<()> {
+        self.core.set_session_store(store)
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod rooms;
 pub(crate) mod send_queue;
 pub(crate) mod sentinel;
 pub(crate) mod session_refresh;
+pub(crate) mod session_save;
 pub(crate) mod stores;
 pub(crate) mod summaries;
 pub(crate) mod sync;

@@ -362,6 +362,20 @@ typedef void (*UniffiCallbackInterfaceSessionListenerMethod2)(uint64_t, void* _N
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_STORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_STORE_METHOD0
+typedef void (*UniffiCallbackInterfaceSessionStoreMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_STORE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SESSION_STORE_METHOD1
+typedef void (*UniffiCallbackInterfaceSessionStoreMethod1)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_VERIFICATION_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_VERIFICATION_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceVerificationListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -485,6 +499,16 @@ typedef struct UniffiVTableCallbackInterfaceSessionListener {
     UniffiCallbackInterfaceSessionListenerMethod1 _Nonnull onAuthError;
     UniffiCallbackInterfaceSessionListenerMethod2 _Nonnull onClosed;
 } UniffiVTableCallbackInterfaceSessionListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_STORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SESSION_STORE
+typedef struct UniffiVTableCallbackInterfaceSessionStore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSessionStoreMethod0 _Nonnull save;
+    UniffiCallbackInterfaceSessionStoreMethod1 _Nonnull load;
+} UniffiVTableCallbackInterfaceSessionStore;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_VERIFICATION_LISTENER
@@ -742,6 +766,31 @@ void uniffi_matrix_mobile_core_fn_method_sessionlistener_on_auth_error(uint64_t 
 void uniffi_matrix_mobile_core_fn_method_sessionlistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SESSIONSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_SESSIONSTORE
+uint64_t uniffi_matrix_mobile_core_fn_clone_sessionstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_SESSIONSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FREE_SESSIONSTORE
+void uniffi_matrix_mobile_core_fn_free_sessionstore(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_SESSIONSTORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_INIT_CALLBACK_VTABLE_SESSIONSTORE
+void uniffi_matrix_mobile_core_fn_init_callback_vtable_sessionstore(const UniffiVTableCallbackInterfaceSessionStore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONSTORE_SAVE
+void uniffi_matrix_mobile_core_fn_method_sessionstore_save(uint64_t ptr, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSIONSTORE_LOAD
+RustBuffer uniffi_matrix_mobile_core_fn_method_sessionstore_load(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_VERIFICATIONLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_CLONE_VERIFICATIONLISTENER
 uint64_t uniffi_matrix_mobile_core_fn_clone_verificationlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -992,6 +1041,11 @@ uint64_t uniffi_matrix_mobile_core_fn_method_client_set_pusher(uint64_t ptr, Rus
 uint64_t uniffi_matrix_mobile_core_fn_method_client_observe_session(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_SESSION_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_SET_SESSION_STORE
+void uniffi_matrix_mobile_core_fn_method_client_set_session_store(uint64_t ptr, uint64_t store, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_BOOTSTRAP_CROSS_SIGNING
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_BOOTSTRAP_CROSS_SIGNING
 uint64_t uniffi_matrix_mobile_core_fn_method_client_bootstrap_cross_signing(uint64_t ptr, RustBuffer password
@@ -1145,6 +1199,36 @@ void uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_request(
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_VERIFICATIONREQUESTLISTENER_ON_CLOSED
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_VERIFICATIONREQUESTLISTENER_ON_CLOSED
 void uniffi_matrix_mobile_core_fn_method_verificationrequestlistener_on_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PUSHERCONFIG_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PUSHERCONFIG_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_matrix_mobile_core_fn_method_pusherconfig_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PUSHERCONFIG_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_PUSHERCONFIG_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_matrix_mobile_core_fn_method_pusherconfig_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENTCONFIG_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENTCONFIG_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_matrix_mobile_core_fn_method_clientconfig_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENTCONFIG_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENTCONFIG_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_matrix_mobile_core_fn_method_clientconfig_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSION_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSION_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_matrix_mobile_core_fn_method_session_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSION_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_SESSION_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_matrix_mobile_core_fn_method_session_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_FUNC_CONFIGURE_RUNTIME
@@ -1587,6 +1671,18 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed(voi
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONSTORE_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONSTORE_SAVE
+uint16_t uniffi_matrix_mobile_core_checksum_method_sessionstore_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONSTORE_LOAD
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_SESSIONSTORE_LOAD
+uint16_t uniffi_matrix_mobile_core_checksum_method_sessionstore_load(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_VERIFICATIONLISTENER_ON_STATE
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_VERIFICATIONLISTENER_ON_STATE
 uint16_t uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_state(void
@@ -1824,6 +1920,12 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_client_set_pusher(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_OBSERVE_SESSION
 uint16_t uniffi_matrix_mobile_core_checksum_method_client_observe_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_SESSION_STORE
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_SET_SESSION_STORE
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_set_session_store(void
     
 );
 #endif

@@ -103,4 +103,85 @@ final class RefreshTests: XCTestCase {
             throw error
         }
     }
+
+    /// The app's keystore, as a file (written atomically): the first
+    /// `failFirst` saves throw as a full disk would.
+    final class FileStore: SessionStore, @unchecked Sendable {
+        // @unchecked Sendable, proved: the mutable counters are only read and written under `lock`; `url` and `failFirst` are immutable.
+        let url: URL
+        let failFirst: Int
+        private let lock = NSLock()
+        private var _calls = 0
+        private var _onMain = false
+        init(url: URL, failFirst: Int) {
+            self.url = url
+            self.failFirst = failFirst
+        }
+        var calls: Int { lock.withLock { _calls } }
+        var savedOnMainThread: Bool { lock.withLock { _onMain } }
+
+        func save(session: Session) throws {
+            let call = lock.withLock { () -> Int in
+                _calls += 1
+                _onMain = _onMain || Thread.isMainThread
+                return _calls
+            }
+            if call <= failFirst { throw CocoaError(.fileWriteOutOfSpace) }
+            let fields = [session.userId, session.deviceId, session.accessToken, session.refreshToken ?? "", session.homeserverUrl]
+            try fields.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        }
+
+        func load() throws -> Session? {
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+            let f = text.components(separatedBy: "\n")
+            return Session(userId: f[0], deviceId: f[1], accessToken: f[2], refreshToken: f[3].isEmpty ? nil : f[3], homeserverUrl: f[4])
+        }
+    }
+
+    func testASessionStoreSavesEachRefreshWithNoListenerAndIsAskedAgainAfterAFailure() async throws {
+        let url = try refreshHomeserverURL()
+        let user = try await registerUser(on: url)
+        let dir = try makeTempDir("store")
+        let config = ClientConfig(homeserverUrl: url, dataDir: dir.path)
+        let client = try await Client.create(config: config)
+        let store = FileStore(url: dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + ".session"), failFirst: 1)
+        var again: Client?
+        do {
+            try client.setSessionStore(store: store)
+            let first = try await client.login(username: user.username, password: user.password, deviceName: "swift-store")
+            XCTAssertThrowsError(try client.setSessionStore(store: store)) { error in
+                guard case CoreError.InvalidState = error else { return XCTFail("\(error)") }
+            }
+            try await client.startSync()
+            let roomId = try await client.createRoom(name: "store", invite: [], encrypted: false)
+            // No listener: the refreshes reach the store alone; the first save
+            // throws and the next refresh offers the session again.
+            let started = Date()
+            while try store.load() == nil || store.load() != client.session() {
+                if Date().timeIntervalSince(started) > 40 {
+                    XCTFail("the store never held the current session (\(store.calls) saves)")
+                    break
+                }
+                _ = try await client.sendText(roomId: roomId, body: "keep going")
+                try await Task.sleep(nanoseconds: 300_000_000)
+            }
+            XCTAssertGreaterThanOrEqual(store.calls, 2)
+            XCTAssertNotEqual(try store.load()?.accessToken, first.accessToken)
+            // A core thread, never the app's main thread.
+            XCTAssertFalse(store.savedOnMainThread, "saved on the main thread")
+            let closed = try await client.close(listener: nil)
+            XCTAssertEqual(closed.storeFilesOpenAfter, 0)
+
+            let restored = try await Client.create(config: config)
+            again = restored
+            try await restored.restore(session: try XCTUnwrap(try store.load()))
+            _ = try await restored.sendText(roomId: roomId, body: "after restore")
+            let report = try await restored.logout(options: LogoutOptions(), listener: nil)
+            XCTAssertEqual(report.storeFilesOpenAfter, 0)
+        } catch {
+            if let again { await closeQuietly(again) }
+            await closeQuietly(client)
+            throw error
+        }
+    }
 }

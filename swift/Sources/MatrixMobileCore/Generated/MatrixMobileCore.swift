@@ -765,6 +765,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
     /**
      * On a new device: imports the secrets and the key backup's key, so that
      * older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+     * The key is scrubbed from the log while the call runs, and, once it
+     * proved right, until the client is drained; a wrong one is forgotten.
      */
     func recover(recoveryKey: String) async throws 
     
@@ -799,6 +801,17 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * or closed.
      */
     func observeSession(listener: SessionListener) throws  -> Subscription
+    
+    /**
+     * Gives the app's [`SessionStore`], before `login` or `restore`
+     * (`InvalidState` after, `ClientClosed` once the client is closing).
+     * Its `save` is called after each refresh of the tokens, before the
+     * client's requests go on with them, on a core thread, bounded by
+     * `request_timeout_ms`: a process killed at any moment leaves the store
+     * holding tokens that work. Keep what `login` returns yourself, before
+     * `start_sync`. A later call replaces the store.
+     */
+    func setSessionStore(store: SessionStore) throws 
     
     /**
      * Creates the account's cross-signing keys if it has none yet (also
@@ -1429,6 +1442,8 @@ open func observeRecoveryState(listener: RecoveryStateListener)throws  -> Subscr
     /**
      * On a new device: imports the secrets and the key backup's key, so that
      * older encrypted messages decrypt. A wrong key gets `InvalidArgument`.
+     * The key is scrubbed from the log while the call runs, and, once it
+     * proved right, until the client is drained; a wrong one is forgotten.
      */
 open func recover(recoveryKey: String)async throws   {
     return
@@ -1522,6 +1537,24 @@ open func observeSession(listener: SessionListener)throws  -> Subscription  {
         FfiConverterTypeSessionListener_lower(listener),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Gives the app's [`SessionStore`], before `login` or `restore`
+     * (`InvalidState` after, `ClientClosed` once the client is closing).
+     * Its `save` is called after each refresh of the tokens, before the
+     * client's requests go on with them, on a core thread, bounded by
+     * `request_timeout_ms`: a process killed at any moment leaves the store
+     * holding tokens that work. Keep what `login` returns yourself, before
+     * `start_sync`. A later call replaces the store.
+     */
+open func setSessionStore(store: SessionStore)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_set_session_store(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSessionStore_lower(store),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3262,6 +3295,283 @@ public func FfiConverterTypeSessionListener_lift(_ handle: UInt64) throws -> Ses
 #endif
 public func FfiConverterTypeSessionListener_lower(_ value: SessionListener) -> UInt64 {
     return FfiConverterTypeSessionListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's keeper of the session (the Keychain, the Keystore), given to
+ * `Client::set_session_store` before `login` or `restore`.
+ *
+ * `save` is called after the server hands out new tokens (a refresh) and
+ * before the core's requests go on with them, so that a process killed at
+ * any moment leaves the app holding tokens that work. It runs on a core
+ * thread of its own (never the app's, never a runtime worker), bounded by
+ * the client's `request_timeout_ms`. `login` and `restore` return or take
+ * the session themselves: keep what `login` returns before `start_sync`.
+ */
+public protocol SessionStore: AnyObject, Sendable {
+    
+    /**
+     * Keeps `session` in place of the one kept before. An error (thrown in
+     * Kotlin and Swift, raised in Python) is logged as `Storage`, and the
+     * session is offered again at the next refresh.
+     */
+    func save(session: Session) throws 
+    
+    /**
+     * The session kept now, if any: for a process of the app that takes up
+     * a session another process refreshed (the notification fetcher, when
+     * it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
+     * password session without asking first.
+     */
+    func load() throws  -> Session?
+    
+}
+/**
+ * The app's keeper of the session (the Keychain, the Keystore), given to
+ * `Client::set_session_store` before `login` or `restore`.
+ *
+ * `save` is called after the server hands out new tokens (a refresh) and
+ * before the core's requests go on with them, so that a process killed at
+ * any moment leaves the app holding tokens that work. It runs on a core
+ * thread of its own (never the app's, never a runtime worker), bounded by
+ * the client's `request_timeout_ms`. `login` and `restore` return or take
+ * the session themselves: keep what `login` returns before `start_sync`.
+ */
+open class SessionStoreImpl: SessionStore, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_sessionstore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_sessionstore(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Keeps `session` in place of the one kept before. An error (thrown in
+     * Kotlin and Swift, raised in Python) is logged as `Storage`, and the
+     * session is offered again at the next refresh.
+     */
+open func save(session: Session)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionstore_save(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSession_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The session kept now, if any: for a process of the app that takes up
+     * a session another process refreshed (the notification fetcher, when
+     * it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
+     * password session without asking first.
+     */
+open func load()throws  -> Session?  {
+    return try  FfiConverterOptionTypeSession.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_sessionstore_load(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSessionStore {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSessionStore = UniffiVTableCallbackInterfaceSessionStore(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSessionStore.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SessionStore: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSessionStore.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SessionStore: handle missing in uniffiClone")
+            }
+        },
+        save: { (
+            uniffiHandle: UInt64,
+            session: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSessionStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.save(
+                     session: try FfiConverterTypeSession_lift(session)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeCoreError_lower
+            )
+        },
+        load: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Session? in
+                guard let uniffiObj = try? FfiConverterTypeSessionStore.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.load(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeSession.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeCoreError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSessionStore> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSessionStore>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSessionStore() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_sessionstore(UniffiCallbackInterfaceSessionStore.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionStore: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SessionStore>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SessionStore
+
+    public static func lift(_ handle: UInt64) throws -> SessionStore {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SessionStoreImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SessionStore) -> UInt64 {
+         if let rustImpl = value as? SessionStoreImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SessionStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionStore_lift(_ handle: UInt64) throws -> SessionStore {
+    return try FfiConverterTypeSessionStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionStore_lower(_ value: SessionStore) -> UInt64 {
+    return FfiConverterTypeSessionStore.lower(value)
 }
 
 
@@ -5497,9 +5807,10 @@ public func FfiConverterTypeVerificationRequestListener_lower(_ value: Verificat
 
 
 /**
- * How to build a client. Its `Debug` output never shows the passphrase.
+ * How to build a client. Its `Debug` output, and the generated
+ * `toString`/`description`/`repr`, never show the passphrase.
  */
-public struct ClientConfig: Equatable, Hashable {
+public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * `https://...` or `http://...` base URL of the homeserver.
      */
@@ -5555,6 +5866,28 @@ public struct ClientConfig: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_clientconfig_uniffi_trait_debug(
+            FfiConverterTypeClientConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_clientconfig_uniffi_trait_display(
+            FfiConverterTypeClientConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -6470,8 +6803,11 @@ public func FfiConverterTypePhaseTiming_lower(_ value: PhaseTiming) -> RustBuffe
 /**
  * An HTTP pusher: where the homeserver posts this device's notifications
  * (a push gateway, such as Sygnal, speaking the Push Gateway API).
+ *
+ * Its `Debug` output, and the generated `toString`/`description`/`repr`,
+ * never show the pushkey.
  */
-public struct PusherConfig: Equatable, Hashable {
+public struct PusherConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
      * The app's id with the gateway, e.g. `com.example.app.ios` (1 to 64
      * bytes).
@@ -6525,6 +6861,28 @@ public struct PusherConfig: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_pusherconfig_uniffi_trait_debug(
+            FfiConverterTypePusherConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_pusherconfig_uniffi_trait_display(
+            FfiConverterTypePusherConfig_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -6954,9 +7312,10 @@ public func FfiConverterTypeRuntimeStats_lower(_ value: RuntimeStats) -> RustBuf
 
 /**
  * A login session. It is the app's to keep (Keychain, Keystore); the core
- * never writes the tokens to disk or to a log.
+ * never writes the tokens to disk or to a log, and its generated
+ * `toString`/`description`/`repr` show neither token.
  */
-public struct Session: Equatable, Hashable {
+public struct Session: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     public var userId: String
     public var deviceId: String
     public var accessToken: String
@@ -6976,6 +7335,28 @@ public struct Session: Equatable, Hashable {
     
 
     
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_session_uniffi_trait_debug(
+            FfiConverterTypeSession_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_session_uniffi_trait_display(
+            FfiConverterTypeSession_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -10117,6 +10498,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionstore_save() != 26103) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_sessionstore_load() != 60543) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_state() != 39860) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10222,7 +10609,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_recovery_state() != 30370) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_recover() != 16501) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_recover() != 28398) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_recovery_state() != 38055) {
@@ -10235,6 +10622,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 20081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_session_store() != 47064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {
@@ -10319,6 +10709,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitRecoveryStateListener()
     uniffiCallbackInitRoomListListener()
     uniffiCallbackInitSessionListener()
+    uniffiCallbackInitSessionStore()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTaskFailureListener()
     uniffiCallbackInitTimelineListener()

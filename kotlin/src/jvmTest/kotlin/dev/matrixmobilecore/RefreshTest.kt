@@ -108,4 +108,70 @@ class RefreshTest {
             dir.deleteRecursively()
         }
     }
+
+    /**
+     * The app's keystore, as a file (written to a temporary file and moved over the last): the
+     * first [failFirst] saves throw as a full disk would.
+     */
+    private class FileStore(private val file: java.io.File, private val failFirst: Int) : SessionStore {
+        val calls = java.util.concurrent.atomic.AtomicInteger()
+        val threads = CopyOnWriteArrayList<Thread>()
+
+        override fun save(session: Session) {
+            threads += Thread.currentThread()
+            if (calls.incrementAndGet() <= failFirst) throw java.io.IOException("disk full")
+            val tmp = java.io.File(file.path + ".tmp")
+            tmp.writeText(
+                listOf(session.userId, session.deviceId, session.accessToken, session.refreshToken.orEmpty(), session.homeserverUrl)
+                    .joinToString("\n"),
+            )
+            java.nio.file.Files.move(tmp.toPath(), file.toPath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE)
+        }
+
+        override fun load(): Session? {
+            if (!file.exists()) return null
+            val (userId, deviceId, access, refresh, url) = file.readText().split("\n")
+            return Session(userId, deviceId, access, refresh.ifEmpty { null }, url)
+        }
+    }
+
+    @Test
+    fun aSessionStoreSavesEachRefreshWithNoListenerAndIsAskedAgainAfterAFailure() = coreTest(120.seconds) {
+        awaitNoLiveClients()
+        val user = registerUser(url)
+        val dir = TestEnv.newDataDir()
+        val config = testConfig(dir, url)
+        val client = Client.create(config)
+        val store = FileStore(java.io.File(dir.parentFile, "${dir.name}.session"), failFirst = 1)
+        var again: Client? = null
+        try {
+            client.setSessionStore(store)
+            val first = client.login(user.username, user.password, "kotlin-store")
+            assertFailsWith<CoreException.InvalidState> { client.setSessionStore(store) }
+            startSyncAndAwaitRunning(client)
+            val roomId = client.createRoom("store", emptyList(), false)
+            // No listener: the refreshes reach the store alone; the first save
+            // throws and the next refresh offers the session again.
+            val started = TimeSource.Monotonic.markNow()
+            while (store.load() == null || store.load() != client.session()) {
+                assertTrue(started.elapsedNow() < 40.seconds, "the store never held the current session (${store.calls} saves)")
+                client.sendText(roomId, "keep going")
+                delay(300.milliseconds)
+            }
+            assertTrue(store.calls.get() >= 2, "saves: ${store.calls}")
+            assertNotEquals(first.accessToken, store.load()?.accessToken)
+            // A core thread, never the app's (this test's).
+            assertTrue(Thread.currentThread() !in store.threads, "saved on the app's thread")
+            assertEquals(0u, client.closeAndDrain().storeFilesOpenAfter)
+
+            again = Client.create(config)
+            again.restore(assertNotNull(store.load()))
+            again.sendText(roomId, "after restore")
+            assertEquals(0u, again.logout(LogoutOptions(), null).storeFilesOpenAfter)
+        } finally {
+            again?.destroy()
+            client.destroy()
+            dir.deleteRecursively()
+        }
+    }
 }
