@@ -209,6 +209,8 @@ fn cancelled_client_calls_leave_a_working_client() {
                         gateway_url: "http://127.0.0.1:9/_matrix/push/v1/notify".into(),
                         device_name: "d".into(),
                         lang: "en".into(),
+                        format: None,
+                        default_payload_json: None,
                     };
                     client.set_pusher(pusher).await.is_ok()
                 })

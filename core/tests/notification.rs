@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    get_notification, runtime_stats, Client, CoreError, LogoutOptions, NotificationItem, Session,
-    SyncState,
+    get_notification, runtime_stats, Client, CoreError, LogoutOptions, NotificationItem,
+    NotificationKind, Session, SyncState,
 };
 use session::{config, logged_in, wait};
 
@@ -427,13 +427,25 @@ fn in_the_apps_process_its_live_client_answers() {
         "{refused:?}"
     );
 
-    // Paused: the stores are closed; resumed, it answers again.
+    // Paused (the app in the background, its stores closed): the push is
+    // still shown, read by a short-lived client while the pause is held,
+    // and the client is left paused with no store file open. Before, this
+    // was InvalidState: the app had to resume just to show a push.
     block_on(r.alice.pause()).unwrap();
-    let paused = fetch(&r, &event);
-    assert!(
-        matches!(paused, Err(CoreError::InvalidState { .. })),
-        "{paused:?}"
+    let paused = fetch(&r, &event).unwrap().expect("a paused client's push");
+    assert_eq!(paused.body.as_deref(), Some("pushed to the app"), "{paused:?}");
+    assert!(paused.is_encrypted, "{paused:?}");
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0),
+        "the paused client's stores were left open"
     );
+    let still = block_on(r.alice.recent_messages(r.room.clone(), 5));
+    assert!(
+        matches!(still, Err(CoreError::InvalidState { .. })),
+        "the client was not left paused: {still:?}"
+    );
+    assert_eq!(runtime_stats().live_clients, stats_before.live_clients);
     block_on(r.alice.resume()).unwrap();
     let again = fetch(&r, &event).unwrap().expect("after resume");
     assert_eq!(again.body.as_deref(), Some("pushed to the app"));
@@ -441,4 +453,162 @@ fn in_the_apps_process_its_live_client_answers() {
     let report = block_on(r.alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
+}
+
+/// One client-server request with `token`, JSON in and out (HTTP/1.0, so
+/// that the body is never chunked).
+fn request(method: &str, path: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
+    let base = homeserver::url();
+    let host = homeserver::host_port(&base);
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = homeserver::exchange(&base, &request);
+    let (head, answer) = response.split_once("\r\n\r\n").unwrap_or_default();
+    assert!(head.contains(" 200 "), "{method} {path}: {response}");
+    serde_json::from_str(answer).unwrap_or_else(|e| panic!("{method} {path}: {e}: {answer}"))
+}
+
+/// An invite into a direct room with an avatar, a message that mentions the
+/// user, one that does not, and a call: each notification says what it is
+/// about. Before, an invite read as a message without a body and timestamp
+/// 0, and no item said whether it was a DM, a mention or a call.
+#[test]
+fn an_invite_a_mention_and_a_call_show_what_they_are() {
+    let _serial = serial();
+    let (alice, alice_session, alice_dir) = logged_in("kinds-a");
+    let (_bob, bob_session, _bob_dir) = logged_in("kinds-b");
+    let alice_id = alice_session.user_id.clone();
+    let bob_token = bob_session.access_token.clone();
+    let bob_path = format!(
+        "/_matrix/client/v3/profile/{}/avatar_url",
+        bob_session.user_id
+    );
+    request(
+        "PUT",
+        &bob_path,
+        &bob_token,
+        &serde_json::json!({"avatar_url": "mxc://localhost/bobface"}),
+    );
+    let created = request(
+        "POST",
+        "/_matrix/client/v3/createRoom",
+        &bob_token,
+        &serde_json::json!({
+            "name": "just us",
+            "is_direct": true,
+            "preset": "trusted_private_chat",
+            "invite": [alice_id],
+            "initial_state": [{
+                "type": "m.room.avatar", "state_key": "",
+                "content": {"url": "mxc://localhost/roomface"}
+            }]
+        }),
+    );
+    let room = created["room_id"].as_str().unwrap().to_owned();
+    // The invite's own event, as bob's history has it.
+    let history = request(
+        "GET",
+        &format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=30"),
+        &bob_token,
+        &serde_json::json!({}),
+    );
+    let invite = history["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "m.room.member" && e["state_key"] == alice_id.as_str())
+        .expect("the invite in the room's history")
+        .clone();
+    synced(&alice);
+    wait("alice's invite", 30, || alice.room(room.clone()).is_ok());
+    let fetch = |event: &str| {
+        block_on(get_notification(
+            config(&homeserver::url(), alice_dir.path()),
+            alice_session.clone(),
+            room.clone(),
+            event.to_owned(),
+        ))
+        .unwrap()
+        .unwrap_or_else(|| panic!("{event} does not notify"))
+    };
+
+    let item = fetch(invite["event_id"].as_str().unwrap());
+    assert_eq!(item.kind, NotificationKind::Invite, "{item:?}");
+    assert_eq!(item.event_id, invite["event_id"].as_str().unwrap());
+    assert_eq!(
+        item.timestamp_ms,
+        invite["origin_server_ts"].as_u64().unwrap(),
+        "{item:?}"
+    );
+    assert_eq!(item.sender, bob_session.user_id);
+    assert_eq!(item.body, None);
+    assert!(item.is_dm, "{item:?}");
+    assert_eq!(
+        item.room_avatar.as_ref().map(|a| a.url.as_str()),
+        Some("mxc://localhost/roomface"),
+        "{item:?}"
+    );
+
+    block_on(alice.join_room(room.clone())).unwrap();
+    let send = |content: serde_json::Value, kind: &str, n: u32| -> String {
+        let path = format!("/_matrix/client/v3/rooms/{room}/send/{kind}/t{n}");
+        request("PUT", &path, &bob_token, &content)["event_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let localpart = alice_id
+        .trim_start_matches('@')
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mention = send(
+        serde_json::json!({"msgtype": "m.text", "body": format!("hi {localpart}"),
+                           "m.mentions": {"user_ids": [alice_id]}}),
+        "m.room.message",
+        1,
+    );
+    let plain = send(
+        serde_json::json!({"msgtype": "m.text", "body": "just talking",
+                           "m.mentions": {}}),
+        "m.room.message",
+        2,
+    );
+    let call = send(
+        serde_json::json!({"call_id": "c1", "version": "1", "lifetime": 60000,
+                           "offer": {"type": "offer", "sdp": "v=0"}}),
+        "m.call.invite",
+        3,
+    );
+    received(&alice, &room, "just talking");
+
+    let item = fetch(&mention);
+    assert_eq!(item.kind, NotificationKind::Message, "{item:?}");
+    assert!(item.has_mention, "{item:?}");
+    assert!(item.is_dm, "{item:?}");
+    assert_eq!(
+        item.sender_avatar.as_ref().map(|a| a.url.as_str()),
+        Some("mxc://localhost/bobface"),
+        "{item:?}"
+    );
+    assert!(item.timestamp_ms > 0);
+    let item = fetch(&plain);
+    assert_eq!(item.kind, NotificationKind::Message);
+    assert!(!item.has_mention, "{item:?}");
+    let item = fetch(&call);
+    assert_eq!(
+        item.kind,
+        NotificationKind::Other {
+            event_type: "m.call.invite".into()
+        },
+        "{item:?}"
+    );
+    assert_eq!(item.body, None);
+
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }

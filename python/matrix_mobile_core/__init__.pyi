@@ -72,27 +72,70 @@ class Session:
         homeserver_url: str,
     ) -> None: ...
 
+class PushFormat(enum.Enum):
+    """What a push carries: `EVENT_ID_ONLY` sends the event's ids alone."""
+
+    EVENT_ID_ONLY = 0
+
 class PusherConfig:
-    """An HTTP pusher: where the homeserver posts this account's notifications."""
+    """An HTTP pusher: where the homeserver posts this account's notifications.
+    `format=PushFormat.EVENT_ID_ONLY` keeps message content out of the push;
+    `default_payload_json` (a JSON object) is merged into every push by the
+    gateway."""
 
     app_id: str
     pushkey: str
     gateway_url: str
     device_name: str
     lang: str
+    format: Optional[PushFormat]
+    default_payload_json: Optional[str]
     def __init__(
-        self, *, app_id: str, pushkey: str, gateway_url: str, device_name: str, lang: str
+        self,
+        *,
+        app_id: str,
+        pushkey: str,
+        gateway_url: str,
+        device_name: str,
+        lang: str,
+        format: Optional[PushFormat] = None,
+        default_payload_json: Optional[str] = None,
     ) -> None: ...
+
+class NotificationKind:
+    """What a notification is about: a message (or an event this device could
+    not decrypt), an invite, or another event by its type."""
+
+    class MESSAGE(NotificationKind):
+        def __init__(self) -> None: ...
+
+    class INVITE(NotificationKind):
+        def __init__(self) -> None: ...
+
+    class OTHER(NotificationKind):
+        event_type: str
+        def __init__(self, event_type: str) -> None: ...
+
+    def is_message(self) -> bool: ...
+    def is_invite(self) -> bool: ...
+    def is_other(self) -> bool: ...
 
 class NotificationItem:
     """What a push notification shows (`get_notification`); `body` is None when
-    the event did not decrypt on this device or carries no text."""
+    the event did not decrypt on this device or carries no text. An invite is
+    `NotificationKind.INVITE` with the invite's own timestamp."""
 
     room_id: str
+    event_id: str
     room_name: str
+    room_avatar: Optional[MediaSource]
     sender: str
     sender_name: Optional[str]
+    sender_avatar: Optional[MediaSource]
     body: Optional[str]
+    kind: NotificationKind
+    is_dm: bool
+    has_mention: bool
     is_encrypted: bool
     is_noisy: bool
     timestamp_ms: int
@@ -100,10 +143,16 @@ class NotificationItem:
         self,
         *,
         room_id: str,
+        event_id: str,
         room_name: str,
+        room_avatar: Optional[MediaSource],
         sender: str,
         sender_name: Optional[str],
+        sender_avatar: Optional[MediaSource],
         body: Optional[str],
+        kind: NotificationKind,
+        is_dm: bool,
+        has_mention: bool,
         is_encrypted: bool,
         is_noisy: bool,
         timestamp_ms: int,
@@ -845,6 +894,7 @@ class TaskFailureListenerImpl(TaskFailureListener): ...
 class SyncStateListenerImpl(SyncStateListener): ...
 class MessageListenerImpl(MessageListener): ...
 class SessionListenerImpl(SessionListener): ...
+class SessionStoreImpl(SessionStore): ...
 class RecoveryStateListenerImpl(RecoveryStateListener): ...
 class LifecycleListenerImpl(LifecycleListener): ...
 class RoomListListenerImpl(RoomListListener): ...
@@ -996,6 +1046,8 @@ class ClientProtocol(Protocol):
         """Raises `CoreError.InvalidArgument` for an empty pushkey or app_id, or a
         gateway_url that is not `http(s)://…/_matrix/push/v1/notify`."""
     async def remove_pusher(self, pushkey: str) -> None: ...
+    async def pushers(self) -> List[PusherConfig]:
+        """The account's HTTP pushers, as the homeserver holds them."""
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""

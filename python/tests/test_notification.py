@@ -107,6 +107,8 @@ async def test_a_child_process_decrypts_a_notification_while_the_app_syncs(
         event_id,
     )
     assert item is not None and item.body == body and item.is_encrypted, item
+    assert item.event_id == event_id and item.kind.is_message(), item
+    assert not item.is_dm and not item.has_mention, item
 
     report = await alice.logout(LogoutOptions(), None)
     assert report.store_files_open_after == 0, report

@@ -3,9 +3,11 @@ until `remove_pusher`; bad input raises `CoreError.InvalidArgument`."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from matrix_mobile_core import Client, ClientConfig, CoreError, PusherConfig
+from matrix_mobile_core import Client, ClientConfig, CoreError, PusherConfig, PushFormat
 
 
 async def _logged_in(homeserver_url, user, data_dir) -> Client:
@@ -65,3 +67,44 @@ async def test_bad_pusher_input_is_invalid_argument(homeserver_url, user, data_d
     with pytest.raises(CoreError.InvalidArgument):
         await client.remove_pusher("")
     await client.close(None)
+
+
+async def test_an_event_id_only_pusher_carries_no_content_and_reads_back(
+    homeserver_url, register, tmp_path, push_gateway
+):
+    alice_user, bob_user = register("pushida"), register("pushidb")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    alice = await _logged_in(homeserver_url, alice_user, str(tmp_path / "a"))
+    bob = await _logged_in(homeserver_url, bob_user, str(tmp_path / "b"))
+    config = PusherConfig(
+        app_id="org.example.mmc.py", pushkey="py-ios", gateway_url=push_gateway.url,
+        device_name="py device", lang="en", format=PushFormat.EVENT_ID_ONLY,
+        default_payload_json='{"aps": {"mutable-content": 1}}',
+    )  # fmt: skip
+    await alice.set_pusher(config)
+    [read] = await alice.pushers()
+    assert (read.pushkey, read.gateway_url, read.format) == (
+        "py-ios", push_gateway.url, PushFormat.EVENT_ID_ONLY
+    )
+    assert json.loads(read.default_payload_json) == {"aps": {"mutable-content": 1}}
+
+    room = await alice.create_room("private", [bob_user.user_id], False)
+    await bob.join_room(room)
+    event_id = await bob.send_text(room, "the secret plan")
+    pushed = push_gateway.wait_for(lambda n: n.get("event_id") == event_id, timeout=30)
+    assert "the secret plan" not in json.dumps(pushed), pushed
+    assert "content" not in pushed, pushed
+    assert pushed["devices"][0]["data"]["default_payload"] == {"aps": {"mutable-content": 1}}
+
+    await alice.remove_pusher("py-ios")
+    assert await alice.pushers() == []
+    with pytest.raises(CoreError.InvalidArgument):
+        await alice.set_pusher(
+            PusherConfig(
+                app_id="a", pushkey="k", gateway_url=push_gateway.url, device_name="d",
+                lang="en", default_payload_json="[1]",
+            )  # fmt: skip
+        )
+    await alice.close(None)
+    await bob.close(None)

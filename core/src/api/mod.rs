@@ -22,7 +22,7 @@ pub use listeners::{
     TaskFailureListener, TimelineListener, TypingListener,
 };
 pub use process::*;
-pub use push::{NotificationItem, PusherConfig};
+pub use push::{NotificationItem, NotificationKind, PushFormat, PusherConfig};
 pub use records::*;
 pub use session::{SessionListener, SessionStore};
 pub use verification::{Emoji, VerificationListener, VerificationState};

@@ -33,7 +33,7 @@ pub trait SessionListener: Send + Sync {
 /// thread of its own (never the app's, never a runtime worker), bounded by
 /// the client's `request_timeout_ms`. `login` and `restore` return or take
 /// the session themselves: keep what `login` returns before `start_sync`.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(foreign)]
 pub trait SessionStore: Send + Sync {
     /// Keeps `session` in place of the one kept before. An error (thrown in
     /// Kotlin and Swift, raised in Python) is logged as `Storage`, and the

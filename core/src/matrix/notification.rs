@@ -10,17 +10,19 @@
 //! lock (which the app's sync holds while it runs: then the event stays
 //! encrypted and `body` is `None`).
 
+use matrix_sdk::ruma::api::client::push::get_notifications;
 use matrix_sdk::ruma::events::{
     AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent, TimelineEventType,
 };
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, RoomId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use matrix_sdk_ui::notification_client::{
     self as ui, NotificationClient, NotificationEvent, NotificationProcessSetup, NotificationStatus,
 };
 
 use super::errors;
+use super::media;
 use super::rooms::parse_room_id;
-use crate::api::{CoreError, CoreResult, NotificationItem};
+use crate::api::{CoreError, CoreResult, NotificationItem, NotificationKind};
 
 /// The event a notification is about, its ids checked.
 #[derive(Debug, Clone)]
@@ -56,7 +58,13 @@ pub(crate) async fn fetch(
     let status = fetch_status(&notifications, client, target).await;
     drop(notifications);
     match status.map_err(from_ui)? {
-        NotificationStatus::Event(item) => Ok(Some(item_of(&target.room_id, *item))),
+        NotificationStatus::Event(item) => {
+            let mut shown = item_of(target, &item);
+            if shown.kind == NotificationKind::Invite {
+                shown.timestamp_ms = invite_timestamp(client, target, &item.raw_event).await;
+            }
+            Ok(Some(shown))
+        }
         NotificationStatus::EventFilteredOut | NotificationStatus::EventRedacted => Ok(None),
         NotificationStatus::EventNotFound => Err(CoreError::NotFound {
             detail: format!("event {} in room {}", target.event_id, target.room_id),
@@ -91,28 +99,99 @@ async fn fetch_status(
         .await
 }
 
-/// matrix-sdk-ui's notification in the contract's terms.
-fn item_of(room_id: &RoomId, item: ui::NotificationItem) -> NotificationItem {
-    let (sender, body, still_encrypted, timestamp_ms) = match &item.event {
-        NotificationEvent::Timeline(event) => (
-            event.sender().to_string(),
-            body_of(event),
-            event.event_type() == TimelineEventType::RoomEncrypted,
-            event.origin_server_ts().get().into(),
+/// matrix-sdk-ui's notification in the contract's terms (an invite's
+/// timestamp is left 0: its stripped event has none, see
+/// [`invite_timestamp`]).
+fn item_of(target: &Target, item: &ui::NotificationItem) -> NotificationItem {
+    let (sender, body, kind, still_encrypted, timestamp_ms) = match &item.event {
+        NotificationEvent::Timeline(event) => {
+            let event_type = event.event_type();
+            let still_encrypted = event_type == TimelineEventType::RoomEncrypted;
+            let kind = if still_encrypted || event_type == TimelineEventType::RoomMessage {
+                NotificationKind::Message
+            } else {
+                NotificationKind::Other {
+                    event_type: event_type.to_string(),
+                }
+            };
+            (
+                event.sender().to_string(),
+                body_of(event),
+                kind,
+                still_encrypted,
+                event.origin_server_ts().get().into(),
+            )
+        }
+        NotificationEvent::Invite(invite) => (
+            invite.sender.to_string(),
+            None,
+            NotificationKind::Invite,
+            false,
+            0,
         ),
-        NotificationEvent::Invite(invite) => (invite.sender.to_string(), None, false, 0),
     };
+    let avatar = |url: &Option<String>| url.as_deref().and_then(media::source_of_url);
     NotificationItem {
-        room_id: room_id.to_string(),
-        room_name: item.room_computed_display_name,
+        room_id: target.room_id.to_string(),
+        event_id: target.event_id.to_string(),
+        room_name: item.room_computed_display_name.clone(),
+        room_avatar: avatar(&item.room_avatar_url),
         sender,
-        sender_name: item.sender_display_name,
+        sender_name: item.sender_display_name.clone(),
+        sender_avatar: avatar(&item.sender_avatar_url),
         body,
+        kind,
+        is_dm: item.is_direct_message_room,
+        has_mention: item.has_mention == Some(true),
         is_encrypted: still_encrypted || item.is_room_encrypted == Some(true),
         is_noisy: item.is_noisy == Some(true),
         timestamp_ms,
     }
 }
+
+/// When the invite of `target` was sent: its stripped event's
+/// `origin_server_ts` where the server put one in, else the server's list
+/// of this user's recent notifications (the invite notified; its
+/// invitee may not fetch the event itself). 0 when neither says.
+async fn invite_timestamp(
+    client: &matrix_sdk::Client,
+    target: &Target,
+    raw: &ui::RawNotificationEvent,
+) -> u64 {
+    let stripped = match raw {
+        ui::RawNotificationEvent::Invite(raw) => raw.get_field::<u64>("origin_server_ts"),
+        ui::RawNotificationEvent::Timeline(raw) => raw.get_field::<u64>("origin_server_ts"),
+    };
+    if let Ok(Some(ts)) = stripped {
+        return ts;
+    }
+    let mut request = get_notifications::v3::Request::new();
+    request.limit = Some(RECENT_NOTIFICATIONS.into());
+    match client.send(request).await {
+        Ok(response) => response
+            .notifications
+            .iter()
+            .find(|n| {
+                n.event.get_field::<OwnedEventId>("event_id").ok().flatten()
+                    == Some(target.event_id.clone())
+            })
+            .map_or(0, |n| {
+                n.event
+                    .get_field::<u64>("origin_server_ts")
+                    .ok()
+                    .flatten()
+                    .unwrap_or_else(|| n.ts.get().into())
+            }),
+        Err(e) => {
+            tracing::debug!(%e, "no list of notifications for the invite's time");
+            0
+        }
+    }
+}
+
+/// How many of the user's latest notifications are looked through for an
+/// invite's time.
+const RECENT_NOTIFICATIONS: u32 = 50;
 
 /// The text of a (decrypted) message: its body, or a media message's
 /// caption or file name. `None` for anything else, an event still

@@ -1026,6 +1026,11 @@ uint64_t uniffi_matrix_mobile_core_fn_method_client_recover(uint64_t ptr, RustBu
 RustBuffer uniffi_matrix_mobile_core_fn_method_client_recovery_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_PUSHERS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_PUSHERS
+uint64_t uniffi_matrix_mobile_core_fn_method_client_pushers(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_REMOVE_PUSHER
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_FN_METHOD_CLIENT_REMOVE_PUSHER
 uint64_t uniffi_matrix_mobile_core_fn_method_client_remove_pusher(uint64_t ptr, RustBuffer pushkey
@@ -1902,6 +1907,12 @@ uint16_t uniffi_matrix_mobile_core_checksum_method_client_recover(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_RECOVERY_STATE
 #define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_RECOVERY_STATE
 uint16_t uniffi_matrix_mobile_core_checksum_method_client_recovery_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_PUSHERS
+#define UNIFFI_FFIDEF_UNIFFI_MATRIX_MOBILE_CORE_CHECKSUM_METHOD_CLIENT_PUSHERS
+uint16_t uniffi_matrix_mobile_core_checksum_method_client_pushers(void
     
 );
 #endif

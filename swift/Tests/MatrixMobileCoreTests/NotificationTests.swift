@@ -52,6 +52,9 @@ final class NotificationTests: XCTestCase {
             let config = try clientConfig(aliceDir)
             let live = try await getNotification(config: config, session: aliceSession, roomId: roomId, eventId: theirsId)
             XCTAssertEqual(live?.body, theirs, "\(String(describing: live))")
+            XCTAssertEqual(live?.eventId, theirsId)
+            XCTAssertEqual(live?.kind, .message)
+            XCTAssertEqual(live?.isDm, false)
             XCTAssertEqual(runtimeStats().liveClients, 2, "a second client opened the stores")
             // Not for another session; not while its stores are closed.
             await assertCoreError(

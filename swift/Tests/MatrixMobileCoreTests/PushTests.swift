@@ -57,7 +57,21 @@ final class PushTests: XCTestCase {
         listed = try await serverPushers(session.accessToken)
         XCTAssertEqual(listed.map { $0.2 }, [other], "\(listed)")
 
+        // An extension's pusher: ids only, APNs' mutable-content merged in,
+        // as `pushers()` reads it back.
+        var ios = pusher(other, "swift-pushkey-1")
+        ios.format = .eventIdOnly
+        ios.defaultPayloadJson = #"{"aps":{"mutable-content":1}}"#
+        try await client.setPusher(pusher: ios)
+        let read = try await client.pushers()
+        XCTAssertEqual(read.count, 1, "\(read)")
+        XCTAssertEqual(read.first?.format, .eventIdOnly)
+        XCTAssertEqual(read.first?.gatewayUrl, other)
+        XCTAssertEqual(read.first?.defaultPayloadJson?.replacingOccurrences(of: " ", with: ""), #"{"aps":{"mutable-content":1}}"#)
+
         try await client.removePusher(pushkey: "swift-pushkey-1")
+        let remaining = try await client.pushers()
+        XCTAssertEqual(remaining.count, 0, "\(remaining)")
         let after = try await serverPushers(session.accessToken)
         XCTAssertTrue(after.isEmpty, "the pusher is still listed: \(after)")
         // None left: removing it again is not an error.
@@ -75,6 +89,7 @@ final class PushTests: XCTestCase {
             pusher(good, ""),
             pusher(good, String(repeating: "k", count: 513)),
             pusher(good, "k", appId: ""),
+            { var p = pusher(good, "k"); p.defaultPayloadJson = "[1]"; return p }(),
         ]
         let isInvalid: (CoreError) -> Bool = {
             if case .InvalidArgument = $0 { return true }

@@ -8,8 +8,30 @@ pub(crate) mod upload;
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::api::{CoreError, CoreResult};
+use crate::api::{CoreError, CoreResult, MediaSource};
 use crate::matrix::errors;
+
+/// The core's record of where a media file is.
+pub(crate) fn source_record(source: &matrix_sdk::ruma::events::room::MediaSource) -> MediaSource {
+    use matrix_sdk::ruma::events::room::MediaSource as Sdk;
+    let (url, encrypted) = match source {
+        Sdk::Plain(uri) => (uri.to_string(), false),
+        Sdk::Encrypted(file) => (file.url.to_string(), true),
+    };
+    MediaSource {
+        url,
+        encrypted,
+        descriptor: serde_json::to_string(source).unwrap_or_default(),
+    }
+}
+
+/// The record of an unencrypted file at the `mxc://` URI `url` (an avatar);
+/// `None` for anything else.
+pub(crate) fn source_of_url(url: &str) -> Option<MediaSource> {
+    let uri = matrix_sdk::ruma::OwnedMxcUri::from(url);
+    uri.is_valid()
+        .then(|| source_record(&matrix_sdk::ruma::events::room::MediaSource::Plain(uri)))
+}
 
 /// The server's upload limit in bytes (`m.upload.size`), asked once per
 /// client and then remembered by matrix-sdk.

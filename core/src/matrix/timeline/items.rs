@@ -205,7 +205,7 @@ fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
         MessageContent::Media {
             kind,
             body: body.to_owned(),
-            source: media_source(source),
+            source: crate::matrix::media::source_record(source),
             mimetype: mimetype.cloned(),
             size,
         }
@@ -266,19 +266,6 @@ fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
         }
         _ => return None,
     })
-}
-
-/// The core's record of where a media file is.
-fn media_source(source: &SdkMediaSource) -> MediaSource {
-    let (url, encrypted) = match source {
-        SdkMediaSource::Plain(uri) => (uri.to_string(), false),
-        SdkMediaSource::Encrypted(file) => (file.url.to_string(), true),
-    };
-    MediaSource {
-        url,
-        encrypted,
-        descriptor: serde_json::to_string(source).unwrap_or_default(),
-    }
 }
 
 /// matrix-sdk's media source back out of the core's record.

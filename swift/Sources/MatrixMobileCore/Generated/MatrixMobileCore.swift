@@ -777,6 +777,12 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func recoveryState()  -> RecoveryState
     
     /**
+     * The account's HTTP pushers (this device's and the others'), as the
+     * homeserver holds them: what `set_pusher` was given, read back.
+     */
+    func pushers() async throws  -> [PusherConfig]
+    
+    /**
      * Removes the account's pushers with `pushkey` (whatever their app id);
      * the homeserver stops posting to them. Succeeds when there is none.
      */
@@ -786,8 +792,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Creates or replaces this device's HTTP pusher: the homeserver then
      * posts each notification of the account to `gateway_url`. Bad input
      * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
-     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
-     * any request.
+     * `http(s)://…/_matrix/push/v1/notify`, a `default_payload_json` that
+     * is not a JSON object) gets `InvalidArgument` before any request.
      */
     func setPusher(pusher: PusherConfig) async throws 
     
@@ -1476,6 +1482,27 @@ open func recoveryState() -> RecoveryState  {
 }
     
     /**
+     * The account's HTTP pushers (this device's and the others'), as the
+     * homeserver holds them: what `set_pusher` was given, read back.
+     */
+open func pushers()async throws  -> [PusherConfig]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_pushers(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePusherConfig.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
      * Removes the account's pushers with `pushkey` (whatever their app id);
      * the homeserver stops posting to them. Succeeds when there is none.
      */
@@ -1500,8 +1527,8 @@ open func removePusher(pushkey: String)async throws   {
      * Creates or replaces this device's HTTP pusher: the homeserver then
      * posts each notification of the account to `gateway_url`. Bad input
      * (an empty `pushkey` or `app_id`, a `gateway_url` that is not
-     * `http(s)://…/_matrix/push/v1/notify`) gets `InvalidArgument` before
-     * any request.
+     * `http(s)://…/_matrix/push/v1/notify`, a `default_payload_json` that
+     * is not a JSON object) gets `InvalidArgument` before any request.
      */
 open func setPusher(pusher: PusherConfig)async throws   {
     return
@@ -6622,10 +6649,19 @@ public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
 public struct NotificationItem: Equatable, Hashable {
     public var roomId: String
     /**
+     * The event the push was about (the invite's membership event, for an
+     * invite).
+     */
+    public var eventId: String
+    /**
      * The room's display name as matrix-sdk computes it: its name, its
      * alias, or its members' names.
      */
     public var roomName: String
+    /**
+     * The room's avatar, for `download_media`.
+     */
+    public var roomAvatar: MediaSource?
     /**
      * The sender's user id (the inviter's, for an invite).
      */
@@ -6635,9 +6671,26 @@ public struct NotificationItem: Equatable, Hashable {
      */
     public var senderName: String?
     /**
+     * The sender's avatar in the room, for `download_media`.
+     */
+    public var senderAvatar: MediaSource?
+    /**
      * The message's text (a media message's caption or file name).
      */
     public var body: String?
+    /**
+     * A message, an invite, or another event.
+     */
+    public var kind: NotificationKind
+    /**
+     * The room is a direct message room of this user.
+     */
+    public var isDm: Bool
+    /**
+     * The event mentions this user (or the room, where they may be
+     * mentioned by `@room`), as the account's push rules see it.
+     */
+    public var hasMention: Bool
     /**
      * The event travelled encrypted (its room is encrypted).
      */
@@ -6647,8 +6700,8 @@ public struct NotificationItem: Equatable, Hashable {
      */
     public var isNoisy: Bool
     /**
-     * The server's time of the event (`origin_server_ts`); 0 for an invite,
-     * whose stripped event carries none.
+     * The server's time of the event (`origin_server_ts`), the invite's
+     * for an invite; 0 only when the server would not say.
      */
     public var timestampMs: UInt64
 
@@ -6656,9 +6709,16 @@ public struct NotificationItem: Equatable, Hashable {
     // declare one manually.
     public init(roomId: String, 
         /**
+         * The event the push was about (the invite's membership event, for an
+         * invite).
+         */eventId: String, 
+        /**
          * The room's display name as matrix-sdk computes it: its name, its
          * alias, or its members' names.
          */roomName: String, 
+        /**
+         * The room's avatar, for `download_media`.
+         */roomAvatar: MediaSource?, 
         /**
          * The sender's user id (the inviter's, for an invite).
          */sender: String, 
@@ -6666,8 +6726,21 @@ public struct NotificationItem: Equatable, Hashable {
          * The sender's display name in the room, if they set one.
          */senderName: String?, 
         /**
+         * The sender's avatar in the room, for `download_media`.
+         */senderAvatar: MediaSource?, 
+        /**
          * The message's text (a media message's caption or file name).
          */body: String?, 
+        /**
+         * A message, an invite, or another event.
+         */kind: NotificationKind, 
+        /**
+         * The room is a direct message room of this user.
+         */isDm: Bool, 
+        /**
+         * The event mentions this user (or the room, where they may be
+         * mentioned by `@room`), as the account's push rules see it.
+         */hasMention: Bool, 
         /**
          * The event travelled encrypted (its room is encrypted).
          */isEncrypted: Bool, 
@@ -6675,14 +6748,20 @@ public struct NotificationItem: Equatable, Hashable {
          * The account's push rules ask for a sound.
          */isNoisy: Bool, 
         /**
-         * The server's time of the event (`origin_server_ts`); 0 for an invite,
-         * whose stripped event carries none.
+         * The server's time of the event (`origin_server_ts`), the invite's
+         * for an invite; 0 only when the server would not say.
          */timestampMs: UInt64) {
         self.roomId = roomId
+        self.eventId = eventId
         self.roomName = roomName
+        self.roomAvatar = roomAvatar
         self.sender = sender
         self.senderName = senderName
+        self.senderAvatar = senderAvatar
         self.body = body
+        self.kind = kind
+        self.isDm = isDm
+        self.hasMention = hasMention
         self.isEncrypted = isEncrypted
         self.isNoisy = isNoisy
         self.timestampMs = timestampMs
@@ -6705,10 +6784,16 @@ public struct FfiConverterTypeNotificationItem: FfiConverterRustBuffer {
         return
             try NotificationItem(
                 roomId: FfiConverterString.read(from: &buf), 
+                eventId: FfiConverterString.read(from: &buf), 
                 roomName: FfiConverterString.read(from: &buf), 
+                roomAvatar: FfiConverterOptionTypeMediaSource.read(from: &buf), 
                 sender: FfiConverterString.read(from: &buf), 
                 senderName: FfiConverterOptionString.read(from: &buf), 
+                senderAvatar: FfiConverterOptionTypeMediaSource.read(from: &buf), 
                 body: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterTypeNotificationKind.read(from: &buf), 
+                isDm: FfiConverterBool.read(from: &buf), 
+                hasMention: FfiConverterBool.read(from: &buf), 
                 isEncrypted: FfiConverterBool.read(from: &buf), 
                 isNoisy: FfiConverterBool.read(from: &buf), 
                 timestampMs: FfiConverterUInt64.read(from: &buf)
@@ -6717,10 +6802,16 @@ public struct FfiConverterTypeNotificationItem: FfiConverterRustBuffer {
 
     public static func write(_ value: NotificationItem, into buf: inout [UInt8]) {
         FfiConverterString.write(value.roomId, into: &buf)
+        FfiConverterString.write(value.eventId, into: &buf)
         FfiConverterString.write(value.roomName, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.roomAvatar, into: &buf)
         FfiConverterString.write(value.sender, into: &buf)
         FfiConverterOptionString.write(value.senderName, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.senderAvatar, into: &buf)
         FfiConverterOptionString.write(value.body, into: &buf)
+        FfiConverterTypeNotificationKind.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.isDm, into: &buf)
+        FfiConverterBool.write(value.hasMention, into: &buf)
         FfiConverterBool.write(value.isEncrypted, into: &buf)
         FfiConverterBool.write(value.isNoisy, into: &buf)
         FfiConverterUInt64.write(value.timestampMs, into: &buf)
@@ -6830,6 +6921,20 @@ public struct PusherConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      * The preferred language of the notifications, e.g. `en` or `en-US`.
      */
     public var lang: String
+    /**
+     * What the pushes carry: `None` for the whole event (its content in
+     * the clear, through the gateway and the platform's push service),
+     * `EventIdOnly` for its ids alone (the app fetches it with
+     * `get_notification`).
+     */
+    public var format: PushFormat?
+    /**
+     * A JSON object the gateway merges into every push it sends, e.g.
+     * `{"aps":{"mutable-content":1}}`, without which APNs never wakes an
+     * iOS notification service extension. Anything but a JSON object is
+     * `InvalidArgument`.
+     */
+    public var defaultPayloadJson: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6850,12 +6955,26 @@ public struct PusherConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          */deviceName: String, 
         /**
          * The preferred language of the notifications, e.g. `en` or `en-US`.
-         */lang: String) {
+         */lang: String, 
+        /**
+         * What the pushes carry: `None` for the whole event (its content in
+         * the clear, through the gateway and the platform's push service),
+         * `EventIdOnly` for its ids alone (the app fetches it with
+         * `get_notification`).
+         */format: PushFormat? = nil, 
+        /**
+         * A JSON object the gateway merges into every push it sends, e.g.
+         * `{"aps":{"mutable-content":1}}`, without which APNs never wakes an
+         * iOS notification service extension. Anything but a JSON object is
+         * `InvalidArgument`.
+         */defaultPayloadJson: String? = nil) {
         self.appId = appId
         self.pushkey = pushkey
         self.gatewayUrl = gatewayUrl
         self.deviceName = deviceName
         self.lang = lang
+        self.format = format
+        self.defaultPayloadJson = defaultPayloadJson
     }
 
     
@@ -6900,7 +7019,9 @@ public struct FfiConverterTypePusherConfig: FfiConverterRustBuffer {
                 pushkey: FfiConverterString.read(from: &buf), 
                 gatewayUrl: FfiConverterString.read(from: &buf), 
                 deviceName: FfiConverterString.read(from: &buf), 
-                lang: FfiConverterString.read(from: &buf)
+                lang: FfiConverterString.read(from: &buf), 
+                format: FfiConverterOptionTypePushFormat.read(from: &buf), 
+                defaultPayloadJson: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -6910,6 +7031,8 @@ public struct FfiConverterTypePusherConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.gatewayUrl, into: &buf)
         FfiConverterString.write(value.deviceName, into: &buf)
         FfiConverterString.write(value.lang, into: &buf)
+        FfiConverterOptionTypePushFormat.write(value.format, into: &buf)
+        FfiConverterOptionString.write(value.defaultPayloadJson, into: &buf)
     }
 }
 
@@ -8538,6 +8661,162 @@ public func FfiConverterTypeMessageContent_lower(_ value: MessageContent) -> Rus
 
 
 /**
+ * What a notification is about.
+ */
+
+public enum NotificationKind: Equatable, Hashable {
+    
+    /**
+     * A room message (text, notice, emote, media), or an event this device
+     * could not decrypt (`body` is then `None`).
+     */
+    case message
+    /**
+     * This user was invited to the room (by `sender`).
+     */
+    case invite
+    /**
+     * Any other event that notifies (a call, a poll, a sticker...), by its
+     * type, e.g. `m.call.invite`.
+     */
+    case other(eventType: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NotificationKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationKind: FfiConverterRustBuffer {
+    typealias SwiftType = NotificationKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .message
+        
+        case 2: return .invite
+        
+        case 3: return .other(eventType: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NotificationKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .message:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .invite:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .other(eventType):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(eventType, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationKind_lift(_ buf: RustBuffer) throws -> NotificationKind {
+    return try FfiConverterTypeNotificationKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationKind_lower(_ value: NotificationKind) -> RustBuffer {
+    return FfiConverterTypeNotificationKind.lower(value)
+}
+
+
+
+/**
+ * What a push carries.
+ */
+
+public enum PushFormat: Equatable, Hashable {
+    
+    /**
+     * Only the event's and the room's ids, and the unread counts: no
+     * message content leaves the homeserver through the push.
+     */
+    case eventIdOnly
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PushFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushFormat: FfiConverterRustBuffer {
+    typealias SwiftType = PushFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .eventIdOnly
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PushFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .eventIdOnly:
+            writeInt(&buf, Int32(1))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushFormat_lift(_ buf: RustBuffer) throws -> PushFormat {
+    return try FfiConverterTypePushFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushFormat_lower(_ value: PushFormat) -> RustBuffer {
+    return FfiConverterTypePushFormat.lower(value)
+}
+
+
+
+/**
  * Whether this account's secrets (cross-signing keys, the key backup key)
  * are stored on the server under a recovery key, as this device sees it.
  */
@@ -9959,6 +10238,30 @@ fileprivate struct FfiConverterOptionTypeLatestMessage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMediaSource: FfiConverterRustBuffer {
+    typealias SwiftType = MediaSource?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMediaSource.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMediaSource.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeNotificationItem: FfiConverterRustBuffer {
     typealias SwiftType = NotificationItem?
 
@@ -9999,6 +10302,30 @@ fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSession.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePushFormat: FfiConverterRustBuffer {
+    typealias SwiftType = PushFormat?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePushFormat.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePushFormat.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10123,6 +10450,31 @@ fileprivate struct FfiConverterSequenceTypePhaseTiming: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePhaseTiming.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePusherConfig: FfiConverterRustBuffer {
+    typealias SwiftType = [PusherConfig]
+
+    public static func write(_ value: [PusherConfig], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePusherConfig.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PusherConfig] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PusherConfig]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePusherConfig.read(from: &buf))
         }
         return seq
     }
@@ -10615,16 +10967,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_recovery_state() != 38055) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_client_pushers() != 4991) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_client_remove_pusher() != 59688) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 42609) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 12527) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 20081) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_set_session_store() != 47064) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_session_store() != 58837) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_bootstrap_cross_signing() != 20037) {

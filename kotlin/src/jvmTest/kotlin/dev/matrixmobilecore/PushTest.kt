@@ -113,4 +113,40 @@ class PushTest {
     private companion object {
         const val NOTIFY_PATH = "/_matrix/push/v1/notify"
     }
+
+    @Test
+    fun anEventIdOnlyPusherCarriesNoContentAndReadsBack() = coreTest(timeout = 120.seconds) {
+        Gateway().use { gateway ->
+            val (alice, _) = loggedInClient()
+            val (bob, bobSession) = loggedInClient()
+            try {
+                val config = pusher(gateway.url, "kt-ios").copy(
+                    format = PushFormat.EVENT_ID_ONLY,
+                    defaultPayloadJson = """{"aps":{"mutable-content":1}}""",
+                )
+                alice.setPusher(config)
+                val read = alice.pushers().single()
+                assertEquals(config.copy(defaultPayloadJson = null), read.copy(defaultPayloadJson = null))
+                assertEquals("""{"aps":{"mutable-content":1}}""", read.defaultPayloadJson?.replace(" ", ""))
+
+                val room = alice.createRoom("private", listOf(bobSession.userId), false)
+                bob.joinRoom(room)
+                val secret = bob.sendText(room, "the secret plan")
+                val posted = eventually("the push of $secret", timeout = 30.seconds, read = { gateway.postsOf(secret) }) {
+                    it.isNotEmpty()
+                }.single()
+                assertTrue("the secret plan" !in posted, posted)
+                assertTrue("mutable-content" in posted, posted)
+
+                alice.removePusher("kt-ios")
+                assertEquals(emptyList(), alice.pushers())
+                assertFailsWith<CoreException.InvalidArgument> {
+                    alice.setPusher(config.copy(defaultPayloadJson = "not json"))
+                }
+            } finally {
+                alice.destroy()
+                bob.destroy()
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ import java.util.UUID
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import kotlin.time.Duration.Companion.seconds
@@ -39,7 +40,7 @@ class NotificationTest {
             // The app's client holds the stores in this process: it answers,
             // and no second client opens them.
             val live = assertNotNull(getNotification(config, aliceSession, roomId, eventId), "no item from the live client")
-            assertItem(live, body, bobSession.userId, roomId)
+            assertItem(live, body, bobSession.userId, roomId, eventId)
             assertEquals(2u, runtimeStats().liveClients, "a second client opened the stores")
             // Not for another session; not while its stores are closed.
             assertFailsWith<CoreException.InvalidState> { getNotification(config, bobSession, roomId, eventId) }
@@ -49,7 +50,7 @@ class NotificationTest {
 
             assertEquals(0u, alice.closeAndDrain().storeFilesOpenAfter, "alice's store files open after close")
             val item = assertNotNull(getNotification(config, aliceSession, roomId, eventId), "no item for bob's message")
-            assertItem(item, body, bobSession.userId, roomId)
+            assertItem(item, body, bobSession.userId, roomId, eventId)
             // Its short-lived client is gone again: bob's is the only one.
             assertEquals(1u, runtimeStats().liveClients)
             // Several pushes at once take turns on the stores: each gets its answer.
@@ -99,10 +100,13 @@ class NotificationTest {
     }
 }
 
-private fun assertItem(item: NotificationItem, body: String, sender: String, roomId: String) {
+private fun assertItem(item: NotificationItem, body: String, sender: String, roomId: String, eventId: String) {
     assertEquals(body, item.body, "the body did not decrypt: $item")
     assertEquals(sender, item.sender)
     assertEquals(roomId, item.roomId)
+    assertEquals(eventId, item.eventId)
+    assertEquals(NotificationKind.Message, item.kind, "$item")
+    assertFalse(item.isDm || item.hasMention, "a group room, no mention: $item")
     assertTrue(item.isEncrypted, "the room is encrypted: $item")
     assertTrue(item.timestampMs > 0u, "no timestamp: $item")
 }
