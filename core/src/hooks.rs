@@ -32,7 +32,9 @@
 //! - `bootstrap.begun`: `bootstrap_cross_signing`, before its first request
 //!   (on a runtime worker);
 //! - `recover.done`: `recover`, once the key was tried, right or wrong (on a
-//!   runtime worker).
+//!   runtime worker);
+//! - `notification.claimed`: `get_notification`'s short-lived client, once
+//!   it holds the `data_dir` (on a runtime worker).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!

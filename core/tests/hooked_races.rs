@@ -395,3 +395,43 @@ fn a_wrong_recovery_key_is_forgotten_once_tried() {
     );
     block_on(client.logout(LogoutOptions::default(), None)).unwrap();
 }
+
+/// A `Client.create` on a `data_dir` that `get_notification` is reading
+/// (the user taps the app while its push handler runs) waits for it, then
+/// gets the app's client. Before, it failed at once with `Busy`.
+#[test]
+fn a_create_while_a_notification_reads_the_data_dir_waits_for_it() {
+    let _s = serial();
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    let session = block_on(client.login(user("hkn"), PASSWORD.into(), None)).unwrap();
+    block_on(client.close(None)).unwrap();
+
+    let claimed = hooks::pause_at("notification.claimed");
+    let (path, kept) = (dir.path().to_path_buf(), session.clone());
+    let push = on_thread(move || {
+        block_on(matrix_mobile_core::get_notification(
+            config(&homeserver::url(), &path),
+            kept,
+            "!nowhere:localhost".into(),
+            "$nothing:localhost".into(),
+        ))
+    });
+    assert!(
+        claimed.wait_reached(BOUND),
+        "the notification never claimed the data_dir"
+    );
+    let path = dir.path().to_path_buf();
+    let created = on_thread(move || block_on(Client::create(config(&homeserver::url(), &path))));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        created.try_recv().is_err(),
+        "create returned while the notification held the data_dir"
+    );
+    claimed.release();
+    let _ = within("get_notification", &push);
+    let again = within("create", &created).expect("create after the notification");
+    block_on(again.restore(session)).unwrap();
+    let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

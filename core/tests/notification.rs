@@ -433,7 +433,11 @@ fn in_the_apps_process_its_live_client_answers() {
     // was InvalidState: the app had to resume just to show a push.
     block_on(r.alice.pause()).unwrap();
     let paused = fetch(&r, &event).unwrap().expect("a paused client's push");
-    assert_eq!(paused.body.as_deref(), Some("pushed to the app"), "{paused:?}");
+    assert_eq!(
+        paused.body.as_deref(),
+        Some("pushed to the app"),
+        "{paused:?}"
+    );
     assert!(paused.is_encrypted, "{paused:?}");
     assert_eq!(
         matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),

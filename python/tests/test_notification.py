@@ -110,6 +110,20 @@ async def test_a_child_process_decrypts_a_notification_while_the_app_syncs(
     assert item.event_id == event_id and item.kind.is_message(), item
     assert not item.is_dm and not item.has_mention, item
 
+    # Paused (the app in the background, its stores closed), the push still
+    # shows, and alice is left paused with no store file open.
+    await alice.pause()
+    item = await get_notification(
+        ClientConfig(homeserver_url=homeserver_url, data_dir=str(tmp_path / "alice")),
+        session,
+        room,
+        event_id,
+    )
+    assert item is not None and item.body == body, item
+    with pytest.raises(CoreError.InvalidState):
+        await alice.recent_messages(room, 5)
+    await alice.resume()
+
     report = await alice.logout(LogoutOptions(), None)
     assert report.store_files_open_after == 0, report
     report = await bob.logout(LogoutOptions(), None)

@@ -1,12 +1,14 @@
 //! Building a [`ClientCore`] inside its creation task, on the runtime.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::runtime::Handle;
 
 use super::events::Events;
 use super::{registry, store_dir, ClientCore, Inner};
-use crate::api::{ClientState, CoreResult};
+use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix::{self, build::CheckedConfig};
 use crate::runtime::ClientLease;
 
@@ -24,9 +26,10 @@ pub(crate) async fn build(
     let dir = checked.data_dir.clone();
     // Claimed before anything inside is touched: a drain of this directory
     // still under way (a logout the app stopped awaiting) keeps its claim
-    // until its wipe is done, and this creation gets `Busy`.
+    // until its wipe is done, and this creation gets `Busy`. A push being
+    // read from it (`get_notification`, its fetch bounded) is waited for.
     let data_dir = tokio::task::block_in_place(|| store_dir::canonical(&dir))?;
-    let claim = registry::claim_data_dir(&data_dir)?;
+    let claim = claim_after_notification(&data_dir).await?;
     tokio::task::block_in_place(|| store_dir::prepare(&data_dir))?;
     let checked = CheckedConfig {
         data_dir: data_dir.clone(),
@@ -86,4 +89,26 @@ pub(crate) async fn build(
     });
     core.spawn_background(&handle, &sdk);
     Ok(core)
+}
+
+/// How long a creation waits for a `get_notification` reading its
+/// `data_dir`: the fetch's bound and its teardown's.
+const NOTIFICATION_WAIT: Duration = Duration::from_secs(35);
+
+/// Claims `data_dir` for a client, waiting (at most [`NOTIFICATION_WAIT`])
+/// while a `get_notification` of this process reads it: a user who taps the
+/// app while its push handler runs gets the app, not `Busy`.
+async fn claim_after_notification(data_dir: &Path) -> CoreResult<registry::DataDirClaim> {
+    let deadline = tokio::time::Instant::now() + NOTIFICATION_WAIT;
+    loop {
+        match registry::claim_data_dir(data_dir, registry::Holder::Client) {
+            Err(CoreError::Busy { .. })
+                if registry::held_by_notification(data_dir)
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            claimed => return claimed,
+        }
+    }
 }

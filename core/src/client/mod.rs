@@ -29,7 +29,7 @@ mod timeline;
 mod verification;
 
 pub(crate) use build::build;
-pub(crate) use notification::NotificationDir;
+pub(crate) use notification::{LiveNotification, NotificationDir, PausedHold};
 pub use room_list::RoomListHandle;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
@@ -357,6 +357,11 @@ impl ClientCore {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
         self.sessions
             .observe(&self.events, listener, || self.session())
+    }
+
+    /// Whether the client is paused (its stores closed).
+    pub(crate) fn is_paused(&self) -> bool {
+        self.inner().paused
     }
 
     /// Gives the app's session store, before `login` or `restore`

@@ -1,11 +1,15 @@
-//! `get_notification`'s two ways to the app's stores: a `data_dir` claimed
-//! for a short-lived client of its own (the stores, which another process,
-//! the app, may have open at the same time), or the live client of this
-//! process that holds that `data_dir`.
+//! `get_notification`'s ways to the app's stores: a `data_dir` claimed for a
+//! short-lived client of its own (the stores, which another process, the
+//! app, may have open at the same time); the live client of this process
+//! that holds that `data_dir`; or, while that client is paused (its stores
+//! closed), its `data_dir` lent to a short-lived client, the pause held.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use super::session::Exclusive;
 use super::{registry, store_dir, ClientCore};
 use crate::api::{CoreError, CoreResult, NotificationItem, Session};
 use crate::matrix::{self, notification::Target};
@@ -17,7 +21,24 @@ use crate::supervisor::WhenDropped;
 /// counts it.
 pub(crate) struct NotificationDir {
     path: PathBuf,
-    _claim: registry::DataDirClaim,
+    _claim: Option<registry::DataDirClaim>,
+    _lent: Option<PausedHold>,
+}
+
+/// A paused live client kept paused (its `resume` gets `Busy`) while a
+/// short-lived client reads its stores; dropping it lets the client resume.
+pub(crate) struct PausedHold {
+    path: PathBuf,
+    _exclusive: Exclusive,
+}
+
+/// What the live client of this process makes of a notification.
+pub(crate) enum LiveNotification {
+    /// It fetched the event itself.
+    Answered(Box<Option<NotificationItem>>),
+    /// It is paused: its stores are closed and stay so; a short-lived
+    /// client reads them under the hold.
+    Paused(PausedHold),
 }
 
 impl NotificationDir {
@@ -35,16 +56,29 @@ impl NotificationDir {
                 dir.display()
             ))
         })?;
-        let claim = registry::claim_data_dir(&path).map_err(|_| {
-            CoreError::busy(format!(
-                "get_notification: a client of this process uses data_dir `{}`",
-                path.display()
-            ))
-        })?;
+        let claim =
+            registry::claim_data_dir(&path, registry::Holder::Notification).map_err(|_| {
+                CoreError::busy(format!(
+                    "get_notification: a client of this process uses data_dir `{}`",
+                    path.display()
+                ))
+            })?;
         store_dir::check_readable(&path, session)?;
         Ok(Self {
             path,
-            _claim: claim,
+            _claim: Some(claim),
+            _lent: None,
+        })
+    }
+
+    /// The `data_dir` of a paused live client of this process, lent for the
+    /// time of the hold (its claim stays the client's).
+    pub(crate) fn lent(hold: PausedHold, session: &Session) -> CoreResult<Self> {
+        store_dir::check_readable(&hold.path, session)?;
+        Ok(Self {
+            path: hold.path.clone(),
+            _claim: None,
+            _lent: Some(hold),
         })
     }
 
@@ -65,15 +99,18 @@ impl ClientCore {
     /// `data_dir` (an Android push handler runs in the app's process): this
     /// client fetches the event, as a call of its own, within `bound`.
     ///
-    /// `InvalidState` when this client is logged in as another session, or
-    /// paused (its stores are closed: `resume()` first); `Busy` while it is
-    /// not logged in yet or is closing.
+    /// While it is paused, it is held paused and its stores are lent
+    /// instead ([`LiveNotification::Paused`]): the app's stores stay closed
+    /// in the background, and the push is still shown.
+    ///
+    /// `InvalidState` when this client is logged in as another session;
+    /// `Busy` while it is not logged in yet, is closing, or is resuming.
     pub(crate) async fn notification(
-        &self,
+        self: &Arc<Self>,
         session: &Session,
         target: Target,
         bound: Duration,
-    ) -> CoreResult<Option<NotificationItem>> {
+    ) -> CoreResult<LiveNotification> {
         let busy = || {
             CoreError::busy(format!(
                 "get_notification: the client of this process on data_dir `{}` is not logged in \
@@ -92,6 +129,17 @@ impl ClientCore {
             }
             None => return Err(busy()),
         }
+        if self.is_paused() {
+            // Its own pause and resume are exclusive: once this holds the
+            // mark, the client stays as it is found.
+            let exclusive = Exclusive::begin(self, "get_notification")?;
+            if self.is_paused() {
+                return Ok(LiveNotification::Paused(PausedHold {
+                    path: self.data_dir.clone(),
+                    _exclusive: exclusive,
+                }));
+            }
+        }
         let sdk = self.sdk_with_stores().map_err(|e| match e {
             CoreError::ClientClosed => busy(),
             other => other,
@@ -103,6 +151,7 @@ impl ClientCore {
         };
         self.store_call("get_notification", WhenDropped::Abort, work)
             .await
+            .map(|item| LiveNotification::Answered(Box::new(item)))
             .map_err(|e| match e {
                 CoreError::ClientClosed => busy(),
                 other => other,

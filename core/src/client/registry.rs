@@ -9,7 +9,7 @@ use crate::runtime::RefuseGuard;
 
 struct Registry {
     clients: Vec<Weak<ClientCore>>,
-    data_dirs: Vec<PathBuf>,
+    data_dirs: Vec<(PathBuf, Holder)>,
     /// Released clients whose drain could not start: held here, alive and
     /// listed, until a drain of theirs begins (the next shutdown's).
     owed: Vec<Arc<ClientCore>>,
@@ -25,25 +25,43 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Who holds a `data_dir`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Holder {
+    /// A client (built, live or draining).
+    Client,
+    /// `get_notification`'s short-lived client, for the time of one fetch.
+    Notification,
+}
+
 /// Holds a `data_dir` for one client; released on drop.
 pub(crate) struct DataDirClaim(PathBuf);
 
-/// Claims `dir`, or `Busy` when a live client of this process uses it.
-pub(crate) fn claim_data_dir(dir: &Path) -> CoreResult<DataDirClaim> {
+/// Claims `dir` for `holder`, or `Busy` when another holder of this process
+/// has it.
+pub(crate) fn claim_data_dir(dir: &Path, holder: Holder) -> CoreResult<DataDirClaim> {
     let mut reg = registry();
-    if reg.data_dirs.iter().any(|d| d == dir) {
+    if reg.data_dirs.iter().any(|(d, _)| d == dir) {
         return Err(CoreError::busy(format!(
             "another client of this process uses data_dir `{}`",
             dir.display()
         )));
     }
-    reg.data_dirs.push(dir.to_path_buf());
+    reg.data_dirs.push((dir.to_path_buf(), holder));
     Ok(DataDirClaim(dir.to_path_buf()))
+}
+
+/// Whether `get_notification`'s short-lived client holds `dir` now.
+pub(crate) fn held_by_notification(dir: &Path) -> bool {
+    registry()
+        .data_dirs
+        .iter()
+        .any(|(d, h)| d == dir && *h == Holder::Notification)
 }
 
 impl Drop for DataDirClaim {
     fn drop(&mut self) {
-        registry().data_dirs.retain(|d| d != &self.0);
+        registry().data_dirs.retain(|(d, _)| d != &self.0);
     }
 }
 

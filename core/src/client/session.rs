@@ -21,7 +21,7 @@ use crate::supervisor::{TaskKind, WhenDropped};
 /// Marks one of the client's exclusive calls (login, restore, pause,
 /// resume) in progress, and clears the mark when it ends in any way
 /// (result, error, abort, drain).
-pub(super) struct Exclusive {
+pub(crate) struct Exclusive {
     core: Arc<ClientCore>,
 }
 

@@ -20,8 +20,10 @@
 //!
 //! In-process, on a `data_dir` that a live client of this process uses,
 //! that client fetches the event as a call of its own (no second client on
-//! its stores); `Busy` only while it is being built or closed. Calls at
-//! once take turns: each gets its answer. A cancelled
+//! its stores); `Busy` only while it is being built, resumed or closed.
+//! While it is paused, it is held paused and a short-lived client reads its
+//! closed stores: when the call returns, the client is still paused with its
+//! stores closed. Calls at once take turns: each gets its answer. A cancelled
 //! call on the short-lived client completes in the background; a process
 //! shutdown cuts the fetch short and waits for its teardown.
 
@@ -35,7 +37,7 @@ use tokio::sync::oneshot;
 use super::{coordinator, spawn_thread};
 use crate::api::listeners::panic_message;
 use crate::api::{ClientConfig, CoreError, CoreResult, NotificationItem, Session};
-use crate::client::NotificationDir;
+use crate::client::{LiveNotification, NotificationDir, PausedHold};
 use crate::matrix::{self, build::CheckedConfig, notification::Target, sentinel::DropSentinel};
 use crate::runtime::{self, ClientLease, Release};
 use crate::supervisor::TaskKind;
@@ -57,6 +59,8 @@ struct Request {
     config: CheckedConfig,
     session: Session,
     target: Target,
+    /// The `data_dir` of this process's paused client, lent.
+    lent: Option<PausedHold>,
 }
 
 /// What the fetch task hands back besides its outcome.
@@ -84,7 +88,8 @@ pub(crate) async fn get_notification(
     room_id: String,
     event_id: String,
 ) -> CoreResult<Option<NotificationItem>> {
-    let request = Request {
+    let mut request = Request {
+        lent: None,
         config: matrix::build::check(&config)?,
         target: matrix::notification::target(&room_id, &event_id)?,
         session: {
@@ -97,17 +102,33 @@ pub(crate) async fn get_notification(
     let live = std::fs::canonicalize(&request.config.data_dir)
         .ok()
         .and_then(|dir| crate::client::registry::live_on(&dir));
-    if let Some(live) = live {
-        return live
-            .notification(&request.session, request.target, FETCH_BOUND)
-            .await;
-    }
     // One short-lived notification client at a time in this process: a
     // notification extension handed two pushes at once answers both, the
     // second after the first's teardown, instead of `Busy` on the claim. The
     // turn goes with the thread, so a caller that stops waiting keeps the
     // next one out until its teardown is done.
-    let turn = TURN.clone().lock_owned().await;
+    let turn = match live {
+        Some(live) => {
+            // A paused client's stores are read in turn, each call holding
+            // it paused; a running one answers at once.
+            let turn = match live.is_paused() {
+                true => Some(TURN.clone().lock_owned().await),
+                false => None,
+            };
+            let answer = live
+                .notification(&request.session, request.target.clone(), FETCH_BOUND)
+                .await?;
+            match answer {
+                LiveNotification::Answered(item) => return Ok(*item),
+                LiveNotification::Paused(hold) => request.lent = Some(hold),
+            }
+            match turn {
+                Some(turn) => turn,
+                None => TURN.clone().lock_owned().await,
+            }
+        }
+        None => TURN.clone().lock_owned().await,
+    };
     let (creating, handle, lease) = loop {
         runtime::ready().await?;
         // From here to the thread's spawn, nothing awaits.
@@ -221,11 +242,17 @@ async fn fetch(request: Request, sentinel: DropSentinel) -> Fetched {
         config,
         session,
         target,
+        lent,
     } = request;
-    let claimed =
-        tokio::task::block_in_place(|| NotificationDir::claim(&config.data_dir, &session));
+    let claimed = tokio::task::block_in_place(|| match lent {
+        Some(hold) => NotificationDir::lent(hold, &session),
+        None => NotificationDir::claim(&config.data_dir, &session),
+    });
     let dir = match claimed {
-        Ok(dir) => dir,
+        Ok(dir) => {
+            crate::hooks::pause_point("notification.claimed");
+            dir
+        }
         Err(e) => {
             return Fetched {
                 outcome: Err(e),

@@ -16,7 +16,8 @@ import kotlin.time.Duration.Companion.seconds
  * handler that runs in the app's own process meets it (Android's
  * `FirebaseMessagingService` does): while the app's client is live on the
  * data_dir, that client answers, decrypted, and no second client opens the
- * stores; `InvalidState` while it is paused or for another session; once the
+ * stores, and it shows the push while it is paused (left paused);
+ * `InvalidState` for another session; once the
  * client is closed with its stores kept, the encrypted message decrypts from
  * those stores, three calls at once each get it; an event the server does not
  * know is `NotFound`; bad input is `InvalidArgument`, a data_dir without
@@ -42,10 +43,14 @@ class NotificationTest {
             val live = assertNotNull(getNotification(config, aliceSession, roomId, eventId), "no item from the live client")
             assertItem(live, body, bobSession.userId, roomId, eventId)
             assertEquals(2u, runtimeStats().liveClients, "a second client opened the stores")
-            // Not for another session; not while its stores are closed.
+            // Not for another session.
             assertFailsWith<CoreException.InvalidState> { getNotification(config, bobSession, roomId, eventId) }
+            // Paused (in the background, its stores closed), it still shows the
+            // push, and stays paused.
             alice.pause()
-            assertFailsWith<CoreException.InvalidState> { getNotification(config, aliceSession, roomId, eventId) }
+            val paused = assertNotNull(getNotification(config, aliceSession, roomId, eventId), "no item while paused")
+            assertItem(paused, body, bobSession.userId, roomId, eventId)
+            assertFailsWith<CoreException.InvalidState>("left paused") { alice.recentMessages(roomId, 5u) }
             alice.resume()
 
             assertEquals(0u, alice.closeAndDrain().storeFilesOpenAfter, "alice's store files open after close")
