@@ -123,7 +123,7 @@ fn every_refresh_is_saved_without_a_listener_and_a_failed_save_is_offered_again(
     });
     assert_ne!(client.sync_state(), SyncState::Error);
     let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
-    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 
     let dir = tempfile::TempDir::new().unwrap();
     let failing = Arc::new(Recording {
@@ -309,5 +309,5 @@ fn a_process_killed_after_a_save_restores_from_what_was_saved() {
     let room = block_on(client.create_room("after the kills".into(), vec![], false)).unwrap();
     block_on(client.send_text(room, "still here".into())).unwrap();
     let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
-    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
