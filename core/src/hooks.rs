@@ -34,7 +34,10 @@
 //! - `recover.done`: `recover`, once the key was tried, right or wrong (on a
 //!   runtime worker);
 //! - `notification.claimed`: `get_notification`'s short-lived client, once
-//!   it holds the `data_dir` (on a runtime worker).
+//!   it holds the `data_dir` (on a runtime worker);
+//! - `recovery.enabled`: `enable_recovery`'s set-up, once the server holds
+//!   the new secret store and before its key is handed out (on a runtime
+//!   worker).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!

@@ -435,3 +435,73 @@ fn a_create_while_a_notification_reads_the_data_dir_waits_for_it() {
     let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
+
+/// A cancelled `enable_recovery` loses no key: the app stops awaiting it
+/// once the server holds the new secret store (held at
+/// `recovery.enabled`), the set-up finishes on its own, and the next call
+/// returns its key, which opens the secret store on a new device. Before,
+/// the cancelled call's key was gone and the next call was refused
+/// (a backup already exists on the server).
+#[test]
+fn a_cancelled_enable_recovery_hands_its_key_to_the_next_call() {
+    let _s = serial();
+    let name = user("hkc");
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    let session = block_on(client.login(name.clone(), PASSWORD.into(), None)).unwrap();
+    block_on(client.start_sync()).unwrap();
+    let enabled = hooks::pause_at("recovery.enabled");
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let c = client.clone();
+    let first = on_thread(move || {
+        let call = Box::pin(c.enable_recovery(None));
+        // Whichever ends first; the call is dropped with the other.
+        match block_on(futures_util::future::select(call, cancelled)) {
+            futures_util::future::Either::Left((key, _)) => Some(key),
+            futures_util::future::Either::Right(_) => None,
+        }
+    });
+    assert!(enabled.wait_reached(BOUND), "the set-up never finished");
+    // The secret store the server holds now, under the key the call made.
+    let made = default_key_id(&session);
+    cancel.send(()).unwrap();
+    assert!(
+        within("the cancelled call", &first).is_none(),
+        "the call returned before it was cancelled"
+    );
+    enabled.release();
+    let key = block_on(client.enable_recovery(None)).expect("the cancelled call's key");
+    assert!(!key.trim().is_empty());
+    // That key, not a new set-up's (which replaced the secret store's key,
+    // leaving the one the server had held unseen by anybody).
+    assert_eq!(default_key_id(&session), made, "a second set-up ran");
+
+    // The key is the one the server holds: it opens recovery elsewhere.
+    let other = TempDir::new().unwrap();
+    let again = create(other.path());
+    block_on(again.login(name, PASSWORD.into(), None)).unwrap();
+    block_on(again.start_sync()).unwrap();
+    block_on(again.recover(key)).expect("the key opens the secret store");
+    block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+}
+
+/// The id of the account's default secret-storage key, from the server.
+fn default_key_id(session: &matrix_mobile_core::Session) -> String {
+    let base = homeserver::url();
+    let host = homeserver::host_port(&base);
+    let request = format!(
+        "GET /_matrix/client/v3/user/{}/account_data/m.secret_storage.default_key HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\r\n",
+        session.user_id, session.access_token
+    );
+    let response = homeserver::exchange(&base, &request);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    json["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no default secret-storage key: {response}"))
+        .to_owned()
+}

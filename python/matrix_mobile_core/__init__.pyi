@@ -1032,7 +1032,9 @@ class ClientProtocol(Protocol):
     def is_verified(self) -> bool: ...
     async def bootstrap_cross_signing(self, password: Optional[str]) -> None: ...
     async def enable_recovery(self, passphrase: Optional[str]) -> str:
-        """Returns the recovery key, once; the core never logs nor stores it."""
+        """Returns the recovery key; the core never logs nor stores it. A call
+        cancelled once the set-up has begun finishes on its own, and the next call
+        returns its key."""
     async def recover(self, recovery_key: str) -> None:
         """Raises `CoreError.InvalidArgument` for a wrong recovery key."""
     def recovery_state(self) -> RecoveryState: ...

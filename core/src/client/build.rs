@@ -84,6 +84,7 @@ pub(crate) async fn build(
             ..Default::default()
         }),
         own_verification: Default::default(),
+        recovery_keys: Default::default(),
         verifications: Default::default(),
         claim: Mutex::new(Some(claim)),
     });

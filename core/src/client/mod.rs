@@ -122,6 +122,8 @@ pub(crate) struct ClientCore {
     pub(crate) summaries: Arc<summaries::Summaries>,
     /// Whether this device is cross-signed, for `is_verified()`.
     own_verification: Arc<OwnVerification>,
+    /// `enable_recovery`'s set-up in progress, and a key not yet handed out.
+    recovery_keys: recovery::RecoveryKeys,
     /// The verifications handed out; the drain takes them back.
     verifications: verification::Verifications,
     /// Released when the drain ends, so that a new client may open the directory.

@@ -13,23 +13,12 @@ use crate::supervisor::WhenDropped;
 #[uniffi::export]
 impl Client {
     /// Sets up cross-signing, key backup and secret storage; returns the
-    /// recovery key, once. The core never logs nor stores it: it stays
-    /// registered with the log scrubber until the client is drained.
+    /// recovery key. The core never logs nor stores it: it stays registered
+    /// with the log scrubber until the client is drained. Cancel-safe: a
+    /// call the app stops awaiting finishes on its own, and the next call
+    /// on this client returns its key (calls at once share one set-up).
     pub async fn enable_recovery(&self, passphrase: Option<String>) -> CoreResult<String> {
-        let sdk = self.core.sdk_with_stores()?;
-        let guard = passphrase.as_deref().map(scrub::Registered::typed);
-        let work = async move {
-            let _guard = guard;
-            matrix::encryption::enable(&sdk, passphrase.as_deref()).await
-        };
-        let key = self
-            .core
-            .store_call("enable_recovery", WhenDropped::Abort, work)
-            .await;
-        self.core.recheck_verified();
-        let key = key?;
-        self.core.keep_secret(scrub::Registered::new(&key));
-        Ok(key)
+        self.core.enable_recovery(passphrase).await
     }
 
     /// On a new device: imports the secrets and the key backup's key, so that

@@ -751,8 +751,10 @@ public protocol ClientProtocol: AnyObject, Sendable {
     
     /**
      * Sets up cross-signing, key backup and secret storage; returns the
-     * recovery key, once. The core never logs nor stores it: it stays
-     * registered with the log scrubber until the client is drained.
+     * recovery key. The core never logs nor stores it: it stays registered
+     * with the log scrubber until the client is drained. Cancel-safe: a
+     * call the app stops awaiting finishes on its own, and the next call
+     * on this client returns its key (calls at once share one set-up).
      */
     func enableRecovery(passphrase: String?) async throws  -> String
     
@@ -1411,8 +1413,10 @@ open func userId() -> String?  {
     
     /**
      * Sets up cross-signing, key backup and secret storage; returns the
-     * recovery key, once. The core never logs nor stores it: it stays
-     * registered with the log scrubber until the client is drained.
+     * recovery key. The core never logs nor stores it: it stays registered
+     * with the log scrubber until the client is drained. Cancel-safe: a
+     * call the app stops awaiting finishes on its own, and the next call
+     * on this client returns its key (calls at once share one set-up).
      */
 open func enableRecovery(passphrase: String?)async throws  -> String  {
     return
@@ -10955,7 +10959,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_enable_recovery() != 17004) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_enable_recovery() != 39415) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_recovery_state() != 30370) {
