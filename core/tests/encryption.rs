@@ -213,3 +213,46 @@ fn cancelled_recovery_calls_leave_a_working_client() {
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     assert_eq!(report.tasks_left_behind, 0, "{report:?}");
 }
+
+/// What an app does after `on_auth_error(soft_logout: true)`, or when it
+/// lost its tokens: close the client (its stores are kept), then log in
+/// again as the same user on the same `data_dir`. The login asks for the
+/// stores' own device, so its keys, and the encrypted history, stay. Before,
+/// the login was refused (`InvalidState`) and only a wipe (losing the keys)
+/// let the user back in.
+#[test]
+fn a_login_on_the_same_data_dir_keeps_the_device_and_its_encrypted_history() {
+    let _s = serial();
+    let name = session::user("relog");
+    let dir = TempDir::new().unwrap();
+    let alice = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+    let first = block_on(alice.login(name.clone(), PASSWORD.into(), None)).unwrap();
+    synced(&alice);
+    let room = block_on(alice.create_room("kept".into(), vec![], true)).unwrap();
+    wait("the room encrypted", 30, || {
+        alice.room(room.clone()).is_ok_and(|r| r.is_encrypted)
+    });
+    let sent: Vec<String> = (0..3).map(|i| format!("kept {i}")).collect();
+    for body in &sent {
+        block_on(alice.send_text(room.clone(), body.clone())).unwrap();
+    }
+    let report = block_on(alice.close(None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+
+    let again = block_on(Client::create(config(&homeserver::url(), dir.path()))).unwrap();
+    let second = block_on(again.login(name, PASSWORD.into(), None))
+        .expect("a login on the stores of this user");
+    assert_eq!(second.device_id, first.device_id, "a new device");
+    assert_ne!(second.access_token, first.access_token);
+    synced(&again);
+    let bodies: Vec<String> = block_on(again.recent_messages(room.clone(), 20))
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .filter(|b| b.starts_with("kept "))
+        .collect();
+    assert_eq!(bodies, sent, "the history did not decrypt");
+    block_on(again.send_text(room, "after".into())).unwrap();
+    let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

@@ -1,6 +1,7 @@
-"""A data_dir whose stores hold another session (API.md, "A data_dir holding
-another session"): a password login there is refused before any request reaches
-the server, and restoring the kept session still works.
+"""A data_dir whose stores hold a session (API.md, "A data_dir holding another
+session"): a password login as another user is refused before any request
+reaches the server; a login as the stores' own user asks for their device again
+(what an app does after a soft logout), and the server creates no device.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def _device_ids(homeserver_url: str, access_token: str) -> list:
         return sorted(d["device_id"] for d in json.load(answer)["devices"])
 
 
-async def test_password_login_on_another_sessions_data_dir_raises_invalid_state_and_restore_works(
-    homeserver_url, user, data_dir
+async def test_a_login_on_a_stored_session_keeps_its_device_and_another_user_is_refused(
+    homeserver_url, user, register, data_dir
 ):
     await wait_no_live_clients()
     config = ClientConfig(homeserver_url=homeserver_url, data_dir=data_dir)
@@ -36,9 +37,10 @@ async def test_password_login_on_another_sessions_data_dir_raises_invalid_state_
     assert kept.device_id in devices_before
 
     second = await Client.create(config)
+    other = register("pyother")
     try:
         with pytest.raises(CoreError.InvalidState) as refused:
-            await second.login(user.username, user.password, None)
+            await second.login(other.username, other.password, None)
         detail = refused.value.detail
         for remedy in ("restore", "wipe", "data_dir"):
             assert remedy in detail, f"the error does not name `{remedy}`: {detail}"
@@ -47,9 +49,12 @@ async def test_password_login_on_another_sessions_data_dir_raises_invalid_state_
         # Refused before any request: no device was created on the server.
         assert _device_ids(homeserver_url, kept.access_token) == devices_before
 
-        await second.restore(kept)
+        # As the stores' own user (signed out softly, or its tokens lost): the
+        # login asks for their device again, and the server creates none.
+        again = await second.login(user.username, user.password, None)
         assert second.state() == ClientState.LOGGED_IN
-        assert second.session().device_id == kept.device_id
+        assert again.device_id == kept.device_id
+        assert _device_ids(homeserver_url, again.access_token) == devices_before
         report = await second.logout(LogoutOptions(), None)
         assert report.server_logout.is_revoked()
     finally:

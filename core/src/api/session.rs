@@ -15,8 +15,10 @@ pub trait SessionListener: Send + Sync {
     /// old ones, which the server no longer accepts); `restore` takes it.
     fn on_session_changed(&self, session: Session);
     /// The server refused the session's token and no refresh could fix it.
-    /// With `soft_logout` the device and its keys still exist: log in again
-    /// as the same user on the same `data_dir`. Without it the device is gone.
+    /// With `soft_logout` the device and its keys still exist: `close()` this
+    /// client (its stores are kept), then `login` as the same user on a new
+    /// client on the same `data_dir`, which keeps the device and its
+    /// encrypted history. Without it the device is gone.
     /// Told once per token and kind, however many requests were refused.
     fn on_auth_error(&self, soft_logout: bool);
     /// The end signal: the client closed, logged out or was shut down. The

@@ -64,10 +64,16 @@ impl ClientCore {
         let core = self.clone();
         self.call("login", WhenDropped::Abort, async move {
             // Before any request: the server must not create a device that
-            // these stores would then refuse.
-            store_dir::check_login_allowed(&core.data_dir)?;
-            let answer =
-                matrix::auth::login_request(&sdk, &username, &password, device_name.as_deref());
+            // these stores would then refuse; on stores of this user, the
+            // login asks for their device again.
+            let device = store_dir::login_device(&core.data_dir, &username)?;
+            let answer = matrix::auth::login_request(
+                &sdk,
+                &username,
+                &password,
+                device_name.as_deref(),
+                device.as_deref(),
+            );
             let (session, token) = answer.await?;
             crate::hooks::pause_point("login.answered");
             // The server created the device: install it whatever the caller,

@@ -257,16 +257,32 @@ fn write_marker(dir: &Path, value: serde_json::Value) -> io::Result<()> {
     std::fs::rename(tmp, dir.join(SESSION_MARKER))
 }
 
-/// `InvalidState` when the stores of `dir` belong to another device: a
-/// password login there would create a device on the server that the stores
-/// then refuse.
-pub(crate) fn check_login_allowed(dir: &Path) -> CoreResult<()> {
+/// The device a password login as `username` must ask for on `dir`: none
+/// for empty stores, the stores' own device when they hold a session of
+/// that user (signed out softly: the device and its keys live on, and the
+/// history stays readable). `InvalidState` when they hold another user's:
+/// a login there would create a device that the stores then refuse.
+pub(crate) fn login_device(dir: &Path, username: &str) -> CoreResult<Option<String>> {
     match session_owner(dir) {
-        None => Ok(()),
+        None => Ok(None),
+        Some((user, device)) if same_user(&user, username) => Ok(Some(device)),
         Some((user, device)) => Err(CoreError::invalid_state(format!(
-            "data_dir holds the stores of {user} (device {device}): call restore() with that \
-             session, or log it out with wipe_local_data, or use another data_dir"
+            "data_dir holds the stores of {user} (device {device}): log in as that user (the \
+             device is kept), call restore() with its session, log it out with \
+             wipe_local_data, or use another data_dir"
         ))),
+    }
+}
+
+/// Whether `username` (a user id, or its localpart) names `user_id`.
+fn same_user(user_id: &str, username: &str) -> bool {
+    let username = username.trim();
+    match username.starts_with('@') {
+        true => username == user_id,
+        false => user_id
+            .strip_prefix('@')
+            .and_then(|rest| rest.split_once(':'))
+            .is_some_and(|(localpart, _)| localpart == username),
     }
 }
 
@@ -326,7 +342,7 @@ mod tests {
         prepare(&prepared)?;
         assert!(prepared.is_dir());
         assert_eq!(std::fs::read_dir(&prepared)?.count(), 0);
-        assert!(check_login_allowed(&prepared).is_ok());
+        assert_eq!(login_device(&prepared, "a")?, None);
         Ok(())
     }
 
@@ -376,23 +392,31 @@ mod tests {
             dir.join("matrix-sdk-state.sqlite3").exists(),
             "a live session's stores stay"
         );
-        assert!(check_login_allowed(&dir).is_err());
+        assert!(login_device(&dir, "@bob:x").is_err());
         record_session_revoked(&dir)?;
         prepare(&dir)?;
         assert_eq!(std::fs::read_dir(&dir)?.count(), 0);
-        assert!(check_login_allowed(&dir).is_ok());
+        assert_eq!(login_device(&dir, "@bob:x")?, None);
         Ok(())
     }
 
     #[test]
-    fn login_is_refused_on_stores_of_another_device() -> TestResult {
+    fn a_login_keeps_the_stores_device_and_another_user_is_refused() -> TestResult {
         let root = tempfile::TempDir::new()?;
         let session = alices_session();
         record_session_owner(root.path(), &session)?;
-        assert!(matches!(
-            check_login_allowed(root.path()),
-            Err(CoreError::InvalidState { .. })
-        ));
+        for alice in ["alice", "@alice:x", " alice "] {
+            assert_eq!(login_device(root.path(), alice)?.as_deref(), Some("DEV1"));
+        }
+        for other in ["bob", "@alice:y", "@alicex:x", "alic"] {
+            assert!(
+                matches!(
+                    login_device(root.path(), other),
+                    Err(CoreError::InvalidState { .. })
+                ),
+                "{other}"
+            );
+        }
         assert!(check_restore_allowed(root.path(), &session).is_ok());
         let other = Session {
             device_id: "DEV2".into(),

@@ -32,7 +32,11 @@ impl Client {
         Ok(Arc::new(Self { core }))
     }
 
-    /// Password login. The returned session is the app's to keep.
+    /// Password login. The returned session is the app's to keep. On a
+    /// `data_dir` whose stores hold a session of this user (one the server
+    /// signed out softly, or whose tokens the app lost), the login asks for
+    /// that device again: its keys, and so the encrypted history, stay.
+    /// `InvalidState` on the stores of another user.
     pub async fn login(
         &self,
         username: String,

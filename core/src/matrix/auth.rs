@@ -13,15 +13,17 @@ use crate::api::{CoreError, CoreResult};
 use crate::api::{ServerLogout, Session};
 use crate::logging::scrub;
 
-/// The server's half of a password login: asks for a new device and returns
-/// its session, with its tokens registered with the scrubber for as
-/// long as the returned guard lives. Changes nothing on the client;
-/// [`install_session`] does.
+/// The server's half of a password login: asks for `device` (a new one
+/// when `None`) and returns its session, with its tokens registered with the
+/// scrubber for as long as the returned guard lives. Changes nothing on the
+/// client; [`install_session`] does. `InvalidState` when the server answers
+/// for another device than `device`.
 pub(crate) async fn login_request(
     client: &matrix_sdk::Client,
     username: &str,
     password: &str,
     device_name: Option<&str>,
+    device: Option<&str>,
 ) -> CoreResult<(MatrixSession, Vec<scrub::Registered>)> {
     if username.trim().is_empty() {
         return Err(CoreError::invalid_argument("username is empty"));
@@ -36,6 +38,7 @@ pub(crate) async fn login_request(
         password.to_owned(),
     )));
     request.initial_device_display_name = device_name.map(str::to_owned);
+    request.device_id = device.map(Into::into);
     // Where the server gives one, matrix-sdk refreshes the access token with
     // it (the client is built with `handle_refresh_tokens`).
     request.refresh_token = true;
@@ -45,6 +48,12 @@ pub(crate) async fn login_request(
         .await
         .map_err(|e| errors::from_http(&e))?;
     let session = MatrixSession::from(&response);
+    if device.is_some_and(|d| session.meta.device_id.as_str() != d) {
+        return Err(CoreError::invalid_state(format!(
+            "the server logged in device {} instead of the stores' own",
+            session.meta.device_id
+        )));
+    }
     let tokens = std::iter::once(&session.tokens.access_token)
         .chain(&session.tokens.refresh_token)
         .map(|token| scrub::Registered::new(token))

@@ -665,7 +665,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func joinRoom(roomIdOrAlias: String) async throws  -> String
     
     /**
-     * Password login. The returned session is the app's to keep.
+     * Password login. The returned session is the app's to keep. On a
+     * `data_dir` whose stores hold a session of this user (one the server
+     * signed out softly, or whose tokens the app lost), the login asks for
+     * that device again: its keys, and so the encrypted history, stay.
+     * `InvalidState` on the stores of another user.
      */
     func login(username: String, password: String, deviceName: String?) async throws  -> Session
     
@@ -1141,7 +1145,11 @@ open func joinRoom(roomIdOrAlias: String)async throws  -> String  {
 }
     
     /**
-     * Password login. The returned session is the app's to keep.
+     * Password login. The returned session is the app's to keep. On a
+     * `data_dir` whose stores hold a session of this user (one the server
+     * signed out softly, or whose tokens the app lost), the login asks for
+     * that device again: its keys, and so the encrypted history, stay.
+     * `InvalidState` on the stores of another user.
      */
 open func login(username: String, password: String, deviceName: String?)async throws  -> Session  {
     return
@@ -3041,8 +3049,10 @@ public protocol SessionListener: AnyObject, Sendable {
     
     /**
      * The server refused the session's token and no refresh could fix it.
-     * With `soft_logout` the device and its keys still exist: log in again
-     * as the same user on the same `data_dir`. Without it the device is gone.
+     * With `soft_logout` the device and its keys still exist: `close()` this
+     * client (its stores are kept), then `login` as the same user on a new
+     * client on the same `data_dir`, which keeps the device and its
+     * encrypted history. Without it the device is gone.
      * Told once per token and kind, however many requests were refused.
      */
     func onAuthError(softLogout: Bool) 
@@ -3131,8 +3141,10 @@ open func onSessionChanged(session: Session)  {try! rustCall() {
     
     /**
      * The server refused the session's token and no refresh could fix it.
-     * With `soft_logout` the device and its keys still exist: log in again
-     * as the same user on the same `data_dir`. Without it the device is gone.
+     * With `soft_logout` the device and its keys still exist: `close()` this
+     * client (its stores are kept), then `login` as the same user on a new
+     * client on the same `data_dir`, which keeps the device and its
+     * encrypted history. Without it the device is gone.
      * Told once per token and kind, however many requests were refused.
      */
 open func onAuthError(softLogout: Bool)  {try! rustCall() {
@@ -10848,7 +10860,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_session_changed() != 26953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 61022) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_auth_error() != 62035) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_sessionlistener_on_closed() != 19640) {
@@ -10911,7 +10923,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_join_room() != 1451) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_login() != 55933) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_login() != 5216) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_logout() != 23397) {
