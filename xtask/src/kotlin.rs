@@ -161,6 +161,20 @@ impl Summary {
 
 fn surefire_summary(reports: &Path) -> Result<Summary> {
     let mut total = Summary::default();
+    for (path, text) in surefire_reports(reports)? {
+        let suite =
+            suite_counts(&text).with_context(|| format!("no <testsuite> in {}", path.display()))?;
+        total.tests += suite.tests;
+        total.failures += suite.failures;
+        total.errors += suite.errors;
+        total.skipped += suite.skipped;
+    }
+    Ok(total)
+}
+
+/// Each Surefire report (`TEST-*.xml`) in `reports`, with its text.
+fn surefire_reports(reports: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut found = Vec::new();
     for entry in
         std::fs::read_dir(reports).with_context(|| format!("reading {}", reports.display()))?
     {
@@ -171,45 +185,30 @@ fn surefire_summary(reports: &Path) -> Result<Summary> {
             .unwrap_or_default();
         if name.starts_with("TEST-") && name.ends_with(".xml") {
             let text = std::fs::read_to_string(&path)?;
-            let suite = suite_counts(&text)
-                .with_context(|| format!("no <testsuite> in {}", path.display()))?;
-            total.tests += suite.tests;
-            total.failures += suite.failures;
-            total.errors += suite.errors;
-            total.skipped += suite.skipped;
+            found.push((path, text));
         }
     }
-    Ok(total)
+    Ok(found)
 }
 
 /// `Class.test: message` for each failed or broken test case in the
 /// reports, the message cut to 600 characters.
 fn failed_cases(reports: &Path) -> Result<Vec<String>> {
-    let mut cases = Vec::new();
-    for entry in std::fs::read_dir(reports)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name.starts_with("TEST-") && name.ends_with(".xml") {
-            cases.extend(failures_in(&std::fs::read_to_string(&path)?));
-        }
-    }
-    Ok(cases)
+    Ok(surefire_reports(reports)?
+        .iter()
+        .flat_map(|(_, text)| failures_in(text))
+        .collect())
+}
+
+/// The value of the attribute `name` in the XML start tag `tag`.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let rest = &tag[tag.find(&key)? + key.len()..];
+    Some(&rest[..rest.find('"')?])
 }
 
 /// The failed test cases of one report (see [`failed_cases`]).
 fn failures_in(xml: &str) -> Vec<String> {
-    let attr = |tag: &str, name: &str| -> String {
-        let key = format!(" {name}=\"");
-        tag.find(&key)
-            .and_then(|i| {
-                let rest = &tag[i + key.len()..];
-                Some(rest[..rest.find('"')?].to_owned())
-            })
-            .unwrap_or_default()
-    };
     let mut found = Vec::new();
     let mut rest = xml;
     while let Some(start) = rest.find("<testcase ") {
@@ -227,13 +226,14 @@ fn failures_in(xml: &str) -> Vec<String> {
             if let Some(at) = body.find(kind) {
                 let failure = &body[at..];
                 let failure = &failure[..failure.find('>').unwrap_or(failure.len())];
-                let class = attr(tag, "classname");
+                let class = attr(tag, "classname").unwrap_or_default();
                 let class = class.rsplit('.').next().unwrap_or_default();
-                let message: String = unescape(&attr(failure, "message"))
+                let message: String = unescape(attr(failure, "message").unwrap_or_default())
                     .chars()
                     .take(600)
                     .collect();
-                found.push(format!("{class}.{}: {message}", attr(tag, "name")));
+                let name = attr(tag, "name").unwrap_or_default();
+                found.push(format!("{class}.{name}: {message}"));
                 break;
             }
         }
@@ -257,20 +257,12 @@ fn unescape(text: &str) -> String {
 fn suite_counts(xml: &str) -> Option<Summary> {
     let start = xml.find("<testsuite ")?;
     let tag = &xml[start..start + xml[start..].find('>')?];
-    let attr = |name: &str| -> u32 {
-        let key = format!(" {name}=\"");
-        tag.find(&key)
-            .and_then(|i| {
-                let rest = &tag[i + key.len()..];
-                rest[..rest.find('"')?].parse().ok()
-            })
-            .unwrap_or(0)
-    };
+    let count = |name: &str| -> u32 { attr(tag, name).and_then(|v| v.parse().ok()).unwrap_or(0) };
     Some(Summary {
-        tests: attr("tests"),
-        failures: attr("failures"),
-        errors: attr("errors"),
-        skipped: attr("skipped"),
+        tests: count("tests"),
+        failures: count("failures"),
+        errors: count("errors"),
+        skipped: count("skipped"),
     })
 }
 

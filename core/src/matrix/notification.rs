@@ -158,12 +158,10 @@ async fn invite_timestamp(
     target: &Target,
     raw: &ui::RawNotificationEvent,
 ) -> u64 {
-    let stripped = match raw {
-        ui::RawNotificationEvent::Invite(raw) => raw.get_field::<u64>("origin_server_ts"),
-        ui::RawNotificationEvent::Timeline(raw) => raw.get_field::<u64>("origin_server_ts"),
-    };
-    if let Ok(Some(ts)) = stripped {
-        return ts;
+    if let ui::RawNotificationEvent::Invite(raw) = raw {
+        if let Ok(Some(ts)) = raw.get_field::<u64>("origin_server_ts") {
+            return ts;
+        }
     }
     let mut request = get_notifications::v3::Request::new();
     request.limit = Some(RECENT_NOTIFICATIONS.into());
