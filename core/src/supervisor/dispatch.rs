@@ -142,14 +142,46 @@ mod tests {
 
     /// A dispatcher that closed in time has no thread left, not one still
     /// ending (the lifecycle stress run saw `mmc-phases` listed right after
-    /// a shutdown returned).
+    /// a shutdown returned): its thread's last act, the destructors of its
+    /// thread-locals, has run when `close` returns, and the kernel unlists
+    /// it soon after (it may list a joined thread for a moment longer).
     #[test]
     fn a_closed_dispatcher_leaves_no_thread() {
+        use std::cell::RefCell;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        struct SetWhenDropped(Arc<AtomicBool>);
+        impl Drop for SetWhenDropped {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        thread_local! {
+            static AT_EXIT: RefCell<Option<SetWhenDropped>> = const { RefCell::new(None) };
+        }
+
         for _ in 0..300 {
+            let ended = Arc::new(AtomicBool::new(false));
+            let flag = SetWhenDropped(ended.clone());
             let dispatcher = Dispatcher::new("mmc-test-disp");
-            dispatcher.post(Box::new(|| {}));
+            dispatcher.post(Box::new(move || {
+                AT_EXIT.with(|slot| *slot.borrow_mut() = Some(flag));
+            }));
             assert!(dispatcher.close(Instant::now() + Duration::from_secs(5)));
-            assert_eq!(threads_named("mmc-test-disp"), 0);
+            assert!(
+                ended.load(Ordering::SeqCst),
+                "close returned before its thread ended"
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while threads_named("mmc-test-disp") != 0 {
+            assert!(
+                Instant::now() < deadline,
+                "a closed dispatcher's thread is still listed"
+            );
+            // The OS has no notification for a thread leaving its list.
+            std::thread::sleep(Duration::from_millis(1)); // allowed: a test
         }
     }
 }
