@@ -9,11 +9,16 @@ mod mirror;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "chat/offline.rs"]
+mod offline;
+#[path = "chat/reactions.rs"]
+mod reactions;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    runtime_stats, Client, CoreError, LogoutOptions, Membership, MessageContent, RoomListFilter,
+    runtime_stats, CoreError, LogoutOptions, Membership, MessageContent, RoomListFilter,
     RoomListListener, RoomListOptions, RoomListUpdate, RoomSummary, SendState, TimelineItem,
     TimelineItemKind, TimelineListener, TimelineUpdate, TypingListener,
 };
@@ -471,97 +476,6 @@ fn released_timelines_leave_the_task_count_where_it_was() {
     assert_eq!(report.unsent_messages, 0);
 }
 
-/// Messages sent while the server is unreachable: their local echoes
-/// stay, they go out once it is back; the ones still queued at a close are
-/// counted in its report and sent after the next `restore`.
-#[test]
-fn messages_queued_offline_are_sent_when_the_server_is_back_and_kept_through_a_close() {
-    let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let name = session::user("offline-alice");
-    let dir = tempfile::TempDir::new().unwrap();
-    let config = session::config(&proxy.url, dir.path());
-    let alice = block_on(Client::create(config.clone())).unwrap();
-    let kept = block_on(alice.login(name, session::PASSWORD.into(), None)).unwrap();
-    let room_id = block_on(alice.create_room("offline".into(), vec![], false)).unwrap();
-    block_on(alice.start_sync()).unwrap();
-    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-
-    proxy.die();
-    block_on(timeline.send_text("sent offline".into(), None)).unwrap();
-    wait("the offline echo", 5, || {
-        event_of(&mirror.items(), "sent offline").is_some()
-    });
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(
-        !matches!(
-            event_of(&mirror.items(), "sent offline"),
-            Some(TimelineItemKind::Event {
-                send_state: Some(SendState::Sent { .. }),
-                ..
-            })
-        ),
-        "sent while the server was unreachable"
-    );
-    proxy.set(homeserver::Fault::Pass);
-    wait(
-        "the offline message sent once the server is back",
-        60,
-        || {
-            matches!(
-                event_of(&mirror.items(), "sent offline"),
-                Some(TimelineItemKind::Event {
-                    send_state: Some(SendState::Sent { .. }),
-                    ..
-                }) | Some(TimelineItemKind::Event {
-                    send_state: None,
-                    event_id: Some(_),
-                    ..
-                })
-            )
-        },
-    );
-
-    // Queued at the close: counted, kept, and sent after the restore.
-    proxy.die();
-    block_on(timeline.send_text("queued at close".into(), None)).unwrap();
-    let report = block_on(alice.close(None)).unwrap();
-    assert_eq!(report.unsent_messages, 1, "{report:?}");
-    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
-    assert!(matches!(
-        block_on(timeline.send_text("too late".into(), None)),
-        Err(CoreError::ClientClosed)
-    ));
-    assert_eq!(mirror.closed(), 1);
-    drop((timeline, alice));
-
-    proxy.set(homeserver::Fault::Pass);
-    let alice = block_on(Client::create(config)).unwrap();
-    block_on(alice.restore(kept)).unwrap();
-    block_on(alice.start_sync()).unwrap();
-    let timeline = block_on(alice.timeline(room_id)).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-    wait("the message kept through the close sent", 60, || {
-        matches!(
-            event_of(&mirror.items(), "queued at close"),
-            Some(TimelineItemKind::Event {
-                send_state: Some(SendState::Sent { .. }),
-                ..
-            }) | Some(TimelineItemKind::Event {
-                send_state: None,
-                event_id: Some(_),
-                ..
-            })
-        )
-    });
-    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
-    assert_eq!(report.unsent_messages, 0, "{report:?}");
-    assert!(report.client_dropped, "{report:?}");
-}
-
 /// A timeline listener that paginates from inside `on_update`, and a room
 /// list listener that asks for more rooms from inside its own: both run on
 /// the core's listener threads, never on a runtime thread, and neither
@@ -647,110 +561,4 @@ fn listeners_may_paginate_and_load_more_from_their_callbacks() {
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
     drop(handle);
-}
-
-/// A message still queued (the server unreachable) is taken back with
-/// `cancel_send`: its echo goes, and it never reaches the room once the
-/// server is back; `cancel_send` on a sent message says `false`.
-#[test]
-fn a_queued_message_can_be_taken_back() {
-    let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let name = session::user("takeback-alice");
-    let dir = tempfile::TempDir::new().unwrap();
-    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(name, session::PASSWORD.into(), None)).unwrap();
-    let room_id = block_on(alice.create_room("takeback".into(), vec![], false)).unwrap();
-    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-    block_on(timeline.send_text("kept".into(), None)).unwrap();
-    wait("the first message sent", 20, || {
-        matches!(
-            event_of(&mirror.items(), "kept"),
-            Some(TimelineItemKind::Event {
-                event_id: Some(_),
-                ..
-            })
-        )
-    });
-
-    proxy.die();
-    block_on(timeline.send_text("taken back".into(), None)).unwrap();
-    wait("the echo", 5, || {
-        event_of(&mirror.items(), "taken back").is_some()
-    });
-    let echo = item_id_of(&mirror.items(), "taken back");
-    assert!(block_on(timeline.cancel_send(echo)).unwrap());
-    wait("the echo to go", 5, || {
-        event_of(&mirror.items(), "taken back").is_none()
-    });
-    let kept = item_id_of(&mirror.items(), "kept");
-    assert!(
-        !block_on(timeline.cancel_send(kept)).unwrap(),
-        "a sent message cannot be taken back"
-    );
-    assert!(matches!(
-        block_on(timeline.retry_send(item_id_of(&mirror.items(), "kept"))),
-        Err(CoreError::InvalidState { .. })
-    ));
-
-    proxy.set(homeserver::Fault::Pass);
-    block_on(timeline.send_text("after".into(), None)).unwrap();
-    wait("the next message sent", 60, || {
-        matches!(
-            event_of(&mirror.items(), "after"),
-            Some(TimelineItemKind::Event {
-                event_id: Some(_),
-                ..
-            })
-        )
-    });
-    let bodies: Vec<String> = block_on(alice.recent_messages(room_id, 20))
-        .unwrap()
-        .into_iter()
-        .map(|m| m.body)
-        .collect();
-    assert!(!bodies.contains(&"taken back".to_owned()), "{bodies:?}");
-    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
-    assert_eq!(report.unsent_messages, 0, "{report:?}");
-}
-
-/// A back-pagination that cannot reach the server is `Network` (it was
-/// `Storage`: the event cache's pagination error was taken for a store's;
-/// the stress run met it as an undocumented error).
-#[test]
-fn a_pagination_without_the_server_is_a_network_error() {
-    let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let dir = tempfile::TempDir::new().unwrap();
-    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(session::user("pag-net"), session::PASSWORD.into(), None)).unwrap();
-    let room_id = block_on(alice.create_room("offline history".into(), vec![], false)).unwrap();
-    for i in 0..30 {
-        block_on(alice.send_text(room_id.clone(), format!("old {i}"))).unwrap();
-    }
-    block_on(alice.start_sync()).unwrap();
-    let timeline = block_on(alice.timeline(room_id)).unwrap();
-    proxy.die();
-    let mut outcome = None;
-    for _ in 0..10 {
-        match block_on(timeline.paginate_backwards(20)) {
-            Ok(false) => continue,
-            other => {
-                outcome = Some(other);
-                break;
-            }
-        }
-    }
-    assert!(
-        matches!(
-            outcome,
-            Some(Err(CoreError::Network { .. } | CoreError::Timeout { .. }))
-        ),
-        "{outcome:?}"
-    );
-    proxy.set(homeserver::Fault::Pass);
-    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
-    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }

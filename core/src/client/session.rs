@@ -62,36 +62,42 @@ impl ClientCore {
         // anything, so a device the server creates is always installed.
         let permit = self.begin_login()?;
         let core = self.clone();
-        self.call("login", WhenDropped::Abort, async move {
-            // Before any request: the server must not create a device that
-            // these stores would then refuse; on stores of this user, the
-            // login asks for their device again.
-            let device = store_dir::login_device(&core.data_dir, &username)?;
-            let answer = matrix::auth::login_request(
-                &sdk,
-                &username,
-                &password,
-                device_name.as_deref(),
-                device.as_deref(),
-            );
-            let (session, token) = answer.await?;
-            crate::hooks::pause_point("login.answered");
-            // The server created the device: install it whatever the caller,
-            // a drain or a shutdown does from here on.
-            let installer = core.clone();
-            let install = async move {
-                let _permit = permit;
-                let _exclusive = exclusive;
-                let _token = token;
-                let session = matrix::auth::install_session(&sdk, session).await?;
-                installer.session_started(&session)?;
-                Ok(session)
-            };
-            core.spawn_uncancelled("login-session", install)?
-                .await
-                .unwrap_or(Err(CoreError::ClientClosed))
-        })
-        .await
+        let installed = self
+            .call("login", WhenDropped::Abort, async move {
+                // Before any request: the server must not create a device that
+                // these stores would then refuse; on stores of this user, the
+                // login asks for their device again.
+                let device = store_dir::login_device(&core.data_dir, &username)?;
+                let answer = matrix::auth::login_request(
+                    &sdk,
+                    &username,
+                    &password,
+                    device_name.as_deref(),
+                    device.as_deref(),
+                );
+                let (session, token) = answer.await?;
+                crate::hooks::pause_point("login.answered");
+                // The server created the device: install it whatever the caller,
+                // a drain or a shutdown does from here on.
+                let installer = core.clone();
+                let install = async move {
+                    let _permit = permit;
+                    let _exclusive = exclusive;
+                    let _token = token;
+                    let session = matrix::auth::install_session(&sdk, session).await?;
+                    installer.session_started(&session)?;
+                    Ok(session)
+                };
+                // The receiver is the call's result, handed over in the poll
+                // that spawned the install: a drain cancels the client's calls
+                // only once the install has ended, and by then the caller holds
+                // the receiver (awaiting it inside the call lost that race: the
+                // cancellation could win over the result, and the app got
+                // `ClientClosed` for a session that was installed).
+                core.spawn_uncancelled("login-session", install)
+            })
+            .await?;
+        installed.await.unwrap_or(Err(CoreError::ClientClosed))
     }
 
     /// Takes the login permit, unless a drain has begun (`ClientClosed`).

@@ -10,6 +10,9 @@
 
 pub(crate) mod items;
 pub(crate) mod media;
+mod reactions;
+
+pub(crate) use reactions::toggle as toggle_reaction;
 
 use matrix_sdk::room::edit::EditedContent;
 use matrix_sdk::room::Receipts;
@@ -139,23 +142,6 @@ pub(crate) async fn edit(timeline: &Timeline, item_id: &str, body: &str) -> Core
     timeline
         .edit(&id, content)
         .await
-        .map_err(|e| from_timeline(&e))
-}
-
-/// Adds or takes back this user's reaction `key`.
-pub(crate) async fn toggle_reaction(
-    timeline: &Timeline,
-    item_id: &str,
-    key: &str,
-) -> CoreResult<()> {
-    if key.is_empty() {
-        return Err(CoreError::invalid_argument("the reaction key is empty"));
-    }
-    let id = identifier(timeline, item_id).await?;
-    timeline
-        .toggle_reaction(&id, key)
-        .await
-        .map(drop)
         .map_err(|e| from_timeline(&e))
 }
 
