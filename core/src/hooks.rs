@@ -6,7 +6,7 @@
 //! named below. Without the `test-hooks` cargo feature both are empty inline
 //! functions: the released, benchmarked and FFI-loaded libraries carry no
 //! hook, no global state and no extra export. Only the core's own hooked
-//! integration tests (`core/tests/hooked_races.rs`, `required-features =
+//! integration tests (`core/tests/hooked_races.rs` and its modules, `required-features =
 //! ["test-hooks"]`) build with it, in a cargo invocation of their own
 //! (`cargo xtask test rust`), which then rebuilds the plain library for the
 //! foreign suites.
@@ -37,6 +37,9 @@
 //!   it holds the `data_dir` (on a runtime worker);
 //! - `recovery.enabled`: `enable_recovery`'s set-up, once the server holds
 //!   the new secret store and before its key is handed out (on a runtime
+//!   worker);
+//! - `reaction.read`: `toggle_reaction`, once it has read this user's
+//!   reaction and before it tries to take back a local echo (on a runtime
 //!   worker).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.

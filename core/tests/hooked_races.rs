@@ -10,8 +10,15 @@
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
+#[path = "support/mirror.rs"]
+mod mirror;
 #[path = "support/session.rs"]
 mod session;
+#[path = "support/watch_proxy.rs"]
+mod watch_proxy;
+
+#[path = "hooked_races/chat.rs"]
+mod chat;
 
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;

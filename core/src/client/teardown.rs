@@ -64,6 +64,11 @@ impl ClientCore {
         self.timelines.take_all()
     }
 
+    /// The rooms whose history a timeline of this client paginated.
+    pub(crate) fn take_paginated_rooms(&self) -> Vec<String> {
+        self.timelines.take_paginated()
+    }
+
     /// Takes every verification's matrix-sdk request away, likewise.
     pub(crate) fn take_verifications(&self) -> Vec<crate::matrix::verification::Request> {
         self.verifications.take_all()

@@ -28,9 +28,13 @@ pub(crate) struct TimelineCore {
     sdk: Mutex<Option<Arc<Timeline>>>,
 }
 
-/// The timelines a client has handed out, for its drain.
+/// The timelines a client has handed out, and the rooms whose history they
+/// paginated, for its drain.
 #[derive(Default)]
-pub(crate) struct Timelines(Mutex<Vec<Weak<TimelineCore>>>);
+pub(crate) struct Timelines(
+    Mutex<Vec<Weak<TimelineCore>>>,
+    Mutex<std::collections::BTreeSet<String>>,
+);
 
 impl Timelines {
     fn add(&self, timeline: &Arc<TimelineCore>) {
@@ -47,6 +51,12 @@ impl Timelines {
             .filter(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).is_some())
             .map(|t| t.room_id.clone())
             .collect()
+    }
+
+    /// The rooms a back-pagination was started in, once.
+    pub(crate) fn take_paginated(&self) -> Vec<String> {
+        let rooms = std::mem::take(&mut *self.1.lock().unwrap_or_else(|p| p.into_inner()));
+        rooms.into_iter().collect()
     }
 
     /// Takes every live timeline's matrix-sdk-ui `Timeline` out, for the
@@ -138,6 +148,18 @@ impl TimelineCore {
                 Err(_) => drop(timeline),
             }
         }
+    }
+
+    /// Records that this room's history is being paginated: matrix-sdk runs
+    /// the pagination as a task of its own, which the drain waits for.
+    pub(crate) fn note_pagination(&self) {
+        let mut rooms = self
+            .client
+            .timelines
+            .1
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        rooms.insert(self.room_id.clone());
     }
 
     /// Runs `work` on the timeline as a call of its client.

@@ -25,6 +25,7 @@ impl Timeline {
 
     /// Loads up to `events` older events; `true` once the room's start is reached.
     pub async fn paginate_backwards(&self, events: u16) -> CoreResult<bool> {
+        self.core.note_pagination();
         self.core
             .call(
                 "paginate_backwards",

@@ -147,6 +147,27 @@ pub(crate) fn drain(
                 warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
             }
 
+            // matrix-sdk's own back-paginations hold the client until
+            // they end (see `paginations_settled`): they end here, while
+            // the stores are open and the runtime runs, or are reported.
+            if let Some(sdk) = &parts.sdk {
+                let rooms = core.take_paginated_rooms();
+                let deadline = (Instant::now() + LOCAL_STEP).into();
+                let settled = handle.block_on(async {
+                    tokio::select! {
+                        settled = matrix::timeline::paginations_settled(sdk, &rooms, deadline) => settled,
+                        () = shutdown_cutoff() => false,
+                    }
+                });
+                if !settled {
+                    warnings.push(
+                        "a back-pagination was still waiting for the server; matrix-sdk's task \
+                         holds the client until it ends"
+                            .to_owned(),
+                    );
+                }
+            }
+
             // The timelines' matrix-sdk-ui objects and the tasks that
             // follow their rooms, dropped here inside the runtime: calls on
             // them get `ClientClosed` from now on.
@@ -273,10 +294,11 @@ pub(crate) fn drain(
         own_tasks
     } else {
         warnings.push(
-            "matrix-sdk's own tasks still hold this client, because other clients are live and \
-             the runtime was not restarted; tasks_left_behind counts them as 1, an estimate \
-             (tokio cannot attribute tasks to a client). The next restart or shutdown() ends \
-             them; the client's stores are already closed."
+            "matrix-sdk still holds this client: its own tasks, while other clients are live \
+             and the runtime was not restarted, or a back-pagination that did not end (see the \
+             warning above); tasks_left_behind counts them as 1, an estimate (tokio cannot \
+             attribute tasks to a client). The next restart or shutdown() ends the tasks; the \
+             client's stores are already closed."
                 .to_owned(),
         );
         own_tasks + 1

@@ -199,6 +199,43 @@ pub(crate) async fn paginate_backwards(timeline: &Timeline, events: u16) -> Core
         .map_err(|e| from_timeline(&e))
 }
 
+/// Waits, until `deadline`, for the back-paginations matrix-sdk runs in
+/// `rooms` to end; `false` if one still runs.
+///
+/// matrix-sdk 0.18 runs a room's back-pagination as a task of its own and
+/// keeps the shared future in the room's event cache until it ends
+/// (`event_cache/caches/pagination.rs`, `SharedPaginationStatus::Paginating`).
+/// While it waits for the server that future holds the room, and so the
+/// client: if the runtime stops it there, the client holds itself and is
+/// never dropped. An ended pagination lets go.
+pub(crate) async fn paginations_settled(
+    client: &matrix_sdk::Client,
+    rooms: &[String],
+    deadline: tokio::time::Instant,
+) -> bool {
+    use matrix_sdk::event_cache::PaginationStatus;
+    for room_id in rooms {
+        let Some(room) = matrix_sdk::ruma::RoomId::parse(room_id)
+            .ok()
+            .and_then(|id| client.get_room(&id))
+        else {
+            continue;
+        };
+        let Ok((cache, _handles)) = room.event_cache().await else {
+            continue;
+        };
+        let mut status = cache.pagination().status();
+        while status.get() == PaginationStatus::Paginating {
+            match tokio::time::timeout_at(deadline, status.next()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return false,
+            }
+        }
+    }
+    true
+}
+
 /// Sends the read receipt and the fully-read marker at the latest event.
 pub(crate) async fn mark_as_read(timeline: &Timeline) -> CoreResult<()> {
     let Some(latest) = timeline.latest_event_id().await else {

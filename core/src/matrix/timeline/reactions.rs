@@ -70,6 +70,7 @@ pub(crate) async fn toggle(timeline: &Timeline, item_id: &str, key: &str) -> Cor
     }
     let item = event_item(timeline, item_id).await?;
     if let Some(status) = own_status(timeline, &item, key) {
+        crate::hooks::pause_point("reaction.read");
         if abort_local(&status).await? {
             // The send queue tells the timeline, which drops the echo.
             return Ok(());

@@ -1,0 +1,356 @@
+//! Fixed-order races on the chat surface: a drain while a back-pagination
+//! waits for the server, a handle released while its listener is inside
+//! `on_update`, the end signals of every subscription at `shutdown()`, and
+//! a reaction taken back after its request was answered.
+//!
+//! A request is held in flight by the fault proxy (its answer delayed) and
+//! seen in flight by the watch proxy in front of it; no sync runs in these
+//! tests, so the requests in flight are the call's own.
+
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use futures_executor::block_on;
+use matrix_mobile_core::hooks;
+use matrix_mobile_core::platform::open_files_under;
+use matrix_mobile_core::{
+    shutdown_blocking, Client, CoreError, LogoutOptions, RoomListOptions, RoomSummary,
+    ShutdownOptions, TimelineItem, TimelineItemKind, TimelineListener, TimelineUpdate,
+    TypingListener,
+};
+use tempfile::TempDir;
+
+use crate::mirror::Mirror;
+use crate::session::{config, user, wait, PASSWORD};
+use crate::watch_proxy::WatchProxy;
+use crate::{homeserver, on_thread, serial, within, BOUND};
+
+/// A client whose requests go through a fault proxy (`faults`) and a watch
+/// proxy in front of it (`watch`), logged in as a fresh user.
+struct Proxied {
+    client: Arc<Client>,
+    faults: homeserver::FaultProxy,
+    watch: WatchProxy,
+    dir: TempDir,
+}
+
+impl Proxied {
+    fn login(prefix: &str) -> Self {
+        let faults = homeserver::FaultProxy::start();
+        let watch = WatchProxy::start(&faults.url);
+        let dir = TempDir::new().unwrap();
+        let client = block_on(Client::create(config(&watch.url, dir.path()))).unwrap();
+        block_on(client.login(user(prefix), PASSWORD.into(), None)).unwrap();
+        Self {
+            client,
+            faults,
+            watch,
+            dir,
+        }
+    }
+
+    /// Holds back every answer from here on by `delay`.
+    fn hold_answers(&self, delay: Duration) {
+        self.faults.set_response_delay(delay);
+        self.faults.set(homeserver::Fault::Delay);
+    }
+
+    fn wait_in_flight(&self, what: &str, n: i64) {
+        wait(what, 20, || self.watch.awaiting_answer() == n);
+    }
+}
+
+/// The item id and event id of the message `body`, once the server has
+/// echoed it (no send state: no longer a local echo).
+fn sent_event(items: &[TimelineItem], body: &str) -> Option<(String, String)> {
+    items.iter().find_map(|i| match &i.kind {
+        TimelineItemKind::Event {
+            event_id: Some(event_id),
+            content: matrix_mobile_core::MessageContent::Text { body: b, .. },
+            send_state: None,
+            ..
+        } if b == body => Some((i.item_id.clone(), event_id.clone())),
+        _ => None,
+    })
+}
+
+fn reactions_on(items: &[TimelineItem], item_id: &str) -> Vec<(String, u32, bool)> {
+    items
+        .iter()
+        .find(|i| i.item_id == item_id)
+        .map(|i| match &i.kind {
+            TimelineItemKind::Event { reactions, .. } => reactions
+                .iter()
+                .map(|r| (r.key.clone(), r.count, r.by_me))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// `path` of the client-server API, read with `client`'s access token.
+fn get(client: &Client, path: &str) -> String {
+    let token = client.session().expect("a session").access_token;
+    let base = homeserver::url();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        homeserver::host_port(&base)
+    );
+    let response = homeserver::exchange(&base, &request);
+    assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+    response
+}
+
+fn escaped(id: &str) -> String {
+    id.replace('!', "%21")
+        .replace(':', "%3A")
+        .replace('$', "%24")
+}
+
+/// The ids of the reactions the server holds on `event_id`, redacted ones
+/// included.
+fn reactions_on_server(client: &Client, room_id: &str, event_id: &str) -> Vec<String> {
+    let path = format!(
+        "/_matrix/client/v1/rooms/{}/relations/{}/m.annotation",
+        escaped(room_id),
+        escaped(event_id)
+    );
+    get(client, &path)
+        .split("\"event_id\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|id| *id != event_id)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether the server has redacted the event `event_id`.
+fn redacted_on_server(client: &Client, room_id: &str, event_id: &str) -> bool {
+    let path = format!(
+        "/_matrix/client/v3/rooms/{}/event/{}",
+        escaped(room_id),
+        escaped(event_id)
+    );
+    get(client, &path).contains("redacted_because")
+}
+
+/// A reaction taken back after its request was answered, while the toggle
+/// still read it as a local echo: the abort finds nothing left to stop, and
+/// the reaction is redacted instead. matrix-sdk-ui alone only logs that it
+/// could not abort, and the reaction stays, for everyone.
+#[test]
+fn a_reaction_taken_back_after_its_answer_is_redacted() {
+    let _s = serial();
+    let alice = Proxied::login("hk-react");
+    let room_id = block_on(alice.client.create_room("r".into(), vec![], false)).unwrap();
+    // Synced: matrix-sdk-ui redacts a reaction only on a message it has
+    // seen come back from the server.
+    block_on(alice.client.start_sync()).unwrap();
+    let timeline = block_on(alice.client.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    block_on(timeline.send_text("react to me".into(), None)).unwrap();
+    wait("the message sent", 20, || {
+        sent_event(&mirror.items(), "react to me").is_some()
+    });
+    let (item_id, event_id) = sent_event(&mirror.items(), "react to me").unwrap();
+
+    // The reaction is a local echo while the server's answers are held
+    // back; the toggle reads it so, then waits here while its request is
+    // answered and leaves the send queue.
+    alice.hold_answers(Duration::from_secs(2));
+    block_on(timeline.toggle_reaction(item_id.clone(), "👍".into())).unwrap();
+    wait("the reaction's echo", 20, || {
+        reactions_on(&mirror.items(), &item_id) == [("👍".to_owned(), 1, true)]
+    });
+    let read = hooks::pause_at("reaction.read");
+    let (t, id) = (timeline.clone(), item_id.clone());
+    let off = on_thread(move || block_on(t.toggle_reaction(id, "👍".into())));
+    assert!(
+        read.wait_reached(BOUND),
+        "the toggle did not read the reaction"
+    );
+    alice.faults.set(homeserver::Fault::Pass);
+    wait("the server to hold the reaction", 20, || {
+        !reactions_on_server(&alice.client, &room_id, &event_id).is_empty()
+    });
+    let reaction = reactions_on_server(&alice.client, &room_id, &event_id).remove(0);
+    // The send queue is serial: a message sent after the reaction has left
+    // the queue once the reaction's request has.
+    block_on(timeline.send_text("after".into(), None)).unwrap();
+    wait("the next message sent", 20, || {
+        sent_event(&mirror.items(), "after").is_some()
+    });
+    read.release();
+    within("the toggle", &off).expect("the toggle");
+
+    wait("the reaction redacted on the server", 20, || {
+        redacted_on_server(&alice.client, &room_id, &reaction)
+    });
+    wait("the reaction off on the timeline", 20, || {
+        reactions_on(&mirror.items(), &item_id).is_empty()
+    });
+    let report = block_on(alice.client.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
+
+/// How a test ends a client.
+#[derive(Debug, Clone, Copy)]
+enum Drain {
+    Logout,
+    Close,
+    Shutdown,
+}
+
+/// A logout, a close and a shutdown that begin while a back-pagination
+/// waits for the server's answer: the pagination returns (its result or
+/// `ClientClosed`), and the drain keeps every promise (the matrix client
+/// dropped, no store file open, no task or thread left).
+#[test]
+fn a_drain_during_a_pagination_in_flight_keeps_its_promises() {
+    for drain in [Drain::Logout, Drain::Close, Drain::Shutdown] {
+        let _s = serial();
+        let alice = Proxied::login("hk-pag");
+        let room_id = block_on(alice.client.create_room("p".into(), vec![], false)).unwrap();
+        for i in 0..20 {
+            block_on(alice.client.send_text(room_id.clone(), format!("old {i}"))).unwrap();
+        }
+        let timeline = block_on(alice.client.timeline(room_id)).unwrap();
+        alice.wait_in_flight("no request in flight", 0);
+        alice.hold_answers(Duration::from_secs(3));
+        let t = timeline.clone();
+        let pagination = on_thread(move || block_on(t.paginate_backwards(50)));
+        alice.wait_in_flight("the pagination's request in flight", 1);
+        alice.faults.set(homeserver::Fault::Pass);
+
+        let client = alice.client.clone();
+        let what = format!("{drain:?}");
+        match drain {
+            Drain::Logout | Drain::Close => {
+                let ending = on_thread(move || match drain {
+                    Drain::Logout => block_on(client.logout(LogoutOptions::default(), None))
+                        .map(|r| (r.client_dropped, r.store_files_open_after, format!("{r:?}"))),
+                    _ => block_on(client.close(None))
+                        .map(|r| (r.client_dropped, r.store_files_open_after, format!("{r:?}"))),
+                });
+                let (dropped, open, report) = within(&what, &ending).unwrap();
+                assert!(dropped, "{what}: {report}");
+                assert_eq!(open, Some(0), "{what}: {report}");
+            }
+            Drain::Shutdown => {
+                let ending =
+                    on_thread(|| shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }));
+                let report = within(&what, &ending).unwrap();
+                assert_eq!(report.clients_closed, 1, "{report:?}");
+                assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+                assert_eq!(report.threads_left, Some(0), "{report:?}");
+            }
+        }
+        let paginated = within("the pagination", &pagination);
+        assert!(
+            matches!(paginated, Ok(_) | Err(CoreError::ClientClosed)),
+            "{what}: {paginated:?}"
+        );
+        assert_eq!(open_files_under(alice.dir.path()), Some(0), "{what}");
+        assert!(matches!(
+            block_on(timeline.paginate_backwards(5)),
+            Err(CoreError::ClientClosed)
+        ));
+    }
+}
+
+#[derive(Default)]
+struct Typing {
+    closed: Mutex<u32>,
+}
+
+impl TypingListener for Typing {
+    fn on_typing(&self, _user_ids: Vec<String>) {}
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
+/// `shutdown()` ends every subscription of a live client with its end
+/// signal, once: a timeline's, a room list's and a typing subscription's
+/// (a logout's and a close's are tested in `chat.rs`).
+#[test]
+fn a_shutdown_sends_every_subscription_its_end_signal() {
+    let _s = serial();
+    let (alice, _session, _dir) = crate::logged_in("hk-ends");
+    let room_id = block_on(alice.create_room("e".into(), vec![], false)).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let items = Mirror::<TimelineItem>::new();
+    let rooms = Mirror::<RoomSummary>::new();
+    let typing = Arc::new(Typing::default());
+    let _items = timeline.observe(items.clone()).unwrap();
+    let _rooms = alice
+        .observe_room_list(RoomListOptions::default(), rooms.clone())
+        .unwrap();
+    let _typing = timeline.observe_typing(typing.clone()).unwrap();
+    wait("the room listed", 20, || !rooms.items().is_empty());
+
+    let report = shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }).unwrap();
+    assert_eq!(report.clients_closed, 1, "{report:?}");
+    assert_eq!(items.closed(), 1, "the timeline's end signal");
+    assert_eq!(rooms.closed(), 1, "the room list's end signal");
+    assert_eq!(*typing.closed.lock().unwrap(), 1, "the typing end signal");
+}
+
+/// A timeline listener that stays inside `on_update` until told to go on.
+struct Stuck {
+    entered: Mutex<Option<mpsc::Sender<()>>>,
+    go_on: Mutex<mpsc::Receiver<()>>,
+    closed: Mutex<u32>,
+}
+
+impl TimelineListener for Stuck {
+    fn on_update(&self, _updates: Vec<TimelineUpdate>) {
+        if let Some(entered) = self.entered.lock().unwrap().take() {
+            let _ = entered.send(());
+            let _ = self.go_on.lock().unwrap().recv_timeout(BOUND);
+        }
+    }
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
+/// The app releases a timeline (its handle and its subscription) while the
+/// listener is inside `on_update`: the release returns without waiting for
+/// the listener, the listener gets its end signal once it comes back, the
+/// core lets go of it, and a logout afterwards keeps its promises.
+#[test]
+fn a_timeline_released_while_its_listener_is_inside_on_update() {
+    let _s = serial();
+    let (alice, _session, _dir) = crate::logged_in("hk-release");
+    let room_id = block_on(alice.create_room("rl".into(), vec![], false)).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let (entered_tx, entered) = mpsc::channel();
+    let (go_on, go_on_rx) = mpsc::channel();
+    let listener = Arc::new(Stuck {
+        entered: Mutex::new(Some(entered_tx)),
+        go_on: Mutex::new(go_on_rx),
+        closed: Mutex::new(0),
+    });
+    let subscription = timeline.observe(listener.clone()).unwrap();
+    entered
+        .recv_timeout(BOUND)
+        .expect("the listener's first update");
+
+    let released = on_thread(move || {
+        subscription.cancel();
+        drop(subscription);
+        drop(timeline);
+    });
+    within("the release", &released);
+    go_on.send(()).unwrap();
+    wait("the listener let go", 20, || {
+        Arc::strong_count(&listener) == 1
+    });
+    assert!(*listener.closed.lock().unwrap() <= 1);
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert!(report.client_dropped, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
