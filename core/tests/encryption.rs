@@ -1,6 +1,7 @@
 //! Recovery and key backup against the real Synapse: the history of an
 //! encrypted room survives a wiping logout, on a new device, through the
-//! recovery key; a wrong key loses nothing.
+//! recovery key (the keys of messages sent just before the logout too); a
+//! wrong key loses nothing; a backup the server cannot take is reported.
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
@@ -255,4 +256,81 @@ fn a_login_on_the_same_data_dir_keeps_the_device_and_its_encrypted_history() {
     block_on(again.send_text(room, "after".into())).unwrap();
     let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
+
+/// The wiping logout's own wait for the key backup: messages sent after
+/// `enable_recovery` (whose room key is new, and which `enable_recovery`'s
+/// own wait never saw), then a logout at once. Every one of them decrypts
+/// on a new device after `recover`: the logout waited for their key to
+/// reach the backup before it wiped the only other copy.
+#[test]
+fn keys_of_messages_sent_just_before_a_wiping_logout_reach_the_backup() {
+    let _s = serial();
+    let name = session::user("pending");
+    let first_dir = TempDir::new().unwrap();
+    let alice = device(&name, &first_dir);
+    synced(&alice);
+    let room = block_on(alice.create_room("pending keys".into(), vec![], true)).unwrap();
+    wait("the room known encrypted", 30, || {
+        alice.room(room.clone()).is_ok_and(|r| r.is_encrypted)
+    });
+    let key = block_on(alice.enable_recovery(None)).unwrap();
+    let bodies: Vec<String> = (0..MESSAGES).map(|i| format!("just sent {i}")).collect();
+    for body in &bodies {
+        block_on(alice.send_text(room.clone(), body.clone())).unwrap();
+    }
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.keys_backed_up, Some(true), "{report:?}");
+    assert!(report.data_wiped, "{report:?}");
+
+    let second_dir = TempDir::new().unwrap();
+    let again = device(&name, &second_dir);
+    synced(&again);
+    wait("the room on the new device", 30, || {
+        again.rooms().unwrap().iter().any(|r| r.room_id == room)
+    });
+    block_on(again.recover(key)).unwrap();
+    let mut last = Vec::new();
+    wait("every message sent before the logout decrypted", 60, || {
+        last = block_on(again.recent_messages(room.clone(), 50))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        bodies.iter().all(|b| last.contains(b))
+    });
+    let report = block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
+
+/// A server that stops answering during the logout's wait for the key
+/// backup: the wait ends at the deadline and the report says the keys were
+/// not all backed up (`Some(false)`), in about `server_timeout_ms`.
+#[test]
+fn a_backup_wait_without_the_server_reports_keys_not_backed_up() {
+    let _s = serial();
+    let proxy = homeserver::FaultProxy::start();
+    let dir = TempDir::new().unwrap();
+    let alice = block_on(Client::create(config(&proxy.url, dir.path()))).unwrap();
+    block_on(alice.login(session::user("unbacked"), PASSWORD.into(), None)).unwrap();
+    synced(&alice);
+    let room = block_on(alice.create_room("unbacked".into(), vec![], true)).unwrap();
+    wait("the room known encrypted", 30, || {
+        alice.room(room.clone()).is_ok_and(|r| r.is_encrypted)
+    });
+    block_on(alice.enable_recovery(None)).unwrap();
+    block_on(alice.send_text(room, "its key is not backed up yet".into())).unwrap();
+    proxy.set(homeserver::Fault::Blackhole);
+    let options = LogoutOptions {
+        server_timeout_ms: 2_000,
+        wipe_local_data: true,
+    };
+    let report = block_on(alice.logout(options, None)).unwrap();
+    assert_eq!(report.keys_backed_up, Some(false), "{report:?}");
+    assert!(
+        report.warnings.iter().any(|w| w.contains("key backup")),
+        "{report:?}"
+    );
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    proxy.set(homeserver::Fault::Pass);
 }
