@@ -40,7 +40,10 @@
 //!   worker);
 //! - `reaction.read`: `toggle_reaction`, once it has read this user's
 //!   reaction and before it tries to take back a local echo (on a runtime
-//!   worker).
+//!   worker);
+//! - `shutdown.refusing`: `shutdown()`, once the runtime refuses new work
+//!   and before it waits for creations and drains (on the shutdown's
+//!   thread).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!

@@ -19,6 +19,8 @@ mod watch_proxy;
 
 #[path = "hooked_races/chat.rs"]
 mod chat;
+#[path = "hooked_races/notification.rs"]
+mod notification;
 
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;

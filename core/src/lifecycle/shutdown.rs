@@ -108,6 +108,7 @@ fn run(options: ShutdownOptions) -> CoreResult<ShutdownReport> {
     let drains_deadline = started + drain_budget;
     coordinator::shutdown_began(drains_deadline);
     let refusing = Refusing(Some(runtime::refuse_new_work()));
+    crate::hooks::pause_point("shutdown.refusing");
 
     // Creations and drains under way end or park; then close every live client.
     coordinator::wait_settled(drains_deadline);

@@ -1,0 +1,106 @@
+//! `shutdown()` racing `get_notification`: a short-lived notification
+//! client held with the `data_dir` claimed (`notification.claimed`), and a
+//! second call waiting for its turn behind it.
+
+use futures_executor::block_on;
+use matrix_mobile_core::hooks;
+use matrix_mobile_core::platform::open_files_under;
+use matrix_mobile_core::{
+    get_notification, shutdown_blocking, CoreError, NotificationItem, ShutdownOptions,
+    ShutdownReport,
+};
+use tempfile::TempDir;
+
+use crate::session::{config, user, PASSWORD};
+use crate::{create, homeserver, on_thread, serial, within, BOUND};
+
+/// A `data_dir` with a closed client's session on it, and that session.
+fn closed_session(prefix: &str) -> (TempDir, matrix_mobile_core::Session) {
+    let dir = TempDir::new().unwrap();
+    let client = create(dir.path());
+    let session = block_on(client.login(user(prefix), PASSWORD.into(), None)).unwrap();
+    block_on(client.close(None)).unwrap();
+    (dir, session)
+}
+
+/// A push for an event that does not exist, on `dir`, on a thread.
+fn push(
+    dir: &TempDir,
+    session: &matrix_mobile_core::Session,
+) -> std::sync::mpsc::Receiver<Result<Option<NotificationItem>, CoreError>> {
+    let (path, session) = (dir.path().to_path_buf(), session.clone());
+    on_thread(move || {
+        block_on(get_notification(
+            config(&homeserver::url(), &path),
+            session,
+            "!nowhere:localhost".into(),
+            "$nothing:localhost".into(),
+        ))
+    })
+}
+
+/// A shutdown on a thread, once it refuses new work.
+fn shutdown_begun() -> std::sync::mpsc::Receiver<Result<ShutdownReport, CoreError>> {
+    let refusing = hooks::pause_at("shutdown.refusing");
+    let shutting = on_thread(|| shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }));
+    assert!(refusing.wait_reached(BOUND), "the shutdown did not begin");
+    refusing.release();
+    shutting
+}
+
+/// What a push handler may get from a call cut by a shutdown: an answer or
+/// a documented error, never `Internal`.
+fn assert_typed(what: &str, outcome: &Result<Option<NotificationItem>, CoreError>) {
+    assert!(
+        !matches!(outcome, Err(CoreError::Internal { .. })),
+        "{what}: {outcome:?}"
+    );
+}
+
+/// A shutdown that begins while a short-lived notification client holds
+/// the `data_dir` waits for its teardown: when `shutdown()` returns, the
+/// call has its result, no file under the `data_dir` is open and no thread
+/// of the runtime is left.
+#[test]
+fn a_shutdown_during_get_notification_waits_for_its_teardown() {
+    let _s = serial();
+    let (dir, session) = closed_session("hkns");
+    let claimed = hooks::pause_at("notification.claimed");
+    let pushed = push(&dir, &session);
+    assert!(
+        claimed.wait_reached(BOUND),
+        "the notification never claimed"
+    );
+    let shutting = shutdown_begun();
+    claimed.release();
+    let report = within("the shutdown", &shutting).unwrap();
+    assert_eq!(open_files_under(dir.path()), Some(0), "{report:?}");
+    assert_eq!(report.threads_left, Some(0), "{report:?}");
+    assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+    let outcome = pushed.recv_timeout(std::time::Duration::ZERO);
+    let outcome = outcome.expect("the call had its result when the shutdown returned");
+    assert_typed("the push", &outcome);
+}
+
+/// A second push waiting for its turn behind one that holds the
+/// `data_dir` when a shutdown begins: neither hangs, each gets a typed
+/// result, and nothing stays open once both have returned.
+#[test]
+fn a_shutdown_with_a_push_waiting_for_its_turn_leaves_neither_hanging() {
+    let _s = serial();
+    let (dir, session) = closed_session("hknt");
+    let claimed = hooks::pause_at("notification.claimed");
+    let first = push(&dir, &session);
+    assert!(
+        claimed.wait_reached(BOUND),
+        "the notification never claimed"
+    );
+    let second = push(&dir, &session);
+    let shutting = shutdown_begun();
+    claimed.release();
+    let report = within("the shutdown", &shutting).unwrap();
+    assert_eq!(report.threads_left, Some(0), "{report:?}");
+    assert_typed("the first push", &within("the first push", &first));
+    assert_typed("the second push", &within("the second push", &second));
+    assert_eq!(open_files_under(dir.path()), Some(0));
+}
