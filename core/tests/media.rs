@@ -251,3 +251,136 @@ fn media_queued_offline_is_counted_kept_through_a_close_and_sent_or_taken_back()
     assert_eq!(report.unsent_messages, 0, "{report:?}");
     assert!(report.client_dropped, "{report:?}");
 }
+
+/// How a test ends a client.
+#[derive(Debug, Clone, Copy)]
+enum Drain {
+    Logout,
+    Close,
+    Shutdown,
+}
+
+/// A logout, a close and a shutdown while an upload is stuck on a server
+/// that swallows every byte: each keeps its promises (the matrix client
+/// dropped, no store file open, no task or thread left), counts the upload
+/// as unsent, and the upload never reaches the server afterwards.
+#[test]
+fn a_drain_with_an_upload_stuck_on_the_network_keeps_its_promises() {
+    for drain in [Drain::Logout, Drain::Close, Drain::Shutdown] {
+        let _serial = serial();
+        let what = format!("{drain:?}");
+        let proxy = homeserver::FaultProxy::start();
+        let name = session::user("media-stuck");
+        let dir = tempfile::TempDir::new().unwrap();
+        let files = tempfile::TempDir::new().unwrap();
+        let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
+        block_on(alice.login(name.clone(), session::PASSWORD.into(), None)).unwrap();
+        let room_id = block_on(alice.create_room("stuck".into(), vec![], false)).unwrap();
+        block_on(alice.max_upload_size()).unwrap();
+        let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+
+        proxy.set(homeserver::Fault::Blackhole);
+        let path = files.path().join("stuck.bin");
+        std::fs::write(&path, vec![7u8; 2 * 1024 * 1024]).unwrap();
+        let progress = Arc::new(Progress::default());
+        block_on(timeline.send_media(
+            path.to_string_lossy().into_owned(),
+            UploadInfo::default(),
+            Some(progress.clone()),
+        ))
+        .unwrap();
+        wait("the upload under way", 20, || {
+            progress
+                .last
+                .lock()
+                .unwrap()
+                .is_some_and(|(sent, _)| sent > 0)
+        });
+
+        match drain {
+            Drain::Logout | Drain::Close => {
+                let (dropped, open, tasks, unsent, report) = match drain {
+                    Drain::Logout => {
+                        let options = LogoutOptions {
+                            server_timeout_ms: 1_000,
+                            wipe_local_data: true,
+                        };
+                        let r = block_on(alice.logout(options, None)).unwrap();
+                        let s = format!("{r:?}");
+                        (
+                            r.client_dropped,
+                            r.store_files_open_after,
+                            r.tasks_left_behind,
+                            r.unsent_messages,
+                            s,
+                        )
+                    }
+                    _ => {
+                        let r = block_on(alice.close(None)).unwrap();
+                        let s = format!("{r:?}");
+                        (
+                            r.client_dropped,
+                            r.store_files_open_after,
+                            r.tasks_left_behind,
+                            r.unsent_messages,
+                            s,
+                        )
+                    }
+                };
+                assert!(dropped, "{what}: {report}");
+                assert_eq!(open, Some(0), "{what}: {report}");
+                assert_eq!(tasks, 0, "{what}: {report}");
+                assert_eq!(unsent, 1, "{what}: {report}");
+            }
+            Drain::Shutdown => {
+                let report =
+                    matrix_mobile_core::shutdown_blocking(matrix_mobile_core::ShutdownOptions {
+                        timeout_ms: 20_000,
+                    })
+                    .unwrap();
+                assert_eq!(report.clients_closed, 1, "{report:?}");
+                assert!(report.tasks_abandoned.is_empty(), "{report:?}");
+                assert_eq!(report.threads_left, Some(0), "{report:?}");
+                assert_eq!(
+                    matrix_mobile_core::platform::open_files_under(dir.path()),
+                    Some(0)
+                );
+            }
+        }
+        drop(timeline);
+
+        // Nothing of the client is left to finish the upload: with the
+        // server back, the room never gets the file.
+        proxy.set(homeserver::Fault::Pass);
+        std::thread::sleep(std::time::Duration::from_secs(2)); // allowed: showing an absence
+        let (other, _session, _other_dir) = logged_in_as(&name);
+        block_on(other.start_sync()).unwrap();
+        wait("the room on the other device", 30, || {
+            other
+                .rooms()
+                .is_ok_and(|rooms| rooms.iter().any(|r| r.room_id == room_id))
+        });
+        let bodies: Vec<String> = block_on(other.recent_messages(room_id, 20))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert!(
+            !bodies.iter().any(|b| b == "stuck.bin"),
+            "{what}: {bodies:?}"
+        );
+        block_on(other.logout(LogoutOptions::default(), None)).unwrap();
+    }
+}
+
+/// `name` logged in on a new device of its own.
+fn logged_in_as(name: &str) -> (Arc<Client>, matrix_mobile_core::Session, tempfile::TempDir) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let client = block_on(Client::create(session::config(
+        &homeserver::url(),
+        dir.path(),
+    )))
+    .unwrap();
+    let kept = block_on(client.login(name.to_owned(), session::PASSWORD.into(), None)).unwrap();
+    (client, kept, dir)
+}

@@ -1,4 +1,4 @@
-//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|chat|notification|memory|report`: benchmarks in
+//! `cargo xtask bench lifecycle|ffi|soak|compare|scale|chat|large|notification|idle|memory|report`: benchmarks in
 //! the optimised `bench-fast` profile (not `release`, whose fat LTO takes
 //! over 20 minutes to build on two cores). Each writes
 //! `target/bench/<name>.json`, stamped with the command, date and machine,
@@ -22,7 +22,7 @@ use crate::{bindings, kotlin, python, synapse};
 
 const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
        cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
-       cargo xtask bench [--profile P] chat [--cycles N] | notification [--runs N] | idle [--secs N]
+       cargo xtask bench [--profile P] chat [--cycles N] | large [--rooms N] | notification [--runs N] | idle [--secs N]
        cargo xtask bench [--profile P] memory [--cycles N]
        cargo xtask bench report
   P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
@@ -51,6 +51,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
         Some("compare") => example(ctx, "compare", rest, "--cycles"),
         Some("scale") => example(ctx, "scale", rest, "--clients"),
         Some("chat") => example(ctx, "chat", rest, "--cycles"),
+        Some("large") => example(ctx, "large", rest, "--rooms"),
         Some("notification") => example(ctx, "notification", rest, "--runs"),
         Some("idle") => example(ctx, "idle", rest, "--secs"),
         Some("memory") => memory::run(ctx, rest),
@@ -61,7 +62,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
 
 /// Runs `core/examples/bench_<name>` against a fresh Synapse with the one
 /// size flag it takes, stamps its `target/bench/<name>.json` and, for the
-/// soak, compare, scale and chat benches, draws `target/bench/<name>.png`.
+/// soak, compare, scale, chat and large benches, draws `target/bench/<name>.png`.
 fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()> {
     let passed = match args {
         [] => vec![],
@@ -92,6 +93,7 @@ fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()
         "compare" => plot::compare(&report, &png),
         "scale" => plot::scale(&report, &png),
         "chat" => plot::chat(&report, &png),
+        "large" => plot::large(&report, &png),
         _ => return Ok(()),
     };
     match drawn {

@@ -289,7 +289,7 @@ fn room_list_first_ms(rt: &Runtime, dir: &Path, session: &MatrixSession) -> f64 
                     fail("the room list ended before it held a room");
                 };
                 for diff in diffs {
-                    len = apply_len(len, &diff);
+                    len = shared::apply_len(len, &diff);
                 }
                 if len > 0 {
                     break ms_since(started);
@@ -322,21 +322,5 @@ async fn stop(sync: &SyncService) {
         .is_err()
     {
         eprintln!("chat: the bare sync service did not stop within 10 s; dropped");
-    }
-}
-
-fn apply_len<T>(len: usize, diff: &VectorDiff<T>) -> usize {
-    match diff {
-        VectorDiff::Reset { values } => values.len(),
-        VectorDiff::Append { values } => len + values.len(),
-        VectorDiff::PushFront { .. } | VectorDiff::PushBack { .. } | VectorDiff::Insert { .. } => {
-            len + 1
-        }
-        VectorDiff::PopFront | VectorDiff::PopBack | VectorDiff::Remove { .. } => {
-            len.saturating_sub(1)
-        }
-        VectorDiff::Clear => 0,
-        VectorDiff::Truncate { length } => len.min(*length),
-        VectorDiff::Set { .. } => len,
     }
 }

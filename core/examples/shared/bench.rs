@@ -187,3 +187,21 @@ pub fn write_json(path: &str, value: &serde_json::Value) {
     std::fs::write(path, text).unwrap_or_else(|e| fail(&format!("writing {path}: {e}")));
     println!("written to {path}");
 }
+
+/// The length of a list after `diff` (a list followed by its length only).
+pub fn apply_len<T>(len: usize, diff: &eyeball_im::VectorDiff<T>) -> usize {
+    use eyeball_im::VectorDiff;
+    match diff {
+        VectorDiff::Reset { values } => values.len(),
+        VectorDiff::Append { values } => len + values.len(),
+        VectorDiff::PushFront { .. } | VectorDiff::PushBack { .. } | VectorDiff::Insert { .. } => {
+            len + 1
+        }
+        VectorDiff::PopFront | VectorDiff::PopBack | VectorDiff::Remove { .. } => {
+            len.saturating_sub(1)
+        }
+        VectorDiff::Clear => 0,
+        VectorDiff::Truncate { length } => len.min(*length),
+        VectorDiff::Set { .. } => len,
+    }
+}

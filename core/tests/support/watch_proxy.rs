@@ -1,13 +1,13 @@
-//! A loopback TCP proxy that counts the requests waiting for their answer:
-//! a connection is waiting from the moment the client sends bytes until the
-//! server's first bytes back (or the connection's end). It sees bytes, not
-//! HTTP, so it works the same under TLS.
+//! A loopback TCP proxy that counts the requests waiting for their answer
+//! (a connection is waiting from the moment the client sends bytes until
+//! the server's first bytes back, or the connection's end) and the bytes
+//! the server sent. It sees bytes, not HTTP, so it works the same under TLS.
 
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,12 +17,15 @@ const SETTLE: Duration = Duration::from_millis(200);
 pub struct WatchProxy {
     pub url: String,
     waiting: Arc<AtomicI64>,
+    received: Arc<AtomicU64>,
 }
 
 /// Whether one connection waits for an answer; kept in step with the count.
 struct Connection {
     waiting: Mutex<bool>,
     count: Arc<AtomicI64>,
+    /// Bytes from the server, over every connection of the proxy.
+    received: Arc<AtomicU64>,
 }
 
 impl Connection {
@@ -54,7 +57,8 @@ impl WatchProxy {
             .trim_end_matches('/')
             .to_owned();
         let waiting = Arc::new(AtomicI64::new(0));
-        let count = waiting.clone();
+        let received = Arc::new(AtomicU64::new(0));
+        let (count, total) = (waiting.clone(), received.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(&upstream) else {
@@ -63,6 +67,7 @@ impl WatchProxy {
                 let connection = Arc::new(Connection {
                     waiting: Mutex::new(false),
                     count: count.clone(),
+                    received: total.clone(),
                 });
                 copy(
                     client.try_clone().unwrap(),
@@ -73,7 +78,16 @@ impl WatchProxy {
                 copy(server, client, connection, false);
             }
         });
-        Self { url, waiting }
+        Self {
+            url,
+            waiting,
+            received,
+        }
+    }
+
+    /// Bytes the server has sent through the proxy so far (TLS included).
+    pub fn bytes_received(&self) -> u64 {
+        self.received.load(Ordering::SeqCst)
     }
 
     /// Requests sent and not answered yet, once the proxy's threads have
@@ -99,6 +113,9 @@ fn copy(mut from: TcpStream, mut to: TcpStream, connection: Arc<Connection>, req
                 Ok(n) => n,
             };
             connection.set(request);
+            if !request {
+                connection.received.fetch_add(n as u64, Ordering::SeqCst);
+            }
             if to.write_all(&buf[..n]).is_err() {
                 break;
             }

@@ -161,6 +161,38 @@ pub fn chat(report: &Value, out: &Path) -> Result<()> {
     })
 }
 
+/// The large-account bench: the room list's length while it fills, core
+/// beside bare; and each `rooms()` call on the caller's thread, sorted,
+/// against one frame.
+pub fn large(report: &Value, out: &Path) -> Result<()> {
+    let core = series(&report["core"]["growth"])?;
+    let bare = series(&report["bare"]["growth"])?;
+    let calls = series(&report["core"]["rooms_call_ms"]["sorted"])?;
+    let frame = report["frame_ms"].as_f64().unwrap_or(16.0);
+    let step = report["growth_step_ms"].as_f64().unwrap_or(100.0);
+    let title = format!("rooms listed after sign-in, every {step} ms");
+    render(out, (900, 320), |root| {
+        let halves = root.split_evenly((1, 2));
+        lines(
+            &halves[0],
+            &title,
+            "step",
+            &[
+                ("core", &core, COLORS[0]),
+                ("bare matrix-sdk-ui", &bare, COLORS[1]),
+            ],
+            None,
+        )?;
+        lines(
+            &halves[1],
+            "rooms() on the caller's thread, ms (sorted)",
+            "call",
+            &[("core", &calls, COLORS[0])],
+            Some(("one frame", frame)),
+        )
+    })
+}
+
 /// One line chart in `area`, starting at x = 1, with a legend and an
 /// optional dashed reference level.
 fn lines(

@@ -26,6 +26,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         ("compare", compare),
         ("scale", scale),
         ("chat", chat),
+        ("large", large),
     ] {
         let path = bench.join(format!("{name}.json"));
         let Some(report) = read(&path)? else {
@@ -43,6 +44,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             "soak" => plot::soak(&report, &png)?,
             "compare" => plot::compare(&report, &png)?,
             "scale" => plot::scale(&report, &png)?,
+            "large" => plot::large(&report, &png)?,
             _ => plot::chat(&report, &png)?,
         }
         writeln!(md, "\n![{name}](bench/{name}.png)\n")?;
@@ -347,6 +349,46 @@ fn chat(r: &Value) -> Result<String> {
 }
 
 /// What the heap keeps per soak cycle, by owner and by site.
+fn large(r: &Value) -> Result<String> {
+    plot::require(r, &["rooms", "core", "bare", "ratio_goal"], "large.json")?;
+    let goal = num(r, "ratio_goal");
+    let rooms = num(r, "rooms");
+    let mut s = format!(
+        "### A large account: {rooms} rooms signing in on a new device, the core beside matrix-sdk-ui\n\n{}",
+        preliminary(rooms, 1000.0, "rooms", r)
+    );
+    s += "| figure | core | bare | core / bare | goal |\n| --- | --- | --- | --- | --- |\n";
+    for (what, key, unit, goal) in [
+        ("first room list of 50, ms", "first_page", "_ms", Some(goal)),
+        ("every room listed, ms", "all_listed", "_ms", None),
+        (
+            "bytes received until then",
+            "bytes_received",
+            "",
+            Some(goal),
+        ),
+        ("RSS then, MiB", "rss", "_mib", Some(goal)),
+    ] {
+        writeln!(
+            s,
+            "| {what} | {} | {} | {} | {} |",
+            num(r, &format!("{key}{unit}")),
+            num(r, &format!("bare_{key}{unit}")),
+            num(r, &format!("ratio_{key}")),
+            goal.map_or("".to_owned(), |g| format!("≤ {g}"))
+        )?;
+    }
+    writeln!(
+        s,
+        "\n`rooms()` on the caller's thread with {rooms} rooms: p50 {} ms, p95 {} ms, max {} ms (goal: one frame, {} ms).\n",
+        num(r, "rooms_call_ms_p50"),
+        num(r, "rooms_call_ms_p95"),
+        num(r, "rooms_call_ms_max"),
+        num(r, "frame_ms")
+    )?;
+    Ok(s)
+}
+
 fn memory(r: &Value) -> Result<String> {
     plot::require(r, &["cycles", "kept_per_cycle_kib"], "memory.json")?;
     let mut s = format!(
