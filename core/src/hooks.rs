@@ -43,7 +43,10 @@
 //!   worker);
 //! - `shutdown.refusing`: `shutdown()`, once the runtime refuses new work
 //!   and before it waits for creations and drains (on the shutdown's
-//!   thread).
+//!   thread);
+//! - `session.saving`: a refresh of the access token, once matrix-sdk has
+//!   the new tokens and calls the save callback, with the refresh's lock
+//!   held (on a runtime worker).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!

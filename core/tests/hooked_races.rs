@@ -12,6 +12,8 @@
 mod homeserver;
 #[path = "support/mirror.rs"]
 mod mirror;
+#[path = "support/private_synapse.rs"]
+mod private_synapse;
 #[path = "support/session.rs"]
 mod session;
 #[path = "support/watch_proxy.rs"]
@@ -21,6 +23,8 @@ mod watch_proxy;
 mod chat;
 #[path = "hooked_races/notification.rs"]
 mod notification;
+#[path = "hooked_races/sessions.rs"]
+mod sessions;
 
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;

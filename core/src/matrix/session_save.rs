@@ -17,6 +17,7 @@ pub(crate) fn install(sdk: &Sdk, save: impl Fn(Session) -> CoreResult<()> + Send
         // Asked by matrix-sdk only for OAuth sessions across processes.
         Box::new(|_| Err("the core keeps no session to reload".into())),
         Box::new(move |client| {
+            crate::hooks::pause_point("session.saving");
             let Some(session) = super::auth::session_of(&client) else {
                 return Ok(());
             };
