@@ -72,8 +72,12 @@ struct Requests {
 }
 
 impl Requests {
-    fn take(&self) -> Option<Arc<Verification>> {
-        self.seen.lock().unwrap().pop()
+    /// The request of the flow `flow_id`, once it has arrived; requests of
+    /// earlier flows (a cancelled call may have sent one) are left.
+    fn take(&self, flow_id: &str) -> Option<Arc<Verification>> {
+        let mut seen = self.seen.lock().unwrap();
+        let at = seen.iter().position(|v| v.flow_id() == flow_id)?;
+        Some(seen.remove(at))
     }
 }
 
@@ -122,15 +126,18 @@ fn pair(prefix: &str) -> Pair {
     }
 }
 
-/// B requests; A's listener gets it. Returns (on A, on B).
+/// B requests; A's listener gets that request (matched by its flow id,
+/// never a stale one). Returns (on A, on B).
 fn request(pair: &Pair) -> (Arc<Verification>, Arc<Verification>) {
     let on_b = block_on(pair.b.request_verification()).unwrap();
     let mut on_a = None;
     wait("A's on_request", 60, || {
-        on_a = pair.requests.take();
+        on_a = pair.requests.take(&on_b.flow_id());
         on_a.is_some()
     });
-    (on_a.unwrap(), on_b)
+    let on_a = on_a.unwrap();
+    assert_eq!(on_a.flow_id(), on_b.flow_id());
+    (on_a, on_b)
 }
 
 fn observe(verification: &Verification) -> (Arc<States>, Arc<matrix_mobile_core::Subscription>) {

@@ -33,6 +33,8 @@ pub(crate) struct RequestListener {
 /// One verification; the exported `Verification` delegates here.
 pub(crate) struct VerificationCore {
     client: Arc<ClientCore>,
+    /// The flow's id, which both devices share; kept after a drain.
+    flow_id: String,
     sdk: Mutex<Option<Request>>,
     /// Cancelled when the verification is released: its tasks end.
     released: tokio_util::sync::CancellationToken,
@@ -74,6 +76,7 @@ impl ClientCore {
     fn adopt(self: &Arc<Self>, request: Request) -> CoreResult<Arc<VerificationCore>> {
         let core = Arc::new(VerificationCore {
             client: self.clone(),
+            flow_id: request.flow_id().to_owned(),
             sdk: Mutex::new(Some(request)),
             released: tokio_util::sync::CancellationToken::new(),
         });
@@ -194,6 +197,11 @@ impl ClientCore {
 }
 
 impl VerificationCore {
+    /// The id of the flow, the same on both devices.
+    pub(crate) fn flow_id(&self) -> &str {
+        &self.flow_id
+    }
+
     /// The matrix-sdk request, if the client is usable and has not taken
     /// it back.
     fn sdk(&self) -> CoreResult<Request> {

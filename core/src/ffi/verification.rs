@@ -28,6 +28,13 @@ pub trait VerificationRequestListener: Send + Sync {
 
 #[uniffi::export]
 impl Verification {
+    /// The id of this verification's flow: the same on both devices (match
+    /// an incoming request to one this app sent), and kept after the client
+    /// ended. Answered from memory.
+    pub fn flow_id(&self) -> String {
+        self.core.flow_id().to_owned()
+    }
+
     /// Calls `listener` with the current state, then each change;
     /// `on_closed()` when the client ends.
     pub fn observe(

@@ -5147,6 +5147,13 @@ public protocol VerificationProtocol: AnyObject, Sendable {
     func confirm() async throws 
     
     /**
+     * The id of this verification's flow: the same on both devices (match
+     * an incoming request to one this app sent), and kept after the client
+     * ended. Answered from memory.
+     */
+    func flowId()  -> String
+    
+    /**
      * Calls `listener` with the current state, then each change;
      * `on_closed()` when the client ends.
      */
@@ -5274,6 +5281,20 @@ open func confirm()async throws   {
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeCoreError_lift
         )
+}
+    
+    /**
+     * The id of this verification's flow: the same on both devices (match
+     * an incoming request to one this app sent), and kept after the client
+     * ended. Answered from memory.
+     */
+open func flowId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_verification_flow_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -11056,6 +11077,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_verification_confirm() != 44417) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_verification_flow_id() != 17292) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_verification_observe() != 40971) {
