@@ -130,7 +130,7 @@ fn a_timeline_shows_local_echo_replies_edits_reactions_and_history() {
             .any(|i| i.kind == TimelineItemKind::TimelineStart)
     });
 
-    // Local echo: present when send_text returns, Sending or already Sent,
+    // Local echo: present when send_text returns, shown first as Sending,
     // then Sent under the same item id.
     block_on(timeline.send_text("hello".into(), None)).unwrap();
     let echo = texts(&mirror.items());
@@ -159,6 +159,26 @@ fn a_timeline_shows_local_echo_replies_edits_reactions_and_history() {
         item_id_of(&mirror.items(), "hello"),
         echo_id,
         "item id kept"
+    );
+    // The echo was shown as Sending before the server had it.
+    let states: Vec<Option<SendState>> = mirror
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|i| match &i.kind {
+            TimelineItemKind::Event {
+                content: MessageContent::Text { body, .. },
+                send_state,
+                ..
+            } if body == "hello" => Some(send_state.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states.first(),
+        Some(&Some(SendState::Sending)),
+        "{states:?}"
     );
     let hello_event = event_id_of(&mirror.items(), "hello");
 
@@ -454,7 +474,14 @@ fn released_timelines_leave_the_task_count_where_it_was() {
     // One timeline first, so that what every room keeps once (its event
     // cache) is running before the count is taken.
     drop(block_on(alice.timeline(room_id.clone())).unwrap());
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The timeline's own tasks (the core's, by name).
+    let own = || {
+        runtime_stats()
+            .supervised_tasks
+            .iter()
+            .filter(|t| t.ends_with("::timeline-items"))
+            .count()
+    };
     let before = runtime_stats().alive_tasks;
     for _ in 0..50 {
         let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
@@ -463,9 +490,16 @@ fn released_timelines_leave_the_task_count_where_it_was() {
         wait("a Reset", 10, || {
             mirror.first_was_reset.lock().unwrap().is_some()
         });
+        // One timeline observed: one task delivering its items (the last
+        // one's may still be ending).
+        wait("this timeline's own task alone", 10, || own() == 1);
         drop(sub);
         drop(timeline);
     }
+    wait("every released timeline's own task to end", 10, || {
+        own() == 0
+    });
+    // And matrix-sdk-ui's tasks for them: the runtime's count comes back.
     let mut after = u64::MAX;
     wait("the task count to come back", 10, || {
         after = runtime_stats().alive_tasks;
@@ -486,6 +520,8 @@ struct Reentrant {
     rooms: std::sync::OnceLock<Arc<matrix_mobile_core::RoomListHandle>>,
     paginations: Mutex<Vec<Result<bool, String>>>,
     threads: Mutex<Vec<(String, bool)>>,
+    /// The room list's rows, kept by its diffs.
+    listed: Mutex<Vec<RoomSummary>>,
 }
 
 impl Reentrant {
@@ -510,8 +546,14 @@ impl TimelineListener for Reentrant {
 }
 
 impl RoomListListener for Reentrant {
-    fn on_update(&self, _updates: Vec<RoomListUpdate>) {
+    fn on_update(&self, updates: Vec<RoomListUpdate>) {
         self.record();
+        {
+            let mut listed = self.listed.lock().unwrap();
+            for update in updates {
+                mirror::apply(&mut listed, update.into());
+            }
+        }
         if let Some(rooms) = self.rooms.get() {
             rooms.load_more();
         }
@@ -524,6 +566,9 @@ fn listeners_may_paginate_and_load_more_from_their_callbacks() {
     let _serial = serial();
     let (alice, _session, _dir) = logged_in("reentrant-alice");
     let room_id = block_on(alice.create_room("re".into(), vec![], false)).unwrap();
+    for name in ["re 2", "re 3"] {
+        block_on(alice.create_room(name.into(), vec![], false)).unwrap();
+    }
     for i in 0..12 {
         block_on(alice.send_text(room_id.clone(), format!("old {i}"))).unwrap();
     }
@@ -545,6 +590,10 @@ fn listeners_may_paginate_and_load_more_from_their_callbacks() {
     wait("paginations from inside the listener", 30, || {
         let p = listener.paginations.lock().unwrap();
         p.iter().any(|r| matches!(r, Ok(true)))
+    });
+    // Pages of one room: only the listener's own load_more calls list all three.
+    wait("load_more from inside the listener", 30, || {
+        listener.listed.lock().unwrap().len() == 3
     });
     let paginations = listener.paginations.lock().unwrap().clone();
     assert!(

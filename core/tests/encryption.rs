@@ -5,6 +5,8 @@
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
+#[path = "support/mirror.rs"]
+mod mirror;
 #[path = "support/poll.rs"]
 mod poll;
 #[path = "support/session.rs"]
@@ -14,8 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    Client, ClientState, CoreError, LogoutOptions, RecoveryState, RecoveryStateListener, SyncState,
+    Client, ClientState, CoreError, LogoutOptions, MessageContent, RecoveryState,
+    RecoveryStateListener, SyncState, TimelineItem, TimelineItemKind,
 };
+use mirror::Mirror;
 use poll::poll_then_drop;
 use session::{config, wait, wait_call_ended, PASSWORD};
 use tempfile::TempDir;
@@ -118,6 +122,33 @@ fn the_history_of_an_encrypted_room_decrypts_on_a_new_device_after_recover() {
         before.iter().all(|m| !bodies.contains(&m.body)),
         "the new device decrypted without the key: {before:?}"
     );
+    // Not an empty history: the messages are there, undecryptable.
+    let timeline = block_on(again.timeline(room.clone())).unwrap();
+    let items = Mirror::<TimelineItem>::new();
+    let _items = timeline.observe(items.clone()).unwrap();
+    let undecryptable = || {
+        items
+            .items()
+            .iter()
+            .filter(|i| {
+                matches!(
+                    &i.kind,
+                    TimelineItemKind::Event {
+                        content: MessageContent::UnableToDecrypt,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    for _ in 0..10 {
+        if undecryptable() >= MESSAGES || block_on(timeline.paginate_backwards(20)).unwrap() {
+            break;
+        }
+    }
+    wait("the history shown as undecryptable", 30, || {
+        undecryptable() >= MESSAGES
+    });
 
     // A wrong key is the caller's mistake, and loses nothing.
     let wrong = block_on(

@@ -85,6 +85,8 @@ impl From<RoomListUpdate> for Diff<RoomSummary> {
 /// A list kept in step by a listener, with what it was told.
 pub struct Mirror<T> {
     pub items: Mutex<Vec<T>>,
+    /// Every value the diffs carried, in order (an item's past states).
+    pub seen: Mutex<Vec<T>>,
     pub calls: Mutex<u32>,
     pub first_was_reset: Mutex<Option<bool>>,
     pub closed: Mutex<u32>,
@@ -94,6 +96,7 @@ impl<T: Clone> Mirror<T> {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             items: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
             calls: Mutex::new(0),
             first_was_reset: Mutex::new(None),
             closed: Mutex::new(0),
@@ -107,7 +110,15 @@ impl<T: Clone> Mirror<T> {
         }
         *self.calls.lock().unwrap() += 1;
         let mut items = self.items.lock().unwrap();
+        let mut seen = self.seen.lock().unwrap();
         for u in updates {
+            match &u {
+                Diff::Append(values) | Diff::Reset(values) => seen.extend(values.iter().cloned()),
+                Diff::PushFront(v) | Diff::PushBack(v) | Diff::Insert(_, v) | Diff::Set(_, v) => {
+                    seen.push(v.clone())
+                }
+                _ => {}
+            }
             apply(&mut items, u);
         }
     }
