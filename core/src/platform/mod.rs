@@ -51,13 +51,36 @@ pub fn open_files_under(dir: &Path) -> Option<u32> {
 
 /// Number of open file descriptors whose target lies under any of `dirs`
 /// (a store directory and the name it was renamed to while it is wiped).
+///
+/// The OS names open files by their real path: each of `dirs` is looked
+/// for under its canonical path too (a temporary directory reached through
+/// a symbolic link, as `/tmp` is on Apple platforms, would otherwise count
+/// nothing).
 pub fn open_files_under_any(dirs: &[&Path]) -> Option<u32> {
     let paths = open_file_paths()?;
+    let dirs: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|dir| [dir.to_path_buf(), canonical(dir)])
+        .collect();
     let count = paths
         .iter()
         .filter(|target| dirs.iter().any(|dir| is_under(target, dir)))
         .count();
     Some(count as u32)
+}
+
+/// `path` with its symbolic links resolved; for a path that no longer
+/// exists (a wiped directory), its parent's, joined with its name.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+            .map(|p| p.join(name))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Number of this process's threads whose name starts with `prefix`
@@ -137,6 +160,23 @@ mod tests {
         assert_eq!(open_files_under_any(&[&dir, &renamed]), Some(1));
         drop(held);
         assert_eq!(open_files_under_any(&[&dir, &renamed]), Some(0));
+        Ok(())
+    }
+
+    /// A directory named through a symbolic link counts the files open
+    /// under its real path (the OS names open files by it).
+    #[test]
+    fn files_under_a_linked_directory_are_counted() -> TestResult {
+        let root = tempfile::TempDir::new()?;
+        let real = root.path().join("real");
+        std::fs::create_dir_all(&real)?;
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link)?;
+        let held = std::fs::File::create(link.join("x.sqlite3"))?;
+        assert_eq!(open_files_under(&link), Some(1));
+        assert_eq!(open_files_under(&link.join("gone")), Some(0));
+        drop(held);
+        assert_eq!(open_files_under(&link), Some(0));
         Ok(())
     }
 
