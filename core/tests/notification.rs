@@ -459,22 +459,6 @@ fn in_the_apps_process_its_live_client_answers() {
     block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
 }
 
-/// One client-server request with `token`, JSON in and out (HTTP/1.0, so
-/// that the body is never chunked).
-fn request(method: &str, path: &str, token: &str, body: &serde_json::Value) -> serde_json::Value {
-    let base = homeserver::url();
-    let host = homeserver::host_port(&base);
-    let body = body.to_string();
-    let request = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let response = homeserver::exchange(&base, &request);
-    let (head, answer) = response.split_once("\r\n\r\n").unwrap_or_default();
-    assert!(head.contains(" 200 "), "{method} {path}: {response}");
-    serde_json::from_str(answer).unwrap_or_else(|e| panic!("{method} {path}: {e}: {answer}"))
-}
-
 /// An invite into a direct room with an avatar, a message that mentions the
 /// user, one that does not, and a call: each notification says what it is
 /// about. Before, an invite read as a message without a body and timestamp
@@ -490,13 +474,13 @@ fn an_invite_a_mention_and_a_call_show_what_they_are() {
         "/_matrix/client/v3/profile/{}/avatar_url",
         bob_session.user_id
     );
-    request(
+    homeserver::client_api(
         "PUT",
         &bob_path,
         &bob_token,
         &serde_json::json!({"avatar_url": "mxc://localhost/bobface"}),
     );
-    let created = request(
+    let created = homeserver::client_api(
         "POST",
         "/_matrix/client/v3/createRoom",
         &bob_token,
@@ -513,7 +497,7 @@ fn an_invite_a_mention_and_a_call_show_what_they_are() {
     );
     let room = created["room_id"].as_str().unwrap().to_owned();
     // The invite's own event, as bob's history has it.
-    let history = request(
+    let history = homeserver::client_api(
         "GET",
         &format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=30"),
         &bob_token,
@@ -559,7 +543,7 @@ fn an_invite_a_mention_and_a_call_show_what_they_are() {
     block_on(alice.join_room(room.clone())).unwrap();
     let send = |content: serde_json::Value, kind: &str, n: u32| -> String {
         let path = format!("/_matrix/client/v3/rooms/{room}/send/{kind}/t{n}");
-        request("PUT", &path, &bob_token, &content)["event_id"]
+        homeserver::client_api("PUT", &path, &bob_token, &content)["event_id"]
             .as_str()
             .unwrap()
             .to_owned()

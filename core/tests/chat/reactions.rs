@@ -27,20 +27,12 @@ fn reactions_on(items: &[TimelineItem], body: &str) -> Vec<(String, u32, bool)> 
 /// The annotations the server holds on `event_id` in `room_id`, as JSON.
 fn annotations_on_server(client: &Client, room_id: &str, event_id: &str) -> String {
     let token = client.session().expect("a session").access_token;
-    let base = homeserver::url();
-    let host = homeserver::host_port(&base);
     let path = format!(
         "/_matrix/client/v1/rooms/{}/relations/{}/m.annotation",
-        room_id.replace('!', "%21").replace(':', "%3A"),
-        event_id.replace('$', "%24"),
+        homeserver::escaped(room_id),
+        homeserver::escaped(event_id),
     );
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    let response = homeserver::exchange(&base, &request);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    assert!(head.contains(" 200 "), "relations: {head}");
-    body.to_owned()
+    homeserver::client_api("GET", &path, &token, &serde_json::json!({})).to_string()
 }
 
 /// A reaction taken back while its request is on its way (its answer held

@@ -91,20 +91,7 @@ fn reactions_on(items: &[TimelineItem], item_id: &str) -> Vec<(String, u32, bool
 /// `path` of the client-server API, read with `client`'s access token.
 fn get(client: &Client, path: &str) -> String {
     let token = client.session().expect("a session").access_token;
-    let base = homeserver::url();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
-        homeserver::host_port(&base)
-    );
-    let response = homeserver::exchange(&base, &request);
-    assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
-    response
-}
-
-fn escaped(id: &str) -> String {
-    id.replace('!', "%21")
-        .replace(':', "%3A")
-        .replace('$', "%24")
+    homeserver::client_api("GET", path, &token, &serde_json::json!({})).to_string()
 }
 
 /// The ids of the reactions the server holds on `event_id`, redacted ones
@@ -112,8 +99,8 @@ fn escaped(id: &str) -> String {
 fn reactions_on_server(client: &Client, room_id: &str, event_id: &str) -> Vec<String> {
     let path = format!(
         "/_matrix/client/v1/rooms/{}/relations/{}/m.annotation",
-        escaped(room_id),
-        escaped(event_id)
+        homeserver::escaped(room_id),
+        homeserver::escaped(event_id)
     );
     get(client, &path)
         .split("\"event_id\":\"")
@@ -128,8 +115,8 @@ fn reactions_on_server(client: &Client, room_id: &str, event_id: &str) -> Vec<St
 fn redacted_on_server(client: &Client, room_id: &str, event_id: &str) -> bool {
     let path = format!(
         "/_matrix/client/v3/rooms/{}/event/{}",
-        escaped(room_id),
-        escaped(event_id)
+        homeserver::escaped(room_id),
+        homeserver::escaped(event_id)
     );
     get(client, &path).contains("redacted_because")
 }

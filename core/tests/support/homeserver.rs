@@ -86,6 +86,36 @@ pub fn exchange(base: &str, request: &str) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
+/// One call of the client-server API at `path` on the suite's homeserver,
+/// as the user whose access token is `token`; panics unless it answers 200.
+/// Returns the answer's JSON.
+pub fn client_api(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let base = url();
+    let host = host_port(&base);
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = exchange(&base, &request);
+    let (head, answer) = response.split_once("\r\n\r\n").unwrap_or_default();
+    assert!(head.contains(" 200 "), "{method} {path}: {response}");
+    serde_json::from_str(answer).unwrap_or_else(|e| panic!("{method} {path}: {e}: {answer}"))
+}
+
+/// A Matrix id (`!room:server`, `$event`, `@user:server`) escaped for a path.
+pub fn escaped(id: &str) -> String {
+    id.replace('!', "%21")
+        .replace('$', "%24")
+        .replace('@', "%40")
+        .replace(':', "%3A")
+}
+
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
