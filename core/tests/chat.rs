@@ -13,6 +13,8 @@ mod session;
 mod offline;
 #[path = "chat/reactions.rs"]
 mod reactions;
+#[path = "chat/surface.rs"]
+mod surface;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
