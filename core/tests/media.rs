@@ -384,3 +384,37 @@ fn logged_in_as(name: &str) -> (Arc<Client>, matrix_mobile_core::Session, tempfi
     let kept = block_on(client.login(name.to_owned(), session::PASSWORD.into(), None)).unwrap();
     (client, kept, dir)
 }
+
+/// A file sent without a mimetype gets one guessed from its name, and the
+/// kind that goes with it: an image, a video, an audio file, a plain file.
+#[test]
+fn the_kind_of_a_file_comes_from_its_guessed_mimetype() {
+    let _serial = serial();
+    let (alice, _session, _dir) = logged_in("media-kinds");
+    let files = tempfile::TempDir::new().unwrap();
+    let room_id = block_on(alice.create_room("kinds".into(), vec![], false)).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    let expected = [
+        ("photo.png", MediaKind::Image, "image/png"),
+        ("clip.mp4", MediaKind::Video, "video/mp4"),
+        ("voice.ogg", MediaKind::Audio, "audio/ogg"),
+        ("notes.pdf", MediaKind::File, "application/pdf"),
+    ];
+    for (name, ..) in expected {
+        let path = files.path().join(name);
+        std::fs::write(&path, name.repeat(100)).unwrap();
+        block_on(timeline.send_file(path.to_string_lossy().into_owned(), None, None, None))
+            .unwrap();
+    }
+    for (name, kind, mimetype) in expected {
+        wait(name, 30, || sent(&media(&mirror.items(), name)));
+        let (_, got, _, _, got_mime) = media(&mirror.items(), name).unwrap();
+        assert_eq!(got, kind, "{name}");
+        assert_eq!(got_mime.as_deref(), Some(mimetype), "{name}");
+    }
+    let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.unsent_messages, 0, "{report:?}");
+}
