@@ -600,3 +600,55 @@ fn an_invite_a_mention_and_a_call_show_what_they_are() {
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
+
+/// The app is gone (its client closed) before an encrypted message
+/// arrives: the room key reaches only the notification client, which
+/// decrypts the message from the app's stores. The item carries the
+/// sender's display name and the encrypted room's name; in a room of
+/// three, a plain message is not noisy (no sound), as the push rules say.
+#[test]
+fn a_room_key_that_reaches_only_the_notification_client_decrypts() {
+    let _serial = serial();
+    let r = two_in_a_room("late", true);
+    let bob_token = r.bob.session().unwrap().access_token;
+    let bob_id = r.bob.user_id().unwrap();
+    homeserver::client_api(
+        "PUT",
+        &format!(
+            "/_matrix/client/v3/profile/{}/displayname",
+            homeserver::escaped(&bob_id)
+        ),
+        &bob_token,
+        &serde_json::json!({"displayname": "Bob Builder"}),
+    );
+    // A third member makes it a group: a plain message is not noisy.
+    let (carol, _carol_session, _carol_dir) = logged_in("late-c");
+    block_on(r.bob.invite(r.room.clone(), carol.user_id().unwrap())).unwrap();
+    synced(&carol);
+    wait("carol's invite", 30, || carol.room(r.room.clone()).is_ok());
+    block_on(carol.join_room(r.room.clone())).unwrap();
+    wait("three in the room, for alice", 30, || {
+        r.alice
+            .room(r.room.clone())
+            .is_ok_and(|room| room.joined_members == 3)
+    });
+
+    // The app is gone before the message, and its key, are sent.
+    let report = block_on(r.alice.close(None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    let event = block_on(r.bob.send_text(r.room.clone(), "after you left".into())).unwrap();
+
+    let item = fetch(&r, &event).unwrap().expect("bob's message notifies");
+    assert_eq!(item.body.as_deref(), Some("after you left"), "{item:?}");
+    assert!(item.is_encrypted, "{item:?}");
+    assert_eq!(item.room_name, "notified", "{item:?}");
+    assert_eq!(item.sender_name.as_deref(), Some("Bob Builder"), "{item:?}");
+    assert!(!item.is_noisy, "a group message is not noisy: {item:?}");
+    assert_eq!(
+        matrix_mobile_core::platform::open_files_under(r.alice_dir.path()),
+        Some(0)
+    );
+    for client in [&r.bob, &carol] {
+        block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    }
+}
