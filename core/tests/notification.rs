@@ -652,3 +652,29 @@ fn a_room_key_that_reaches_only_the_notification_client_decrypts() {
         block_on(client.logout(LogoutOptions::default(), None)).unwrap();
     }
 }
+
+/// The app paused (its stores closed, as iOS requires in the background)
+/// when an encrypted message arrives: a second process reads it, decrypted,
+/// with the room key only it has fetched; the app resumes on the stores
+/// the second process used, decrypts what comes next, and sends.
+#[test]
+fn a_second_process_reads_while_the_app_is_paused() {
+    let _serial = serial();
+    let r = two_in_a_room("paused", true);
+    block_on(r.alice.pause()).unwrap();
+    let event = block_on(r.bob.send_text(r.room.clone(), "while you slept".into())).unwrap();
+    let answer = in_second_process(r.alice_dir.path(), &r.alice_session, &r.room, &event);
+    assert_eq!(answer["body"], "while you slept", "{answer}");
+    assert_eq!(answer["is_encrypted"], true, "{answer}");
+    assert_eq!(answer["files_open"], 0, "{answer}");
+
+    block_on(r.alice.resume()).unwrap();
+    received(&r.alice, &r.room, "while you slept");
+    block_on(r.bob.send_text(r.room.clone(), "good morning".into())).unwrap();
+    received(&r.alice, &r.room, "good morning");
+    block_on(r.alice.send_text(r.room.clone(), "morning".into())).unwrap();
+    received(&r.bob, &r.room, "morning");
+    let report = block_on(r.alice.logout(LogoutOptions::default(), None)).unwrap();
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+    block_on(r.bob.logout(LogoutOptions::default(), None)).unwrap();
+}
