@@ -67,6 +67,17 @@ pub fn build_lifecycle_debug(ctx: &Ctx) -> Result<std::path::PathBuf> {
     ctx.build_example("dev", "stress_lifecycle")
 }
 
+/// Copies the last lifecycle run's report to `name` beside it, so that the
+/// next run does not overwrite it.
+pub fn keep_report_as(ctx: &Ctx, name: &str) -> Result<()> {
+    let dir = ctx.target_dir().join("bench");
+    let last = dir.join("stress-lifecycle.json");
+    if last.exists() {
+        std::fs::copy(&last, dir.join(name))?;
+    }
+    Ok(())
+}
+
 /// Runs the lifecycle workload `exe` in a child process against the
 /// homeserver at `url`, and judges it: an abnormal exit is an abort, a child
 /// that outlives a generous overall bound is killed and counts as a hang.
@@ -147,9 +158,9 @@ pub fn run_lifecycle(
     }
     std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
     println!(
-        "xtask: stress lifecycle seed {seed}: iterations {}, aborts {}, hangs {}, unexpected errors {}, final clean {}; {}",
+        "xtask: stress lifecycle seed {seed}: iterations {}, aborts {}, hangs {}, unexpected errors {}, final clean {}, coverage met {}; {}",
         report["iterations"], report["aborts"], report["hangs"], report["unexpected_errors"],
-        report["final_clean"], out.display()
+        report["final_clean"], report["coverage"]["met"], out.display()
     );
     verdict.map_err(|e| anyhow::anyhow!("{e} (replay with --seed {seed})"))
 }

@@ -1,6 +1,7 @@
 //! The chat surface in the workload: a worker opens the run's room's
-//! timeline, observes it (its listener may block or panic), paginates and
-//! sends into it, observes the room list and changes its filter; then it
+//! timeline, observes it (its listener may block or panic), paginates,
+//! sends and uploads into it, observes the room list and changes its
+//! filter; then it
 //! releases all of it at once, or leaves it open until the end of the
 //! iteration, so that drains, releases and shutdowns meet open timelines,
 //! room lists and queued messages.
@@ -8,7 +9,7 @@
 use std::any::Any;
 use std::sync::{Arc, Mutex};
 
-use crate::api::{Client, RoomListFilter, RoomListOptions};
+use crate::api::{Client, RoomListFilter, RoomListOptions, UploadInfo};
 use crate::listeners::Probe;
 use crate::ops::Op;
 use crate::workload::Worker;
@@ -51,6 +52,11 @@ impl Worker<'_> {
         if self.rng.chance(0.6) {
             let body = format!("chat {} {}", self.iteration, self.rng.next() % 1000);
             self.call(Op::TimelineSend, timeline.send_text(body, None), true);
+        }
+        if self.rng.chance(0.7) {
+            let file = self.run.upload_file();
+            let upload = timeline.send_media(file, UploadInfo::default(), None);
+            self.call(Op::Upload, upload, true);
         }
         let list = self.rng.chance(0.5).then(|| {
             let options = RoomListOptions {

@@ -1,13 +1,15 @@
 //! `cargo xtask stress lifecycle`: a torture test of the client lifecycle.
 //!
 //! Per iteration, two or three threads run a seeded random burst of calls on
-//! two or three clients (create, login, sync, send, observe and cancel,
-//! logout, close, pause, resume, release, shutdown), some of them cancelled
+//! two or three clients (create, login, sync, send, upload, observe and
+//! cancel, logout, close, pause, resume, release, shutdown), some of them cancelled
 //! half way by dropping the future, while the fault proxy in front of Synapse
 //! sometimes refuses, blackholes or delays connections. Every call has a
 //! bound (a watchdog) and a set of allowed errors (`ops.rs`). At the end, after
 //! a final `shutdown`, no file may be open under the data dirs, no client
-//! live, no task alive, and the thread count back to its baseline.
+//! live, no task alive, and the thread count back to its baseline; and the
+//! run must have done at least a floor of successful chat calls of each kind
+//! and checked drains (`coverage.rs`), which it prints with its seed.
 //!
 //! Writes `--out` (`{"iterations", "seed", "aborts", "hangs",
 //! "unexpected_errors", "final_clean", ...}`) after every iteration and at the
@@ -23,6 +25,7 @@ mod homeserver;
 
 mod chat;
 mod clean;
+mod coverage;
 mod drive;
 mod endings;
 mod faults;
@@ -44,7 +47,7 @@ mod api {
         LogoutOptions, LogoutReport, Message, MessageListener, RoomListFilter, RoomListListener,
         RoomListOptions, RoomListUpdate, RuntimeState, Session, ShutdownOptions, Subscription,
         SyncState, SyncStateListener, TaskFailure, TaskFailureListener, TaskFailureReason,
-        TimelineListener, TimelineUpdate,
+        TimelineListener, TimelineUpdate, UploadInfo,
     };
 }
 
@@ -112,7 +115,9 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
     let t = tally();
     let hangs = t.hangs + stuck.len() as u64;
     let final_clean = final_state.as_ref().is_some_and(|(clean, _)| *clean);
+    let coverage = coverage::of(&t, meta.done.load(Ordering::SeqCst));
     let pass = complete
+        && coverage.met
         && hangs == 0
         && t.unexpected == 0
         && t.panics == 0
@@ -131,7 +136,8 @@ fn write_report(complete: bool, final_state: Option<(bool, Value)>, stuck: Vec<V
         "pass": pass,
         "complete": complete,
         "elapsed_s": (meta.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
-        "pass_criteria": "no abort; no call past its bound; every error documented for its call (ops.rs); every logout and close report true of the process when it returns (reports.rs); no panic on any thread but the listeners' deliberate ones; no task failure of any kind; nothing delivered after cancel(); clean after every shutdown and at the end",
+        "coverage": coverage.json,
+        "pass_criteria": "at least the coverage floor of successful chat calls and checked drains; no abort; no call past its bound; every error documented for its call (ops.rs); every logout and close report true of the process when it returns (reports.rs); no panic on any thread but the listeners' deliberate ones; no task failure of any kind; nothing delivered after cancel(); clean after every shutdown and at the end",
         "final": final_state.map(|(_, state)| state),
         "stuck_calls": stuck,
         "ops": t.ops_json(),
@@ -340,6 +346,8 @@ fn main() {
     let _ = dog_thread.join();
     let pass = write_report(true, Some(final_state.clone()), dog.stuck());
     tally().print_table();
+    let done = META.get().map_or(0, |m| m.done.load(Ordering::SeqCst));
+    println!("{}", coverage::line(&coverage::of(&tally(), done).json));
     println!("final state: {}", final_state.1);
     println!(
         "stress lifecycle: seed {}: {} -> {}",

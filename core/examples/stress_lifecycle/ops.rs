@@ -44,6 +44,8 @@ pub enum Op {
     ObserveTimeline,
     /// `Client::observe_room_list`, then `set_filter` and `load_more`.
     ObserveRoomList,
+    /// `Timeline::send_media` of a small file, through the send queue.
+    Upload,
 }
 
 impl Op {
@@ -73,6 +75,7 @@ impl Op {
             Op::TimelineSend => "timeline_send_text",
             Op::ObserveTimeline => "observe_timeline",
             Op::ObserveRoomList => "observe_room_list",
+            Op::Upload => "upload",
         }
     }
 
@@ -101,7 +104,8 @@ impl Op {
             | Op::Resume
             | Op::OpenTimeline
             | Op::Paginate
-            | Op::TimelineSend => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            | Op::TimelineSend
+            | Op::Upload => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
             Op::Rooms
             | Op::ObserveMessages
             | Op::ObserveSyncState
@@ -130,6 +134,7 @@ impl Op {
                 | Op::OpenTimeline
                 | Op::Paginate
                 | Op::TimelineSend
+                | Op::Upload
         )
     }
 
@@ -167,9 +172,11 @@ impl Op {
                     on_a_client || invalid_state || matches!(error, E::NotFound { .. })
                 }
                 // A paused client's timeline says `InvalidState`.
-                Op::Paginate | Op::TimelineSend | Op::ObserveTimeline | Op::ObserveRoomList => {
-                    on_a_client || invalid_state
-                }
+                Op::Paginate
+                | Op::TimelineSend
+                | Op::Upload
+                | Op::ObserveTimeline
+                | Op::ObserveRoomList => on_a_client || invalid_state,
                 Op::ObserveMessages | Op::ObserveSyncState | Op::Close => on_a_client,
                 Op::Shutdown | Op::ShutdownBlocking => {
                     matches!(error, E::Timeout { .. } | E::ShuttingDown)

@@ -89,6 +89,15 @@ impl Run {
         }
     }
 
+    /// A small file to upload, written once under the run's root.
+    pub(crate) fn upload_file(&self) -> String {
+        let path = self.root.join("upload.bin");
+        if !path.exists() {
+            let _ = std::fs::write(&path, vec![0x5a; 16 * 1024]);
+        }
+        path.to_string_lossy().into_owned()
+    }
+
     pub(crate) fn slot(&self, j: usize) -> std::sync::MutexGuard<'_, (u64, Slot, PathBuf)> {
         self.slots[j].lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -253,8 +262,15 @@ impl<'a> Worker<'a> {
             (Some(ClientState::Created), None) => (30, 0),
             _ => (2, 1),
         };
+        // A logged-in client spends more of its turns on the chat surface,
+        // so that every run covers it (the verdict asks for a floor).
+        let chat = if state == Some(ClientState::LoggedIn) {
+            14
+        } else {
+            4
+        };
         // restore login start stop send recent rooms obs_m obs_s read logout close pause resume chat release
-        let weights = [restore, login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, 6, 5];
+        let weights = [restore, login, 8, 3, 8, 3, 4, 4, 3, 3, 3, 3, 3, 4, chat, 5];
         match self.rng.weighted(&weights).wrapping_sub(1) {
             usize::MAX => {
                 if let Some(session) = kept {
