@@ -226,6 +226,97 @@ class Blackhole:
         self._server.close()
 
 
+class FaultProxy:
+    """A local TCP proxy in front of the homeserver that the test can take down:
+    while down, it closes every new connection at once and has cut the open ones
+    (the server unreachable, as on a phone that lost its network). Bytes pass
+    untouched, TLS included, so the client uses the homeserver's scheme.
+
+    Use as a context manager; `url` is what the client connects to.
+    """
+
+    def __init__(self, upstream_url: str) -> None:
+        scheme, rest = upstream_url.split("://", 1)
+        host, port = rest.rstrip("/").rsplit(":", 1)
+        self._upstream = (host, int(port))
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self._server.settimeout(0.1)
+        self._down = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._open: List[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.url = f"{scheme}://127.0.0.1:{self._server.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if self._down.is_set():
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self._upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            # A long poll waits for minutes: no timeout once connected.
+            server.settimeout(None)
+            with self._lock:
+                self._open += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                chunk = src.recv(65536)
+                if not chunk:
+                    break
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def down(self) -> None:
+        """The server becomes unreachable: new connections are closed, open ones cut."""
+        self._down.set()
+        with self._lock:
+            cut, self._open = self._open, []
+        for sock in cut:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def up(self) -> None:
+        """The server is reachable again."""
+        self._down.clear()
+
+    def __enter__(self) -> "FaultProxy":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.down()
+        self._server.close()
+
+
 _CHILDREN = Path(__file__).with_name("_children.py")
 
 

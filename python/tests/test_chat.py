@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional
 
 import pytest
+from _mirrors import Mirror, RoomListMirror, TimelineMirror, body_of, by_body, by_id, is_remote
 from _support import wait_no_live_clients, wait_until
 
 from matrix_mobile_core import (
@@ -38,112 +39,6 @@ from matrix_mobile_core import (
     TimelineListener,
     TypingListener,
 )
-
-# --- listeners that keep a list in step ---------------------------------------------
-
-
-def _apply(items: List[Any], update: Any, seen: List[Any]) -> None:
-    """Applies one `RoomListUpdate` or `TimelineUpdate` to `items`, as an app does;
-    every value the update carries is appended to `seen`."""
-    if update.is_append():
-        items.extend(update.values)
-        seen.extend(update.values)
-    elif update.is_clear():
-        items.clear()
-    elif update.is_push_front():
-        items.insert(0, update.value)
-        seen.append(update.value)
-    elif update.is_push_back():
-        items.append(update.value)
-        seen.append(update.value)
-    elif update.is_pop_front():
-        items.pop(0)
-    elif update.is_pop_back():
-        items.pop()
-    elif update.is_insert():
-        if update.index > len(items):
-            raise IndexError(f"insert at {update.index} in a list of {len(items)}")
-        items.insert(update.index, update.value)
-        seen.append(update.value)
-    elif update.is_set():
-        items[update.index] = update.value
-        seen.append(update.value)
-    elif update.is_remove():
-        del items[update.index]
-    elif update.is_truncate():
-        if update.length > len(items):
-            raise IndexError(f"truncate to {update.length} a list of {len(items)}")
-        del items[update.length :]
-    elif update.is_reset():
-        items[:] = update.values
-        seen.extend(update.values)
-    else:
-        raise AssertionError(f"an update of no known variant: {update!r}")
-
-
-class _Mirror:
-    """A list kept in step by `on_update`, with everything it was told."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: List[Any] = []
-        self._seen: List[Any] = []
-        self._batches: List[List[Any]] = []
-        self._closed = 0
-        self._updates_after_closed = 0
-        self._errors: List[str] = []
-
-    def on_update(self, updates: List[Any]) -> None:
-        with self._lock:
-            if self._closed:
-                self._updates_after_closed += 1
-            self._batches.append(list(updates))
-            try:
-                for update in updates:
-                    _apply(self._items, update, self._seen)
-            except Exception as failure:  # the core would only log it
-                self._errors.append(repr(failure))
-                raise
-
-    def on_closed(self) -> None:
-        with self._lock:
-            self._closed += 1
-
-    @property
-    def items(self) -> List[Any]:
-        with self._lock:
-            return list(self._items)
-
-    @property
-    def seen(self) -> List[Any]:
-        """Every value delivered, in order: an item's earlier versions included."""
-        with self._lock:
-            return list(self._seen)
-
-    @property
-    def batches(self) -> List[List[Any]]:
-        with self._lock:
-            return list(self._batches)
-
-    @property
-    def closed(self) -> int:
-        with self._lock:
-            return self._closed
-
-    def check(self) -> None:
-        """No diff failed to apply, and nothing came after the end signal."""
-        with self._lock:
-            assert self._errors == [], f"diffs that do not apply: {self._errors}"
-            assert self._updates_after_closed == 0, "on_update after on_closed"
-
-
-class TimelineMirror(_Mirror, TimelineListener):
-    pass
-
-
-class RoomListMirror(_Mirror, RoomListListener):
-    pass
-
 
 class Typing(TypingListener):
     def __init__(self) -> None:
@@ -185,33 +80,7 @@ class Progress(ProgressListener):
             return list(self._calls)
 
 
-# --- reading timeline items ---------------------------------------------------------
-
-
-def _body(item: TimelineItem) -> Optional[str]:
-    kind = item.kind
-    if kind.is_event() and kind.content.is_text():
-        return kind.content.body
-    return None
-
-
-def _by_body(items: List[TimelineItem], body: str) -> Optional[TimelineItem]:
-    return next((item for item in items if _body(item) == body), None)
-
-
-def _by_id(items: List[TimelineItem], item_id: str) -> Optional[TimelineItem]:
-    return next((item for item in items if item.item_id == item_id), None)
-
-
-def _is_remote(item: Optional[TimelineItem]) -> bool:
-    """The server has the event: its local echo is Sent, or it came from the server."""
-    if item is None or not item.kind.is_event() or item.kind.event_id is None:
-        return False
-    state = item.kind.send_state
-    return state is None or state.is_sent()
-
-
-def _first_update(mirror: _Mirror) -> Any:
+def _first_update(mirror: Mirror) -> Any:
     batches = mirror.batches
     assert batches and batches[0], "no update delivered"
     return batches[0][0]
@@ -278,35 +147,35 @@ async def test_a_timeline_shows_local_echo_a_reply_an_edit_a_reaction_and_histor
             break
     assert at_start, "paginate_backwards never reached the start of the room"
     await wait_until(
-        lambda: sum(1 for i in mirror.items if (_body(i) or "").startswith("history ")) == 25,
+        lambda: sum(1 for i in mirror.items if (body_of(i) or "").startswith("history ")) == 25,
         what="all 25 history messages",
     )
     items = mirror.items
-    assert [b for b in map(_body, items) if b is not None] == history
+    assert [b for b in map(body_of, items) if b is not None] == history
     # The TimelineStart item may come in a later update than the last page.
     await wait_until(
         lambda: any(i.kind.is_timeline_start() for i in mirror.items), 10, what="TimelineStart"
     )
     items = mirror.items
     starts = [n for n, i in enumerate(items) if i.kind.is_timeline_start()]
-    first_history = items.index(_by_body(items, "history 0"))
+    first_history = items.index(by_body(items, "history 0"))
     assert len(starts) == 1 and starts[0] < first_history, [i.kind for i in items]
 
     # Local echo: there when send_text returns, Sending without an event id, then
     # Sent under the same item id.
     await timeline.send_text("hello", None)
-    echo = await wait_until(lambda: _by_body(mirror.items, "hello"), 5, what="the local echo")
-    first_version = next(i for i in mirror.seen if _body(i) == "hello")
+    echo = await wait_until(lambda: by_body(mirror.items, "hello"), 5, what="the local echo")
+    first_version = next(i for i in mirror.seen if body_of(i) == "hello")
     assert first_version.item_id == echo.item_id
     assert first_version.kind.event_id is None, first_version
     assert first_version.kind.send_state is not None and first_version.kind.send_state.is_sending()
     assert first_version.kind.is_own and first_version.kind.sender == user.user_id
     sent = await wait_until(
-        lambda: (lambda i: i if _is_remote(i) else None)(_by_id(mirror.items, echo.item_id)),
+        lambda: (lambda i: i if is_remote(i) else None)(by_id(mirror.items, echo.item_id)),
         20,
         what="the echo sent, under the same item id",
     )
-    assert _body(sent) == "hello"
+    assert body_of(sent) == "hello"
     hello_event = sent.kind.event_id
     if sent.kind.send_state is not None:
         assert sent.kind.send_state.event_id == hello_event
@@ -315,7 +184,7 @@ async def test_a_timeline_shows_local_echo_a_reply_an_edit_a_reaction_and_histor
     # A reply names the event it answers.
     await timeline.send_text("a reply", hello_event)
     reply = await wait_until(
-        lambda: (lambda i: i if _is_remote(i) else None)(_by_body(mirror.items, "a reply")),
+        lambda: (lambda i: i if is_remote(i) else None)(by_body(mirror.items, "a reply")),
         20,
         what="the reply sent",
     )
@@ -324,19 +193,19 @@ async def test_a_timeline_shows_local_echo_a_reply_an_edit_a_reaction_and_histor
     # An edit replaces the body in place.
     await timeline.edit(echo.item_id, "hello, edited")
     edited = await wait_until(
-        lambda: (lambda i: i if i and _body(i) == "hello, edited" else None)(
-            _by_id(mirror.items, echo.item_id)
+        lambda: (lambda i: i if i and body_of(i) == "hello, edited" else None)(
+            by_id(mirror.items, echo.item_id)
         ),
         20,
         what="the edit",
     )
     assert edited.kind.edited is True
-    assert _by_body(mirror.items, "hello") is None
-    assert _by_body(mirror.items, "a reply").kind.edited is False
+    assert by_body(mirror.items, "hello") is None
+    assert by_body(mirror.items, "a reply").kind.edited is False
 
     # A reaction toggled on, then off.
     def reactions() -> list:
-        item = _by_id(mirror.items, echo.item_id)
+        item = by_id(mirror.items, echo.item_id)
         return [(r.key, r.count, r.by_me) for r in item.kind.reactions] if item else []
 
     assert reactions() == []
@@ -525,7 +394,7 @@ async def test_a_logout_with_a_timeline_and_a_room_list_open_ends_them_and_keeps
     )
     await timeline.send_text("before the logout", None)
     await wait_until(
-        lambda: _is_remote(_by_body(items.items, "before the logout")), 20, what="the message sent"
+        lambda: is_remote(by_body(items.items, "before the logout")), 20, what="the message sent"
     )
     assert items.closed == 0 and rooms.closed == 0 and typing.closed == 0
 

@@ -61,7 +61,7 @@ pub(crate) fn from_timeline(error: &matrix_sdk_ui::timeline::Error) -> CoreError
         E::InvalidAttachmentData | E::InvalidAttachmentFileName => {
             CoreError::invalid_argument(error.to_string())
         }
-        E::EditError(_) | E::UnsupportedEvent => CoreError::invalid_state(error.to_string()),
+        E::UnsupportedEvent => CoreError::invalid_state(error.to_string()),
         // A back-pagination's request that failed keeps its kind (the
         // server unreachable is `Network`, not `Storage`).
         E::EventCacheError(matrix_sdk::event_cache::EventCacheError::PaginationError(e)) => {
@@ -75,6 +75,15 @@ pub(crate) fn from_timeline(error: &matrix_sdk_ui::timeline::Error) -> CoreError
             detail: error.to_string(),
         },
         E::SendQueueError(e) => errors::from_send_queue(e),
+        // The event replied to or edited, asked of the server when the
+        // timeline does not hold it: the request's own error (offline is
+        // `Network`).
+        E::ReplyError(matrix_sdk::room::reply::ReplyError::Fetch(e))
+        | E::EditError(matrix_sdk_ui::timeline::EditError::RoomError(
+            matrix_sdk::room::edit::EditError::Fetch(e),
+        )) => errors::from_sdk(e),
+        E::ReplyError(_) => CoreError::invalid_argument(error.to_string()),
+        E::EditError(_) => CoreError::invalid_state(error.to_string()),
         other => CoreError::internal(other.to_string()),
     }
 }
