@@ -8,8 +8,9 @@
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::api::{Client, RoomListFilter, RoomListOptions, UploadInfo};
+use crate::api::{Client, ClientState, RoomListFilter, RoomListOptions, SyncState, UploadInfo};
 use crate::listeners::Probe;
 use crate::ops::Op;
 use crate::workload::Worker;
@@ -30,7 +31,45 @@ impl Held {
     }
 }
 
+/// How long a visit waits for sync to bring the run's room.
+const ROOM_WAIT: Duration = Duration::from_secs(5);
+
 impl Worker<'_> {
+    /// A scripted visit to slot `j`: the client created and signed in if need
+    /// be (restored on the session its stores hold, else logged in), syncing
+    /// until the run's room is known, then one chat screen. Its calls are
+    /// judged like every other (allowed errors, bounds).
+    pub(crate) fn visit(&mut self, j: usize) {
+        if self.client(j).is_none() {
+            self.create(j);
+        }
+        let Some(client) = self.client(j) else {
+            return;
+        };
+        if client.state() == ClientState::Created {
+            // Read apart from the match: `login` takes the homes' lock too.
+            let kept = self.run.homes.get(j).session.clone();
+            match kept {
+                Some(session) => {
+                    self.call(Op::Restore, client.restore(session), false);
+                }
+                None => self.login(j, &client, true),
+            }
+        }
+        if client.state() != ClientState::LoggedIn {
+            return;
+        }
+        if client.sync_state() != SyncState::Running {
+            self.call(Op::StartSync, client.start_sync(), false);
+        }
+        let deadline = Instant::now() + ROOM_WAIT;
+        while client.room(self.run.room_id.clone()).is_err() && Instant::now() < deadline {
+            // Sync has no notification for one room's arrival here.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.chat(&client);
+    }
+
     /// One chat screen's worth of calls on `client`.
     pub(crate) fn chat(&mut self, client: &Arc<Client>) {
         let room = self.run.room_id.clone();

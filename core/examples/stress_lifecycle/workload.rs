@@ -277,17 +277,7 @@ impl<'a> Worker<'a> {
                     self.call(Op::Restore, client.restore(session), true);
                 }
             }
-            0 => {
-                let user = self.run.users[j].clone();
-                let password = self.run.password.clone();
-                let device = Some(format!("stress-{}", self.iteration));
-                self.call(Op::Login, client.login(user, password, device), true);
-                if let Some(session) = client.session() {
-                    self.run.homes.get(j).session = Some(session);
-                } else if self.last_error == Some("InvalidState") && kept.is_none() {
-                    self.run.homes.unknown_session(j);
-                }
-            }
+            0 => self.login(j, &client, kept.is_none()),
             1 => {
                 self.call(Op::StartSync, client.start_sync(), true);
             }
@@ -339,6 +329,19 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Logs slot `j`'s client in; records the session its stores now hold.
+    pub(crate) fn login(&mut self, j: usize, client: &Arc<Client>, none_kept: bool) {
+        let user = self.run.users[j].clone();
+        let password = self.run.password.clone();
+        let device = Some(format!("stress-{}", self.iteration));
+        self.call(Op::Login, client.login(user, password, device), true);
+        if let Some(session) = client.session() {
+            self.run.homes.get(j).session = Some(session);
+        } else if self.last_error == Some("InvalidState") && none_kept {
+            self.run.homes.unknown_session(j);
+        }
+    }
+
     /// A phase listener, three times in ten; it may block or panic.
     fn phase_probe(&mut self) -> Option<Arc<dyn crate::api::LifecycleListener>> {
         self.rng.chance(0.3).then(|| {
@@ -347,7 +350,7 @@ impl<'a> Worker<'a> {
         })
     }
 
-    fn create(&mut self, j: usize) {
+    pub(crate) fn create(&mut self, j: usize) {
         let dir = {
             let mut slot = self.run.slot(j);
             if !matches!(slot.1, Slot::Empty) {
@@ -517,6 +520,13 @@ pub fn iteration(run: &Run, it: u64, last: bool) -> String {
     }
     // The screens close after the drains, releases and shutdowns met them.
     run.held.release_all();
+    // Between bursts, one time in three, a scripted visit to the chat
+    // surface: what the run covers does not hang on the dice alone.
+    if !last && main.rng.chance(1.0 / 3.0) {
+        let mut visitor = Worker::new(run, Rng::derive(run.seed, &[it, 1_000]), it);
+        visitor.visit(slots[0]);
+        run.held.release_all();
+    }
     let fault = fault.map_or("none", |(f, _, _)| fault_name(f));
     format!("{clients} clients, {threads} threads, fault {fault}, end {end:?}")
 }

@@ -46,7 +46,9 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
             config.data_dir
         )));
     }
-    if data_dir.exists() && !data_dir.is_dir() {
+    // One look: a directory renamed away between two (a wipe under way)
+    // would read as existing and not a directory.
+    if std::fs::metadata(&data_dir).is_ok_and(|m| !m.is_dir()) {
         return Err(CoreError::invalid_argument(format!(
             "data_dir `{}` exists and is not a directory",
             config.data_dir
