@@ -18,8 +18,8 @@ impl Run {
     pub fn clean_state(&self) -> (bool, Value) {
         let stats = runtime_stats();
         let fds = platform::open_files_under(&self.root);
-        // The core's drain and shutdown threads answer, then end: give them
-        // a bounded moment to be gone.
+        // The core's threads answer, then end: give them a bounded moment
+        // to be gone (listener threads wait for the app's listeners).
         let threads = settled_threads(self.baseline_threads);
         // Every wipe has ended: the renamed leftovers of a data dir are gone.
         let tombstones = tombstones(&self.root);
@@ -71,9 +71,17 @@ fn tombstones(root: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Threads other than the harness's, once at most `baseline` or after 1 s.
+/// How long the threads get to be gone after a shutdown. The core's drain
+/// and shutdown threads end at once; a listener thread (`mmc-listeners`)
+/// ends once the app's listener call it runs returns, and the workload's
+/// listeners block on purpose, up to 800 ms a call, sometimes several calls
+/// in a row on one thread (a thread serves several subscriptions).
+const THREADS_SETTLE: Duration = Duration::from_secs(3);
+
+/// Threads other than the harness's, once at most `baseline` or after
+/// [`THREADS_SETTLE`].
 fn settled_threads(baseline: Option<u32>) -> Option<u32> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    let deadline = std::time::Instant::now() + THREADS_SETTLE;
     loop {
         let harness = platform::threads_named(PROXY_THREAD).unwrap_or(0)
             + platform::threads_named(watchdog::THREAD_NAME).unwrap_or(0);
