@@ -15,6 +15,8 @@ mod offline;
 mod reactions;
 #[path = "chat/surface.rs"]
 mod surface;
+#[path = "chat/windowing.rs"]
+mod windowing;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

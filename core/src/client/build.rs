@@ -73,16 +73,10 @@ pub(crate) async fn build(
         timelines: Default::default(),
         summaries: Default::default(),
         paused_watch: tokio::sync::watch::Sender::new(false),
-        // Every joined room, for now: subscribing a room only when its
-        // timeline opens lets the subscription's first (limited) response
-        // race the timeline's first back-pagination, and matrix-sdk 0.18's
-        // event cache then orders the history wrongly (`chat.rs` saw 9..28,
-        // 0..8, 29). Windowing waits for a timeline that waits for its
-        // room's subscription (see the README's "What sync carries").
-        shown: tokio::sync::watch::Sender::new(matrix::sync::Shown {
-            every_joined_room: true,
-            ..Default::default()
-        }),
+        // Only the rooms with an open timeline (and every joined room while
+        // `observe_messages` listens): the room list carries the rest.
+        shown: Default::default(),
+        answers: Default::default(),
         own_verification: Default::default(),
         recovery_keys: Default::default(),
         verifications: Default::default(),

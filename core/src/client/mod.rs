@@ -115,7 +115,10 @@ pub(crate) struct ClientCore {
     timelines: timeline::Timelines,
     /// The rooms the app shows (open timelines; every joined room once it
     /// listens to every message), which sync subscribes to.
-    shown: tokio::sync::watch::Sender<matrix::sync::Shown>,
+    shown: tokio::sync::watch::Sender<matrix::subscriptions::Shown>,
+    /// What sync has answered of those subscriptions, for a room's first
+    /// back-pagination.
+    answers: Arc<matrix::subscriptions::Answers>,
     /// Whether the client is paused, for the tasks that must then be still.
     paused_watch: tokio::sync::watch::Sender<bool>,
     /// Every room's summary, for the synchronous getters.

@@ -82,8 +82,12 @@ impl ClientCore {
             }
             Ok(())
         });
-        let keep_subscribed =
-            matrix::sync::keep_rooms_subscribed(sdk.clone(), sync, self.shown.subscribe());
+        let keep_subscribed = matrix::subscriptions::keep_rooms_subscribed(
+            sdk.clone(),
+            sync,
+            self.shown.subscribe(),
+            self.answers.clone(),
+        );
         self.spawn(
             &handle,
             TaskKind::Infinite,

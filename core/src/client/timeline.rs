@@ -31,38 +31,30 @@ pub(crate) struct TimelineCore {
 /// The timelines a client has handed out, and the rooms whose history they
 /// paginated, for its drain.
 #[derive(Default)]
-pub(crate) struct Timelines(
-    Mutex<Vec<Weak<TimelineCore>>>,
-    Mutex<std::collections::BTreeSet<String>>,
-);
+pub(crate) struct Timelines {
+    /// Every timeline handed out, weakly.
+    open: Mutex<Vec<Weak<TimelineCore>>>,
+    /// The rooms a back-pagination was started in since the last drain.
+    paginated: Mutex<std::collections::BTreeSet<String>>,
+}
 
 impl Timelines {
     fn add(&self, timeline: &Arc<TimelineCore>) {
-        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = self.open.lock().unwrap_or_else(|p| p.into_inner());
         list.retain(|t| t.strong_count() > 0);
         list.push(Arc::downgrade(timeline));
     }
 
-    /// The rooms of the timelines the app holds open.
-    fn rooms(&self) -> std::collections::BTreeSet<String> {
-        let list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        list.iter()
-            .filter_map(Weak::upgrade)
-            .filter(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).is_some())
-            .map(|t| t.room_id.clone())
-            .collect()
-    }
-
     /// The rooms a back-pagination was started in, once.
     pub(crate) fn take_paginated(&self) -> Vec<String> {
-        let rooms = std::mem::take(&mut *self.1.lock().unwrap_or_else(|p| p.into_inner()));
+        let rooms = std::mem::take(&mut *self.paginated.lock().unwrap_or_else(|p| p.into_inner()));
         rooms.into_iter().collect()
     }
 
     /// Takes every live timeline's matrix-sdk-ui `Timeline` out, for the
     /// caller to drop inside the runtime.
     pub(crate) fn take_all(&self) -> Vec<Arc<Timeline>> {
-        let list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        let list = std::mem::take(&mut *self.open.lock().unwrap_or_else(|p| p.into_inner()));
         list.iter()
             .filter_map(Weak::upgrade)
             .filter_map(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).take())
@@ -84,8 +76,16 @@ impl ClientCore {
         // Boxed: matrix-sdk-ui's build future nests too deep for the type
         // layout of every caller (the compiler's recursion limit).
         let id = room_id.clone();
-        let work: BoxedCall<Arc<Timeline>> =
-            Box::pin(async move { timeline::build(&sdk, &id).await.map(Arc::new) });
+        let core = self.clone();
+        let sync = self.inner().sync.clone();
+        let work: BoxedCall<Arc<Timeline>> = Box::pin(async move {
+            let room = matrix::rooms::joined_room(&sdk, &id)?;
+            let show = || core.show_room(&id);
+            core.answers
+                .first_open(&room, sync.as_deref(), show)
+                .await?;
+            timeline::build(&sdk, &id).await.map(Arc::new)
+        });
         let built = self
             .store_call("timeline", WhenDropped::Abort, work)
             .await?;
@@ -96,7 +96,6 @@ impl ClientCore {
             sdk: Mutex::new(Some(built)),
         });
         self.timelines.add(&core);
-        self.show_timeline_rooms();
         // A drain that took the list before this timeline joined it.
         if crate::client::state::check_usable(self.state()).is_err() {
             core.release();
@@ -107,16 +106,10 @@ impl ClientCore {
 }
 
 impl ClientCore {
-    /// Tells sync which rooms have an open timeline (it subscribes them).
-    fn show_timeline_rooms(&self) {
-        let rooms = self.timelines.rooms();
-        self.shown.send_if_modified(|shown| {
-            if shown.rooms == rooms {
-                return false;
-            }
-            shown.rooms = rooms;
-            true
-        });
+    /// Tells sync to subscribe `room_id` (its timeline opens).
+    fn show_room(&self, room_id: &str) {
+        self.shown
+            .send_if_modified(|shown| shown.rooms.insert(room_id.to_owned()));
     }
 }
 
@@ -136,9 +129,6 @@ impl TimelineCore {
     /// here; its room is no longer shown (unless another timeline shows it).
     fn release(&self) {
         let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if taken.is_some() {
-            self.client.show_timeline_rooms();
-        }
         if let Some(timeline) = taken {
             match runtime::handle_of(self.client.generation, true) {
                 Ok(handle) => {
@@ -150,13 +140,24 @@ impl TimelineCore {
         }
     }
 
+    /// Back-paginates up to `events` events; `true` at the room's start.
+    pub(crate) async fn paginate_backwards(&self, events: u16) -> CoreResult<bool> {
+        self.note_pagination();
+        self.call(
+            "paginate_backwards",
+            WhenDropped::Abort,
+            move |t| async move { timeline::paginate_backwards(&t, events).await },
+        )
+        .await
+    }
+
     /// Records that this room's history is being paginated: matrix-sdk runs
     /// the pagination as a task of its own, which the drain waits for.
-    pub(crate) fn note_pagination(&self) {
+    fn note_pagination(&self) {
         let mut rooms = self
             .client
             .timelines
-            .1
+            .paginated
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         rooms.insert(self.room_id.clone());

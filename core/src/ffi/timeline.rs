@@ -25,14 +25,7 @@ impl Timeline {
 
     /// Loads up to `events` older events; `true` once the room's start is reached.
     pub async fn paginate_backwards(&self, events: u16) -> CoreResult<bool> {
-        self.core.note_pagination();
-        self.core
-            .call(
-                "paginate_backwards",
-                WhenDropped::Abort,
-                move |t| async move { ops::paginate_backwards(&t, events).await },
-            )
-            .await
+        self.core.paginate_backwards(events).await
     }
 
     /// Queues a text message (a reply to the event `in_reply_to`). Its local

@@ -16,6 +16,7 @@ pub(crate) mod sentinel;
 pub(crate) mod session_refresh;
 pub(crate) mod session_save;
 pub(crate) mod stores;
+pub(crate) mod subscriptions;
 pub(crate) mod summaries;
 pub(crate) mod sync;
 pub(crate) mod timeline;

@@ -1,11 +1,8 @@
 //! The matrix-sdk-ui `SyncService`, and its states in the core's terms.
 
-use std::collections::BTreeSet;
-
-use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use std::time::Duration;
 
-use matrix_sdk_ui::room_list_service::{RoomListService, State as RoomListState};
+use matrix_sdk_ui::room_list_service::State as RoomListState;
 use matrix_sdk_ui::sync_service::{State, SyncService};
 
 use super::errors;
@@ -61,72 +58,6 @@ fn map_state(state: &State) -> SyncState {
         State::Terminated => SyncState::Idle,
         State::Error(_) => SyncState::Error,
         State::Offline => SyncState::Offline,
-    }
-}
-
-/// The rooms the app shows, which sliding sync subscribes to: the rooms
-/// with an open timeline, and every joined room while the app listens to
-/// every message (`observe_messages`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Shown {
-    pub(crate) every_joined_room: bool,
-    pub(crate) rooms: BTreeSet<String>,
-}
-
-/// Keeps the room list service's subscriptions on the rooms the app shows
-/// (`shown`), so that sync delivers up to 20 new events per response for
-/// those (the room list alone carries only each room's latest one, and a
-/// burst would reach a timeline or `observe_messages` as a single message)
-/// and nothing more for the others: an account's size does not decide what
-/// each sync carries. Subscriptions change only when the set does. Runs
-/// until `shown` or the client's updates end.
-pub(crate) fn keep_rooms_subscribed(
-    client: matrix_sdk::Client,
-    sync: &SyncService,
-    shown: tokio::sync::watch::Receiver<Shown>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let rooms = sync.room_list_service();
-    async move { keep_subscribed(&client, &rooms, shown).await }
-}
-
-async fn keep_subscribed(
-    client: &matrix_sdk::Client,
-    rooms: &RoomListService,
-    mut shown: tokio::sync::watch::Receiver<Shown>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut updates = client.subscribe_to_all_room_updates();
-    let mut subscribed: BTreeSet<OwnedRoomId> = BTreeSet::new();
-    loop {
-        let now = shown.borrow_and_update().clone();
-        let mut wanted: BTreeSet<OwnedRoomId> = now
-            .rooms
-            .iter()
-            .filter_map(|id| RoomId::parse(id).ok())
-            .collect();
-        if now.every_joined_room {
-            wanted.extend(client.joined_rooms().iter().map(|r| r.room_id().to_owned()));
-        }
-        if wanted != subscribed {
-            let ids: Vec<&RoomId> = wanted.iter().map(|id| id.as_ref()).collect();
-            rooms.subscribe_to_rooms(&ids).await;
-            subscribed = wanted;
-        }
-        // The joined set matters only while every joined room is shown.
-        let joined_changed = async {
-            if now.every_joined_room {
-                match updates.recv().await {
-                    Ok(_) | Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => false,
-                }
-            } else {
-                std::future::pending().await
-            }
-        };
-        tokio::select! {
-            changed = shown.changed() => if changed.is_err() { return },
-            go_on = joined_changed => if !go_on { return },
-        }
     }
 }
 

@@ -89,6 +89,8 @@ pub struct Mirror<T> {
     pub seen: Mutex<Vec<T>>,
     pub calls: Mutex<u32>,
     pub first_was_reset: Mutex<Option<bool>>,
+    /// The values of the first update, when it was a `Reset`.
+    pub first_reset: Mutex<Option<Vec<T>>>,
     pub closed: Mutex<u32>,
 }
 
@@ -99,6 +101,7 @@ impl<T: Clone> Mirror<T> {
             seen: Mutex::new(Vec::new()),
             calls: Mutex::new(0),
             first_was_reset: Mutex::new(None),
+            first_reset: Mutex::new(None),
             closed: Mutex::new(0),
         })
     }
@@ -107,6 +110,9 @@ impl<T: Clone> Mirror<T> {
         let mut first = self.first_was_reset.lock().unwrap();
         if first.is_none() {
             *first = Some(matches!(updates.first(), Some(Diff::Reset(_))));
+            if let Some(Diff::Reset(values)) = updates.first() {
+                *self.first_reset.lock().unwrap() = Some(values.clone());
+            }
         }
         *self.calls.lock().unwrap() += 1;
         let mut items = self.items.lock().unwrap();
