@@ -1021,7 +1021,9 @@ class ClientProtocol(Protocol):
     async def invite(self, room_id: str, user_id: str) -> None: ...
     async def set_favourite(self, room_id: str, favourite: bool) -> None: ...
     async def timeline(self, room_id: str) -> Timeline:
-        """Raises `CoreError.NotFound` unless the room is joined."""
+        """Raises `CoreError.NotFound` unless the room is joined. The room's
+        first timeline while sync runs returns once sync has answered the
+        room's subscription (at most 5 s), with its latest events in it."""
     async def download_media(self, source: MediaSource, dest_path: str) -> int:
         """Streams the file to `dest_path` (a temporary file of its own, renamed
         into place); memory does not grow with the file."""

@@ -643,7 +643,10 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func setFavourite(roomId: String, favourite: Bool) async throws 
     
     /**
-     * The live timeline of a joined room; `NotFound` otherwise.
+     * The live timeline of a joined room; `NotFound` otherwise. Sync then
+     * carries the room in full (up to 20 new events a response). The
+     * room's first timeline while sync runs returns once sync has answered
+     * that subscription (at most 5 s), with its latest events in it.
      */
     func timeline(roomId: String) async throws  -> Timeline
     
@@ -1063,7 +1066,10 @@ open func setFavourite(roomId: String, favourite: Bool)async throws   {
 }
     
     /**
-     * The live timeline of a joined room; `NotFound` otherwise.
+     * The live timeline of a joined room; `NotFound` otherwise. Sync then
+     * carries the room in full (up to 20 new events a response). The
+     * room's first timeline while sync runs returns once sync has answered
+     * that subscription (at most 5 s), with its latest events in it.
      */
 open func timeline(roomId: String)async throws  -> Timeline  {
     return
@@ -10932,7 +10938,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_set_favourite() != 18936) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_timeline() != 62671) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_timeline() != 27497) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_close() != 53617) {
