@@ -46,7 +46,10 @@
 //!   thread);
 //! - `session.saving`: a refresh of the access token, once matrix-sdk has
 //!   the new tokens and calls the save callback, with the refresh's lock
-//!   held (on a runtime worker).
+//!   held (on a runtime worker);
+//! - `timeline.first_open`: a room's first timeline, once the room's event
+//!   cache holds what sync carried and before it is emptied and the room
+//!   subscribed (on a runtime worker).
 //!
 //! [`is_scrubbed`] tells whether the log scrubber holds a secret now.
 //!

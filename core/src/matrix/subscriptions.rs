@@ -96,6 +96,11 @@ impl Answers {
             return Ok(());
         };
         let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
+        // A call cancelled before the end leaves the room to the next open.
+        let mut unsettled = Unsettled {
+            open: Some((self, room_id.clone())),
+            subscribed: false,
+        };
         let (cache, _handles) = room.event_cache().await.map_err(cache_error)?;
         let _ = tokio::time::timeout_at(deadline, sync_answered_once(sync)).await;
         // Until the cache holds the latest update sync carried of the room
@@ -111,8 +116,12 @@ impl Answers {
                 break;
             }
         }
+        crate::hooks::pause_point("timeline.first_open");
+        // A cancelled open ends here at the latest, with the cache as it was.
+        tokio::task::yield_now().await;
         cache.clear().await.map_err(cache_error)?;
         subscribe();
+        unsettled.subscribed = true;
         let mut answers = self.answers.subscribe();
         let answered = tokio::time::timeout_at(
             deadline,
@@ -127,6 +136,7 @@ impl Answers {
                 cache.clear().await.map_err(cache_error)?;
             }
         }
+        unsettled.open = None;
         self.answers.send_modify(|a| {
             a.insert(room_id, Answer::Settled);
         });
@@ -137,6 +147,34 @@ impl Answers {
     fn latest_of(&self, room_id: &RoomId) -> Vec<OwnedEventId> {
         let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
         latest.get(room_id).cloned().into_iter().collect()
+    }
+}
+
+/// Settles a first open that ends early (cancelled, or failed). Before its
+/// subscription the room's mark is forgotten, so that the next open starts
+/// over; after it, the cache was emptied and the answer lands in it, so the
+/// room is settled.
+struct Unsettled<'a> {
+    open: Option<(&'a Answers, OwnedRoomId)>,
+    subscribed: bool,
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        let Some((answers, room_id)) = self.open.take() else {
+            return;
+        };
+        answers.answers.send_if_modified(|a| {
+            if matches!(a.get(&room_id), Some(Answer::Settled) | None) {
+                return false;
+            }
+            if self.subscribed {
+                a.insert(room_id, Answer::Settled);
+            } else {
+                a.remove(&room_id);
+            }
+            true
+        });
     }
 }
 

@@ -1,11 +1,12 @@
 //! Fixed-order races on the chat surface: a drain while a back-pagination
 //! waits for the server, a handle released while its listener is inside
-//! `on_update`, the end signals of every subscription at `shutdown()`, and
-//! a reaction taken back after its request was answered.
+//! `on_update`, the end signals of every subscription at `shutdown()`, a
+//! reaction taken back after its request was answered, and a room's first
+//! timeline cancelled while it prepares the room.
 //!
 //! A request is held in flight by the fault proxy (its answer delayed) and
-//! seen in flight by the watch proxy in front of it; no sync runs in these
-//! tests, so the requests in flight are the call's own.
+//! seen in flight by the watch proxy in front of it; no sync runs in the
+//! drain tests, so the requests in flight are the call's own.
 
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
@@ -340,4 +341,69 @@ fn a_timeline_released_while_its_listener_is_inside_on_update() {
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert!(report.client_dropped, "{report:?}");
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}
+
+/// A room's first timeline cancelled while it prepares the room (the room
+/// list's data in the cache, not yet emptied, the room not subscribed): the
+/// next open starts over, and opens with the subscription's answer rather
+/// than the room list's latest message behind a stale gap.
+#[test]
+fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
+    let _s = serial();
+    let (alice, _session, _dir) = crate::logged_in("hk-open");
+    let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
+    for i in 0..25 {
+        block_on(alice.send_text(room_id.clone(), format!("c {i}"))).unwrap();
+    }
+    block_on(alice.start_sync()).unwrap();
+    wait("the room listed", 20, || {
+        alice
+            .rooms()
+            .unwrap()
+            .iter()
+            .any(|r| r.room_id == room_id && r.latest.as_ref().is_some_and(|l| l.preview == "c 24"))
+    });
+
+    let prepared = hooks::pause_at("timeline.first_open");
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let (c, id) = (alice.clone(), room_id.clone());
+    let open = on_thread(move || {
+        block_on(async move {
+            let open = std::pin::pin!(c.timeline(id));
+            matches!(
+                futures_util::future::select(open, cancelled).await,
+                futures_util::future::Either::Right(_)
+            )
+        })
+    });
+    assert!(
+        prepared.wait_reached(BOUND),
+        "the open never prepared the room"
+    );
+    cancel.send(()).unwrap();
+    assert!(
+        within("the cancelled open", &open),
+        "the open was not cancelled"
+    );
+    prepared.release();
+
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    wait("the first Reset", 10, || {
+        mirror.first_reset.lock().unwrap().is_some()
+    });
+    let first = mirror.first_reset.lock().unwrap().clone().unwrap();
+    let bodies: Vec<String> = first
+        .iter()
+        .filter_map(|i| match &i.kind {
+            TimelineItemKind::Event {
+                content: matrix_mobile_core::MessageContent::Text { body, .. },
+                ..
+            } => Some(body.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<String> = (5..25).map(|i| format!("c {i}")).collect();
+    assert_eq!(bodies, expected, "the second open started over");
 }
