@@ -72,8 +72,9 @@ const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 impl Answers {
     /// Prepares `room` for its first timeline and has `subscribe` subscribe
-    /// it. Once per room and sync service. Offline (`sync` not running) it
-    /// only subscribes, keeping what the cache holds. While sync runs:
+    /// it. Once per room and sync service (a second open while the first is
+    /// under way waits for it). Offline (`sync` not running) it only
+    /// subscribes, keeping what the cache holds. While sync runs:
     /// - it waits for the room list's first response since sync started and
     ///   for the event cache to hold what sync carried of the room so far;
     /// - it empties the room's event cache and subscribes, then waits for the
@@ -90,12 +91,16 @@ impl Answers {
         subscribe: impl FnOnce(),
     ) -> CoreResult<()> {
         let room_id = room.room_id().to_owned();
+        let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
         let sync = sync.filter(|s| matches!(s.state().get(), SyncServiceState::Running));
-        let Some(sync) = sync.filter(|_| !self.answers.borrow().contains_key(&room_id)) else {
+        let Some(sync) = sync else {
             subscribe();
             return Ok(());
         };
-        let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
+        if !self.claim(&room_id, deadline).await {
+            subscribe();
+            return Ok(());
+        }
         // A call cancelled before the end leaves the room to the next open.
         let mut unsettled = Unsettled {
             open: Some((self, room_id.clone())),
@@ -141,6 +146,39 @@ impl Answers {
             a.insert(room_id, Answer::Settled);
         });
         Ok(())
+    }
+
+    /// Claims `room_id`'s first open; `false` once it is settled. While
+    /// another call's first open of the room is under way, waits for it
+    /// (until `deadline`, then `false`): it may end early, and then this
+    /// call starts over.
+    async fn claim(&self, room_id: &OwnedRoomId, deadline: tokio::time::Instant) -> bool {
+        let mut answers = self.answers.subscribe();
+        loop {
+            let claimed = self.answers.send_if_modified(|a| {
+                let free = !a.contains_key(room_id);
+                if free {
+                    a.insert(room_id.clone(), Answer::Awaited { stale: false });
+                }
+                free
+            });
+            if claimed {
+                return true;
+            }
+            let under_way = |a: &BTreeMap<OwnedRoomId, Answer>| {
+                matches!(
+                    a.get(room_id),
+                    Some(Answer::Awaited { .. } | Answer::Sent { .. })
+                )
+            };
+            if !under_way(&self.answers.borrow()) {
+                return false;
+            }
+            let ended = tokio::time::timeout_at(deadline, answers.wait_for(|a| !under_way(a)));
+            if ended.await.is_err() {
+                return false;
+            }
+        }
     }
 
     /// The latest event sync carried of `room_id`, if any.
