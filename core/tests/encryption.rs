@@ -21,7 +21,7 @@ use matrix_mobile_core::{
 };
 use mirror::Mirror;
 use poll::poll_then_drop;
-use session::{config, wait, wait_call_ended, PASSWORD};
+use session::{config, wait, wait_call_ended, Proxied, PASSWORD};
 use tempfile::TempDir;
 
 const MESSAGES: usize = 5;
@@ -340,10 +340,12 @@ fn keys_of_messages_sent_just_before_a_wiping_logout_reach_the_backup() {
 #[test]
 fn a_backup_wait_without_the_server_reports_keys_not_backed_up() {
     let _s = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let dir = TempDir::new().unwrap();
-    let alice = block_on(Client::create(config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(session::user("unbacked"), PASSWORD.into(), None)).unwrap();
+    let Proxied {
+        client: alice,
+        proxy,
+        dir: _dir,
+        ..
+    } = Proxied::login("unbacked");
     synced(&alice);
     let room = block_on(alice.create_room("unbacked".into(), vec![], true)).unwrap();
     wait("the room known encrypted", 30, || {

@@ -19,7 +19,7 @@ use matrix_mobile_core::{
     TimelineItem, TimelineItemKind, UploadInfo,
 };
 use mirror::Mirror;
-use session::{logged_in, wait};
+use session::{logged_in, wait, Drain, Proxied};
 
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -252,32 +252,21 @@ fn media_queued_offline_is_counted_kept_through_a_close_and_sent_or_taken_back()
     assert!(report.client_dropped, "{report:?}");
 }
 
-/// How a test ends a client.
-#[derive(Debug, Clone, Copy)]
-enum Drain {
-    Logout,
-    Close,
-    Shutdown,
-}
-
 /// A logout, a close and a shutdown while an upload is stuck on a server
 /// that swallows every byte: each keeps its promises (the matrix client
 /// dropped, no store file open, no task or thread left), counts the upload
 /// as unsent, and the upload never reaches the server afterwards.
 #[test]
 fn a_drain_with_an_upload_stuck_on_the_network_keeps_its_promises() {
-    for drain in [Drain::Logout, Drain::Close, Drain::Shutdown] {
+    for drain in Drain::ALL {
         let _serial = serial();
         let what = format!("{drain:?}");
-        let proxy = homeserver::FaultProxy::start();
-        let name = session::user("media-stuck");
-        let dir = tempfile::TempDir::new().unwrap();
+        let alice = Proxied::login("media-stuck");
+        let (proxy, name) = (&alice.proxy, alice.name.clone());
         let files = tempfile::TempDir::new().unwrap();
-        let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-        block_on(alice.login(name.clone(), session::PASSWORD.into(), None)).unwrap();
-        let room_id = block_on(alice.create_room("stuck".into(), vec![], false)).unwrap();
-        block_on(alice.max_upload_size()).unwrap();
-        let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
+        let room_id = block_on(alice.client.create_room("stuck".into(), vec![], false)).unwrap();
+        block_on(alice.client.max_upload_size()).unwrap();
+        let timeline = block_on(alice.client.timeline(room_id.clone())).unwrap();
 
         proxy.set(homeserver::Fault::Blackhole);
         let path = files.path().join("stuck.bin");
@@ -297,56 +286,14 @@ fn a_drain_with_an_upload_stuck_on_the_network_keeps_its_promises() {
                 .is_some_and(|(sent, _)| sent > 0)
         });
 
-        match drain {
-            Drain::Logout | Drain::Close => {
-                let (dropped, open, tasks, unsent, report) = match drain {
-                    Drain::Logout => {
-                        let options = LogoutOptions {
-                            server_timeout_ms: 1_000,
-                            wipe_local_data: true,
-                        };
-                        let r = block_on(alice.logout(options, None)).unwrap();
-                        let s = format!("{r:?}");
-                        (
-                            r.client_dropped,
-                            r.store_files_open_after,
-                            r.tasks_left_behind,
-                            r.unsent_messages,
-                            s,
-                        )
-                    }
-                    _ => {
-                        let r = block_on(alice.close(None)).unwrap();
-                        let s = format!("{r:?}");
-                        (
-                            r.client_dropped,
-                            r.store_files_open_after,
-                            r.tasks_left_behind,
-                            r.unsent_messages,
-                            s,
-                        )
-                    }
-                };
-                assert!(dropped, "{what}: {report}");
-                assert_eq!(open, Some(0), "{what}: {report}");
-                assert_eq!(tasks, 0, "{what}: {report}");
-                assert_eq!(unsent, 1, "{what}: {report}");
-            }
-            Drain::Shutdown => {
-                let report =
-                    matrix_mobile_core::shutdown_blocking(matrix_mobile_core::ShutdownOptions {
-                        timeout_ms: 20_000,
-                    })
-                    .unwrap();
-                assert_eq!(report.clients_closed, 1, "{report:?}");
-                assert!(report.tasks_abandoned.is_empty(), "{report:?}");
-                assert_eq!(report.threads_left, Some(0), "{report:?}");
-                assert_eq!(
-                    matrix_mobile_core::platform::open_files_under(dir.path()),
-                    Some(0)
-                );
-            }
+        if let Some(unsent) = drain.end(alice.client.clone()) {
+            assert_eq!(unsent, 1, "{what}: the upload counted unsent");
         }
+        assert_eq!(
+            matrix_mobile_core::platform::open_files_under(alice.dir.path()),
+            Some(0),
+            "{what}"
+        );
         drop(timeline);
 
         // Nothing of the client is left to finish the upload: with the

@@ -7,7 +7,7 @@ use matrix_mobile_core::{
 };
 
 use crate::mirror::Mirror;
-use crate::session::wait;
+use crate::session::{wait, Proxied};
 use crate::{event_of, homeserver, item_id_of, serial, session};
 
 /// Messages sent while the server is unreachable: their local echoes
@@ -107,11 +107,12 @@ fn messages_queued_offline_are_sent_when_the_server_is_back_and_kept_through_a_c
 #[test]
 fn a_queued_message_can_be_taken_back() {
     let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let name = session::user("takeback-alice");
-    let dir = tempfile::TempDir::new().unwrap();
-    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(name, session::PASSWORD.into(), None)).unwrap();
+    let Proxied {
+        client: alice,
+        proxy,
+        dir: _dir,
+        ..
+    } = Proxied::login("takeback-alice");
     let room_id = block_on(alice.create_room("takeback".into(), vec![], false)).unwrap();
     let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
     let mirror = Mirror::<TimelineItem>::new();
@@ -174,10 +175,12 @@ fn a_queued_message_can_be_taken_back() {
 #[test]
 fn a_pagination_without_the_server_is_a_network_error() {
     let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let dir = tempfile::TempDir::new().unwrap();
-    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(session::user("pag-net"), session::PASSWORD.into(), None)).unwrap();
+    let Proxied {
+        client: alice,
+        proxy,
+        dir: _dir,
+        ..
+    } = Proxied::login("pag-net");
     let room_id = block_on(alice.create_room("offline history".into(), vec![], false)).unwrap();
     for i in 0..30 {
         block_on(alice.send_text(room_id.clone(), format!("old {i}"))).unwrap();

@@ -7,7 +7,7 @@ use futures_executor::block_on;
 use matrix_mobile_core::{Client, LogoutOptions, TimelineItem, TimelineItemKind};
 
 use crate::mirror::Mirror;
-use crate::session::wait;
+use crate::session::{wait, Proxied};
 use crate::{event_id_of, event_of, homeserver, item_id_of, serial, session};
 
 #[path = "../support/watch_proxy.rs"]
@@ -95,10 +95,12 @@ fn a_reaction_taken_back_while_in_flight_stays_off() {
 #[test]
 fn a_queued_reaction_taken_back_never_leaves() {
     let _serial = serial();
-    let proxy = homeserver::FaultProxy::start();
-    let dir = tempfile::TempDir::new().unwrap();
-    let alice = block_on(Client::create(session::config(&proxy.url, dir.path()))).unwrap();
-    block_on(alice.login(session::user("react-bob"), session::PASSWORD.into(), None)).unwrap();
+    let Proxied {
+        client: alice,
+        proxy,
+        dir: _dir,
+        ..
+    } = Proxied::login("react-bob");
     let room_id = block_on(alice.create_room("queued reactions".into(), vec![], false)).unwrap();
     let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
     let mirror = Mirror::<TimelineItem>::new();

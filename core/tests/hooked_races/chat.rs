@@ -22,12 +22,12 @@ use matrix_mobile_core::{
 use tempfile::TempDir;
 
 use crate::mirror::Mirror;
-use crate::session::{config, user, wait, PASSWORD};
+use crate::session::{self, wait, Drain};
 use crate::watch_proxy::WatchProxy;
 use crate::{homeserver, on_thread, serial, within, BOUND};
 
-/// A client whose requests go through a fault proxy (`faults`) and a watch
-/// proxy in front of it (`watch`), logged in as a fresh user.
+/// A client whose requests go through a fault proxy and a watch proxy in
+/// front of it (`watch`), logged in as a fresh user.
 struct Proxied {
     client: Arc<Client>,
     faults: homeserver::FaultProxy,
@@ -39,14 +39,13 @@ impl Proxied {
     fn login(prefix: &str) -> Self {
         let faults = homeserver::FaultProxy::start();
         let watch = WatchProxy::start(&faults.url);
-        let dir = TempDir::new().unwrap();
-        let client = block_on(Client::create(config(&watch.url, dir.path()))).unwrap();
-        block_on(client.login(user(prefix), PASSWORD.into(), None)).unwrap();
+        let url = watch.url.clone();
+        let logged = session::Proxied::login_through(prefix, faults, &url);
         Self {
-            client,
-            faults,
+            client: logged.client,
+            faults: logged.proxy,
             watch,
-            dir,
+            dir: logged.dir,
         }
     }
 
@@ -182,21 +181,13 @@ fn a_reaction_taken_back_after_its_answer_is_redacted() {
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
 
-/// How a test ends a client.
-#[derive(Debug, Clone, Copy)]
-enum Drain {
-    Logout,
-    Close,
-    Shutdown,
-}
-
 /// A logout, a close and a shutdown that begin while a back-pagination
 /// waits for the server's answer: the pagination returns (its result or
 /// `ClientClosed`), and the drain keeps every promise (the matrix client
 /// dropped, no store file open, no task or thread left).
 #[test]
 fn a_drain_during_a_pagination_in_flight_keeps_its_promises() {
-    for drain in [Drain::Logout, Drain::Close, Drain::Shutdown] {
+    for drain in Drain::ALL {
         let _s = serial();
         let alice = Proxied::login("hk-pag");
         let room_id = block_on(alice.client.create_room("p".into(), vec![], false)).unwrap();
@@ -211,29 +202,8 @@ fn a_drain_during_a_pagination_in_flight_keeps_its_promises() {
         alice.wait_in_flight("the pagination's request in flight", 1);
         alice.faults.set(homeserver::Fault::Pass);
 
-        let client = alice.client.clone();
         let what = format!("{drain:?}");
-        match drain {
-            Drain::Logout | Drain::Close => {
-                let ending = on_thread(move || match drain {
-                    Drain::Logout => block_on(client.logout(LogoutOptions::default(), None))
-                        .map(|r| (r.client_dropped, r.store_files_open_after, format!("{r:?}"))),
-                    _ => block_on(client.close(None))
-                        .map(|r| (r.client_dropped, r.store_files_open_after, format!("{r:?}"))),
-                });
-                let (dropped, open, report) = within(&what, &ending).unwrap();
-                assert!(dropped, "{what}: {report}");
-                assert_eq!(open, Some(0), "{what}: {report}");
-            }
-            Drain::Shutdown => {
-                let ending =
-                    on_thread(|| shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }));
-                let report = within(&what, &ending).unwrap();
-                assert_eq!(report.clients_closed, 1, "{report:?}");
-                assert!(report.tasks_abandoned.is_empty(), "{report:?}");
-                assert_eq!(report.threads_left, Some(0), "{report:?}");
-            }
-        }
+        drain.end(alice.client.clone());
         let paginated = within("the pagination", &pagination);
         assert!(
             matches!(paginated, Ok(_) | Err(CoreError::ClientClosed)),
