@@ -77,7 +77,12 @@ impl ClientCore {
         // layout of every caller (the compiler's recursion limit).
         let id = room_id.clone();
         let core = self.clone();
-        let sync = self.inner().sync.clone();
+        // While every joined room is subscribed (`observe_messages`), sync
+        // answered for this room already: nothing to empty or wait for.
+        let sync = match self.shown.borrow().every_joined_room {
+            true => None,
+            false => self.inner().sync.clone(),
+        };
         let work: BoxedCall<Arc<Timeline>> = Box::pin(async move {
             let room = matrix::rooms::joined_room(&sdk, &id)?;
             let show = || core.show_room(&id);

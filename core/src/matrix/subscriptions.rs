@@ -73,8 +73,9 @@ const ANSWER_WAIT: Duration = Duration::from_secs(5);
 impl Answers {
     /// Prepares `room` for its first timeline and has `subscribe` subscribe
     /// it. Once per room and sync service (a second open while the first is
-    /// under way waits for it). Offline (`sync` not running) it only
-    /// subscribes, keeping what the cache holds. While sync runs:
+    /// under way waits for it). Offline (`sync` not running, or `None` when
+    /// the room is subscribed anyway) it only subscribes, keeping what the
+    /// cache holds. While sync runs:
     /// - it waits for the room list's first response since sync started and
     ///   for the event cache to hold what sync carried of the room so far;
     /// - it empties the room's event cache and subscribes, then waits for the
