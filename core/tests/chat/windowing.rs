@@ -5,9 +5,9 @@
 use futures_executor::block_on;
 use matrix_mobile_core::{Client, TimelineItem};
 
-use crate::mirror::Mirror;
+use crate::mirror::{observe_timeline, text_bodies};
+use crate::serial;
 use crate::session::{logged_in, wait};
-use crate::{serial, texts};
 
 /// A room of `alice` with `count` messages of hers, `{prefix} 0` first.
 fn room_with_history(alice: &Client, name: &str, prefix: &str, count: usize) -> String {
@@ -31,11 +31,9 @@ fn wait_listed(client: &Client, room_id: &str, body: &str) {
 
 /// The bodies of the messages starting with `prefix`, in timeline order.
 fn bodies(items: &[TimelineItem], prefix: &str) -> Vec<String> {
-    texts(items)
-        .into_iter()
-        .map(|t| t.1)
-        .filter(|b| b.starts_with(prefix))
-        .collect()
+    let mut bodies = text_bodies(items);
+    bodies.retain(|b| b.starts_with(prefix));
+    bodies
 }
 
 #[test]
@@ -49,12 +47,7 @@ fn a_room_the_app_does_not_show_gets_its_latest_message_only() {
     // brought while no screen showed the room.
     block_on(alice.stop_sync()).unwrap();
     let timeline = block_on(alice.timeline(room_id)).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-    wait("the first Reset", 10, || {
-        mirror.first_reset.lock().unwrap().is_some()
-    });
-    let first = mirror.first_reset.lock().unwrap().clone().unwrap();
+    let (_mirror, _sub, first) = observe_timeline(&timeline);
     assert_eq!(
         bodies(&first, "q "),
         vec!["q 24".to_string()],
@@ -82,13 +75,8 @@ fn a_room_opened_as_sync_starts_keeps_its_history_in_order() {
         }
         block_on(alice.start_sync()).unwrap();
         let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
-        let mirror = Mirror::<TimelineItem>::new();
-        let _sub = timeline.observe(mirror.clone()).unwrap();
-        wait("the first Reset", 10, || {
-            mirror.first_reset.lock().unwrap().is_some()
-        });
+        let (mirror, _sub, first) = observe_timeline(&timeline);
         // The open waited for the subscription's answer: a screenful at once.
-        let first = mirror.first_reset.lock().unwrap().clone().unwrap();
         let expected: Vec<String> = (10..30).map(|i| format!("{prefix}{i}")).collect();
         assert_eq!(
             bodies(&first, &prefix),

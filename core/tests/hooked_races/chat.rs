@@ -358,22 +358,8 @@ fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
     prepared.release();
 
     let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-    wait("the first Reset", 10, || {
-        mirror.first_reset.lock().unwrap().is_some()
-    });
-    let first = mirror.first_reset.lock().unwrap().clone().unwrap();
-    let bodies: Vec<String> = first
-        .iter()
-        .filter_map(|i| match &i.kind {
-            TimelineItemKind::Event {
-                content: matrix_mobile_core::MessageContent::Text { body, .. },
-                ..
-            } => Some(body.clone()),
-            _ => None,
-        })
-        .collect();
+    let (_mirror, _sub, first) = crate::mirror::observe_timeline(&timeline);
+    let bodies = crate::mirror::text_bodies(&first);
     let expected: Vec<String> = (5..25).map(|i| format!("c {i}")).collect();
     assert_eq!(bodies, expected, "the second open started over");
 }

@@ -155,3 +155,51 @@ impl RoomListListener for Mirror<RoomSummary> {
         *self.closed.lock().unwrap() += 1;
     }
 }
+
+/// Observes `timeline` into a new mirror. Returns the mirror, its
+/// subscription and the values of the first update, which must be a `Reset`
+/// (waited for, up to 10 s).
+pub fn observe_timeline(
+    timeline: &matrix_mobile_core::Timeline,
+) -> (
+    Arc<Mirror<TimelineItem>>,
+    Arc<matrix_mobile_core::Subscription>,
+    Vec<TimelineItem>,
+) {
+    let mirror = Mirror::new();
+    let subscription = timeline.observe(mirror.clone()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while mirror.first_was_reset.lock().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no first update within 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        *mirror.first_was_reset.lock().unwrap(),
+        Some(true),
+        "the first update is a Reset"
+    );
+    let first = mirror
+        .first_reset
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap_or_default();
+    (mirror, subscription, first)
+}
+
+/// The bodies of the text messages among `items`, in order.
+pub fn text_bodies(items: &[TimelineItem]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            matrix_mobile_core::TimelineItemKind::Event {
+                content: matrix_mobile_core::MessageContent::Text { body, .. },
+                ..
+            } => Some(body.clone()),
+            _ => None,
+        })
+        .collect()
+}
