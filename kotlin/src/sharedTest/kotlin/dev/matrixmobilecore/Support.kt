@@ -9,14 +9,20 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import java.io.File
+import java.io.IOException
 import java.net.HttpURLConnection
+import java.net.InetAddress
+import java.net.InetSocketAddress
 import java.net.ServerSocket
+import java.net.Socket
+import java.net.URI
 import java.net.URL
 import java.security.KeyStore
 import java.security.cert.CertificateFactory
 import java.util.UUID
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicReference
 import javax.net.ssl.HttpsURLConnection
 import javax.net.ssl.SSLContext
@@ -196,4 +202,102 @@ class SilentServer : AutoCloseable {
         socket.close()
         synchronized(held) { held.forEach { runCatching { it.close() } } }
     }
+}
+
+/**
+ * A TCP proxy on loopback in front of [upstreamUrl]'s host and port, that a
+ * test can kill. Bytes pass untouched both ways (TLS included, so [url] keeps
+ * the upstream's scheme and the client's TLS settings stay the same). [die]
+ * makes the server unreachable for good, as on a phone that lost its network:
+ * the listening socket is closed (new connections are refused) and every open
+ * connection is cut. [close] does the same.
+ */
+class TcpProxy(upstreamUrl: String) : AutoCloseable {
+    private val upstream: InetSocketAddress
+    private val listening = ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))
+    private val lock = Any()
+    private val open = mutableSetOf<Socket>() // guarded by lock
+    private var dead = false // guarded by lock
+
+    /** `scheme://127.0.0.1:PORT`, what the client connects to. */
+    val url: String
+
+    init {
+        val uri = URI(upstreamUrl.trimEnd('/'))
+        val port = if (uri.port != -1) uri.port else if (uri.scheme == "https") 443 else 80
+        upstream = InetSocketAddress(uri.host, port)
+        url = "${uri.scheme}://127.0.0.1:${listening.localPort}"
+        thread(isDaemon = true, name = "tcp-proxy-accept") {
+            while (true) {
+                val client = runCatching { listening.accept() }.getOrNull() ?: break
+                val server = runCatching {
+                    Socket().apply { connect(upstream, 5_000) }
+                }.getOrNull()
+                if (server == null) {
+                    client.close()
+                    continue
+                }
+                val kept = synchronized(lock) {
+                    if (!dead) {
+                        open += client
+                        open += server
+                    }
+                    !dead
+                }
+                if (!kept) {
+                    client.close()
+                    server.close()
+                    break
+                }
+                val ended = AtomicInteger()
+                pipe(client, server, ended)
+                pipe(server, client, ended)
+            }
+        }
+    }
+
+    /**
+     * Copies [from] to [to] until [from] ends, then ends [to]'s output (a
+     * half close, as TCP passes it on); the second of a pair to end closes
+     * both sockets. A socket [die] closed ends both at once.
+     */
+    private fun pipe(from: Socket, to: Socket, ended: AtomicInteger) =
+        thread(isDaemon = true, name = "tcp-proxy-pipe") {
+            val buffer = ByteArray(64 * 1024)
+            try {
+                val input = from.getInputStream()
+                val output = to.getOutputStream()
+                while (true) {
+                    val n = input.read(buffer)
+                    if (n < 0) break
+                    output.write(buffer, 0, n)
+                    output.flush()
+                }
+                to.shutdownOutput()
+            } catch (_: IOException) {
+                // Cut (die) or reset: nothing more passes either way.
+                runCatching { from.close() }
+                runCatching { to.close() }
+            }
+            if (ended.incrementAndGet() == 2) {
+                runCatching { from.close() }
+                runCatching { to.close() }
+                synchronized(lock) {
+                    open -= from
+                    open -= to
+                }
+            }
+        }
+
+    /** The server becomes unreachable: new connections are refused, open ones cut. Idempotent. */
+    fun die() {
+        val cut = synchronized(lock) {
+            dead = true
+            open.toList().also { open.clear() }
+        }
+        listening.close()
+        cut.forEach { runCatching { it.close() } }
+    }
+
+    override fun close() = die()
 }
