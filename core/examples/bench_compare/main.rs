@@ -86,7 +86,7 @@ fn run_variant(variant: &str, cycles: usize) -> Value {
     shared::count_panics();
     let base = tempfile::TempDir::new().unwrap_or_else(|e| fail(&format!("temp dir: {e}")));
     let user = shared::fresh_user("cmp");
-    let shared_rt = (variant == "logout_only").then(sdk::runtime);
+    let shared_rt = (variant == "logout_only").then(shared::bare_runtime);
     let (mut ms, mut fds, mut thr, mut at_return) = (vec![], vec![], vec![], vec![]);
     let mut baseline = (0, 0);
     for i in 0..cycles {

@@ -11,16 +11,6 @@ use tokio::runtime::Runtime;
 
 use crate::shared::{fail, ms_since, PASSWORD};
 
-/// A multi-thread runtime shaped like the core's on this machine (two
-/// workers, as `worker_threads: 0` gives on two cores).
-pub fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&format!("tokio runtime: {e}")))
-}
-
 /// A logged-in client on `dir` with its sync service running.
 async fn syncing(user: &str, dir: &Path) -> (matrix_sdk::Client, SyncService) {
     let client = matrix_sdk::Client::builder()
@@ -55,7 +45,7 @@ async fn syncing(user: &str, dir: &Path) -> (matrix_sdk::Client, SyncService) {
 /// then `Runtime::shutdown_background` of the runtime built for this
 /// session. Returns the teardown's ms.
 pub fn naive_cycle(user: &str, dir: &Path) -> f64 {
-    let rt = runtime();
+    let rt = crate::shared::bare_runtime();
     let (client, sync) = rt.block_on(syncing(user, dir));
     let started = Instant::now();
     rt.block_on(async {

@@ -22,11 +22,7 @@ use crate::shared::{fail, PASSWORD};
 use crate::{measure, SETTLE};
 
 pub fn run(user: &str, room: &str, secs: u64, single_process: bool) -> Value {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&format!("tokio runtime: {e}")));
+    let rt = crate::shared::bare_runtime();
     let dir = tempfile::TempDir::new().unwrap_or_else(|e| fail(&format!("temp dir: {e}")));
     let (client, sync) = rt.block_on(async {
         let builder = Client::builder()

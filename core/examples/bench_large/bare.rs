@@ -18,11 +18,7 @@ use crate::{homeserver, FIRST_PAGE};
 /// Every figure of the bare side, as a JSON object.
 pub fn run(seed: &Seed) -> Value {
     shared::count_panics();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| fail(&format!("tokio runtime: {e}")));
+    let rt = crate::shared::bare_runtime();
     let proxy = WatchProxy::start(&homeserver::url());
     let base = tempfile::TempDir::new().unwrap_or_else(|e| fail(&format!("temp dir: {e}")));
     let dir = base.path().join("bare");

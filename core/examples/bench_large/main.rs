@@ -63,12 +63,7 @@ fn main() {
 /// Synapse), runs both children and writes the report.
 fn parent(rooms: usize, samples: usize, kept: Option<&str>, out: &str) {
     let dir = tempfile::TempDir::new().unwrap_or_else(|e| fail(&format!("temp dir: {e}")));
-    let seed_file = kept.map_or_else(|| dir.path().join("seed.json"), Into::into);
-    let seed: Value = match std::fs::read_to_string(&seed_file) {
-        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("seed: {e}"))),
-        Err(_) => seed::make(rooms),
-    };
-    std::fs::write(&seed_file, seed.to_string()).unwrap_or_else(|e| fail(&format!("seed: {e}")));
+    let (seed_file, seed) = shared::seed_file(dir.path(), kept, || seed::make(rooms));
     let child = |part: &str| -> Value {
         eprintln!("large: {part}");
         let args = [

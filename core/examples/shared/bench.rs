@@ -178,6 +178,34 @@ pub fn run_child(part: &str, args: &[String]) -> serde_json::Value {
     }
 }
 
+/// A multi-thread runtime shaped like the core's on this machine (two
+/// workers, as `worker_threads: 0` gives on two cores), for the benches'
+/// bare matrix-sdk sides.
+pub fn bare_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&format!("tokio runtime: {e}")))
+}
+
+/// The seed of a run and the file its children read it from: the file
+/// `kept` of an earlier run on the same Synapse when it holds one, else
+/// `make()`'s, written into `dir`.
+pub fn seed_file(
+    dir: &Path,
+    kept: Option<&str>,
+    make: impl FnOnce() -> serde_json::Value,
+) -> (std::path::PathBuf, serde_json::Value) {
+    let file = kept.map_or_else(|| dir.join("seed.json"), Into::into);
+    let seed = match std::fs::read_to_string(&file) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("seed: {e}"))),
+        Err(_) => make(),
+    };
+    std::fs::write(&file, seed.to_string()).unwrap_or_else(|e| fail(&format!("seed: {e}")));
+    (file, seed)
+}
+
 /// Writes `value` as pretty JSON to `path`, creating its folder.
 pub fn write_json(path: &str, value: &serde_json::Value) {
     if let Some(dir) = Path::new(path).parent() {
