@@ -16,27 +16,9 @@ final class Blackhole {
     private let fd: Int32
 
     init() throws {
-        let fd = socket(AF_INET, streamSocket, 0)
-        guard fd >= 0 else {
-            throw HarnessError(description: "socket() failed: errno \(errno)")
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && listen(fd, 128) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard ok else {
-            let code = errno
-            _ = closeDescriptor(fd)
-            throw HarnessError(description: "binding a blackhole listener failed: errno \(code)")
-        }
+        let (fd, port) = try listenOnLoopback(backlog: 128, what: "a blackhole listener")
         self.fd = fd
-        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        url = "http://127.0.0.1:\(port)"
     }
 
     deinit {
@@ -44,8 +26,33 @@ final class Blackhole {
     }
 }
 
+/// A TCP socket listening on 127.0.0.1 at a port the kernel picks: the
+/// socket and its port. `what` names it in the error.
+func listenOnLoopback(backlog: Int32, what: String) throws -> (fd: Int32, port: UInt16) {
+    let fd = socket(AF_INET, streamSocket, 0)
+    guard fd >= 0 else {
+        throw HarnessError(description: "socket() failed: errno \(errno)")
+    }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            bind(fd, raw, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard ok else {
+        let code = errno
+        _ = closeDescriptor(fd)
+        throw HarnessError(description: "binding \(what) failed: errno \(code)")
+    }
+    return (fd, UInt16(bigEndian: address.sin_port))
+}
+
 /// The C library's `close`, not a method of the caller.
-private func closeDescriptor(_ fd: Int32) -> Int32 {
+func closeDescriptor(_ fd: Int32) -> Int32 {
     #if canImport(Glibc)
     return Glibc.close(fd)
     #else

@@ -53,27 +53,9 @@ final class TcpProxy: @unchecked Sendable {
         }
         upstream = target
 
-        let fd = socket(AF_INET, streamSocket, 0)
-        guard fd >= 0 else {
-            throw HarnessError(description: "socket() failed: errno \(errno)")
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && listen(fd, 64) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard ok else {
-            let code = errno
-            _ = closeSocket(fd)
-            throw HarnessError(description: "binding the proxy's listener failed: errno \(code)")
-        }
-        listener = fd
-        url = "\(scheme)://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        let listening = try listenOnLoopback(backlog: 64, what: "the proxy's listener")
+        listener = listening.fd
+        url = "\(scheme)://127.0.0.1:\(listening.port)"
         Thread.detachNewThread { [self] in acceptConnections() }
     }
 
