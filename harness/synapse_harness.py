@@ -17,8 +17,7 @@ Guarantees:
   signed by the CA in `--ca-dir` (its `ca.pem` and `ca.key`) so that several Synapses
   of one test run share one CA. harness.json names `ca_file`, `trust_file` (the
   system's bundle plus the CA, for SSL_CERT_FILE) and `tls_dir`. `--http` serves plain
-  HTTP instead, only for the CI jobs whose clients cannot be given the CA yet (the
-  Android emulator, the macOS keychain); every `cargo xtask` suite uses HTTPS.
+  HTTP instead, for hacking only: every `cargo xtask` suite and CI job uses HTTPS.
 - Synapse keeps every file (SQLite, media, keys, logs, certificates) in DIR, has open
   registration and rate limits high enough for tests.
 - With `--owner-pid`, a small watchdog stops Synapse when that process ends, so an

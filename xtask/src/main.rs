@@ -55,6 +55,9 @@ usage: cargo xtask <command>
   android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);
                                with --publish, core-android into the Maven repository DIR
   apple                        build the XCFramework (needs Xcode)
+  xctest-check linux|macos|ios LOG
+                               check an XCTest run's output (the apple workflow's): every declared test
+                               ran, or skipped where that platform expects it; a skip is not a run
   synapse                      run the test homeserver in the foreground
 ";
 
@@ -82,6 +85,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("swift-pin") => swift::pin::write(&ctx, rest),
         Some("android") => android::run(&ctx, rest),
         Some("apple") => apple::run(&ctx),
+        Some("xctest-check") => swift::check_log(&ctx, rest),
         Some("synapse") => synapse::run_foreground(&ctx),
         Some("help") | Some("--help") | None => {
             print!("{USAGE}");
