@@ -113,11 +113,11 @@ pub(crate) struct ClientCore {
     inner: Mutex<Inner>,
     /// The timelines handed out; the drain takes them back.
     timelines: timeline::Timelines,
-    /// The rooms the app shows (open timelines; every joined room once it
-    /// listens to every message), which sync subscribes to.
+    /// The rooms the app shows (each whose timeline opened; every joined
+    /// room once it listens to every message), which sync subscribes to.
     shown: tokio::sync::watch::Sender<matrix::subscriptions::Shown>,
     /// What sync has answered of those subscriptions, for a room's first
-    /// back-pagination.
+    /// timeline.
     answers: Arc<matrix::subscriptions::Answers>,
     /// Whether the client is paused, for the tasks that must then be still.
     paused_watch: tokio::sync::watch::Sender<bool>,

@@ -79,7 +79,8 @@ impl ClientCore {
         let core = self.clone();
         // While every joined room is subscribed (`observe_messages`), sync
         // answered for this room already: nothing to empty or wait for.
-        let sync = match self.shown.borrow().every_joined_room {
+        let every_room = self.shown.borrow().every_joined_room;
+        let sync = match every_room {
             true => None,
             false => self.inner().sync.clone(),
         };
@@ -131,7 +132,7 @@ impl TimelineCore {
     }
 
     /// Drops the matrix-sdk-ui timeline inside the runtime, if it is still
-    /// here; its room is no longer shown (unless another timeline shows it).
+    /// here. Its room stays subscribed (matrix-sdk keeps a subscription).
     fn release(&self) {
         let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(timeline) = taken {
