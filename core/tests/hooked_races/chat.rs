@@ -363,3 +363,40 @@ fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
     let expected: Vec<String> = (5..25).map(|i| format!("c {i}")).collect();
     assert_eq!(bodies, expected, "the second open started over");
 }
+
+/// A close that begins while a room's first timeline is held preparing the
+/// room: the open ends (`ClientClosed`, or its timeline taken back), and the
+/// close keeps every drain promise (the matrix client dropped, no store file
+/// open, no task left).
+#[test]
+fn a_close_during_a_first_open_keeps_its_promises() {
+    let _s = serial();
+    let (alice, _session, dir) = crate::logged_in("hk-open-close");
+    let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
+    block_on(alice.send_text(room_id.clone(), "one".into())).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    wait("the room listed", 20, || {
+        alice.rooms().unwrap().iter().any(|r| r.room_id == room_id)
+    });
+
+    let prepared = hooks::pause_at("timeline.first_open");
+    let (c, id) = (alice.clone(), room_id.clone());
+    let open = on_thread(move || block_on(c.timeline(id)).map(|_| ()));
+    assert!(
+        prepared.wait_reached(BOUND),
+        "the open never prepared the room"
+    );
+    let client = alice.clone();
+    let closing = on_thread(move || Drain::Close.end(client));
+    wait("the close under way", 20, || {
+        alice.state() == matrix_mobile_core::ClientState::Closing
+    });
+    prepared.release();
+    within("the close", &closing);
+    let opened = within("the open", &open);
+    assert!(
+        matches!(opened, Ok(()) | Err(CoreError::ClientClosed)),
+        "{opened:?}"
+    );
+    assert_eq!(open_files_under(dir.path()), Some(0));
+}
