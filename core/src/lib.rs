@@ -44,6 +44,7 @@ pub use client::{RoomListHandle, Subscription};
 pub use ffi::client::Client;
 #[cfg(feature = "diagnostics")]
 pub use ffi::diagnostics::*;
+pub use ffi::notification::{notification_fetcher, NotificationFetcher};
 pub use ffi::process::*;
 pub use ffi::timeline::Timeline;
 pub use ffi::verification::{Verification, VerificationRequestListener};

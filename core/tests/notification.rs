@@ -8,8 +8,13 @@
 
 #[path = "support/homeserver.rs"]
 mod homeserver;
+#[path = "support/private_synapse.rs"]
+mod private_synapse;
 #[path = "support/session.rs"]
 mod session;
+
+#[path = "notification/fetcher.rs"]
+mod fetcher;
 
 use std::future::Future;
 use std::path::Path;

@@ -91,14 +91,15 @@ pub(crate) async fn build(
 const NOTIFICATION_WAIT: Duration = Duration::from_secs(35);
 
 /// Claims `data_dir` for a client, waiting (at most [`NOTIFICATION_WAIT`])
-/// while a `get_notification` of this process reads it: a user who taps the
-/// app while its push handler runs gets the app, not `Busy`.
+/// while a `get_notification` or a `NotificationFetcher` of this process
+/// reads it (a fetcher gives it up after its fetch under way): a user who
+/// taps the app while its push handler runs gets the app, not `Busy`.
 async fn claim_after_notification(data_dir: &Path) -> CoreResult<registry::DataDirClaim> {
     let deadline = tokio::time::Instant::now() + NOTIFICATION_WAIT;
     loop {
         match registry::claim_data_dir(data_dir, registry::Holder::Client) {
             Err(CoreError::Busy { .. })
-                if registry::held_by_notification(data_dir)
+                if registry::want_from_notification(data_dir)
                     && tokio::time::Instant::now() < deadline =>
             {
                 tokio::time::sleep(Duration::from_millis(20)).await;

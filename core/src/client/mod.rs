@@ -31,6 +31,7 @@ mod verification;
 pub(crate) use build::build;
 pub(crate) use notification::{LiveNotification, NotificationDir, PausedHold};
 pub use room_list::RoomListHandle;
+pub(crate) use session_store::SessionKeeper;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 pub(crate) use timeline::TimelineCore;

@@ -82,6 +82,15 @@ impl NotificationDir {
         })
     }
 
+    /// Resolves once a client of this process asks for the directory; never
+    /// for a lent one (its client exists already).
+    pub(crate) async fn wanted(&self) {
+        match &self._claim {
+            Some(claim) => claim.wanted().await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// The canonical directory.
     pub(crate) fn path(&self) -> &Path {
         &self.path

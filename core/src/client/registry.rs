@@ -9,7 +9,7 @@ use crate::runtime::RefuseGuard;
 
 struct Registry {
     clients: Vec<Weak<ClientCore>>,
-    data_dirs: Vec<(PathBuf, Holder)>,
+    data_dirs: Vec<Held>,
     /// Released clients whose drain could not start: held here, alive and
     /// listed, until a drain of theirs begins (the next shutdown's).
     owed: Vec<Arc<ClientCore>>,
@@ -30,38 +30,73 @@ fn registry() -> MutexGuard<'static, Registry> {
 pub(crate) enum Holder {
     /// A client (built, live or draining).
     Client,
-    /// `get_notification`'s short-lived client, for the time of one fetch.
+    /// A short-lived notification client (`get_notification`'s, for the
+    /// time of one fetch, or a `NotificationFetcher`'s), which gives the
+    /// directory up when a client of this process wants it.
     Notification,
 }
 
+/// One claimed directory.
+struct Held {
+    dir: PathBuf,
+    holder: Holder,
+    /// Told when a client of this process waits for the directory.
+    wanted: Arc<tokio::sync::Notify>,
+}
+
 /// Holds a `data_dir` for one client; released on drop.
-pub(crate) struct DataDirClaim(PathBuf);
+pub(crate) struct DataDirClaim {
+    dir: PathBuf,
+    wanted: Arc<tokio::sync::Notify>,
+}
+
+impl DataDirClaim {
+    /// Resolves once a client of this process has asked for the directory
+    /// (at once if it asked before this was awaited).
+    pub(crate) async fn wanted(&self) {
+        self.wanted.notified().await
+    }
+}
 
 /// Claims `dir` for `holder`, or `Busy` when another holder of this process
 /// has it.
 pub(crate) fn claim_data_dir(dir: &Path, holder: Holder) -> CoreResult<DataDirClaim> {
     let mut reg = registry();
-    if reg.data_dirs.iter().any(|(d, _)| d == dir) {
+    if reg.data_dirs.iter().any(|h| h.dir == dir) {
         return Err(CoreError::busy(format!(
             "another client of this process uses data_dir `{}`",
             dir.display()
         )));
     }
-    reg.data_dirs.push((dir.to_path_buf(), holder));
-    Ok(DataDirClaim(dir.to_path_buf()))
+    let wanted = Arc::new(tokio::sync::Notify::new());
+    reg.data_dirs.push(Held {
+        dir: dir.to_path_buf(),
+        holder,
+        wanted: wanted.clone(),
+    });
+    Ok(DataDirClaim {
+        dir: dir.to_path_buf(),
+        wanted,
+    })
 }
 
-/// Whether `get_notification`'s short-lived client holds `dir` now.
-pub(crate) fn held_by_notification(dir: &Path) -> bool {
-    registry()
+/// Whether a short-lived notification client holds `dir` now; if so, it is
+/// asked to give it up after the fetch under way.
+pub(crate) fn want_from_notification(dir: &Path) -> bool {
+    let reg = registry();
+    let held = reg
         .data_dirs
         .iter()
-        .any(|(d, h)| d == dir && *h == Holder::Notification)
+        .find(|h| h.dir == dir && h.holder == Holder::Notification);
+    if let Some(held) = held {
+        held.wanted.notify_one();
+    }
+    held.is_some()
 }
 
 impl Drop for DataDirClaim {
     fn drop(&mut self) {
-        registry().data_dirs.retain(|(d, _)| d != &self.0);
+        registry().data_dirs.retain(|h| h.dir != self.dir);
     }
 }
 

@@ -41,37 +41,76 @@ impl SessionKeeper {
     /// the bound. `Ok` without a store. A store that throws, panics or
     /// outlasts the bound is `Storage` (logged by the caller).
     pub(crate) fn save(&self, session: Session) -> CoreResult<()> {
-        let Some(store) = self.store.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+        let Some(store) = self.store() else {
             return Ok(());
         };
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("mmc-sessions".into())
-            .spawn(move || {
-                let saved =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.save(session)));
-                let _ = tx.send(saved.unwrap_or_else(|_| {
-                    Err(CoreError::storage("the app's session store panicked"))
-                }));
-            })
-            .map_err(|e| CoreError::storage(format!("no thread for the session store: {e}")))?;
-        let bound = self.bound;
-        let wait = move || rx.recv_timeout(bound);
-        let waited = if on_multi_thread_runtime() {
-            tokio::task::block_in_place(wait)
-        } else {
-            wait()
-        };
-        let saved = waited.unwrap_or_else(|_| {
-            Err(CoreError::storage(format!(
-                "the app's session store did not save within {bound:?}"
-            )))
-        });
+        let saved = ask(self.bound, "save", move || store.save(session));
         if let Err(e) = &saved {
             tracing::warn!(error = %e, "the refreshed session was not saved; it is offered again at the next refresh");
         }
         saved
     }
+
+    /// The session the store keeps now, asked like [`Self::save`]; `None`
+    /// without a store.
+    pub(crate) fn load(&self) -> CoreResult<Option<Session>> {
+        match self.store() {
+            Some(store) => ask(self.bound, "load", move || store.load()),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Self::load`] on a core thread of its own, for a caller that may not
+    /// block (an exported call's first poll runs on the app's thread).
+    pub(crate) async fn load_elsewhere(self: &Arc<Self>) -> CoreResult<Option<Session>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let keeper = self.clone();
+        std::thread::Builder::new()
+            .name("mmc-sessions".into())
+            .spawn(move || {
+                let _ = tx.send(keeper.load());
+            })
+            .map_err(|e| CoreError::storage(format!("no thread for the session store: {e}")))?;
+        rx.await
+            .unwrap_or_else(|_| Err(CoreError::storage("the session store's thread ended")))
+    }
+
+    fn store(&self) -> Option<Arc<dyn SessionStore>> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Runs the store's `call` (named `what`) on a thread of its own and waits
+/// for it at most `bound`, handing this thread's runtime work away while it
+/// blocks. A throw, a panic or the bound is `Storage`.
+fn ask<T: Send + 'static>(
+    bound: Duration,
+    what: &'static str,
+    call: impl FnOnce() -> CoreResult<T> + Send + 'static,
+) -> CoreResult<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("mmc-sessions".into())
+        .spawn(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+            let _ = tx.send(answer.unwrap_or_else(|_| {
+                Err(CoreError::storage(format!(
+                    "the app's session store panicked in {what}"
+                )))
+            }));
+        })
+        .map_err(|e| CoreError::storage(format!("no thread for the session store: {e}")))?;
+    let wait = move || rx.recv_timeout(bound);
+    let waited = if on_multi_thread_runtime() {
+        tokio::task::block_in_place(wait)
+    } else {
+        wait()
+    };
+    waited.unwrap_or_else(|_| {
+        Err(CoreError::storage(format!(
+            "the app's session store did not {what} within {bound:?}"
+        )))
+    })
 }
 
 /// Whether this thread may hand its runtime's work away while it blocks.

@@ -8,6 +8,7 @@ pub mod client;
 #[cfg(feature = "diagnostics")]
 pub mod diagnostics;
 pub mod encryption;
+pub mod notification;
 pub mod process;
 pub mod push;
 pub mod session;

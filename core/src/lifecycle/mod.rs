@@ -8,7 +8,7 @@
 mod coordinator;
 mod create;
 pub(crate) mod drain;
-mod notification;
+pub(crate) mod notification;
 mod phases;
 pub(crate) mod shutdown;
 

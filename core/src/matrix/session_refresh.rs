@@ -7,6 +7,8 @@
 
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::api::{CoreError, CoreResult, Session};
+
 /// A change of the session, as the core reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SessionChange {
@@ -25,6 +27,23 @@ pub(crate) fn changes(client: &matrix_sdk::Client) -> SessionChanges {
 }
 
 impl SessionChanges {
+    /// Whether the server refused the token since the last look (its
+    /// `soft_logout`: an expired token, which a refresh may fix), without
+    /// waiting; the changes seen are consumed.
+    pub(crate) fn refused(&mut self) -> Option<bool> {
+        let mut refused = None;
+        loop {
+            match self.0.try_recv() {
+                Ok(matrix_sdk::SessionChange::UnknownToken(data)) => {
+                    refused = Some(data.soft_logout || refused.unwrap_or(false))
+                }
+                Ok(matrix_sdk::SessionChange::TokensRefreshed)
+                | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                Err(_) => return refused,
+            }
+        }
+    }
+
     /// The next change, or `None` once the client can report no more.
     pub(crate) async fn next(&mut self) -> Option<SessionChange> {
         match self.0.recv().await {
@@ -38,4 +57,16 @@ impl SessionChanges {
             Err(RecvError::Closed) => None,
         }
     }
+}
+
+/// Refreshes `client`'s access token now, with its refresh token, and
+/// returns the new session. matrix-sdk installs the new tokens in the client
+/// before this returns: the caller saves them before the next request.
+pub(crate) async fn refresh(client: &matrix_sdk::Client) -> CoreResult<Session> {
+    client
+        .refresh_access_token()
+        .await
+        .map_err(|e| super::errors::from_http(&matrix_sdk::HttpError::RefreshToken(e)))?;
+    super::auth::session_of(client)
+        .ok_or_else(|| CoreError::internal("a refresh left the client without a session"))
 }

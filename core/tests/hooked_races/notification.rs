@@ -1,13 +1,14 @@
 //! `shutdown()` racing `get_notification`: a short-lived notification
 //! client held with the `data_dir` claimed (`notification.claimed`), and a
-//! second call waiting for its turn behind it.
+//! second call waiting for its turn behind it; and racing an open
+//! `NotificationFetcher`.
 
 use futures_executor::block_on;
 use matrix_mobile_core::hooks;
 use matrix_mobile_core::platform::open_files_under;
 use matrix_mobile_core::{
-    get_notification, shutdown_blocking, CoreError, NotificationItem, ShutdownOptions,
-    ShutdownReport,
+    get_notification, notification_fetcher, shutdown_blocking, CoreError, NotificationItem,
+    Session, SessionStore, ShutdownOptions, ShutdownReport,
 };
 use tempfile::TempDir;
 
@@ -101,4 +102,40 @@ fn a_shutdown_with_a_push_waiting_for_its_turn_leaves_neither_hanging() {
     assert_typed("the first push", &within("the first push", &first));
     assert_typed("the second push", &within("the second push", &second));
     assert_eq!(open_files_under(dir.path()), Some(0));
+}
+
+/// A store that keeps one session in memory.
+struct Kept(std::sync::Mutex<Session>);
+
+impl SessionStore for Kept {
+    fn save(&self, session: Session) -> Result<(), CoreError> {
+        *self.0.lock().unwrap() = session;
+        Ok(())
+    }
+
+    fn load(&self) -> Result<Option<Session>, CoreError> {
+        Ok(Some(self.0.lock().unwrap().clone()))
+    }
+}
+
+/// A shutdown while a fetcher holds its stores open (between pushes) ends
+/// it: when `shutdown()` returns, no file under the `data_dir` is open and
+/// no runtime thread is left; the fetcher's next push and its close get a
+/// typed result, and the close's report says its client was dropped.
+#[test]
+fn a_shutdown_ends_an_open_fetcher() {
+    let _s = serial();
+    let (dir, session) = closed_session("hknf");
+    let store = std::sync::Arc::new(Kept(std::sync::Mutex::new(session)));
+    let fetcher =
+        block_on(notification_fetcher(config(&homeserver::url(), dir.path()), store)).unwrap();
+    assert!(open_files_under(dir.path()).is_some_and(|n| n > 0), "its stores are open");
+    let report = within("the shutdown", &shutdown_begun()).unwrap();
+    assert_eq!(open_files_under(dir.path()), Some(0), "{report:?}");
+    assert_eq!(report.threads_left, Some(0), "{report:?}");
+    let pushed = block_on(fetcher.get("!nowhere:localhost".into(), "$nothing:localhost".into()));
+    assert_typed("a push after the shutdown", &pushed);
+    let closed = block_on(fetcher.close()).unwrap();
+    assert!(closed.client_dropped, "{closed:?}");
+    assert_eq!(closed.store_files_open_after, Some(0), "{closed:?}");
 }
