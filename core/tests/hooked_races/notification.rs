@@ -127,9 +127,15 @@ fn a_shutdown_ends_an_open_fetcher() {
     let _s = serial();
     let (dir, session) = closed_session("hknf");
     let store = std::sync::Arc::new(Kept(std::sync::Mutex::new(session)));
-    let fetcher =
-        block_on(notification_fetcher(config(&homeserver::url(), dir.path()), store)).unwrap();
-    assert!(open_files_under(dir.path()).is_some_and(|n| n > 0), "its stores are open");
+    let fetcher = block_on(notification_fetcher(
+        config(&homeserver::url(), dir.path()),
+        store,
+    ))
+    .unwrap();
+    assert!(
+        open_files_under(dir.path()).is_some_and(|n| n > 0),
+        "its stores are open"
+    );
     let report = within("the shutdown", &shutdown_begun()).unwrap();
     assert_eq!(open_files_under(dir.path()), Some(0), "{report:?}");
     assert_eq!(report.threads_left, Some(0), "{report:?}");
