@@ -833,7 +833,9 @@ class SessionStore:
     `Client.set_session_store` before `login` or `restore`: `save` is called
     after each token refresh, before the client's requests go on with the new
     tokens, on a core thread, bounded by `request_timeout_ms`. An exception
-    is logged as `Storage`; the session is offered again at the next refresh."""
+    is logged as `Storage`; the session is offered again at the next refresh.
+    `notification_fetcher` takes its session from `load`, asks it again before
+    it refreshes, and saves what it refreshed before using it."""
 
     def save(self, session: Session) -> None: ...
     def load(self) -> Optional[Session]: ...
@@ -927,6 +929,21 @@ class RoomListHandle:
     def set_filter(self, filter: RoomListFilter) -> None: ...
     def load_more(self) -> None: ...
     def cancel(self) -> None: ...
+
+class NotificationFetcherProtocol(Protocol):
+    async def get(self, room_id: str, event_id: str) -> Optional[NotificationItem]: ...
+    async def close(self) -> CloseReport: ...
+
+class NotificationFetcher:
+    """Several pushes on one set of open stores (`notification_fetcher`).
+    Garbage-collected without `close`, it closes in the background."""
+
+    async def get(self, room_id: str, event_id: str) -> Optional[NotificationItem]:
+        """As `get_notification` answers; pushes asked at once take turns.
+        `CoreError.ClientClosed` after `close`."""
+    async def close(self) -> CloseReport:
+        """Its stores closed, its client dropped, its tasks ended, as reported.
+        `CoreError.ClientClosed` when closed already."""
 
 class TimelineProtocol(Protocol):
     def observe(self, listener: TimelineListener) -> Subscription: ...
@@ -1148,3 +1165,12 @@ async def get_notification(
     In this process, a live client on `data_dir` answers; calls at once take turns.
     `CoreError.InvalidState` while that client is paused or another session's,
     `CoreError.Busy` while it is being built or closed."""
+async def notification_fetcher(config: ClientConfig, store: SessionStore) -> NotificationFetcher:
+    """A fetcher on `config.data_dir` with the session `store.load()` returns, for
+    a notification extension handed several pushes: one client, one set of open
+    stores. An expired access token is renewed through `store` under a lock the
+    app's processes share. In the process of a live client on `data_dir`, that
+    client answers each push. A `Client.create` on `data_dir` in this process
+    makes it give its stores up after the pushes queued.
+    `CoreError.InvalidState` when the store keeps no session or `data_dir` holds
+    none of its stores; `CoreError.Storage` when the store raises."""

@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 RESULT_PREFIX = "MMC_CHILD_RESULT "
@@ -38,6 +39,7 @@ if __name__ == "__main__":  # not when a test imports this module's constants
     atexit.register(_print_state_at_exit)
 
 import matrix_mobile_core as mmc  # noqa: E402
+from _stores import FileStore  # noqa: E402
 
 #: Objects a scenario keeps referenced until the interpreter exits.
 _KEPT: List[Any] = []
@@ -257,7 +259,49 @@ async def fetch_a_notification(args: Dict[str, Any]) -> Dict[str, Any]:
     )
     config = mmc.ClientConfig(homeserver_url=args["homeserver_url"], data_dir=args["data_dir"])
     item = await mmc.get_notification(config, session, args["room_id"], args["event_id"])
-    data_dir = os.path.realpath(args["data_dir"])
+    stats = mmc.runtime_stats()
+    return {
+        "body": item.body if item else None,
+        "sender": item.sender if item else None,
+        "is_encrypted": item.is_encrypted if item else None,
+        "room_id": item.room_id if item else None,
+        "files_open": _files_open_under(args["data_dir"]),
+        "supervised_tasks": list(stats.supervised_tasks),
+        "alive_tasks": stats.alive_tasks,
+        "live_clients": stats.live_clients,
+    }
+
+
+async def read_with_a_fetcher(args: Dict[str, Any]) -> Dict[str, Any]:
+    """A `notification_fetcher` on the stores of `args["data_dir"]` with the
+    session file `args["store"]` (the keychain item an app shares with its
+    extension) reads each event, then closes: what it read, the runtime's
+    generation after each read, its close report and what this process has
+    left."""
+    config = mmc.ClientConfig(homeserver_url=args["homeserver_url"], data_dir=args["data_dir"])
+    fetcher = await mmc.notification_fetcher(config, FileStore(Path(args["store"])))
+    bodies, generations = [], []
+    for event_id in args["event_ids"]:
+        item = await fetcher.get(args["room_id"], event_id)
+        bodies.append(item.body if item else None)
+        generations.append(mmc.runtime_stats().generation)
+    report = await fetcher.close()
+    stats = mmc.runtime_stats()
+    return {
+        "bodies": bodies,
+        "generations": generations,
+        "client_dropped": report.client_dropped,
+        "store_files_open_after": report.store_files_open_after,
+        "tasks_left_behind": report.tasks_left_behind,
+        "files_open": _files_open_under(args["data_dir"]),
+        "alive_tasks": stats.alive_tasks,
+        "live_clients": stats.live_clients,
+    }
+
+
+def _files_open_under(path: str) -> int:
+    """How many files under `path` this process has open (from /proc)."""
+    data_dir = os.path.realpath(path)
     files_open = 0
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -266,17 +310,7 @@ async def fetch_a_notification(args: Dict[str, Any]) -> Dict[str, Any]:
             continue
         if target.startswith(data_dir + os.sep):
             files_open += 1
-    stats = mmc.runtime_stats()
-    return {
-        "body": item.body if item else None,
-        "sender": item.sender if item else None,
-        "is_encrypted": item.is_encrypted if item else None,
-        "room_id": item.room_id if item else None,
-        "files_open": files_open,
-        "supervised_tasks": list(stats.supervised_tasks),
-        "alive_tasks": stats.alive_tasks,
-        "live_clients": stats.live_clients,
-    }
+    return files_open
 
 
 SCENARIOS = {
@@ -287,6 +321,7 @@ SCENARIOS = {
         exit_after_a_failed_login,
         die_during_a_wiping_logout,
         fetch_a_notification,
+        read_with_a_fetcher,
     )
 }
 

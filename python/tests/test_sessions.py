@@ -12,6 +12,7 @@ import threading
 import urllib.request
 
 import pytest
+from _stores import FileStore
 from conftest import REFRESH_TOKEN_LIFETIME_S, register_on
 
 from matrix_mobile_core import (
@@ -19,10 +20,8 @@ from matrix_mobile_core import (
     ClientConfig,
     CoreError,
     LogoutOptions,
-    Session,
     SessionEvent,
     SessionListener,
-    SessionStore,
     SyncState,
 )
 
@@ -180,36 +179,6 @@ async def test_session_events_yield_each_refresh_and_one_auth_error_then_end(
         for a, b in zip(seen, seen[1:])
     ), seen
     assert isinstance(seen[-1], SessionEvent.AuthError), seen
-
-
-class FileStore(SessionStore):
-    """The app's keystore, as a file: each save written to a temporary file
-    and renamed over the last; the first `fail_first` saves raise as a full
-    disk would."""
-
-    def __init__(self, path, fail_first: int = 0) -> None:
-        self.path = path
-        self.fail_first = fail_first
-        self.calls = 0
-        self.threads = set()
-
-    def save(self, session: Session) -> None:
-        self.calls += 1
-        self.threads.add(threading.get_ident())
-        if self.calls <= self.fail_first:
-            raise OSError("disk full")
-        tmp = self.path.with_suffix(".tmp")
-        fields = [session.user_id, session.device_id, session.access_token,
-                  session.refresh_token or "", session.homeserver_url]
-        tmp.write_text("\n".join(fields))
-        os.replace(tmp, self.path)
-
-    def load(self):
-        if not self.path.exists():
-            return None
-        user_id, device_id, access, refresh, url = self.path.read_text().split("\n")
-        return Session(user_id=user_id, device_id=device_id, access_token=access,
-                       refresh_token=refresh or None, homeserver_url=url)
 
 
 async def test_a_session_store_saves_each_refresh_with_no_listener_and_is_asked_again_after_a_failure(
