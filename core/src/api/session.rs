@@ -41,9 +41,9 @@ pub trait SessionStore: Send + Sync {
     /// Kotlin and Swift, raised in Python) is logged as `Storage`, and the
     /// session is offered again at the next refresh.
     fn save(&self, session: Session) -> Result<(), crate::api::CoreError>;
-    /// The session kept now, if any: for a process of the app that takes up
-    /// a session another process refreshed (the notification fetcher, when
-    /// it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
-    /// password session without asking first.
+    /// The session kept now, if any: `notification_fetcher` opens with it
+    /// and asks again before it refreshes, taking up a session another
+    /// process refreshed. A client does not ask it: matrix-sdk 0.18
+    /// refreshes a password session without asking first.
     fn load(&self) -> Result<Option<Session>, crate::api::CoreError>;
 }

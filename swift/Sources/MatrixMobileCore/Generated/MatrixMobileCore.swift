@@ -2179,6 +2179,178 @@ public func FfiConverterTypeMessageListener_lower(_ value: MessageListener) -> U
 
 
 /**
+ * Reads the notifications of several pushes with the session the app's
+ * `SessionStore` keeps, on one set of open stores (one build, one store-key
+ * derivation). Released without `close`, it closes in the background.
+ */
+public protocol NotificationFetcherProtocol: AnyObject, Sendable {
+    
+    /**
+     * Takes the fetcher's client apart: when it returns, its stores are
+     * closed, its matrix client dropped and its tasks ended (the report
+     * says so, looked at). `ClientClosed` when already closed.
+     */
+    func close() async throws  -> CloseReport
+    
+    /**
+     * One push's notification, as `get_notification` answers it. Pushes
+     * asked at once are answered in turn. `ClientClosed` after `close`.
+     */
+    func get(roomId: String, eventId: String) async throws  -> NotificationItem?
+    
+}
+/**
+ * Reads the notifications of several pushes with the session the app's
+ * `SessionStore` keeps, on one set of open stores (one build, one store-key
+ * derivation). Released without `close`, it closes in the background.
+ */
+open class NotificationFetcher: NotificationFetcherProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_notificationfetcher(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_notificationfetcher(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Takes the fetcher's client apart: when it returns, its stores are
+     * closed, its matrix client dropped and its tasks ended (the report
+     * says so, looked at). `ClientClosed` when already closed.
+     */
+open func close()async throws  -> CloseReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_notificationfetcher_close(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeCloseReport_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * One push's notification, as `get_notification` answers it. Pushes
+     * asked at once are answered in turn. `ClientClosed` after `close`.
+     */
+open func get(roomId: String, eventId: String)async throws  -> NotificationItem?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_notificationfetcher_get(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(eventId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeNotificationItem.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationFetcher: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = NotificationFetcher
+
+    public static func lift(_ handle: UInt64) throws -> NotificationFetcher {
+        return NotificationFetcher(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: NotificationFetcher) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationFetcher {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: NotificationFetcher, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationFetcher_lift(_ handle: UInt64) throws -> NotificationFetcher {
+    return try FfiConverterTypeNotificationFetcher.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationFetcher_lower(_ value: NotificationFetcher) -> UInt64 {
+    return FfiConverterTypeNotificationFetcher.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives the progress of an upload, in bytes.
  */
 public protocol ProgressListener: AnyObject, Sendable {
@@ -3372,10 +3544,10 @@ public protocol SessionStore: AnyObject, Sendable {
     func save(session: Session) throws 
     
     /**
-     * The session kept now, if any: for a process of the app that takes up
-     * a session another process refreshed (the notification fetcher, when
-     * it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
-     * password session without asking first.
+     * The session kept now, if any: `notification_fetcher` opens with it
+     * and asks again before it refreshes, taking up a session another
+     * process refreshed. A client does not ask it: matrix-sdk 0.18
+     * refreshes a password session without asking first.
      */
     func load() throws  -> Session?
     
@@ -3459,10 +3631,10 @@ open func save(session: Session)throws   {try rustCallWithError(FfiConverterType
 }
     
     /**
-     * The session kept now, if any: for a process of the app that takes up
-     * a session another process refreshed (the notification fetcher, when
-     * it comes). A client does not ask it: matrix-sdk 0.18 refreshes a
-     * password session without asking first.
+     * The session kept now, if any: `notification_fetcher` opens with it
+     * and asks again before it refreshes, taking up a session another
+     * process refreshed. A client does not ask it: matrix-sdk 0.18
+     * refreshes a password session without asking first.
      */
 open func load()throws  -> Session?  {
     return try  FfiConverterOptionTypeSession.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -10706,6 +10878,32 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Opens a fetcher on `config.data_dir` with the session `store.load()`
+ * returns. An expired access token is refreshed through `store` (asked
+ * first, under a lock shared by the app's processes, then saved before any
+ * request uses it). In the process of a live client on `data_dir`, that
+ * client answers each push and the fetcher holds nothing.
+ *
+ * `InvalidArgument` for a bad `config`; `InvalidState` when the store keeps
+ * no session or `data_dir` holds no stores of it; `Storage` when the store
+ * throws.
+ */
+public func notificationFetcher(config: ClientConfig, store: SessionStore)async throws  -> NotificationFetcher  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_func_notification_fetcher(FfiConverterTypeClientConfig_lower(config),FfiConverterTypeSessionStore_lower(store)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeNotificationFetcher_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+/**
  * Configures the runtime before first use. `Busy` once it runs.
  */
 public func configureRuntime(config: RuntimeConfig)throws   {try rustCallWithError(FfiConverterTypeCoreError_lift) {
@@ -10821,6 +11019,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_func_notification_fetcher() != 42701) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_func_configure_runtime() != 54640) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10896,7 +11097,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_sessionstore_save() != 26103) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_sessionstore_load() != 60543) {
+    if (uniffi_matrix_mobile_core_checksum_method_sessionstore_load() != 5622) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_verificationlistener_on_state() != 39860) {
@@ -11035,6 +11236,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_request_verification() != 45545) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_notificationfetcher_close() != 6742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_notificationfetcher_get() != 55617) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {
