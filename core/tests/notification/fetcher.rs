@@ -205,6 +205,16 @@ fn a_fetcher_reads_three_pushes_on_one_set_of_stores_while_the_app_is_paused() {
     }
 }
 
+/// How many times the refresh test pauses the app and reads with a fetcher
+/// in a second process: 2 in CI; `MMC_FETCHER_RUNS=20` for the 20.
+fn refresh_runs() -> usize {
+    std::env::var("MMC_FETCHER_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
 /// A user of `server`, registered now.
 fn registered(server: &PrivateSynapse, prefix: &str) -> String {
     let name = homeserver::fresh_name(prefix);
@@ -216,8 +226,9 @@ fn registered(server: &PrivateSynapse, prefix: &str) -> String {
 /// pauses; once its access token has expired, a second process's fetcher
 /// reads two encrypted pushes: it refreshes under the lock, and the file
 /// then holds the session it refreshed, saved before use. The app's own
-/// refresh token is spent: on resume the server refuses it, and the app
-/// takes up the saved session (closes, restores from the store) and syncs.
+/// refresh token is spent: the app takes up the saved session (closes,
+/// restores from the store) and syncs. Run after run, neither side is
+/// refused.
 #[test]
 fn a_fetcher_refreshes_through_the_store_and_the_app_takes_the_session_up() {
     let _serial = serial();
@@ -245,44 +256,49 @@ fn a_fetcher_refreshes_through_the_store_and_the_app_takes_the_session_up() {
             .room(room.clone())
             .is_ok_and(|r| r.joined_members == 2)
     });
-    block_on(alice.pause()).unwrap();
-    let paused_with = store.load().unwrap().unwrap();
-    // Past the access token's lifetime.
-    std::thread::sleep(std::time::Duration::from_secs(6));
-    let events: Vec<String> = (0..2)
-        .map(|i| block_on(bob.send_text(room.clone(), format!("later {i}"))).unwrap())
-        .collect();
+    let mut alice = alice;
+    for run in 0..refresh_runs() {
+        block_on(alice.pause()).unwrap();
+        let paused_with = store.load().unwrap().unwrap();
+        // Past the access token's lifetime.
+        std::thread::sleep(std::time::Duration::from_secs(6));
+        let events: Vec<String> = (0..2)
+            .map(|i| block_on(bob.send_text(room.clone(), format!("later {run}.{i}"))).unwrap())
+            .collect();
 
-    let answer = in_second_process(&server.url, alice_dir.path(), &store_path, &room, &events);
-    assert_eq!(
-        answer["bodies"],
-        serde_json::json!(["later 0", "later 1"]),
-        "{answer}"
-    );
-    assert_left_nothing(&answer);
-    let saved = store.load().unwrap().unwrap();
-    assert_ne!(
-        saved.access_token, paused_with.access_token,
-        "the fetcher refreshed"
-    );
-    assert_ne!(
-        saved.refresh_token, paused_with.refresh_token,
-        "and saved what it got"
-    );
+        let answer = in_second_process(&server.url, alice_dir.path(), &store_path, &room, &events);
+        let read = [format!("later {run}.0"), format!("later {run}.1")];
+        assert_eq!(
+            answer["bodies"],
+            serde_json::json!(read),
+            "run {run}: {answer}"
+        );
+        assert_left_nothing(&answer);
+        let saved = store.load().unwrap().unwrap();
+        assert_ne!(
+            saved.access_token, paused_with.access_token,
+            "run {run}: no refresh"
+        );
+        assert_ne!(
+            saved.refresh_token, paused_with.refresh_token,
+            "run {run}: not saved"
+        );
 
-    // The app's refresh token was spent by the fetcher: the app takes up
-    // what the store keeps, on the same stores.
-    block_on(alice.resume()).unwrap();
-    let report = block_on(alice.close(None)).unwrap();
-    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
-    let alice = block_on(Client::create(config(&server.url, alice_dir.path()))).unwrap();
-    alice.set_session_store(store.clone()).unwrap();
-    block_on(alice.restore(store.load().unwrap().unwrap())).unwrap();
-    synced(&alice);
-    received(&alice, &room, "later 1");
-    block_on(bob.send_text(room.clone(), "still here".into())).unwrap();
-    received(&alice, &room, "still here");
-    assert_ne!(alice.sync_state(), SyncState::Error);
+        // The app's refresh token was spent by the fetcher: the app takes up
+        // what the store keeps, on the same stores.
+        block_on(alice.resume()).unwrap();
+        let report = block_on(alice.close(None)).unwrap();
+        assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+        alice = block_on(Client::create(config(&server.url, alice_dir.path()))).unwrap();
+        alice.set_session_store(store.clone()).unwrap();
+        block_on(alice.restore(store.load().unwrap().unwrap())).unwrap();
+        synced(&alice);
+        received(&alice, &room, &read[1]);
+        let after = format!("still here {run}");
+        block_on(bob.send_text(room.clone(), after.clone())).unwrap();
+        received(&alice, &room, &after);
+        assert_ne!(alice.sync_state(), SyncState::Error, "run {run}");
+    }
     for client in [&alice, &bob] {
         block_on(client.logout(LogoutOptions::default(), None)).unwrap();
     }
