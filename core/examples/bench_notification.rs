@@ -1,17 +1,20 @@
-//! `cargo xtask bench notification [--runs N]`: what `get_notification`
-//! costs a notification extension: a fresh process, the app's stores of an
-//! account with 200 rooms, one encrypted message.
+//! `cargo xtask bench notification [--runs N]`: what a notification
+//! extension pays for its pushes: a fresh process, the app's stores of an
+//! account with 200 rooms, encrypted messages.
 //!
 //! The parent sets the account up once per run: 199 rooms of its own and an
 //! encrypted room with a second user, who sends N messages (20 by default);
 //! the app's client syncs until it has them (and their keys), then closes,
-//! as an app that went to the background. Then N children, each a fresh
-//! process of this binary (`--part child`), call `get_notification` once for
-//! one of the messages on those stores and report the call's time and their
-//! peak RSS (`VmHWM` of `/proc/self/status`, the whole process's life).
-//! Writes `--out` (`target/bench/notification.json`): `peak_rss_mib` (the
-//! largest of the children), `ms_p50`, `ms_p95`. `--rooms` makes fewer
-//! rooms, for development.
+//! as an app that went to the background. Then fresh processes of this
+//! binary (`--part child`) read on those stores and report their time and
+//! their peak RSS (`VmHWM` of `/proc/self/status`, the whole process's
+//! life): N children call `get_notification` once; N children open a
+//! `notification_fetcher` and read one push; N / 4 children (at least 3)
+//! open one and read 5 pushes. Writes `--out`
+//! (`target/bench/notification.json`): `peak_rss_mib` (the largest of the
+//! `get_notification` children), `ms_p50`, `ms_p95`, and `fetcher` (the
+//! same for the fetcher with one push, and `ms_5_p50`, `ms_5_p95` for five).
+//! `--rooms` makes fewer rooms, for development.
 
 #[path = "../tests/support/homeserver.rs"]
 mod homeserver;
@@ -25,7 +28,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
-use matrix_mobile_core::{get_notification, Client, LogoutOptions, Session};
+use matrix_mobile_core::{
+    get_notification, notification_fetcher, Client, CoreError, LogoutOptions, Session, SessionStore,
+};
 use serde_json::{json, Value};
 use shared::{fail, pct, round2, Args, PASSWORD};
 
@@ -56,21 +61,29 @@ fn main() {
     let seed_seconds = started.elapsed().as_secs_f64();
     eprintln!("notification: seeded {rooms} rooms and {runs} messages in {seed_seconds:.0} s");
 
-    let mut ms = Vec::new();
-    let mut peaks = Vec::new();
-    let mut before = Vec::new();
-    let mut anon = Vec::new();
-    let mut file = Vec::new();
-    let mut anon_peaks = Vec::new();
-    for event in &events {
-        let answer = run_child(dir.path(), &session, &room, event);
-        ms.push(answer["ms"].as_f64().unwrap_or_default());
-        peaks.push(answer["peak_rss_kib"].as_f64().unwrap_or_default() / 1024.0);
-        before.push(answer["peak_rss_before_kib"].as_f64().unwrap_or_default() / 1024.0);
-        anon.push(answer["rss_anon_kib"].as_f64().unwrap_or_default() / 1024.0);
-        file.push(answer["rss_file_kib"].as_f64().unwrap_or_default() / 1024.0);
-        anon_peaks.push(answer["peak_anon_kib"].as_f64().unwrap_or_default() / 1024.0);
-    }
+    let one = |i: usize| vec![events[i].clone()];
+    let single = Runs::of(
+        &dir,
+        &session,
+        &room,
+        Way::GetNotification,
+        (0..runs).map(one),
+    );
+    let fetched = Runs::of(&dir, &session, &room, Way::Fetcher, (0..runs).map(one));
+    let five = (0..(runs / 4).max(3)).map(|i| {
+        (0..5)
+            .map(|k| events[(i * 5 + k) % events.len()].clone())
+            .collect()
+    });
+    let fetched_five = Runs::of(&dir, &session, &room, Way::Fetcher, five);
+    let Runs {
+        ms,
+        peaks,
+        before,
+        anon,
+        file,
+        anon_peaks,
+    } = single;
     let peak = peaks.iter().copied().fold(0.0, f64::max);
     let report = json!({
         "runs": runs,
@@ -93,6 +106,16 @@ fn main() {
         "rss_goal_mib": RSS_GOAL_MIB,
         "p95_goal_ms": P95_GOAL_MS,
         "seed_seconds": round2(seed_seconds),
+        "fetcher": {
+            "peak_rss_mib": round2(fetched.peaks.iter().copied().fold(0.0, f64::max)),
+            "peak_rss_mib_p50": round2(pct(&fetched.peaks, 0.5)),
+            "peak_anon_mib": round2(fetched.anon_peaks.iter().copied().fold(0.0, f64::max)),
+            "ms_p50": round2(pct(&fetched.ms, 0.5)),
+            "ms_p95": round2(pct(&fetched.ms, 0.95)),
+            "ms_5_p50": round2(pct(&fetched_five.ms, 0.5)),
+            "ms_5_p95": round2(pct(&fetched_five.ms, 0.95)),
+            "runs_5": fetched_five.ms.len(),
+        },
     });
     println!(
         "get_notification in a fresh process, {rooms} rooms, {runs} runs{}: peak RSS {:.1} MiB \
@@ -107,7 +130,68 @@ fn main() {
         pct(&ms, 0.5),
         pct(&ms, 0.95),
     );
+    println!(
+        "notification_fetcher: one push: peak RSS {:.1} MiB (heap, stacks and written pages \
+         {:.1} MiB), p95 {:.0} ms; five pushes: p95 {:.0} ms",
+        fetched.peaks.iter().copied().fold(0.0, f64::max),
+        fetched.anon_peaks.iter().copied().fold(0.0, f64::max),
+        pct(&fetched.ms, 0.95),
+        pct(&fetched_five.ms, 0.95),
+    );
     shared::write_json(&out, &report);
+}
+
+/// How a child reads its pushes.
+#[derive(Clone, Copy)]
+enum Way {
+    /// One `get_notification` per push.
+    GetNotification,
+    /// One `notification_fetcher` for all of them, closed at the end.
+    Fetcher,
+}
+
+impl Way {
+    fn name(self) -> &'static str {
+        match self {
+            Way::GetNotification => "get_notification",
+            Way::Fetcher => "fetcher",
+        }
+    }
+}
+
+/// What the children of one kind reported, in MiB and ms.
+#[derive(Default)]
+struct Runs {
+    ms: Vec<f64>,
+    peaks: Vec<f64>,
+    before: Vec<f64>,
+    anon: Vec<f64>,
+    file: Vec<f64>,
+    anon_peaks: Vec<f64>,
+}
+
+impl Runs {
+    /// Runs one child per list of pushes, each reading them `way`.
+    fn of(
+        dir: &tempfile::TempDir,
+        session: &Session,
+        room: &str,
+        way: Way,
+        pushes: impl Iterator<Item = Vec<String>>,
+    ) -> Self {
+        let mut runs = Runs::default();
+        let mib = |answer: &Value, key: &str| answer[key].as_f64().unwrap_or_default() / 1024.0;
+        for events in pushes {
+            let answer = run_child(dir.path(), session, room, way, &events);
+            runs.ms.push(answer["ms"].as_f64().unwrap_or_default());
+            runs.peaks.push(mib(&answer, "peak_rss_kib"));
+            runs.before.push(mib(&answer, "peak_rss_before_kib"));
+            runs.anon.push(mib(&answer, "rss_anon_kib"));
+            runs.file.push(mib(&answer, "rss_file_kib"));
+            runs.anon_peaks.push(mib(&answer, "peak_anon_kib"));
+        }
+        runs
+    }
 }
 
 /// The account: `rooms - 1` rooms of its own and an encrypted one with a
@@ -186,8 +270,8 @@ fn until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Runs one child on `event`; its answer.
-fn run_child(dir: &Path, session: &Session, room: &str, event: &str) -> Value {
+/// Runs one child on `events`, read `way`; its answer.
+fn run_child(dir: &Path, session: &Session, room: &str, way: Way, events: &[String]) -> Value {
     let exe = std::env::current_exe().unwrap_or_else(|e| fail(&format!("current_exe: {e}")));
     // For a look inside (development): `MMC_BENCH_WRAPPER=heaptrack` runs
     // each child under that program.
@@ -206,7 +290,8 @@ fn run_child(dir: &Path, session: &Session, room: &str, event: &str) -> Value {
         .env("MMC_BENCH_DEVICE", &session.device_id)
         .env("MMC_BENCH_TOKEN", &session.access_token)
         .env("MMC_BENCH_ROOM", room)
-        .env("MMC_BENCH_EVENT", event)
+        .env("MMC_BENCH_EVENTS", events.join(","))
+        .env("MMC_BENCH_WAY", way.name())
         .output()
         .unwrap_or_else(|e| fail(&format!("child: {e}")));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -224,7 +309,9 @@ fn run_child(dir: &Path, session: &Session, room: &str, event: &str) -> Value {
         .unwrap_or_else(|| fail(&format!("no answer from the child: {stdout}")))
 }
 
-/// The child: one `get_notification`, its time and the process's peak RSS.
+/// The child: reads its pushes (`get_notification` for each, or one
+/// fetcher), and reports the time from the first call to the last answer and
+/// the process's peak RSS.
 fn child() {
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| fail(&format!("{name} unset")));
     let session = Session {
@@ -234,7 +321,8 @@ fn child() {
         refresh_token: None,
         homeserver_url: homeserver::url(),
     };
-    let dir = var("MMC_BENCH_DIR");
+    let config = shared::config(Path::new(&var("MMC_BENCH_DIR")));
+    let (room, events) = (var("MMC_BENCH_ROOM"), var("MMC_BENCH_EVENTS"));
     let before_kib = status_kib("VmHWM:");
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
@@ -249,21 +337,47 @@ fn child() {
         })
     };
     let started = Instant::now();
-    let item = block_on(get_notification(
-        shared::config(Path::new(&dir)),
-        session,
-        var("MMC_BENCH_ROOM"),
-        var("MMC_BENCH_EVENT"),
-    ))
-    .unwrap_or_else(|e| fail(&format!("get_notification: {e}")));
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (items, ms) = match var("MMC_BENCH_WAY").as_str() {
+        "fetcher" => {
+            let store = Arc::new(Kept(session));
+            let fetcher = block_on(notification_fetcher(config, store))
+                .unwrap_or_else(|e| fail(&format!("notification_fetcher: {e}")));
+            let items: Vec<_> = events
+                .split(',')
+                .map(|event| block_on(fetcher.get(room.clone(), event.to_owned())))
+                .collect();
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let report = block_on(fetcher.close()).unwrap_or_else(|e| fail(&format!("close: {e}")));
+            if !report.client_dropped || report.store_files_open_after != Some(0) {
+                fail(&format!("the fetcher's close broke a promise: {report:?}"));
+            }
+            (items, ms)
+        }
+        _ => {
+            let items = events
+                .split(',')
+                .map(|event| {
+                    block_on(get_notification(
+                        config.clone(),
+                        session.clone(),
+                        room.clone(),
+                        event.to_owned(),
+                    ))
+                })
+                .collect();
+            (items, started.elapsed().as_secs_f64() * 1000.0)
+        }
+    };
     done.store(true, Ordering::Relaxed);
     let peak_anon_kib = sampler.join().unwrap_or_default();
-    if item
-        .and_then(|i| i.body)
-        .is_none_or(|b| !b.starts_with("notified "))
-    {
-        fail("the notification did not decrypt");
+    for item in items {
+        let item = item.unwrap_or_else(|e| fail(&format!("a push: {e}")));
+        if item
+            .and_then(|i| i.body)
+            .is_none_or(|b| !b.starts_with("notified "))
+        {
+            fail("the notification did not decrypt");
+        }
     }
     println!(
         "{}",
@@ -279,6 +393,20 @@ fn child() {
             "threads": status_kib("Threads:"),
         })
     );
+}
+
+/// The app's session store, as the extension's keychain item: it keeps the
+/// session the parent logged in with.
+struct Kept(Session);
+
+impl SessionStore for Kept {
+    fn save(&self, _: Session) -> Result<(), CoreError> {
+        Ok(())
+    }
+
+    fn load(&self) -> Result<Option<Session>, CoreError> {
+        Ok(Some(self.0.clone()))
+    }
 }
 
 /// A figure of `/proc/self/status` in KiB (`VmHWM:`, the process's peak
