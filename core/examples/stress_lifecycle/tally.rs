@@ -19,6 +19,8 @@ pub struct OpCount {
     pub hangs: u64,
     pub unexpected: u64,
     pub max_ms: f64,
+    /// Every call's time together: where a run's time goes.
+    pub total_ms: f64,
     pub errors: BTreeMap<String, u64>,
 }
 
@@ -94,6 +96,7 @@ impl Tally {
         let count = self.ops.entry(op).or_default();
         count.calls += 1;
         count.max_ms = count.max_ms.max(elapsed.as_secs_f64() * 1000.0);
+        count.total_ms += elapsed.as_secs_f64() * 1000.0;
         count
     }
 
@@ -166,6 +169,7 @@ impl Tally {
                         "hangs": c.hangs,
                         "unexpected": c.unexpected,
                         "max_ms": (c.max_ms * 10.0).round() / 10.0,
+                        "total_ms": c.total_ms.round(),
                         "errors": c.errors,
                     }),
                 )
@@ -177,19 +181,20 @@ impl Tally {
     /// One line per operation, for the terminal.
     pub fn print_table(&self) {
         println!(
-            "{:<20} {:>6} {:>6} {:>6} {:>5} {:>5} {:>9}  errors",
-            "operation", "calls", "ok", "cancel", "hang", "unexp", "max ms"
+            "{:<20} {:>6} {:>6} {:>6} {:>5} {:>5} {:>9} {:>9}  errors",
+            "operation", "calls", "ok", "cancel", "hang", "unexp", "max ms", "total ms"
         );
         for (name, c) in &self.ops {
             let errors: Vec<String> = c.errors.iter().map(|(k, n)| format!("{k}={n}")).collect();
             println!(
-                "{name:<20} {:>6} {:>6} {:>6} {:>5} {:>5} {:>9.1}  {}",
+                "{name:<20} {:>6} {:>6} {:>6} {:>5} {:>5} {:>9.1} {:>9.0}  {}",
                 c.calls,
                 c.ok,
                 c.cancelled,
                 c.hangs,
                 c.unexpected,
                 c.max_ms,
+                c.total_ms,
                 errors.join(" ")
             );
         }

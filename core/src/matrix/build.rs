@@ -1,11 +1,12 @@
 //! Building a matrix `Client` on its SQLite stores, after checking the input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use matrix_sdk::config::RequestConfig;
 use matrix_sdk::cross_process_lock::CrossProcessLockConfig;
 use matrix_sdk::reqwest::Certificate;
+use matrix_sdk::SqliteStoreConfig;
 use url::Url;
 
 use super::errors;
@@ -94,6 +95,18 @@ pub(crate) enum Role {
 pub(crate) const APP_LOCK_HOLDER: &str = "mmc-app";
 
 impl Role {
+    /// The stores' settings: a notification client reads a push or a few
+    /// and is gone, in a process with little memory to spare (an iOS
+    /// extension has about 24 MiB), so its pools and page caches are
+    /// matrix-sdk's low-memory ones (a connection per core, 500 kB of cache).
+    fn store_config(self, config: &CheckedConfig) -> SqliteStoreConfig {
+        let stores = match self {
+            Role::App => SqliteStoreConfig::new(&config.data_dir),
+            Role::Notification => SqliteStoreConfig::with_low_memory_config(&config.data_dir),
+        };
+        stores.passphrase(config.passphrase.as_deref())
+    }
+
     fn lock_holder(self) -> String {
         match self {
             Role::App => APP_LOCK_HOLDER.to_owned(),
@@ -122,7 +135,7 @@ pub(crate) async fn build(
         .map_err(|e| CoreError::invalid_argument(format!("additional_root_certificates: {e}")))?;
     let builder = matrix_sdk::Client::builder()
         .homeserver_url(config.homeserver_url.as_str())
-        .sqlite_store(&config.data_dir, config.passphrase.as_deref())
+        .sqlite_store_with_config_and_cache_path(role.store_config(config), None::<&Path>)
         .request_config(requests)
         .with_encryption_settings(encryption_settings())
         .add_root_certificates(roots)
