@@ -146,19 +146,26 @@ fn child_fetches_one_notification() {
 /// Runs [`child_fetches_one_notification`] in a new process of this test
 /// binary, for `event` in `room` on `session`'s stores in `dir`.
 fn in_second_process(dir: &Path, session: &Session, room: &str, event: &str) -> serde_json::Value {
+    let dir = dir.to_string_lossy();
+    run_child(
+        "child_fetches_one_notification",
+        &[
+            ("MMC_NOTIFY_DIR", &dir),
+            ("MMC_NOTIFY_USER", &session.user_id),
+            ("MMC_NOTIFY_DEVICE", &session.device_id),
+            ("MMC_NOTIFY_TOKEN", &session.access_token),
+            ("MMC_NOTIFY_ROOM", room),
+            ("MMC_NOTIFY_EVENT", event),
+        ],
+    )
+}
+
+/// Runs the ignored test `name` of this binary in a new process with `env`,
+/// and returns the JSON it printed after [`ANSWER`].
+fn run_child(name: &str, env: &[(&str, &str)]) -> serde_json::Value {
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_fetches_one_notification",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("MMC_NOTIFY_DIR", dir)
-        .env("MMC_NOTIFY_USER", &session.user_id)
-        .env("MMC_NOTIFY_DEVICE", &session.device_id)
-        .env("MMC_NOTIFY_TOKEN", &session.access_token)
-        .env("MMC_NOTIFY_ROOM", room)
-        .env("MMC_NOTIFY_EVENT", event)
+        .args(["--exact", name, "--ignored", "--nocapture"])
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&child.stdout);

@@ -24,9 +24,6 @@ use crate::private_synapse::PrivateSynapse;
 use crate::session::{config, wait, PASSWORD};
 use crate::{homeserver, received, serial, synced, two_in_a_room};
 
-/// What the child prints before its answer, one JSON line.
-const ANSWER: &str = "FETCHER-ANSWER ";
-
 /// A `SessionStore` in a JSON file, replaced whole on each save.
 pub struct FileStore(pub PathBuf);
 
@@ -102,7 +99,7 @@ fn child_reads_with_a_fetcher() {
         "live_clients": stats.live_clients,
         "elapsed_ms": started.elapsed().as_millis() as u64,
     });
-    println!("{ANSWER}{answer}");
+    println!("{}{answer}", crate::ANSWER);
 }
 
 /// Runs [`child_reads_with_a_fetcher`] in a new process of this test binary.
@@ -113,32 +110,21 @@ fn in_second_process(
     room: &str,
     events: &[String],
 ) -> serde_json::Value {
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "fetcher::child_reads_with_a_fetcher",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("MMC_FETCH_URL", url)
-        .env("MMC_FETCH_DIR", dir)
-        .env("MMC_FETCH_STORE", store)
-        .env("MMC_FETCH_ROOM", room)
-        .env("MMC_FETCH_EVENTS", events.join(","))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&child.stdout);
-    assert!(
-        child.status.success(),
-        "the second process failed: {:?}\n{stdout}\n{}",
-        child.status,
-        String::from_utf8_lossy(&child.stderr)
+    let (dir, store, events) = (
+        dir.to_string_lossy(),
+        store.to_string_lossy(),
+        events.join(","),
     );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(ANSWER))
-        .unwrap_or_else(|| panic!("no answer from the second process:\n{stdout}"));
-    serde_json::from_str(line).unwrap()
+    crate::run_child(
+        "fetcher::child_reads_with_a_fetcher",
+        &[
+            ("MMC_FETCH_URL", url),
+            ("MMC_FETCH_DIR", &dir),
+            ("MMC_FETCH_STORE", &store),
+            ("MMC_FETCH_ROOM", room),
+            ("MMC_FETCH_EVENTS", &events),
+        ],
+    )
 }
 
 /// Asserts what a second process's fetcher left: every drain promise, and
