@@ -35,6 +35,7 @@ fn config(url: &str, dir: &Path) -> ClientConfig {
         store_passphrase: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
+        shared_with_other_processes: None,
     }
 }
 

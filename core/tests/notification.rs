@@ -13,6 +13,8 @@ mod private_synapse;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "notification/alone.rs"]
+mod alone;
 #[path = "notification/fetcher.rs"]
 mod fetcher;
 
@@ -118,13 +120,20 @@ fn child_fetches_one_notification() {
         homeserver_url: homeserver::url(),
     };
     let started = Instant::now();
-    let item = block_on(get_notification(
+    let item = match block_on(get_notification(
         config(&homeserver::url(), Path::new(&dir)),
         session,
         var("MMC_NOTIFY_ROOM"),
         var("MMC_NOTIFY_EVENT"),
-    ))
-    .expect("get_notification in the second process");
+    )) {
+        Ok(item) => item,
+        Err(e) => {
+            let files_open = matrix_mobile_core::platform::open_files_under(Path::new(&dir));
+            let answer = serde_json::json!({ "error": format!("{e:?}"), "files_open": files_open });
+            println!("{ANSWER}{answer}");
+            return;
+        }
+    };
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let stats = runtime_stats();
     let answer = serde_json::json!({

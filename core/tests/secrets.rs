@@ -92,6 +92,7 @@ fn secrets_child_session() {
         store_passphrase: passphrase.clone(),
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
+        shared_with_other_processes: None,
     };
     let client = block_on(Client::create(config.clone())).unwrap();
     let session = block_on(client.login(name, PASSWORD.into(), None)).unwrap();

@@ -43,6 +43,7 @@ fn config(url: &str, dir: &Path, roots: Vec<String>) -> ClientConfig {
         store_passphrase: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: roots,
+        shared_with_other_processes: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn main() -> Result<(), CoreError> {
         store_passphrase: Some(format!("{who} store passphrase")),
         request_timeout_ms: 30_000,
         additional_root_certificates: Vec::new(),
+        shared_with_other_processes: None,
     };
 
     println!("2. alice and bob log in and sync; bob watches his room list");

@@ -134,6 +134,7 @@ pub fn config(dir: &Path) -> ClientConfig {
         store_passphrase: None,
         request_timeout_ms: 30_000,
         additional_root_certificates: Vec::new(),
+        shared_with_other_processes: None,
     }
 }
 

@@ -236,6 +236,7 @@ fn setup(root: &Path) -> Result<(Vec<String>, String), String> {
             store_passphrase: None,
             request_timeout_ms: 10_000,
             additional_root_certificates: Vec::new(),
+            shared_with_other_processes: None,
         };
         let client = block_on(Client::create(config)).map_err(|e| format!("create: {e}"))?;
         let session = block_on(client.login(user.clone(), PASSWORD.into(), None))

@@ -238,6 +238,7 @@ impl<'a> Worker<'a> {
             store_passphrase: None,
             request_timeout_ms: REQUEST_TIMEOUT.as_millis() as u32,
             additional_root_certificates: Vec::new(),
+            shared_with_other_processes: None,
         }
     }
 

@@ -24,6 +24,16 @@ pub struct ClientConfig {
     /// a certificate, makes `Client::create` fail with `InvalidArgument`.
     #[uniffi(default = [])]
     pub additional_root_certificates: Vec<String>,
+    /// Whether another process of the app opens these stores while this
+    /// client lives (an iOS notification service extension does). `None`:
+    /// the platform's answer, `false` on Android (the push handler runs in
+    /// the app's process, where this client answers it) and `true`
+    /// elsewhere. A client that shares nothing takes matrix-sdk's
+    /// single-process locks, which keep an idle client from rewriting lock
+    /// leases in SQLite every 50 ms; while it lives, a notification client
+    /// of another process on the same `data_dir` gets `InvalidState`.
+    #[uniffi(default = None)]
+    pub shared_with_other_processes: Option<bool>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -39,6 +49,10 @@ impl std::fmt::Debug for ClientConfig {
             .field(
                 "additional_root_certificates",
                 &self.additional_root_certificates.len(),
+            )
+            .field(
+                "shared_with_other_processes",
+                &self.shared_with_other_processes,
             )
             .finish()
     }
@@ -133,6 +147,7 @@ mod tests {
             store_passphrase: Some("hunter2-passphrase".into()),
             request_timeout_ms: 30_000,
             additional_root_certificates: Vec::new(),
+            shared_with_other_processes: None,
         };
         let shown = format!("{config:?} {config:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");

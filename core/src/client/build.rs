@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use super::events::Events;
-use super::{registry, store_dir, ClientCore, Inner};
+use super::{process_lock, registry, store_dir, ClientCore, Inner};
 use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix::{self, build::CheckedConfig};
 use crate::runtime::ClientLease;
@@ -31,6 +31,7 @@ pub(crate) async fn build(
     let data_dir = tokio::task::block_in_place(|| store_dir::canonical(&dir))?;
     let claim = claim_after_notification(&data_dir).await?;
     tokio::task::block_in_place(|| store_dir::prepare(&data_dir))?;
+    let alone = process_lock::hold_alone(&data_dir, checked.shared)?;
     let checked = CheckedConfig {
         data_dir: data_dir.clone(),
         ..checked
@@ -81,6 +82,8 @@ pub(crate) async fn build(
         recovery_keys: Default::default(),
         verifications: Default::default(),
         claim: Mutex::new(Some(claim)),
+        shares_stores: checked.shared,
+        alone: Mutex::new(alone),
     });
     core.spawn_background(&handle, &sdk);
     Ok(core)

@@ -12,6 +12,7 @@ mod build;
 mod events;
 mod feed;
 mod notification;
+pub(crate) mod process_lock;
 pub(crate) mod progress;
 mod recovery;
 pub(crate) mod registry;
@@ -132,6 +133,10 @@ pub(crate) struct ClientCore {
     verifications: verification::Verifications,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
+    /// Whether another process of the app may open the stores meanwhile.
+    shares_stores: bool,
+    /// Held, by a client that shares nothing, while its stores are open.
+    alone: Mutex<Option<process_lock::FileLock>>,
 }
 
 impl ClientCore {

@@ -153,8 +153,15 @@ impl ClientCore {
             CoreError::ClientClosed => busy(),
             other => other,
         })?;
+        let core = self.clone();
         let work = async move {
-            tokio::time::timeout(bound, matrix::notification::fetch(&sdk, &target))
+            // Sharing the stores with no process, this client's sync service
+            // and the notification's encryption sync take turns in-process.
+            let sync = match core.shares_stores {
+                true => None,
+                false => Some(core.sync_service(&sdk).await?),
+            };
+            tokio::time::timeout(bound, matrix::notification::fetch(&sdk, &target, sync))
                 .await
                 .unwrap_or_else(|_| Err(CoreError::timeout("get_notification")))
         };

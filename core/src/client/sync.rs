@@ -151,6 +151,7 @@ impl ClientCore {
                 core.paused_watch.send_replace(true);
                 matrix::send_queue::hold(&sdk).await;
                 matrix::stores::close(&sdk).await?;
+                core.let_readers_in();
                 store_dir::wait_files_closed(&core.data_dir, STORES_CLOSED_BOUND).await
             };
             pause_steps(stop, close).await
@@ -169,6 +170,7 @@ impl ClientCore {
             if !core.inner().paused {
                 return Ok(());
             }
+            core.keep_readers_out()?;
             matrix::stores::reopen(&sdk).await?;
             let (sync, wanted) = {
                 let mut inner = core.inner();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 
 use super::state::Transition;
-use super::{registry, ClientCore};
+use super::{process_lock, registry, ClientCore};
 use crate::api::CoreResult;
 use crate::runtime::{self, ClientLease};
 use crate::supervisor::StopReport;
@@ -124,8 +124,24 @@ impl ClientCore {
         self.group.len() as u32
     }
 
+    /// Lets a notification client of another process read the stores (a
+    /// client that shares nothing, once its stores are closed).
+    pub(crate) fn let_readers_in(&self) {
+        self.alone.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Keeps notification clients of other processes out again before the
+    /// stores reopen, waiting for one that reads (bounded); see
+    /// [`process_lock::hold_alone`].
+    pub(crate) fn keep_readers_out(&self) -> CoreResult<()> {
+        let held = process_lock::hold_alone(&self.data_dir, self.shares_stores)?;
+        *self.alone.lock().unwrap_or_else(|p| p.into_inner()) = held;
+        Ok(())
+    }
+
     /// Lets another client open this `data_dir`.
     pub(crate) fn release_data_dir(&self) {
+        self.let_readers_in();
         self.claim.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 

@@ -211,6 +211,9 @@ pub(crate) fn drain(
                     }
                 }
             }
+            if stores_closed {
+                core.let_readers_in();
+            }
             // Looked at, not assumed: the connections close on blocking
             // threads after the close returns.
             match handle.block_on(core.store_files_open(LOCAL_STEP)) {

@@ -23,6 +23,8 @@ pub(crate) struct CheckedConfig {
     pub request_timeout: Duration,
     /// `additional_root_certificates`, parsed and checked (DER).
     pub root_certificates: Vec<Vec<u8>>,
+    /// `shared_with_other_processes`, the platform's default applied.
+    pub shared: bool,
 }
 
 /// Rejects a bad URL, a bad data_dir, a zero timeout or a malformed root
@@ -72,6 +74,9 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
         passphrase: config.store_passphrase.clone(),
         request_timeout: Duration::from_millis(config.request_timeout_ms.into()),
         root_certificates,
+        shared: config
+            .shared_with_other_processes
+            .unwrap_or(!cfg!(target_os = "android")),
     })
 }
 
@@ -107,10 +112,17 @@ impl Role {
         stores.passphrase(config.passphrase.as_deref())
     }
 
-    fn lock_holder(self) -> String {
+    /// matrix-sdk's cross-process lock: single-process for an app client
+    /// whose stores no other process opens (`config.shared` false), else a
+    /// holder name of the role's own.
+    fn lock_config(self, config: &CheckedConfig) -> CrossProcessLockConfig {
         match self {
-            Role::App => APP_LOCK_HOLDER.to_owned(),
-            Role::Notification => format!("mmc-notification-{}", std::process::id()),
+            Role::App if !config.shared => CrossProcessLockConfig::SingleProcess,
+            Role::App => CrossProcessLockConfig::multi_process(APP_LOCK_HOLDER),
+            Role::Notification => CrossProcessLockConfig::multi_process(format!(
+                "mmc-notification-{}",
+                std::process::id()
+            )),
         }
     }
 }
@@ -139,7 +151,7 @@ pub(crate) async fn build(
         .request_config(requests)
         .with_encryption_settings(encryption_settings())
         .add_root_certificates(roots)
-        .cross_process_store_config(CrossProcessLockConfig::multi_process(role.lock_holder()));
+        .cross_process_store_config(role.lock_config(config));
     // An expired access token is refreshed inside the request that met the
     // expiry, which then goes on (see `session_refresh`).
     let builder = match role {

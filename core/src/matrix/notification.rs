@@ -47,14 +47,24 @@ pub(crate) fn target(room_id: &str, event_id: &str) -> CoreResult<Target> {
 /// is ignored, or it was redacted. `NotFound` when the room or the event is
 /// unknown to the account. The `NotificationClient` (and its in-memory
 /// client) is dropped before this returns.
+///
+/// `sync` is the sync service of a client whose stores no other process
+/// shares (single-process locks), which answers in its own process: the
+/// encryption sync then takes turns with that service's own
+/// (`NotificationProcessSetup::SingleProcess`), where otherwise the
+/// cross-process crypto-store lock orders them.
 pub(crate) async fn fetch(
     client: &matrix_sdk::Client,
     target: &Target,
+    sync: Option<std::sync::Arc<super::sync::Service>>,
 ) -> CoreResult<Option<NotificationItem>> {
-    let notifications =
-        NotificationClient::new(client.clone(), NotificationProcessSetup::MultipleProcesses)
-            .await
-            .map_err(from_ui)?;
+    let setup = match sync {
+        Some(sync_service) => NotificationProcessSetup::SingleProcess { sync_service },
+        None => NotificationProcessSetup::MultipleProcesses,
+    };
+    let notifications = NotificationClient::new(client.clone(), setup)
+        .await
+        .map_err(from_ui)?;
     let status = fetch_status(&notifications, client, target).await;
     drop(notifications);
     match status.map_err(from_ui)? {

@@ -21,6 +21,7 @@ pub fn config(url: &str, dir: &Path) -> ClientConfig {
         store_passphrase: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
+        shared_with_other_processes: None,
     }
 }
 

@@ -14,7 +14,8 @@ extension Client {
         homeserverURL: URL,
         dataDirectory: URL,
         storePassphrase: String? = nil,
-        additionalRootCertificates: [String] = []
+        additionalRootCertificates: [String] = [],
+        sharedWithOtherProcesses: Bool? = nil
     ) async throws -> Client {
         guard dataDirectory.isFileURL else {
             throw CoreError.InvalidArgument(detail: "dataDirectory must be a file URL: \(dataDirectory)")
@@ -23,7 +24,8 @@ extension Client {
             homeserverUrl: homeserverURL.absoluteString,
             dataDir: dataDirectory.path,
             storePassphrase: storePassphrase,
-            additionalRootCertificates: additionalRootCertificates
+            additionalRootCertificates: additionalRootCertificates,
+            sharedWithOtherProcesses: sharedWithOtherProcesses
         )
         return try await create(config: config)
     }

@@ -21,7 +21,6 @@
 
 pub(crate) mod fetcher;
 mod reader;
-mod refresh_lock;
 mod short_lived;
 
 use std::sync::{Arc, LazyLock};

@@ -4,8 +4,9 @@
 //! found by matrix-sdk-ui's own short sliding sync), asked once per push,
 //! and, for a session the app's `SessionStore` keeps, refreshed when the
 //! server says the access token expired:
-//! 1. under the [`RefreshLock`] of the `data_dir`, shared by the app's
-//!    processes, the store is asked first ([`SessionKeeper::load`]);
+//! 1. under the `data_dir`'s [`process_lock::SESSION_REFRESH`] lock,
+//!    shared by the app's processes, the store is asked first
+//!    ([`SessionKeeper::load`]);
 //! 2. a session that another process refreshed meanwhile is taken up (the
 //!    client is rebuilt on it: matrix-sdk 0.18 cannot swap a live client's
 //!    tokens), and the fetcher never spends a refresh token again;
@@ -17,8 +18,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::refresh_lock::RefreshLock;
 use crate::api::{CoreError, CoreResult, NotificationItem, Session};
+use crate::client::process_lock::{self, FileLock, Mode};
 use crate::client::SessionKeeper;
 use crate::logging::scrub::Registered;
 use crate::matrix::{self, build::CheckedConfig, notification::Target, sentinel::DropWatch};
@@ -127,7 +128,7 @@ impl Reader {
             self.restored = true;
         }
         let mut changes = matrix::session_refresh::changes(&sdk);
-        let outcome = matrix::notification::fetch(&sdk, target).await;
+        let outcome = matrix::notification::fetch(&sdk, target, None).await;
         (outcome, changes.refused())
     }
 
@@ -138,7 +139,12 @@ impl Reader {
             return Err(CoreError::internal("a given session is never renewed"));
         };
         let (keeper, current) = (keeper.clone(), current.clone());
-        let _lock = RefreshLock::acquire(&self.config.data_dir, self.config.request_timeout)?;
+        let _lock = FileLock::take(
+            &self.config.data_dir,
+            process_lock::SESSION_REFRESH,
+            Mode::Exclusive,
+            self.config.request_timeout,
+        )?;
         let now = self.sessions.current();
         let kept = keeper.load()?.ok_or_else(|| CoreError::Auth {
             detail: "the app's session store holds no session (the app logged out)".into(),

@@ -29,7 +29,7 @@ use crate::api::listeners::panic_message;
 use crate::api::{
     CloseReport, CoreError, CoreResult, LifecyclePhase, NotificationItem, PhaseTiming, ServerLogout,
 };
-use crate::client::{NotificationDir, PausedHold};
+use crate::client::{process_lock, NotificationDir, PausedHold};
 use crate::matrix::{build::CheckedConfig, notification::Target};
 use crate::runtime::{self, ClientLease, Release};
 use crate::supervisor::TaskKind;
@@ -264,10 +264,16 @@ async fn serve(
         Some(hold) => NotificationDir::lent(hold, &session),
         None => NotificationDir::claim(&config.data_dir, &session),
     });
-    let dir = match claimed {
-        Ok(dir) => {
+    // An app client that shares its stores with no process keeps readers
+    // out while it has them open.
+    let claimed = claimed.and_then(|dir| {
+        let reading = process_lock::read_beside_app(dir.path())?;
+        Ok((dir, reading))
+    });
+    let (dir, reading) = match claimed {
+        Ok(claimed) => {
             crate::hooks::pause_point("notification.claimed");
-            dir
+            claimed
         }
         Err(e) => {
             let _ = opened.send(Err(e));
@@ -287,6 +293,7 @@ async fn serve(
         Ok(reader) => reader,
         Err(e) => {
             let _ = opened.send(Err(e));
+            drop(reading);
             let files_open = dir.files_open(LOCAL_STEP).await;
             return Served {
                 files_open,
@@ -336,6 +343,7 @@ async fn serve(
     }
     let since = Instant::now();
     let (mut stores_closed, dropped) = reader.close().await;
+    drop(reading);
     // Looked at, not assumed: the connections close on blocking threads
     // after the close returns.
     let files_open = dir.files_open(LOCAL_STEP).await;
