@@ -6076,6 +6076,17 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      * a certificate, makes `Client::create` fail with `InvalidArgument`.
      */
     public var additionalRootCertificates: [String]
+    /**
+     * Whether another process of the app opens these stores while this
+     * client lives (an iOS notification service extension does). `None`:
+     * the platform's answer, `false` on Android (the push handler runs in
+     * the app's process, where this client answers it) and `true`
+     * elsewhere. A client that shares nothing takes matrix-sdk's
+     * single-process locks, which keep an idle client from rewriting lock
+     * leases in SQLite every 50 ms; while it lives, a notification client
+     * of another process on the same `data_dir` gets `InvalidState`.
+     */
+    public var sharedWithOtherProcesses: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6097,12 +6108,23 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * behind a private (company) CA. Each string holds one or more
          * `CERTIFICATE` blocks; a string without one, or with a block that is not
          * a certificate, makes `Client::create` fail with `InvalidArgument`.
-         */additionalRootCertificates: [String] = []) {
+         */additionalRootCertificates: [String] = [], 
+        /**
+         * Whether another process of the app opens these stores while this
+         * client lives (an iOS notification service extension does). `None`:
+         * the platform's answer, `false` on Android (the push handler runs in
+         * the app's process, where this client answers it) and `true`
+         * elsewhere. A client that shares nothing takes matrix-sdk's
+         * single-process locks, which keep an idle client from rewriting lock
+         * leases in SQLite every 50 ms; while it lives, a notification client
+         * of another process on the same `data_dir` gets `InvalidState`.
+         */sharedWithOtherProcesses: Bool? = nil) {
         self.homeserverUrl = homeserverUrl
         self.dataDir = dataDir
         self.storePassphrase = storePassphrase
         self.requestTimeoutMs = requestTimeoutMs
         self.additionalRootCertificates = additionalRootCertificates
+        self.sharedWithOtherProcesses = sharedWithOtherProcesses
     }
 
     
@@ -6147,7 +6169,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 dataDir: FfiConverterString.read(from: &buf), 
                 storePassphrase: FfiConverterOptionString.read(from: &buf), 
                 requestTimeoutMs: FfiConverterUInt32.read(from: &buf), 
-                additionalRootCertificates: FfiConverterSequenceString.read(from: &buf)
+                additionalRootCertificates: FfiConverterSequenceString.read(from: &buf), 
+                sharedWithOtherProcesses: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -6157,6 +6180,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.storePassphrase, into: &buf)
         FfiConverterUInt32.write(value.requestTimeoutMs, into: &buf)
         FfiConverterSequenceString.write(value.additionalRootCertificates, into: &buf)
+        FfiConverterOptionBool.write(value.sharedWithOtherProcesses, into: &buf)
     }
 }
 
