@@ -2,9 +2,13 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 private let streamSocket = Int32(SOCK_STREAM.rawValue)
+/// `send` without SIGPIPE when the peer is gone.
+let sendFlags = Int32(MSG_NOSIGNAL)
 #else
 import Darwin
 private let streamSocket = SOCK_STREAM
+/// Darwin has no MSG_NOSIGNAL: each socket gets SO_NOSIGPIPE instead (`noSigPipe`).
+let sendFlags: Int32 = 0
 #endif
 
 /// A TCP listener on 127.0.0.1 that never accepts: connections complete in
@@ -49,6 +53,15 @@ func listenOnLoopback(backlog: Int32, what: String) throws -> (fd: Int32, port: 
         throw HarnessError(description: "binding \(what) failed: errno \(code)")
     }
     return (fd, UInt16(bigEndian: address.sin_port))
+}
+
+/// No SIGPIPE for writes to `fd` once its peer is gone (Darwin; Linux passes
+/// MSG_NOSIGNAL in `sendFlags`).
+func noSigPipe(_ fd: Int32) {
+    #if !canImport(Glibc)
+    var on: Int32 = 1
+    _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+    #endif
 }
 
 /// The C library's `close`, not a method of the caller.

@@ -4,7 +4,8 @@ import XCTest
 
 /// Cancelling the Swift task that awaits a call cancels the call in the core,
 /// as Kotlin and Python cancellation do: the await ends at once with
-/// `CancellationError` and the core's task for the call ends. Releasing
+/// `CancellationError` and the core's task for the call ends; a timeline and
+/// its client stay usable after their calls were cancelled. Releasing
 /// clients early leaves nothing behind either.
 final class CancellationTests: XCTestCase {
     /// A login against a server that never answers waits for its 600 s
@@ -108,6 +109,91 @@ final class CancellationTests: XCTestCase {
         let roomId = try await client.createRoom(name: "after", invite: [], encrypted: false)
         XCTAssertFalse(roomId.isEmpty)
         _ = try await client.logout(options: LogoutOptions(), listener: nil)
+    }
+
+    /// Cancelling the task that awaits a timeline call (a pagination, a
+    /// send), at once or a few milliseconds later, ends the call's task in
+    /// the core; a cancelled send is sent once or not at all, never left
+    /// half queued. The timeline stays usable (it paginates to the room's
+    /// start and sends), and the client's close keeps every drain promise:
+    /// its matrix Client dropped, no task left behind, no store file open,
+    /// nothing unsent.
+    func testCancelledTimelineCallsLeaveTheClientUsableAndItsCloseKeepsEveryPromise() async throws {
+        let quiet = await eventually(timeout: 30) { runtimeStats().liveClients == 0 }
+        XCTAssertTrue(quiet, "earlier tests left \(runtimeStats().liveClients) clients live")
+        let (client, _, _) = try await loggedInClient("cancel-timeline")
+        let roomId = try await client.createRoom(name: "swift cancelled timeline calls", invite: [], encrypted: false)
+        for i in 0..<20 {
+            _ = try await client.sendText(roomId: roomId, body: "history \(i)")
+        }
+        try await client.startSync()
+        let timeline = try await client.timeline(roomId: roomId)
+        let items = Snapshots(timeline.items())
+
+        var cancelledPages = 0
+        var cancelledSends = 0
+        var returned: [String] = []
+        for delayMs: UInt64 in [0, 1, 5, 20, 50] {
+            let page = Task { try await timeline.paginateBackwards(events: 2) }
+            let body = "cancelled after \(delayMs) ms"
+            let send = Task { try await timeline.sendText(body: body, inReplyTo: nil) }
+            if delayMs > 0 {
+                try await Task.sleep(nanoseconds: delayMs * 1_000_000)
+            }
+            page.cancel()
+            send.cancel()
+            if case .failure(let error) = await page.result {
+                XCTAssertTrue(error is CancellationError, "pagination after \(delayMs) ms: expected CancellationError, got \(error)")
+                cancelledPages += 1
+            }
+            switch await send.result {
+            case .success:
+                returned.append(body)
+            case .failure(let error):
+                XCTAssertTrue(error is CancellationError, "send after \(delayMs) ms: expected CancellationError, got \(error)")
+                cancelledSends += 1
+            }
+        }
+        XCTAssertGreaterThan(cancelledPages, 0, "no pagination was cancelled: the test cancelled nothing")
+        XCTAssertGreaterThan(cancelledSends, 0, "no send was cancelled: the test cancelled nothing")
+        let ended = await eventually(timeout: 10) {
+            callTasks("paginate_backwards") + callTasks("timeline_send_text") == 0
+        }
+        XCTAssertTrue(ended, "call tasks left: \(runtimeStats().supervisedTasks)")
+        // Every send that returned is sent, and no echo of a cancelled one
+        // stays unsent or shows twice.
+        let sends = { events(items.latest).filter { $0.body?.hasPrefix("cancelled after ") == true } }
+        let settled = await eventually(timeout: 30) {
+            let seen = sends()
+            return returned.allSatisfy { body in seen.contains { $0.body == body } }
+                && seen.allSatisfy { $0.eventId != nil }
+        }
+        XCTAssertTrue(settled, "sends that returned: \(returned); in the timeline: \(sends())")
+        XCTAssertEqual(Set(sends().compactMap(\.body)).count, sends().count, "a message shows twice: \(sends())")
+
+        // The timeline is still usable: it paginates to the start and sends.
+        var atStart = false
+        for _ in 0..<20 where !atStart {
+            atStart = try await timeline.paginateBackwards(events: 20)
+        }
+        XCTAssertTrue(atStart, "pagination after the cancelled ones never reached the start of the room")
+        try await timeline.sendText(body: "after the cancellations", inReplyTo: nil)
+        let sent = await eventually(timeout: 30) {
+            events(items.latest).contains { $0.body == "after the cancellations" && $0.eventId != nil }
+        }
+        XCTAssertTrue(sent, "the message after the cancellations was never sent")
+
+        let report = try await client.close(listener: nil)
+        XCTAssertTrue(report.clientDropped, "matrix Client not dropped: \(report)")
+        XCTAssertEqual(report.tasksLeftBehind, 0, "\(report)")
+        XCTAssertEqual(report.storeFilesOpenAfter, 0, "\(report)")
+        XCTAssertEqual(report.unsentMessages, 0, "\(report)")
+        let finished = await eventually(timeout: 5) { items.finished }
+        XCTAssertTrue(finished, "the items stream did not finish at the close")
+        await assertCoreError({ try await timeline.paginateBackwards(events: 5) }, "pagination after the close") {
+            if case .ClientClosed = $0 { return true }
+            return false
+        }
     }
 
     func testCancellingAStreamConsumerEndsItsLoop() async throws {

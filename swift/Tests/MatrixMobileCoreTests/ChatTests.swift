@@ -4,8 +4,13 @@ import XCTest
 
 /// The chat streams against the real homeserver: a timeline's items (local
 /// echo, edit, reaction, history), the room list (an invite, then joined,
-/// filters), a file up and down, and every stream ending at logout.
+/// filters), a reply and typing between two users, a file up and down, and
+/// every stream ending at logout.
 final class ChatTests: XCTestCase {
+    /// How long a typing notice of matrix-sdk's lasts on the server unless
+    /// renewed: Synapse drops it no sooner.
+    private static let typingNoticeLifetime: TimeInterval = 4
+
     func testTimelineItemsShowEchoEditReactionHistoryAndEndAtLogout() async throws {
         let (client, _, _) = try await loggedInClient("chat-timeline")
         let roomId = try await client.createRoom(name: "swift chat", invite: [], encrypted: false)
@@ -159,6 +164,89 @@ final class ChatTests: XCTestCase {
         XCTAssertEqual(late.count, 0)
     }
 
+    /// A reply names the event it answers in both users' timelines: bob's
+    /// reply to alice's message shows `inReplyTo` = her message's event id
+    /// from its local echo on, and alice sees it from bob with the same
+    /// `inReplyTo`, while the message it answers replies to nothing.
+    func testAReplyNamesTheEventItAnswersInBothUsersTimelines() async throws {
+        let (alice, aliceSession, _) = try await loggedInClient("reply-alice")
+        let (bob, bobSession, _) = try await loggedInClient("reply-bob")
+        let roomId = try await encryptedRoomOfTwo(alice, bob, bobUserId: bobSession.userId)
+        let aliceTimeline = try await alice.timeline(roomId: roomId)
+        let bobTimeline = try await bob.timeline(roomId: roomId)
+        let aliceItems = Snapshots(aliceTimeline.items())
+        let bobItems = Snapshots(bobTimeline.items())
+        func event(_ body: String, in items: Snapshots<TimelineItem>) -> EventView? {
+            events(items.latest).first { $0.body == body }
+        }
+
+        try await aliceTimeline.sendText(body: "the question", inReplyTo: nil)
+        let delivered = await eventually(timeout: 30) { event("the question", in: bobItems)?.eventId != nil }
+        XCTAssertTrue(delivered, "alice's message never reached bob: \(events(bobItems.latest))")
+        let question = try XCTUnwrap(event("the question", in: bobItems))
+        XCTAssertEqual(question.sender, aliceSession.userId)
+        XCTAssertNil(question.inReplyTo, "a message sent without a reply target: \(question)")
+        let questionId = try XCTUnwrap(question.eventId)
+
+        try await bobTimeline.sendText(body: "the answer", inReplyTo: questionId)
+        let echoed = await eventually(timeout: 10) { event("the answer", in: bobItems) != nil }
+        XCTAssertTrue(echoed, "bob's reply never showed in his timeline: \(events(bobItems.latest))")
+        let echo = try XCTUnwrap(event("the answer", in: bobItems))
+        XCTAssertEqual(echo.inReplyTo, questionId, "bob's reply names the message it answers: \(echo)")
+        let arrived = await eventually(timeout: 30) { event("the answer", in: aliceItems) != nil }
+        XCTAssertTrue(arrived, "bob's reply never reached alice: \(events(aliceItems.latest))")
+        let reply = try XCTUnwrap(event("the answer", in: aliceItems))
+        XCTAssertEqual(reply.sender, bobSession.userId)
+        XCTAssertEqual(reply.inReplyTo, questionId, "alice sees what bob's reply answers: \(reply)")
+        let answered = try XCTUnwrap(event("the question", in: aliceItems))
+        XCTAssertEqual(answered.eventId, questionId)
+        XCTAssertNil(answered.inReplyTo, "the message answered replies to nothing: \(answered)")
+
+        _ = try await alice.logout(options: LogoutOptions(), listener: nil)
+        let report = try await bob.logout(options: LogoutOptions(), listener: nil)
+        XCTAssertEqual(report.storeFilesOpenAfter, 0)
+        let ended = await eventually(timeout: 5) { aliceItems.finished && bobItems.finished }
+        XCTAssertTrue(ended, "items streams not finished: alice \(aliceItems.finished), bob \(bobItems.finished)")
+        withExtendedLifetime((aliceTimeline, bobTimeline)) {}
+    }
+
+    /// Typing goes from one user to the other: bob's typing stream shows
+    /// alice only once she starts typing, and drops her once she stops,
+    /// sooner than the server would let her notice expire; it ends at logout.
+    func testTypingStartedThenStoppedIsSeenByTheOtherUser() async throws {
+        let (alice, aliceSession, _) = try await loggedInClient("typing-alice")
+        let (bob, bobSession, _) = try await loggedInClient("typing-bob")
+        let roomId = try await encryptedRoomOfTwo(alice, bob, bobUserId: bobSession.userId)
+        let aliceTimeline = try await alice.timeline(roomId: roomId)
+        let bobTimeline = try await bob.timeline(roomId: roomId)
+        let bobItems = Snapshots(bobTimeline.items())
+        let typing = Snapshots(bobTimeline.typing(bufferingPolicy: .unbounded))
+        // Bob's timeline runs (its first items) before alice acts.
+        let running = await eventually(timeout: 10) { bobItems.count > 0 }
+        XCTAssertTrue(running, "bob's timeline yielded nothing")
+        XCTAssertFalse(typing.all.contains { $0.contains(aliceSession.userId) },
+                       "alice typing before she started: \(typing.all)")
+
+        let started = Date()
+        try await aliceTimeline.setTyping(typing: true)
+        let seen = await eventually(timeout: 30) { typing.all.contains { $0.contains(aliceSession.userId) } }
+        XCTAssertTrue(seen, "bob never saw alice typing: \(typing.all)")
+        try await aliceTimeline.setTyping(typing: false)
+        // Seen typing before, so a latest list without her is her stop.
+        let stopped = await eventually(timeout: 30) { !typing.latest.contains(aliceSession.userId) }
+        XCTAssertTrue(stopped, "bob still sees alice typing: \(typing.all)")
+        let stoppedAfter = Date().timeIntervalSince(started)
+        XCTAssertLessThan(stoppedAfter, Self.typingNoticeLifetime,
+                          "the stop was seen only after \(stoppedAfter) s, when the notice may have expired")
+
+        _ = try await alice.logout(options: LogoutOptions(), listener: nil)
+        let report = try await bob.logout(options: LogoutOptions(), listener: nil)
+        XCTAssertEqual(report.storeFilesOpenAfter, 0)
+        let ended = await eventually(timeout: 5) { typing.finished && bobItems.finished }
+        XCTAssertTrue(ended, "streams not finished: typing \(typing.finished), items \(bobItems.finished)")
+        withExtendedLifetime((aliceTimeline, bobTimeline)) {}
+    }
+
     func testAFileGoesUpAndComesBackByteForByte() async throws {
         let (client, _, dir) = try await loggedInClient("chat-file")
         let roomId = try await client.createRoom(name: "swift files", invite: [], encrypted: true)
@@ -274,20 +362,23 @@ final class ProgressRecorder: ProgressListener, @unchecked Sendable {
 struct EventView: CustomStringConvertible {
     let itemId: String
     let eventId: String?
+    let sender: String
     let body: String?
     let media: MediaSource?
     let sendState: SendState?
     let edited: Bool
+    /// The event id this message replies to.
+    let inReplyTo: String?
     let reactions: [Reaction]
 
     var description: String {
-        "\(itemId) \(eventId ?? "-") \(body ?? "-") \(String(describing: sendState))"
+        "\(itemId) \(eventId ?? "-") \(sender) \(body ?? "-") \(String(describing: sendState)) reply to \(inReplyTo ?? "-")"
     }
 }
 
 func events(_ items: [TimelineItem]) -> [EventView] {
     items.compactMap { item in
-        guard case let .event(eventId, _, _, _, _, content, sendState, edited, _, reactions, _) = item.kind else {
+        guard case let .event(eventId, sender, _, _, _, content, sendState, edited, inReplyTo, reactions, _) = item.kind else {
             return nil
         }
         var body: String?
@@ -301,8 +392,8 @@ func events(_ items: [TimelineItem]) -> [EventView] {
         default:
             break
         }
-        return EventView(itemId: item.itemId, eventId: eventId, body: body, media: media,
-                         sendState: sendState, edited: edited, reactions: reactions)
+        return EventView(itemId: item.itemId, eventId: eventId, sender: sender, body: body, media: media,
+                         sendState: sendState, edited: edited, inReplyTo: inReplyTo, reactions: reactions)
     }
 }
 

@@ -2,13 +2,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 private let streamSocket = Int32(SOCK_STREAM.rawValue)
-/// `send` without SIGPIPE when the peer is gone.
-private let sendFlags = Int32(MSG_NOSIGNAL)
 #else
 import Darwin
 private let streamSocket = SOCK_STREAM
-/// Darwin has no MSG_NOSIGNAL: each socket gets SO_NOSIGPIPE instead.
-private let sendFlags: Int32 = 0
 #endif
 
 /// A TCP proxy on 127.0.0.1 in front of the homeserver, that a test can kill.
@@ -183,14 +179,6 @@ final class TcpProxy: @unchecked Sendable {
             _ = closeSocket(to)
         }
     }
-}
-
-/// No SIGPIPE for writes to `fd` once its peer is gone (Darwin; Linux passes MSG_NOSIGNAL).
-private func noSigPipe(_ fd: Int32) {
-    #if !canImport(Glibc)
-    var on: Int32 = 1
-    _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
-    #endif
 }
 
 /// The C library's `close`, not a method of the caller.

@@ -16,18 +16,20 @@ import kotlin.test.Test
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
+import kotlin.time.TimeSource
 
 /**
  * The chat flows (ChatFlows.kt) against the real Synapse: timelines with local
  * echoes, edits, reactions and history; the room list with an invite and a
- * controller; typing and files between two users; and the end of every flow
- * when its client logs out.
+ * controller; typing (started, then stopped), a reply and files between two
+ * users; and the end of every flow when its client logs out.
  */
 class ChatTest {
     /** Every emission of [flow], collected on a core-independent thread until the flow completes. */
@@ -45,10 +47,11 @@ class ChatTest {
     private fun TimelineItem.event() = kind as? TimelineItemKind.Event
     private fun TimelineItem.body(): String? = (event()?.content as? MessageContent.Text)?.body
     private fun Recorder<List<TimelineItem>>.items() = last().orEmpty()
-    /** The core's supervised tasks named [name] (`runtimeStats()` lists them as `group::name`). */
-    private fun tasksNamed(name: String) = runtimeStats().supervisedTasks.count { it.substringAfterLast("::") == name }
 
     private val wipe = LogoutOptions(serverTimeoutMs = 5_000u, wipeLocalData = true)
+
+    /** How long a typing notice of matrix-sdk's lasts on the server unless renewed. */
+    private val typingNoticeLifetime = 4.seconds
 
     @Test
     fun timelineItemsShowTheEchoSentEditReactionAndHistoryAndEndAtLogout() = coreTest(180.seconds) {
@@ -219,10 +222,20 @@ class ChatTest {
 
             // Wait until bob's timeline runs (its Reset) before alice acts.
             eventually("bob's timeline", read = { bobItems.seen.size }) { it > 0 }
+            assertTrue(typing.seen.none { aliceSession.userId in it }, "alice typing before she started: ${typing.seen}")
+            val started = TimeSource.Monotonic.markNow()
             aliceTimeline.setTyping(true)
             eventually("alice typing, seen by bob", timeout = 30.seconds, read = { typing.seen.toList() }) { seen ->
                 seen.any { aliceSession.userId in it }
             }
+            aliceTimeline.setTyping(false)
+            eventually("alice no longer typing, seen by bob", timeout = 30.seconds, read = { typing.last() }) {
+                it != null && aliceSession.userId !in it
+            }
+            // Synapse drops a typing notice no sooner than its timeout (4 s,
+            // matrix-sdk's), so a stop seen before then is alice's own.
+            val stoppedAfter = started.elapsedNow()
+            assertTrue(stoppedAfter < typingNoticeLifetime, "the stop was seen only after $stoppedAfter, when the notice may have expired")
 
             val content = Random.nextBytes(150_000)
             val file = File(dir, "data.bin").apply { writeBytes(content) }
@@ -253,6 +266,60 @@ class ChatTest {
             alice.destroy()
             bob.destroy()
             dir.deleteRecursively()
+        }
+    }
+
+    /**
+     * A reply names the event it answers in both users' timelines: bob's
+     * reply to alice's message shows `inReplyTo` = her message's event id from
+     * its local echo on, and alice sees it from bob with the same `inReplyTo`,
+     * while the message it answers replies to nothing.
+     */
+    @Test
+    fun aReplyNamesTheEventItAnswersInBothUsersTimelines() = coreTest(180.seconds) {
+        awaitNoLiveClients()
+        val (alice, aliceSession) = loggedInClient()
+        val (bob, bobSession) = loggedInClient()
+        val timelines = mutableListOf<Timeline>()
+        try {
+            val roomId = encryptedRoomOfTwo(alice, bob, bobSession.userId)
+            val aliceTimeline = alice.timeline(roomId).also { timelines += it }
+            val bobTimeline = bob.timeline(roomId).also { timelines += it }
+            val aliceItems = Recorder(this, aliceTimeline.items())
+            val bobItems = Recorder(this, bobTimeline.items())
+
+            aliceTimeline.sendText("the question", null)
+            val question = eventually("alice's message in bob's timeline", timeout = 30.seconds, read = {
+                bobItems.items().firstOrNull { it.body() == "the question" }?.event()
+            }) { it?.eventId != null }!!
+            assertEquals(aliceSession.userId, question.sender)
+            assertNull(question.inReplyTo, "a message sent without a reply target: $question")
+            val questionId = question.eventId!!
+
+            bobTimeline.sendText("the answer", questionId)
+            val echo = eventually("bob's reply, in his timeline", read = {
+                bobItems.items().firstOrNull { it.body() == "the answer" }?.event()
+            }) { it != null }!!
+            assertEquals(questionId, echo.inReplyTo, "bob's reply names the message it answers: $echo")
+            val reply = eventually("bob's reply, in alice's timeline", timeout = 30.seconds, read = {
+                aliceItems.items().firstOrNull { it.body() == "the answer" }?.event()
+            }) { it != null }!!
+            assertEquals(bobSession.userId, reply.sender)
+            assertFalse(reply.isOwn, "bob's reply is not alice's own: $reply")
+            assertEquals(questionId, reply.inReplyTo, "alice sees what bob's reply answers: $reply")
+            val answered = aliceItems.items().first { it.body() == "the question" }.event()!!
+            assertEquals(questionId, answered.eventId)
+            assertNull(answered.inReplyTo, "the message answered replies to nothing: $answered")
+
+            alice.logout(wipe, null)
+            val report = bob.logout(wipe, null)
+            assertEquals(0u, report.storeFilesOpenAfter, "store files still open after logout")
+            aliceItems.assertCompletes("alice's items()")
+            bobItems.assertCompletes("bob's items()")
+        } finally {
+            timelines.forEach { it.destroy() }
+            alice.destroy()
+            bob.destroy()
         }
     }
 

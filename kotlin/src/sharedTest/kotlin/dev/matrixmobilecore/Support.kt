@@ -175,6 +175,9 @@ suspend fun startSyncAndAwaitRunning(client: Client) {
     }
 }
 
+/** The core's supervised tasks named [name] (`runtimeStats()` lists them as `group::name`). */
+fun tasksNamed(name: String): Int = runtimeStats().supervisedTasks.count { it.substringAfterLast("::") == name }
+
 /** Waits until no client is alive in the core: earlier tests' background closes have finished. */
 suspend fun awaitNoLiveClients() {
     eventually<UInt>("live clients", timeout = 30.seconds, read = { runtimeStats().liveClients }) { it == 0u }
