@@ -7,12 +7,12 @@
 // to be there.
 //
 // Publishing (the vanniktech maven-publish plugin): `cargo xtask android
-// --publish DIR` (and `release-local`) runs
-// `publishMavenPublicationToReleaseDirRepository -Pmmc.releaseRepo=DIR`, every
-// file signed with the in-memory key `signingInMemoryKey` (the xtask passes a
-// throwaway one); `release-local --publish` runs
-// `publishAndReleaseToMavenCentral` (Central Portal credentials in
-// `mavenCentralUsername`/`mavenCentralPassword`). `publishToMavenLocal` works too. The publication is
+// --publish DIR` (and `release-local`, into its staging directory) runs
+// `publishMavenPublicationToReleaseDirRepository -Pmmc.releaseRepo=DIR`,
+// unsigned: JReleaser signs that directory, core-jvm beside it, and uploads
+// it to Maven Central as one deployment (central/jreleaser.yml).
+// `publishToMavenLocal` works too. Every archive is reproducible (no file
+// times, a fixed entry order). The publication is
 // dev.matrixmobilecore:core-android:<version>, where <version> is the
 // `[workspace.package] version` of the root Cargo.toml, read here: no version
 // is written in this directory. Its POM and Gradle module metadata carry jna
@@ -149,14 +149,24 @@ tasks.named("preBuild") {
     }
 }
 
+// Reproducible archives, here and in platform-verifier/: the AAR, its
+// classes jar, the sources and javadoc jars carry no file times and list
+// their entries in a fixed order, as core-jvm's jars do
+// (project.build.outputTimestamp in pom.xml).
+allprojects {
+    tasks.withType<AbstractArchiveTask>().configureEach {
+        isPreserveFileTimestamps = false
+        isReproducibleFileOrder = true
+    }
+}
+
 // dev.matrixmobilecore:core-android: the release variant with its sources
 // jar (the generated bindings included) and its javadoc jar (AGP's
-// withJavadocJar, which renders the KDoc with Dokka), every file signed.
+// withJavadocJar, which renders the KDoc with Dokka). Neither signed nor
+// uploaded here: JReleaser does both for the whole staging directory.
 mavenPublishing {
     coordinates("dev.matrixmobilecore", "core-android", coreVersion)
     configure(AndroidSingleVariantLibrary(variant = "release", sourcesJar = true, publishJavadocJar = true))
-    publishToMavenCentral(automaticRelease = true)
-    signAllPublications()
     pom {
         name.set("matrix-mobile-core for Android")
         description.set("Kotlin bindings of matrix-mobile-core, a Rust core for Matrix chat clients, with its native libraries for every Android ABI")

@@ -12,7 +12,8 @@ pluginManagement {
     plugins {
         id("com.android.library") version "8.7.3"
         id("org.jetbrains.kotlin.android") version "2.2.20"
-        // Signing and the Central Portal upload of core-android.
+        // The publications of core-android and the verifier (POM, sources and
+        // javadoc jars); JReleaser signs and uploads them (central/jreleaser.yml).
         id("com.vanniktech.maven.publish") version "0.34.0"
     }
 }

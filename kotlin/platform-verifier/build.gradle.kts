@@ -2,7 +2,9 @@
 // Kotlin half (package org.rustls.platformverifier, which the Rust crate calls
 // through JNI), built from its upstream sources and published to Maven Central
 // by this project, so that core-android resolves from google() and
-// mavenCentral() alone.
+// mavenCentral() alone: staged unsigned beside core-android, signed and
+// uploaded with it by JReleaser (../central/jreleaser.yml); its archives are
+// reproducible (../build.gradle.kts).
 //
 // Nothing of upstream is committed here. `cargo xtask android` checks out the
 // commit that the `rustls-platform-verifier-android` crate in Cargo.lock was
@@ -99,8 +101,6 @@ tasks.named("preBuild") { dependsOn(upstreamLicenses) }
 mavenPublishing {
     coordinates("dev.matrixmobilecore", "rustls-platform-verifier-android", verifierVersion)
     configure(AndroidSingleVariantLibrary(variant = "release", sourcesJar = true, publishJavadocJar = true))
-    publishToMavenCentral(automaticRelease = true)
-    signAllPublications()
     pom {
         name.set("rustls-platform-verifier for Android (matrix-mobile-core)")
         description.set(

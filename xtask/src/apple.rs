@@ -4,11 +4,15 @@
 //! for a release.
 //!
 //! Steps: a release static library per Rust target; `lipo -create` to merge
-//! the two simulator and the two macOS architectures; the Swift bindings and
-//! a Headers directory (C header + `module.modulemap`); then
+//! the two simulator and the two macOS architectures; the Swift bindings,
+//! generated from the host's macOS static library built in the first step
+//! (uniffi-bindgen's library mode reads a static archive as it reads a
+//! dylib; no other build of the core is needed), and a Headers directory
+//! (C header + `module.modulemap`); then
 //! `xcodebuild -create-xcframework -library L -headers H ... -output X`.
-//! Every tool is checked first, so a machine without Xcode fails at once,
-//! naming what is missing.
+//! Every tool and SDK is checked first, so a machine without Xcode (or with
+//! the Command Line Tools alone, which have no iOS SDK) fails at once, naming
+//! what is missing.
 
 use crate::ctx::{self, Ctx};
 use crate::swift::generated::{self, FFI_MODULE};
@@ -113,11 +117,18 @@ fn check_prerequisites() -> Result<()> {
             std::env::consts::OS
         );
     }
-    let mut missing: Vec<String> = ["xcodebuild", "lipo", "rustup"]
+    let mut missing: Vec<String> = ["xcodebuild", "xcrun", "lipo", "rustup"]
         .iter()
         .filter(|tool| !ctx::have_tool(tool))
         .map(|tool| format!("the `{tool}` tool"))
         .collect();
+    if ctx::have_tool("xcrun") {
+        missing.extend(
+            SDKS.iter()
+                .filter(|sdk| !has_sdk(sdk))
+                .map(|sdk| format!("the {sdk} SDK (`xcrun --sdk {sdk} --show-sdk-path` fails)")),
+        );
+    }
     if ctx::have_tool("rustup") {
         let out = Command::new("rustup")
             .args(["target", "list", "--installed"])
@@ -132,12 +143,24 @@ fn check_prerequisites() -> Result<()> {
     }
     if !missing.is_empty() {
         bail!(
-            "missing: {}\n(install Xcode for xcodebuild and lipo; `rustup target add {}`)",
+            "missing: {}\n(install Xcode, not only the Command Line Tools, for xcodebuild, lipo and the \
+             iOS SDKs, and select it with `xcode-select`; `rustup target add {}`)",
             missing.join(", "),
             TARGETS.join(" ")
         );
     }
     Ok(())
+}
+
+/// The SDKs the targets link against: the device, the simulator, macOS.
+const SDKS: [&str; 3] = ["iphoneos", "iphonesimulator", "macosx"];
+
+/// Whether Xcode's `xcrun` finds `sdk`.
+fn has_sdk(sdk: &str) -> bool {
+    Command::new("xcrun")
+        .args(["--sdk", sdk, "--show-sdk-path"])
+        .output()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
 }
 
 /// The targets of [`TARGETS`] absent from `rustup target list --installed`.
@@ -153,19 +176,21 @@ fn release_dir(ctx: &Ctx, target: &str) -> PathBuf {
     ctx.target_dir().join(target).join("release")
 }
 
-/// Generates the bindings from the macOS build of the core, checks that the
-/// committed Swift bindings are the same (so the XCFramework's header matches
-/// the Swift file that apps compile), and returns a Headers directory holding
-/// the C header and `module.modulemap` in a folder named after the module, so
-/// that another XCFramework's module map can never collide with it.
+/// Generates the bindings from the static library of the host's macOS
+/// target (built by [`run`] with the others: the UniFFI metadata are
+/// exported symbols of its objects), checks that the committed Swift
+/// bindings are the same (so the XCFramework's header matches the Swift file
+/// that apps compile), and returns a Headers directory holding the C header
+/// and `module.modulemap` in a folder named after the module, so that another
+/// XCFramework's module map can never collide with it.
 fn write_headers(ctx: &Ctx, apple: &Path) -> Result<PathBuf> {
     let host = if cfg!(target_arch = "aarch64") {
         "aarch64-apple-darwin"
     } else {
         "x86_64-apple-darwin"
     };
-    let dylib = release_dir(ctx, host).join("libmatrix_mobile_core.dylib");
-    let files = generated::generate(ctx, &dylib)?;
+    let staticlib = release_dir(ctx, host).join(STATICLIB);
+    let files = generated::generate(ctx, &staticlib)?;
     generated::check(&ctx.root, &files)?;
 
     let header = generated::header(&files)?;

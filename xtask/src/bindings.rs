@@ -26,7 +26,9 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Generates `language` bindings for the core from `cdylib` into `out`.
+/// Generates `language` bindings for the core from `cdylib` into `out`
+/// (a static library works too: `apple.rs` generates the Swift bindings from
+/// one; the Kotlin and Python ones name the cdylib they load).
 pub fn generate(ctx: &Ctx, language: &str, out: &Path, cdylib: &Path) -> Result<()> {
     let language = match language {
         "kotlin" => TargetLanguage::Kotlin,

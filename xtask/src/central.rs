@@ -3,6 +3,13 @@
 //! before it publishes, so that `release-local` fails on this machine, naming
 //! the file and the rule, instead of the release failing on upload.
 //!
+//! JReleaser (`jreleaser.rs`) makes the signatures and the missing checksums
+//! and checks that the sources and javadoc jars are there and, through
+//! PomChecker where it can fetch it, the POMs; this checks the result on its
+//! own, after it, and what JReleaser does not: that each signature verifies,
+//! that the checksums the builds wrote match, what the sources and javadoc
+//! jars hold, and the POM fields even where PomChecker was skipped.
+//!
 //! For every component (a directory holding `ARTIFACT-VERSION.pom`):
 //!
 //! - the files: the POM, the main file (`.jar`, or `.aar` for
@@ -312,7 +319,7 @@ fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
 }
 
 /// `xml` without its `<!-- -->` comments.
-fn without_comments(xml: &str) -> String {
+pub(crate) fn without_comments(xml: &str) -> String {
     let mut out = String::with_capacity(xml.len());
     let mut rest = xml;
     while let Some(start) = rest.find("<!--") {
@@ -326,8 +333,9 @@ fn without_comments(xml: &str) -> String {
     out
 }
 
-/// The lowercase hex digest of `bytes` with `algorithm`.
-fn digest(algorithm: &str, bytes: &[u8]) -> String {
+/// The lowercase hex digest of `bytes` with `algorithm` (`md5`, `sha1`,
+/// `sha256`, `sha512`).
+pub(crate) fn digest(algorithm: &str, bytes: &[u8]) -> String {
     let raw: Vec<u8> = match algorithm {
         "md5" => Md5::digest(bytes).to_vec(),
         "sha1" => Sha1::digest(bytes).to_vec(),
@@ -360,14 +368,16 @@ fn is_native_library(entry: &str) -> bool {
         .any(|ext| entry.ends_with(ext))
 }
 
-fn is_sidecar(name: &str) -> bool {
+/// Whether `name` is a signature or a checksum of another file.
+pub(crate) fn is_sidecar(name: &str) -> bool {
     name.ends_with(".asc")
         || CHECKSUMS
             .iter()
             .any(|(a, _)| name.ends_with(&format!(".{a}")))
 }
 
-fn jar_listing(jar: &Path) -> Result<Vec<String>> {
+/// The entries of `jar` (`jar tf`).
+pub(crate) fn jar_listing(jar: &Path) -> Result<Vec<String>> {
     let output = Command::new("jar")
         .arg("tf")
         .arg(jar)

@@ -89,8 +89,15 @@ pub fn bench_ffi(ctx: &Ctx, cdylib: &Path) -> Result<serde_json::Value> {
     parse_bench(&stdout)
 }
 
-/// Checks the tools and writes fresh bindings; returns `kotlin/`.
+/// Checks the tools and writes fresh bindings into `kotlin/generated`;
+/// returns `kotlin/`.
 pub(crate) fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
+    prepare_into(ctx, cdylib, &ctx.root.join("kotlin").join("generated"))
+}
+
+/// [`prepare`] with the bindings in `generated` (the POM's
+/// `mmc.generated.dir`); returns `kotlin/`.
+pub(crate) fn prepare_into(ctx: &Ctx, cdylib: &Path, generated: &Path) -> Result<PathBuf> {
     for tool in ["java", "mvn"] {
         if !have_tool(tool) {
             bail!("`{tool}` is not on PATH: the Kotlin tests need a JDK (17 or later) and Maven");
@@ -99,14 +106,12 @@ pub(crate) fn prepare(ctx: &Ctx, cdylib: &Path) -> Result<PathBuf> {
     if !cdylib.is_file() {
         bail!("{} does not exist: build the core first", cdylib.display());
     }
-    let dir = ctx.root.join("kotlin");
-    let generated = dir.join("generated");
     if generated.exists() {
-        std::fs::remove_dir_all(&generated)
+        std::fs::remove_dir_all(generated)
             .with_context(|| format!("removing {}", generated.display()))?;
     }
-    crate::bindings::generate(ctx, "kotlin", &generated, cdylib)?;
-    Ok(dir)
+    crate::bindings::generate(ctx, "kotlin", generated, cdylib)?;
+    Ok(ctx.root.join("kotlin"))
 }
 
 /// `mvn -q -B` in `dir`, told the project's version (`${revision}` in the

@@ -10,6 +10,8 @@ mod central;
 mod ctx;
 mod demo;
 mod docs;
+mod glibc;
+mod jreleaser;
 mod kotlin;
 mod maven;
 mod natives;
@@ -45,15 +47,18 @@ usage: cargo xtask <command>
   stress lifecycle [--iterations N] [--seed S]
                                random lifecycle interleavings against Synapse and faults
   release-local DIR [--profile P] [--publish] [--jvm-natives NATIVES]
-                               every artifact this machine can build (Maven repo, wheel, XCFramework),
-                               the Maven ones signed and checked against Maven Central's rules;
-                               --publish also uploads them to Maven Central (release workflow);
+                               every artifact this machine can build, each once (wheel, core-jvm and
+                               core-android staged in DIR/maven, XCFramework); the staging directory
+                               signed by JReleaser and checked against Maven Central's rules;
+                               --publish also uploads it to Maven Central as one deployment;
                                NATIVES: the other platforms' libraries for core-jvm (NATIVES/<jna-prefix>/<lib>)
+  central-upload DIR           check DIR/maven (signed and validated by release-local DIR) again and
+                               upload and publish it as it is (the release workflow)
   bindings kotlin|swift|python --out DIR
   swift-bindings               regenerate the Swift bindings committed under swift/Sources/
   swift-pin URL CHECKSUM       the release commit: pin Package.swift to the XCFramework of this commit
   android [--publish DIR]      build the Android AAR (needs the NDK and cargo-ndk);
-                               with --publish, core-android into the Maven repository DIR
+                               with --publish, core-android into the Maven repository DIR, unsigned
   apple                        build the XCFramework (needs Xcode)
   xctest-check linux|macos|ios LOG
                                check an XCTest run's output (the apple workflow's): every declared test
@@ -80,6 +85,7 @@ fn run(args: &[String]) -> Result<()> {
         Some("size") => bench::size::run(&ctx, rest),
         Some("stress") => stress::run(&ctx, rest),
         Some("release-local") => release::run(&ctx, rest),
+        Some("central-upload") => release::upload(&ctx, rest),
         Some("bindings") => bindings::run(&ctx, rest),
         Some("swift-bindings") => swift::write_bindings(&ctx),
         Some("swift-pin") => swift::pin::write(&ctx, rest),

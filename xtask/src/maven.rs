@@ -3,8 +3,11 @@
 //! `publish_jvm` runs Maven's own `deploy` on `kotlin/pom.xml` (profile
 //! `publish`) with `-DaltDeploymentRepository`, so the repository it fills has
 //! the layout, `maven-metadata.xml` and checksums that any Maven or Gradle
-//! build reads. The version is `Ctx::version()`, handed to the POM's
-//! `${revision}`; the POM that is published carries the resolved value.
+//! build reads: the release's staging directory, which JReleaser signs and
+//! uploads (`jreleaser.rs`). The version is `Ctx::version()`, handed to the
+//! POM's `${revision}`; the POM that is published carries the resolved value.
+//! The jars are reproducible (`project.build.outputTimestamp`): two builds of
+//! one commit write the same bytes.
 //!
 //! `consumer_test` is what a new user does: a Maven project outside the build
 //! (`consumers/jvm/`) that names `core-jvm` by its coordinates and a
@@ -16,8 +19,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use crate::central::{jar_listing, without_comments};
 use crate::ctx::{self, Ctx};
-use crate::signing::Signer;
 use crate::{kotlin, strip};
 
 const GROUP_PATH: &str = "dev/matrixmobilecore";
@@ -26,38 +29,26 @@ const ARTIFACT: &str = "core-jvm";
 /// The runtime dependencies the published POM must name, with a version.
 const RUNTIME_DEPENDENCIES: [&str; 3] = ["kotlin-stdlib", "kotlinx-coroutines-core-jvm", "jna"];
 
-/// How `publish_jvm` signs, and whether it uploads.
-pub struct Publication<'a> {
-    /// The key that signs every file (`maven-gpg-plugin`).
-    pub signer: &'a Signer,
-    /// Whether central-publishing-maven-plugin uploads the bundle to the
-    /// Central Portal (credentials: the server `central` of the user's
-    /// settings.xml) and waits until it is published; otherwise it only
-    /// writes the bundle.
-    pub upload: bool,
-}
-
-/// Publishes `core-jvm` (jar with the host library inside, sources and KDoc
-/// jars, POM, each signed) for `version` into the Maven repository at `repo`,
-/// and writes the Central Portal bundle of the same files. `natives` is a
-/// folder of the other platforms' libraries (`natives::check_dir`), packed
-/// beside the host's.
+/// Deploys `core-jvm` (jar with the host library inside, sources and KDoc
+/// jars, POM, unsigned) for `version` into the Maven repository at `repo`.
+/// `natives` is a folder of the other platforms' libraries
+/// (`natives::check_dir`), packed beside the host's. Maven builds in
+/// `target/maven-publish/` with bindings of its own there, so a test run of
+/// `kotlin/` at the same time keeps its folders.
 ///
 /// Guarantee: when this returns, `repo` holds the four files of
-/// `dev.matrixmobilecore:core-jvm:<version>` with their signatures, the jar
-/// carries the library under JNA's resource prefix for this host and every
-/// library of `natives` under its own, the POM
-/// names every runtime dependency with the version the build compiled
-/// against, and the returned path is central-publishing-maven-plugin's
-/// bundle (not yet checked against Central's rules: `central::validate`).
+/// `dev.matrixmobilecore:core-jvm:<version>`, the jar carries the library
+/// under JNA's resource prefix for this host and every library of `natives`
+/// under its own, and the POM names every runtime dependency with the
+/// version the build compiled against (not yet signed nor checked against
+/// Central's rules: `jreleaser::stage`, `central::validate`).
 pub fn publish_jvm(
     ctx: &Ctx,
     cdylib: &Path,
     repo: &Path,
     version: &str,
-    publication: &Publication,
     natives: Option<&Path>,
-) -> Result<PathBuf> {
+) -> Result<()> {
     if version != ctx.version()? {
         bail!(
             "core-jvm: asked for version {version}, but the workspace is {}",
@@ -71,75 +62,46 @@ pub fn publish_jvm(
     }
     // The bindings come from the full library; the jar carries the stripped
     // copy (xtask/src/strip.rs).
-    let dir = kotlin::prepare(ctx, cdylib)?;
+    let work = ctx.target_dir().join("maven-publish");
+    let generated = work.join("generated");
+    let dir = kotlin::prepare_into(ctx, cdylib, &generated)?;
     let shipped = strip::stripped_copy(cdylib)?;
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;
     let started = Instant::now();
+    let build = work.join("build");
     let mut mvn = kotlin::maven(ctx, &dir, &shipped)?;
     mvn.args([
         "-Ppublish".to_owned(),
         // Neither tests nor ~/.m2: the artifact goes only where it is asked to.
         "-Dmaven.test.skip=true".to_owned(),
         "-Dmaven.install.skip=true".to_owned(),
+        // After kotlin::maven's: the last -D of a name wins.
+        format!("-Dmmc.generated.dir={}", generated.display()),
+        format!("-Dmmc.build.dir={}", build.display()),
         format!("-Dmmc.jna.prefix={prefix}"),
         format!(
             "-Dmmc.natives.dir={}",
             match natives {
                 Some(dir) => dir.canonicalize()?,
                 // Absent: Maven skips a resource folder that does not exist.
-                None => dir.join("target").join("no-natives"),
+                None => build.join("no-natives"),
             }
             .display()
         ),
-        format!("-Dgpg.keyname={}", publication.signer.key()),
         format!("-DaltDeploymentRepository=mmc-local::{}", file_url(&repo)),
     ]);
-    if let Some(home) = publication.signer.gnupg_home() {
-        mvn.env("GNUPGHOME", home);
-    }
-    if publication.upload {
-        mvn.args([
-            "-DskipPublishing=false",
-            "-DautoPublish=true",
-            "-DwaitUntil=PUBLISHED",
-        ]);
-    } else {
-        // central-publishing-maven-plugin wants the server `central` in the
-        // settings even when it only writes the bundle.
-        let settings = ctx.target_dir().join("central").join("settings.xml");
-        std::fs::create_dir_all(settings.parent().context("no parent")?)?;
-        std::fs::write(&settings, UNUSED_CENTRAL_SERVER)?;
-        mvn.arg(format!("--global-settings={}", settings.display()));
-    }
     ctx::run(mvn.args(["clean", "deploy"]))?;
     let published = artifact_dir(&repo, version);
     check_published(&published, version, &entries)?;
-    let bundle = dir.join("target/central-publishing/central-bundle.zip");
-    if !bundle.is_file() {
-        bail!(
-            "core-jvm: central-publishing-maven-plugin wrote no {}",
-            bundle.display()
-        );
-    }
     println!(
-        "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s){}",
+        "maven: {}:{ARTIFACT}:{version} in {} ({:.1} s)",
         GROUP_PATH.replace('/', "."),
         repo.display(),
         started.elapsed().as_secs_f64(),
-        if publication.upload {
-            ", and published to Maven Central"
-        } else {
-            ""
-        }
     );
-    Ok(bundle)
+    Ok(())
 }
-
-/// Global settings for a build that writes the Central bundle without
-/// uploading it: the server the plugin looks up, with no real credentials.
-const UNUSED_CENTRAL_SERVER: &str = "<settings><servers><server><id>central</id>\
-<username>unused</username><password>unused</password></server></servers></settings>\n";
 
 /// A Maven project outside the build, depending on `core-jvm` by its
 /// coordinates, logs in to the homeserver, syncs, sends and logs out.
@@ -242,14 +204,9 @@ fn check_published(dir: &Path, version: &str, lib_entries: &[String]) -> Result<
             bail!("core-jvm: Maven did not publish {}", file.display());
         }
     }
-    let listing = Command::new("jar")
-        .arg("tf")
-        .arg(dir.join(format!("{base}.jar")))
-        .output()
-        .context("could not run `jar tf`")?;
-    let listing = String::from_utf8_lossy(&listing.stdout);
+    let listing = jar_listing(&dir.join(format!("{base}.jar")))?;
     for entry in lib_entries {
-        if !listing.lines().any(|l| l == entry) {
+        if !listing.contains(entry) {
             bail!("core-jvm: the jar has no {entry}");
         }
     }
@@ -277,21 +234,6 @@ fn check_pom(pom: &str, version: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `xml` without its `<!-- -->` comments.
-fn without_comments(xml: &str) -> String {
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    while let Some(start) = rest.find("<!--") {
-        out.push_str(&rest[..start]);
-        rest = match rest[start..].find("-->") {
-            Some(end) => &rest[start + end + 3..],
-            None => "",
-        };
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Removes `core-jvm:<version>` from the user's local Maven repository, where

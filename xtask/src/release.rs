@@ -1,13 +1,15 @@
 //! `cargo xtask release-local DIR [--profile P]`: every artifact this machine
-//! can build, in the release profile, into DIR.
+//! can build, in the release profile, into DIR, each built once; what is
+//! checked is what would be uploaded.
 //!
-//! - `DIR/maven/`: a Maven repository with `dev.matrixmobilecore:core-jvm`, and
-//!   `core-android` and `rustls-platform-verifier-android` when the Android
-//!   SDK and NDK are present, every file
-//!   signed with a key made for the run (a throwaway `GNUPGHOME`);
-//! - `DIR/central/`: `core-jvm`'s Central Portal bundle as
-//!   central-publishing-maven-plugin wrote it, and unpacked;
-//! - `DIR/python/`: the manylinux wheel;
+//! - `DIR/maven/`: the staging directory, a Maven repository holding
+//!   `dev.matrixmobilecore:core-jvm` and, when the Android SDK and NDK are
+//!   present, `core-android` and `rustls-platform-verifier-android`; every
+//!   file signed by JReleaser (`jreleaser::stage`) with a key made for the
+//!   run (a throwaway `GNUPGHOME`), or the key `MMC_SIGNING_KEY` names;
+//! - `DIR/jreleaser/`: JReleaser's log and the bundle of `DIR/maven/`, the
+//!   zip that would be uploaded;
+//! - `DIR/python/`: the wheel (manylinux on Linux, macosx on macOS);
 //! - `DIR/apple/`: the XCFramework zip and its checksum, on macOS.
 //!
 //! `--profile dev` gives the same layout from a debug build, in minutes
@@ -15,33 +17,43 @@
 //! The version of every artifact is the workspace's (`Ctx::version`), and the
 //! project URL of their metadata is `Ctx::repository`.
 //!
-//! Both Maven components are checked against Maven Central's rules
-//! (`central::validate`: files, checksums, signatures, POM fields) before
-//! this returns; a bundle that Central would refuse fails here.
+//! Order: every artifact is built first (the wheel, whose library needs no
+//! newer glibc than its tag promises, `glibc.rs`; core-jvm, whose other
+//! Linux libraries must keep that promise too; core-android; the
+//! XCFramework), then JReleaser's dry run signs the staging directory, sums
+//! it, checks Central's rules and writes the bundle, then
+//! `central::validate` checks the directory on its own (files, checksums,
+//! signatures, POM fields, what the jars hold) and `jreleaser::check_bundle`
+//! that the bundle holds exactly its files. A directory that Central would
+//! refuse fails here.
 //!
 //! `--jvm-natives NATIVES` adds the other platforms' libraries to `core-jvm`
 //! (`natives.rs`); a publication to Maven Central refuses to go without all
 //! five platforms.
 //!
-//! `--publish` (the release workflow) signs with the key `MMC_SIGNING_KEY` of
-//! the caller's keyring instead, and once both checks passed, uploads
-//! `core-jvm` (central-publishing-maven-plugin), `core-android` and
-//! `rustls-platform-verifier-android` (the vanniktech maven-publish plugin)
-//! to Maven Central.
+//! `--publish` (a maintainer's machine) needs the release key
+//! (`MMC_SIGNING_KEY`), the Android tools and a Central Portal token
+//! (`jreleaser::check_credentials`), all checked before anything is built;
+//! once the directory passed, it is uploaded as one deployment and published
+//! (`jreleaser::publish`). `cargo xtask central-upload DIR` does that last
+//! step alone for a directory that `release-local DIR` signed and validated
+//! earlier, elsewhere (the release workflow's build job), after checking it
+//! again.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::maven::Publication;
+use crate::jreleaser::{self, Manifest};
 use crate::signing::Signer;
-use crate::{android, apple, central, maven, natives, repository, wheel};
+use crate::{android, apple, central, glibc, maven, natives, repository, wheel};
 
 const USAGE: &str =
     "usage: cargo xtask release-local DIR [--profile release|dev|bench-fast] [--publish] [--jvm-natives NATIVES]";
+
+const UPLOAD_USAGE: &str = "usage: cargo xtask central-upload DIR (a release-local DIR)";
 
 /// What `release-local` was asked for.
 struct Args {
@@ -84,14 +96,13 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
         publish,
         jvm_natives,
     } = args(raw)?;
-    let signer = if publish {
-        let key = std::env::var("MMC_SIGNING_KEY").context(
-            "--publish signs with the key MMC_SIGNING_KEY names (a fingerprint in the keyring)",
-        )?;
-        Signer::from_keyring(&key)?
-    } else {
-        Signer::throwaway()?
-    };
+    if publish {
+        jreleaser::check_credentials()?;
+        if let Some(why) = android::missing_tools() {
+            bail!("--publish releases core-jvm and core-android together, and core-android cannot be built here: {why}");
+        }
+    }
+    let signer = release_signer(publish)?;
     let artifacts = build_signed(
         ctx,
         &dir,
@@ -103,13 +114,43 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
     list(&artifacts.dir)
 }
 
+/// `cargo xtask central-upload DIR`: checks `DIR/maven/` again (Central's
+/// rules, signatures by the key `MMC_SIGNING_KEY` names, all three
+/// components of this version) and uploads and publishes it as it is.
+pub fn upload(ctx: &Ctx, raw: &[String]) -> Result<()> {
+    let [dir] = raw else {
+        bail!("{UPLOAD_USAGE}");
+    };
+    jreleaser::check_credentials()?;
+    let signer = release_signer(true)?;
+    let dir = Path::new(dir)
+        .canonicalize()
+        .with_context(|| format!("{dir}: no such directory\n{UPLOAD_USAGE}"))?;
+    let version = ctx.version()?;
+    let staging = dir.join(jreleaser::STAGING);
+    let validated = validate(&staging, &version, &signer, true)?;
+    jreleaser::publish(ctx, &dir, &signer, &version, &validated)
+}
+
+/// The release key `MMC_SIGNING_KEY` names (required when `release`), or a
+/// throwaway key.
+fn release_signer(release: bool) -> Result<Signer> {
+    match std::env::var("MMC_SIGNING_KEY") {
+        Ok(key) if !key.is_empty() => Signer::from_keyring(&key),
+        _ if release => bail!(
+            "the release is signed with the key MMC_SIGNING_KEY names (a fingerprint in the keyring)"
+        ),
+        _ => Signer::throwaway(),
+    }
+}
+
 /// Where [`build`] wrote what the test suites consume.
 pub struct Artifacts {
     /// The canonical output folder.
     pub dir: PathBuf,
     /// The wheel, under `dir/python/`.
     pub wheel: PathBuf,
-    /// The Maven repository, `dir/maven/`.
+    /// The Maven repository, `dir/maven/` (the staging directory).
     pub maven: PathBuf,
 }
 
@@ -117,13 +158,13 @@ pub struct Artifacts {
 /// `dir`, the Maven ones signed with a throwaway key and checked against
 /// Central's rules. The test suites call it with `dev`, so the path a release
 /// takes (bindings from the full library, then the stripped copy packed; the
-/// bundle signed and validated) is the path they run.
+/// staging directory signed by JReleaser and validated) is the path they run.
 pub fn build(ctx: &Ctx, dir: &Path, profile: &str) -> Result<Artifacts> {
     build_signed(ctx, dir, profile, &Signer::throwaway()?, false, None)
 }
 
-/// [`build`] with `signer`; with `upload`, the Maven components go to Maven
-/// Central once both passed the checks.
+/// [`build`] with `signer`; with `upload`, the staging directory goes to
+/// Maven Central once it passed the checks.
 fn build_signed(
     ctx: &Ctx,
     dir: &Path,
@@ -164,77 +205,108 @@ fn build_signed(
             ""
         }
     );
+    // The staging directory holds this build and nothing else; `central/`
+    // is an older layout's.
+    for old in [jreleaser::STAGING, "jreleaser", "central"] {
+        let old = dir.join(old);
+        if old.exists() {
+            std::fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+        }
+    }
+    let staging = dir.join(jreleaser::STAGING);
 
     // maturin builds the host library (as a cdylib only) for the wheel; the
     // JVM jar packs that same file, so the release profile's long fat-LTO
     // link runs once.
     let wheel = wheel::build(ctx, profile, &dir.join("python"))?;
     let cdylib = ctx.cdylib(ctx::profile_dir(profile));
-    let maven = dir.join("maven");
-    let local = Publication {
-        signer,
-        upload: false,
-    };
-    let bundle = maven::publish_jvm(ctx, &cdylib, &maven, &version, &local, jvm_natives)?;
-    check_jvm_bundle(&bundle, &dir.join("central"), &version, signer)?;
+    maven::publish_jvm(ctx, &cdylib, &staging, &version, jvm_natives)?;
+    check_jvm_glibc(&wheel, jvm_natives)?;
     let android = android::missing_tools();
     match &android {
-        None => {
-            android::publish(ctx, profile, &maven, &version, &local)?;
-            // core-android and the verifier's Kotlin half it depends on.
-            for artifact in ["core-android", "rustls-platform-verifier-android"] {
-                let component = maven.join("dev/matrixmobilecore").join(artifact);
-                let found = central::validate(&component, signer)?;
-                println!("xtask: Central's rules hold for {}", found.join(", "));
-            }
-        }
+        None => android::publish(ctx, profile, &staging, &version)?,
         Some(why) => println!("xtask: no core-android: {why}"),
-    }
-    if upload {
-        let central = Publication {
-            signer,
-            upload: true,
-        };
-        maven::publish_jvm(ctx, &cdylib, &maven, &version, &central, jvm_natives)?;
-        if android.is_none() {
-            android::publish(ctx, profile, &maven, &version, &central)?;
-        }
     }
     match apple::missing_tools() {
         None => apple::release_zip(ctx, &dir.join("apple"))?,
         Some(why) => println!("xtask: no XCFramework: {why}"),
     }
-    Ok(Artifacts { dir, wheel, maven })
+
+    // Every artifact is built: sign, check, and only then upload.
+    let bundle = jreleaser::stage(ctx, &dir, signer, &version)?;
+    let validated = validate(&staging, &version, signer, android.is_none())?;
+    jreleaser::check_bundle(&bundle, &validated)?;
+    println!(
+        "xtask: the bundle {} holds exactly the {} validated files",
+        bundle.display(),
+        validated.len()
+    );
+    if upload {
+        jreleaser::publish(ctx, &dir, signer, &version, &validated)?;
+    }
+    Ok(Artifacts {
+        dir,
+        wheel,
+        maven: staging,
+    })
 }
 
-/// Copies central-publishing-maven-plugin's `bundle` to
-/// `out/core-jvm-VERSION-bundle.zip`, unpacks it into `out/core-jvm/` and
-/// checks that against Central's rules.
-fn check_jvm_bundle(bundle: &Path, out: &Path, version: &str, signer: &Signer) -> Result<()> {
-    let unpacked = out.join("core-jvm");
-    if unpacked.exists() {
-        std::fs::remove_dir_all(&unpacked)?;
-    }
-    std::fs::create_dir_all(&unpacked)?;
-    let zip = out.join(format!("core-jvm-{version}-bundle.zip"));
-    std::fs::copy(bundle, &zip).with_context(|| format!("copying {}", bundle.display()))?;
-    ctx::run(
-        Command::new("jar")
-            .current_dir(&unpacked)
-            .arg("xf")
-            .arg(&zip),
-    )?;
+/// Checks the staging directory against Central's rules (`central::validate`)
+/// and that it holds core-jvm `version`, and with `android` core-android
+/// `version` and the verifier, and nothing else; returns its files.
+fn validate(staging: &Path, version: &str, signer: &Signer, android: bool) -> Result<Manifest> {
     let started = Instant::now();
-    let found = central::validate(&unpacked, signer)?;
-    if found != [format!("dev.matrixmobilecore:core-jvm:{version}")] {
-        bail!("the core-jvm bundle holds {found:?}, not core-jvm {version} alone");
+    let found = central::validate(staging, signer)?;
+    let group = "dev.matrixmobilecore";
+    let mut expected = vec![format!("{group}:core-jvm:{version}")];
+    if android {
+        expected.push(format!("{group}:core-android:{version}"));
     }
+    let verifier = format!("{group}:rustls-platform-verifier-android:");
+    let (verifiers, others): (Vec<&String>, Vec<&String>) =
+        found.iter().partition(|c| c.starts_with(&verifier));
+    let mut components: Vec<String> = others.into_iter().cloned().collect();
+    components.sort();
+    expected.sort();
+    if components != expected || verifiers.len() != usize::from(android) {
+        bail!(
+            "the staging directory {} holds {found:?}; expected {expected:?}{}",
+            staging.display(),
+            if android {
+                " and one rustls-platform-verifier-android"
+            } else {
+                ""
+            }
+        );
+    }
+    let manifest = jreleaser::manifest(staging)?;
     println!(
-        "xtask: Central's rules hold for {} ({}, {:.1} s)",
+        "xtask: Central's rules hold for {} ({} files, {:.1} s)",
         found.join(", "),
-        zip.display(),
+        manifest.len(),
         started.elapsed().as_secs_f64()
     );
+    Ok(manifest)
+}
+
+/// The Linux libraries that `core-jvm` carries besides the host's (which is
+/// the wheel's, checked by `wheel::build`) need no newer glibc than the
+/// wheel's tag promises: the jar makes the same promise, unwritten.
+fn check_jvm_glibc(wheel: &Path, natives: Option<&Path>) -> Result<()> {
+    let (Some((tag, claim)), Some(natives)) = (glibc::wheel_claim(wheel), natives) else {
+        return Ok(());
+    };
+    for (prefix, file) in natives::PLATFORMS {
+        let library = natives.join(prefix).join(file);
+        if prefix.starts_with("linux-") && library.is_file() {
+            glibc::check(
+                &library,
+                &format!("core-jvm's {prefix} library"),
+                &tag,
+                claim,
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -1,10 +1,12 @@
 //! The OpenPGP key that signs the Maven artifacts, and `gpg --verify`.
 //!
-//! Maven Central wants a detached `.asc` beside every file of a deployment.
+//! Maven Central wants a detached `.asc` beside every file of a deployment;
+//! JReleaser writes them (`jreleaser.rs`), with `gpg` and the key named here,
+//! and `central::validate` checks each with [`Signer::verify`].
 //! `release-local` signs with a throwaway key made for the run in a temporary
-//! `GNUPGHOME` (so the bundle it writes is checked exactly as a signed one
-//! would be); `release-local --publish` signs with the release key that the
-//! caller imported into its own keyring (`MMC_SIGNING_KEY` names it).
+//! `GNUPGHOME` (so the directory it writes is checked exactly as a signed one
+//! would be); with `MMC_SIGNING_KEY` set (always with `--publish`), with the
+//! release key that the caller imported into its own keyring.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -120,26 +122,8 @@ impl Signer {
         cmd
     }
 
-    /// The secret key, ASCII-armoured: what Gradle's in-memory signing
-    /// (`signingInMemoryKey`) takes.
-    pub fn armored_secret_key(&self) -> Result<String> {
-        let output = self
-            .gpg()
-            .args(["--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(["--armor", "--export-secret-keys", &self.key])
-            .output()
-            .context("could not run gpg --export-secret-keys")?;
-        if !output.status.success() || output.stdout.is_empty() {
-            bail!(
-                "gpg --export-secret-keys failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        Ok(String::from_utf8(output.stdout)?)
-    }
-
     /// Writes `file.asc`, a detached ASCII-armoured signature of `file` (the
-    /// tests' bundles; maven-gpg-plugin and Gradle sign the real ones).
+    /// tests' bundles; JReleaser signs the real ones).
     #[cfg(test)]
     pub fn sign(&self, file: &Path) -> Result<()> {
         let output = self

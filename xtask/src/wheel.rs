@@ -21,7 +21,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{python, strip};
+use crate::{glibc, python, strip};
 
 /// The checks on a built wheel, run with the venv's Python (it reads zips).
 const CHECK_SCRIPT: &str = include_str!("wheel_check.py");
@@ -32,11 +32,13 @@ const WHEEL_PREFIX: &str = "matrix_mobile_core-";
 /// Builds the wheel from cargo `profile` into `out` and returns its path.
 ///
 /// When it returns Ok, `out` holds exactly one wheel of this distribution, and
-/// that wheel has been checked (Linux only, for now): its tag is
-/// `py3-none-manylinux_*`, its version is `Ctx::version`, it carries the
-/// hand-written package layer, and its only native library is byte for byte
-/// the stripped copy of the cdylib that cargo has just built for `profile`
-/// (never a library left over from another build or another profile). Older wheels of this
+/// that wheel has been checked: its tag is `py3-none-<platform>` with the
+/// host's platform (`manylinux_*` on Linux, `macosx_*` on macOS), its version
+/// is `Ctx::version`, it carries the hand-written package layer, and its only
+/// native library is byte for byte the stripped copy of the cdylib that cargo
+/// has just built for `profile` (never a library left over from another
+/// build or another profile); on Linux, that library needs no newer glibc
+/// than the manylinux tag promises (`glibc::check`). Older wheels of this
 /// distribution in `out` are removed first.
 pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
     let venv_python = python::ensure_venv(ctx)?;
@@ -85,6 +87,11 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
         );
     }
     print!("{stdout}");
+    if cfg!(target_os = "linux") {
+        let (tag, claim) = glibc::wheel_claim(&wheel)
+            .with_context(|| format!("{} has no manylinux tag", wheel.display()))?;
+        glibc::check(&cdylib, "the wheel's library", &tag, claim)?;
+    }
     let size = std::fs::metadata(&wheel)?.len();
     println!(
         "xtask: wheel {} ({profile} profile), {:.1} MiB, built in {:.0} s",
@@ -123,7 +130,10 @@ fn replace_library(venv_python: &Path, wheel: &Path, library: &Path) -> Result<(
         Command::new(venv_python)
             .args(["-m", "wheel", "pack", "--dest-dir"])
             .arg(out)
-            .arg(&unpacked),
+            .arg(&unpacked)
+            // Every entry dated 1980-02-01, as the jars (kotlin/pom.xml's
+            // project.build.outputTimestamp): the wheel is reproducible.
+            .env("SOURCE_DATE_EPOCH", "318211200"),
     )?;
     if !wheel.is_file() {
         bail!("repacking did not write {} again", wheel.display());

@@ -1,18 +1,25 @@
 # Checks a wheel that `cargo xtask` built with maturin (xtask/src/wheel.rs runs
 # this with `python -c`): argv is WHEEL CDYLIB VERSION.
 #
-# Linux wheels only. Passes when the wheel's tag is `py3-none-manylinux_*`,
-# its version is VERSION, it holds the hand-written package layer and the
-# generated bindings, and its only native library is byte for byte CDYLIB, the
-# library that cargo built for the profile asked for. Prints the tag and the
-# library's size; exits 1 with the reasons otherwise.
+# Passes when the wheel's tag is `py3-none-<platform>` with this host's
+# platform tag (`manylinux_*` on Linux, as PyPI accepts no plain `linux`
+# tag; `macosx_*` on macOS), its version is VERSION, it holds the
+# hand-written package layer and the generated bindings, and its only native
+# library is byte for byte CDYLIB, the library that cargo built for the
+# profile asked for. Prints the tag and the library's size; exits 1 with the
+# reasons otherwise.
 import hashlib
+import os
 import sys
 import zipfile
 
 wheel, cdylib, version = sys.argv[1:4]
+PLATFORM_TAGS = {"linux": "manylinux_", "darwin": "macosx_"}
+platform_prefix = PLATFORM_TAGS.get(sys.platform)
+if platform_prefix is None:
+    sys.exit(f"wheel check: no wheel platform tag known for {sys.platform}")
 PACKAGE = "matrix_mobile_core/"
-LIBRARY = PACKAGE + "_ffi/libmatrix_mobile_core.so"
+LIBRARY = PACKAGE + "_ffi/" + os.path.basename(cdylib)
 REQUIRED = [
     PACKAGE + "__init__.py",
     PACKAGE + "__init__.pyi",
@@ -49,8 +56,8 @@ with zipfile.ZipFile(wheel) as archive:
         platform = tag.split("-")[-1]
         if not tag.startswith("py3-none-"):
             problems.append(f"tag {tag}: expected py3-none-<platform> (the library is loaded with ctypes)")
-        if not platform.startswith("manylinux_"):
-            problems.append(f"tag {tag}: expected manylinux (PyPI refuses plain linux tags)")
+        if not platform.startswith(platform_prefix):
+            problems.append(f"tag {tag}: expected {platform_prefix}* on {sys.platform} (PyPI refuses plain linux tags)")
     for name in REQUIRED:
         if name not in names:
             problems.append(f"missing {name}")

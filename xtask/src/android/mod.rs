@@ -4,7 +4,8 @@
 //! `Cargo.lock` pins ([`verifier`]), cross-compile the core for each ABI with cargo-ndk into
 //! `kotlin/src/main/jniLibs/<abi>/`, generate the Kotlin bindings from the
 //! host build into `kotlin/generated/`, then run Gradle's `assembleRelease`
-//! (or, for `release-local`, `maven-publish` into a repository: [`publish`]).
+//! (or, for `release-local`, `maven-publish` into its staging directory:
+//! [`publish`]).
 //!
 //! Every ABI is linked with `-z max-page-size=16384` (through
 //! `CARGO_TARGET_<triple>_RUSTFLAGS`), so that its LOAD segments are 16 KB
@@ -31,8 +32,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::ctx::{self, Ctx};
-use crate::maven::Publication;
-use crate::signing::Signer;
 
 mod verifier;
 
@@ -59,18 +58,7 @@ pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
     match args {
         [] => {}
         [flag, dir] if flag == "--publish" => {
-            let signer = Signer::throwaway()?;
-            let publication = Publication {
-                signer: &signer,
-                upload: false,
-            };
-            return publish(
-                ctx,
-                "release",
-                Path::new(dir),
-                &ctx.version()?,
-                &publication,
-            );
+            return publish(ctx, "release", Path::new(dir), &ctx.version()?);
         }
         _ => bail!("{USAGE}"),
     }
@@ -270,24 +258,18 @@ pub fn missing_tools() -> Option<String> {
 }
 
 /// Builds `core-android` in cargo `profile` and publishes it for `version`
-/// into the Maven repository at `repo`, each file signed by
-/// `publication.signer`; with `publication.upload`, to Maven Central instead.
+/// into the Maven repository at `repo`, unsigned: `release-local`'s staging
+/// directory, which JReleaser signs and uploads beside core-jvm
+/// (`jreleaser.rs`).
 ///
 /// The vanniktech maven-publish plugin writes `dev.matrixmobilecore:core-android`
 /// and `dev.matrixmobilecore:rustls-platform-verifier-android` (see
 /// [`verifier`]): each release AAR, its sources jar, its javadoc jar (AGP's,
 /// KDoc rendered by Dokka), the POM (core-android's names jna `@aar`,
 /// kotlinx-coroutines-android, androidx.startup and the verifier), Gradle
-/// module metadata, and an `.asc` beside each (Gradle's in-memory signing,
-/// given the signer's secret key). Everything core-android depends on is then
-/// in `repo` or on Maven Central and Google's repository.
-pub fn publish(
-    ctx: &Ctx,
-    profile: &str,
-    repo: &Path,
-    version: &str,
-    publication: &Publication,
-) -> Result<()> {
+/// module metadata, and their checksums. Everything core-android depends on
+/// is then in `repo` or on Maven Central and Google's repository.
+pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<()> {
     if version != ctx.version()? {
         bail!(
             "core-android: asked for version {version}, but the workspace is {}",
@@ -298,38 +280,17 @@ pub fn publish(
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;
     let mut publish = gradle_command(&kotlin)?;
-    // With `upload`, the Central Portal instead of `repo`; the credentials
-    // and the release key come from the environment
-    // (ORG_GRADLE_PROJECT_mavenCentralUsername, ..._signingInMemoryKey).
     // Unqualified: the task of both modules, core-android and the verifier.
-    let task = if publication.upload {
-        "publishAndReleaseToMavenCentral"
-    } else {
-        "publishMavenPublicationToReleaseDirRepository"
-    };
     publish.current_dir(&kotlin).args([
-        task.to_owned(),
+        "publishMavenPublicationToReleaseDirRepository".to_owned(),
         "-Pmmc.skipCargo=true".to_owned(),
         format!("-Pmmc.releaseRepo={}", repo.display()),
         "--stacktrace".to_owned(),
     ]);
-    if publication.signer.is_throwaway() {
-        publish
-            .env(
-                "ORG_GRADLE_PROJECT_signingInMemoryKey",
-                publication.signer.armored_secret_key()?,
-            )
-            .env("ORG_GRADLE_PROJECT_signingInMemoryKeyPassword", "");
-    }
     ctx::run(&mut publish)?;
     println!(
-        "android: dev.matrixmobilecore:core-android:{version} in {}{}",
-        repo.display(),
-        if publication.upload {
-            ", and published to Maven Central"
-        } else {
-            ""
-        }
+        "android: dev.matrixmobilecore:core-android:{version} in {}",
+        repo.display()
     );
     Ok(())
 }

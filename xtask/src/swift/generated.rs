@@ -36,15 +36,16 @@ pub struct GeneratedFile {
     pub contents: Vec<u8>,
 }
 
-/// The package's generated files for `cdylib`, in memory, cancellation patch
-/// applied. Nothing in the repository is touched.
-pub fn generate(ctx: &Ctx, cdylib: &Path) -> Result<Vec<GeneratedFile>> {
+/// The package's generated files for `library` (the core's cdylib, or its
+/// static library: uniffi-bindgen's library mode reads both), in memory,
+/// cancellation patch applied. Nothing in the repository is touched.
+pub fn generate(ctx: &Ctx, library: &Path) -> Result<Vec<GeneratedFile>> {
     let out = ctx.target_dir().join("bindings").join("swift");
     if out.exists() {
         fs::remove_dir_all(&out)?;
     }
     fs::create_dir_all(&out)?;
-    crate::bindings::generate(ctx, "swift", &out, cdylib)?;
+    crate::bindings::generate(ctx, "swift", &out, library)?;
 
     let header = find_one(&out, "h")?;
     let header_name = file_name(&header)?;
