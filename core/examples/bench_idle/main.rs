@@ -12,7 +12,9 @@
 //! and `fsync` is one or more). The core child then pauses the client and
 //! reads the same over 10 s. A third child runs the bare client with
 //! single-process locks, to show what matrix-sdk's cross-process locks cost
-//! an idle client (see the README's "An idle client"). Writes `--out`
+//! an idle client (see the README's "An idle client"), and a fourth the
+//! core sharing its stores with no process (`shared_with_other_processes:
+//! Some(false)`, Android's default), which takes those locks. Writes `--out`
 //! (`target/bench/idle.json`).
 
 mod bare;
@@ -27,7 +29,8 @@ use std::time::Duration;
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    Client, LogoutOptions, RoomListListener, RoomListUpdate, TimelineListener, TimelineUpdate,
+    Client, ClientConfig, LogoutOptions, RoomListListener, RoomListUpdate, TimelineListener,
+    TimelineUpdate,
 };
 use serde_json::{json, Value};
 use shared::{fail, round2, Args, PASSWORD};
@@ -51,11 +54,12 @@ fn main() {
                 .get("--room")
                 .unwrap_or_else(|| fail("--room is missing"));
             let figures = match part {
-                "core" => core_side(user, room, secs),
+                "core" => core_side(user, room, secs, true),
+                "core-alone" => core_side(user, room, secs, false),
                 "bare" => bare::run(user, room, secs, false),
                 "bare-single-process" => bare::run(user, room, secs, true),
                 other => fail(&format!(
-                    "unknown part {other}; known: core bare bare-single-process"
+                    "unknown part {other}; known: core core-alone bare bare-single-process"
                 )),
             };
             println!("{figures}");
@@ -96,6 +100,7 @@ fn parent(secs: u64, out: &str) {
         shared::run_child(part, &args.map(String::from))
     };
     let (core, bare, single) = (child("core"), child("bare"), child("bare-single-process"));
+    let alone = child("core-alone");
     let ratio = |key: &str| {
         let (c, b) = (core["idle"][key].as_f64(), bare["idle"][key].as_f64());
         match (c, b) {
@@ -109,6 +114,7 @@ fn parent(secs: u64, out: &str) {
         "core": core,
         "bare": bare,
         "bare_single_process_locks": single,
+        "core_sharing_nothing": alone,
         "core_over_bare": {
             "cpu_pct": ratio("cpu_pct"),
             "wakeups_per_s": ratio("wakeups_per_s"),
@@ -136,12 +142,15 @@ impl TimelineListener for Quiet {
 }
 
 /// The core: a syncing client with a room list and a timeline open, idle,
-/// then paused.
-fn core_side(user: &str, room: &str, secs: u64) -> Value {
+/// then paused; its stores shared with other processes or not (`sharing`).
+fn core_side(user: &str, room: &str, secs: u64, sharing: bool) -> Value {
     shared::count_panics();
     let dir = tempfile::TempDir::new().unwrap_or_else(|e| fail(&format!("temp dir: {e}")));
-    let client = block_on(Client::create(shared::config(dir.path())))
-        .unwrap_or_else(|e| fail(&format!("create: {e}")));
+    let config = ClientConfig {
+        shared_with_other_processes: Some(sharing),
+        ..shared::config(dir.path())
+    };
+    let client = block_on(Client::create(config)).unwrap_or_else(|e| fail(&format!("create: {e}")));
     block_on(client.login(user.into(), PASSWORD.into(), None))
         .unwrap_or_else(|e| fail(&format!("login: {e}")));
     block_on(client.start_sync()).unwrap_or_else(|e| fail(&format!("start_sync: {e}")));
