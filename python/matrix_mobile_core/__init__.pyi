@@ -46,6 +46,11 @@ class ClientConfig:
     store_passphrase: Optional[str]
     request_timeout_ms: int
     additional_root_certificates: List[str]
+    shared_with_other_processes: Optional[bool]
+    """Whether another process of the app opens these stores (an iOS extension
+    does). None: False on Android, True elsewhere. A client that shares nothing
+    takes single-process locks (an idle one writes nothing) and keeps other
+    processes' notification clients out while its stores are open."""
     def __init__(
         self,
         *,
@@ -54,6 +59,7 @@ class ClientConfig:
         store_passphrase: Optional[str] = None,
         request_timeout_ms: int = 30000,
         additional_root_certificates: List[str] = [],
+        shared_with_other_processes: Optional[bool] = None,
     ) -> None: ...
 
 class Session:

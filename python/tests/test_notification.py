@@ -153,3 +153,53 @@ async def test_bad_ids_are_invalid_argument(homeserver_url, data_dir, room_id, e
     config = ClientConfig(homeserver_url=homeserver_url, data_dir=data_dir)
     with pytest.raises(CoreError.InvalidArgument):
         await get_notification(config, session, room_id, event_id)
+
+
+async def test_a_client_that_shares_its_stores_with_no_process_keeps_a_child_out_until_paused(
+    homeserver_url, tmp_path, register
+):
+    """`shared_with_other_processes=False` (Android's default): the client answers
+    a push in its own process; a child process is refused (`InvalidState`) while
+    the client has its stores open, and reads once it is paused."""
+    alice_user, bob_user = register("alone-a"), register("alone-b")
+    (tmp_path / "alice").mkdir()
+    alice_config = ClientConfig(
+        homeserver_url=homeserver_url,
+        data_dir=str(tmp_path / "alice"),
+        shared_with_other_processes=False,
+    )
+    alice = await Client.create(alice_config)
+    await alice.login(alice_user.username, alice_user.password, None)
+    await alice.start_sync()
+    bob = await _synced(homeserver_url, tmp_path / "bob", bob_user)
+    room = await alice.create_room("alone", [bob.user_id()], True)
+    await wait_until(lambda: _known(bob, room), timeout=30, what="bob's invite")
+    await bob.join_room(room)
+    await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
+    event_id = await bob.send_text(room, "just us")
+    await _received(alice, room, "just us")
+    session = alice.session()
+
+    item = await get_notification(alice_config, session, room, event_id)
+    assert item is not None and item.body == "just us" and item.is_encrypted, item
+    args = {
+        "homeserver_url": homeserver_url,
+        "data_dir": str(tmp_path / "alice"),
+        "user_id": session.user_id,
+        "device_id": session.device_id,
+        "access_token": session.access_token,
+        "room_id": room,
+        "event_id": event_id,
+    }
+    kept_out = run_child("fetch_a_notification", args)
+    assert kept_out.returncode != 0 and "InvalidState" in kept_out.stderr, kept_out
+
+    await alice.pause()
+    run = run_child("fetch_a_notification", args)
+    assert run.returncode == 0, run
+    (answer,) = run.results
+    assert answer["body"] == "just us" and answer["files_open"] == 0, answer
+    await alice.resume()
+    for client in (alice, bob):
+        report = await client.logout(LogoutOptions(), None)
+        assert report.store_files_open_after == 0, report
