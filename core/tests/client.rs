@@ -33,6 +33,7 @@ fn config(url: &str, dir: &Path) -> ClientConfig {
         homeserver_url: url.to_owned(),
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
+        store_key: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
         shared_with_other_processes: None,
@@ -378,6 +379,66 @@ fn a_wrong_store_passphrase_is_a_storage_error() {
         "{:?}",
         reopened.map(|_| ())
     );
+}
+
+/// A raw 32-byte store key: the stores open again with it, logged in, and
+/// not with another key or with a passphrase; a key of another length, or
+/// a key beside a passphrase, is `InvalidArgument` before anything opens.
+#[test]
+fn a_raw_store_key_reopens_its_stores_and_no_other_does() {
+    let _s = serial();
+    let dir = TempDir::new().unwrap();
+    let mut cfg = config(&homeserver::url(), dir.path());
+    cfg.store_key = Some(vec![7; 32]);
+    let client = block_on(Client::create(cfg.clone())).unwrap();
+    let name = homeserver::fresh_name("key");
+    homeserver::register(&name, PASSWORD);
+    let session = block_on(client.login(name, PASSWORD.into(), None)).unwrap();
+    block_on(client.close(None)).unwrap();
+    let again = block_on(Client::create(cfg.clone())).unwrap();
+    block_on(again.restore(session)).unwrap();
+    assert!(again.room("!nowhere:localhost".into()).is_err());
+    block_on(again.logout(LogoutOptions::default(), None)).unwrap();
+
+    let dir = TempDir::new().unwrap();
+    let mut cfg = config(&homeserver::url(), dir.path());
+    cfg.store_key = Some(vec![7; 32]);
+    block_on(block_on(Client::create(cfg.clone())).unwrap().close(None)).unwrap();
+    for wrong in [
+        ClientConfig {
+            store_key: Some(vec![8; 32]),
+            ..cfg.clone()
+        },
+        ClientConfig {
+            store_key: None,
+            store_passphrase: Some("a passphrase".into()),
+            ..cfg.clone()
+        },
+    ] {
+        let reopened = block_on(Client::create(wrong));
+        assert!(
+            matches!(reopened, Err(CoreError::Storage { .. })),
+            "{:?}",
+            reopened.map(|_| ())
+        );
+    }
+    for bad in [
+        ClientConfig {
+            store_key: Some(vec![7; 31]),
+            ..cfg.clone()
+        },
+        ClientConfig {
+            store_passphrase: Some("and a passphrase".into()),
+            ..cfg.clone()
+        },
+    ] {
+        let refused = block_on(Client::create(bad));
+        assert!(
+            matches!(refused, Err(CoreError::InvalidArgument { .. })),
+            "{:?}",
+            refused.map(|_| ())
+        );
+    }
 }
 
 #[test]

@@ -90,6 +90,7 @@ fn secrets_child_session() {
         homeserver_url: homeserver::url(),
         data_dir: dirs.data.to_string_lossy().into_owned(),
         store_passphrase: passphrase.clone(),
+        store_key: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
         shared_with_other_processes: None,

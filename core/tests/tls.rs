@@ -41,6 +41,7 @@ fn config(url: &str, dir: &Path, roots: Vec<String>) -> ClientConfig {
         homeserver_url: url.to_owned(),
         data_dir: dir.join("client").to_string_lossy().into_owned(),
         store_passphrase: None,
+        store_key: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: roots,
         shared_with_other_processes: None,

@@ -44,6 +44,9 @@ class ClientConfig:
     homeserver_url: str
     data_dir: str
     store_passphrase: Optional[str]
+    store_key: Optional[bytes]
+    """32 bytes that encrypt the stores as they are (no key derivation at each
+    open); not with `store_passphrase`."""
     request_timeout_ms: int
     additional_root_certificates: List[str]
     shared_with_other_processes: Optional[bool]
@@ -57,6 +60,7 @@ class ClientConfig:
         homeserver_url: str,
         data_dir: str,
         store_passphrase: Optional[str] = None,
+        store_key: Optional[bytes] = None,
         request_timeout_ms: int = 30000,
         additional_root_certificates: List[str] = [],
         shared_with_other_processes: Optional[bool] = None,

@@ -53,6 +53,7 @@ fn main() -> Result<(), CoreError> {
         homeserver_url: server.to_owned(),
         data_dir: base.path().join(who).to_string_lossy().into_owned(),
         store_passphrase: Some(format!("{who} store passphrase")),
+        store_key: None,
         request_timeout_ms: 30_000,
         additional_root_certificates: Vec::new(),
         shared_with_other_processes: None,

@@ -132,6 +132,7 @@ pub fn config(dir: &Path) -> ClientConfig {
         homeserver_url: crate::homeserver::url(),
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
+        store_key: None,
         request_timeout_ms: 30_000,
         additional_root_certificates: Vec::new(),
         shared_with_other_processes: None,

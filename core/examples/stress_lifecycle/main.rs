@@ -234,6 +234,7 @@ fn setup(root: &Path) -> Result<(Vec<String>, String), String> {
                 .to_string_lossy()
                 .into_owned(),
             store_passphrase: None,
+            store_key: None,
             request_timeout_ms: 10_000,
             additional_root_certificates: Vec::new(),
             shared_with_other_processes: None,

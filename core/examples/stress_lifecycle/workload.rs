@@ -236,6 +236,7 @@ impl<'a> Worker<'a> {
             homeserver_url: self.run.proxy.url.clone(),
             data_dir: dir.to_string_lossy().into_owned(),
             store_passphrase: None,
+            store_key: None,
             request_timeout_ms: REQUEST_TIMEOUT.as_millis() as u32,
             additional_root_certificates: Vec::new(),
             shared_with_other_processes: None,

@@ -15,6 +15,13 @@ pub struct ClientConfig {
     /// Encrypts the SQLite stores. Must match on every later open.
     #[uniffi(default = None)]
     pub store_passphrase: Option<String>,
+    /// Encrypts the SQLite stores with this key itself: 32 bytes (from the
+    /// Keychain or Keystore), instead of a passphrase from which each store
+    /// derives its key (PBKDF2, four times at every open: time and memory a
+    /// notification extension spares). Must match on every later open; not
+    /// with `store_passphrase`.
+    #[uniffi(default = None)]
+    pub store_key: Option<Vec<u8>>,
     /// Bound of each HTTP request.
     #[uniffi(default = 30000)]
     pub request_timeout_ms: u32,
@@ -45,6 +52,7 @@ impl std::fmt::Debug for ClientConfig {
                 "store_passphrase",
                 &self.store_passphrase.as_ref().map(|_| "[redacted]"),
             )
+            .field("store_key", &self.store_key.as_ref().map(|_| "[redacted]"))
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field(
                 "additional_root_certificates",
@@ -140,17 +148,19 @@ mod tests {
 
     /// Regression: `ClientConfig` derived `Debug`, which printed the passphrase.
     #[test]
-    fn debug_output_never_shows_the_passphrase() {
+    fn debug_output_never_shows_the_passphrase_or_the_key() {
         let config = ClientConfig {
             homeserver_url: "https://example.org".into(),
             data_dir: "/data".into(),
             store_passphrase: Some("hunter2-passphrase".into()),
+            store_key: Some(b"0123456789abcdef0123456789abcdef".to_vec()),
             request_timeout_ms: 30_000,
             additional_root_certificates: Vec::new(),
             shared_with_other_processes: None,
         };
         let shown = format!("{config:?} {config:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("48, 49"), "the key's bytes: {shown}");
         assert!(shown.contains("[redacted]") && shown.contains("https://example.org"));
     }
 }

@@ -20,6 +20,8 @@ pub(crate) struct CheckedConfig {
     pub homeserver_url: Url,
     pub data_dir: PathBuf,
     pub passphrase: Option<String>,
+    /// `store_key`, checked to be 32 bytes.
+    pub key: Option<Box<[u8; 32]>>,
     pub request_timeout: Duration,
     /// `additional_root_certificates`, parsed and checked (DER).
     pub root_certificates: Vec<Vec<u8>>,
@@ -67,11 +69,28 @@ pub(crate) fn check(config: &ClientConfig) -> CoreResult<CheckedConfig> {
             "store_passphrase is empty; pass None for unencrypted stores",
         ));
     }
+    let key = match &config.store_key {
+        Some(_) if config.store_passphrase.is_some() => {
+            return Err(CoreError::invalid_argument(
+                "store_key and store_passphrase are both set; give one",
+            ))
+        }
+        Some(key) => Some(Box::new(<[u8; 32]>::try_from(key.as_slice()).map_err(
+            |_| {
+                CoreError::invalid_argument(format!(
+                    "store_key must be 32 bytes, not {}",
+                    key.len()
+                ))
+            },
+        )?)),
+        None => None,
+    };
     let root_certificates = tls::parse_roots(&config.additional_root_certificates)?;
     Ok(CheckedConfig {
         homeserver_url: url,
         data_dir,
         passphrase: config.store_passphrase.clone(),
+        key,
         request_timeout: Duration::from_millis(config.request_timeout_ms.into()),
         root_certificates,
         shared: config
@@ -109,7 +128,10 @@ impl Role {
             Role::App => SqliteStoreConfig::new(&config.data_dir),
             Role::Notification => SqliteStoreConfig::with_low_memory_config(&config.data_dir),
         };
-        stores.passphrase(config.passphrase.as_deref())
+        match &config.key {
+            Some(key) => stores.key(Some(key)),
+            None => stores.passphrase(config.passphrase.as_deref()),
+        }
     }
 
     /// matrix-sdk's cross-process lock: single-process for an app client

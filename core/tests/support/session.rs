@@ -19,6 +19,7 @@ pub fn config(url: &str, dir: &Path) -> ClientConfig {
         homeserver_url: url.to_owned(),
         data_dir: dir.to_string_lossy().into_owned(),
         store_passphrase: None,
+        store_key: None,
         request_timeout_ms: 10_000,
         additional_root_certificates: Vec::new(),
         shared_with_other_processes: None,

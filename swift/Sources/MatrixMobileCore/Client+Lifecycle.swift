@@ -14,6 +14,7 @@ extension Client {
         homeserverURL: URL,
         dataDirectory: URL,
         storePassphrase: String? = nil,
+        storeKey: Data? = nil,
         additionalRootCertificates: [String] = [],
         sharedWithOtherProcesses: Bool? = nil
     ) async throws -> Client {
@@ -24,6 +25,7 @@ extension Client {
             homeserverUrl: homeserverURL.absoluteString,
             dataDir: dataDirectory.path,
             storePassphrase: storePassphrase,
+            storeKey: storeKey,
             additionalRootCertificates: additionalRootCertificates,
             sharedWithOtherProcesses: sharedWithOtherProcesses
         )
