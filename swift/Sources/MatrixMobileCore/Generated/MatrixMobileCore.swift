@@ -589,6 +589,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -6066,6 +6084,14 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      */
     public var storePassphrase: String?
     /**
+     * Encrypts the SQLite stores with this key itself: 32 bytes (from the
+     * Keychain or Keystore), instead of a passphrase from which each store
+     * derives its key (PBKDF2, four times at every open: time and memory a
+     * notification extension spares). Must match on every later open; not
+     * with `store_passphrase`.
+     */
+    public var storeKey: Data?
+    /**
      * Bound of each HTTP request.
      */
     public var requestTimeoutMs: UInt32
@@ -6101,6 +6127,13 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * Encrypts the SQLite stores. Must match on every later open.
          */storePassphrase: String? = nil, 
         /**
+         * Encrypts the SQLite stores with this key itself: 32 bytes (from the
+         * Keychain or Keystore), instead of a passphrase from which each store
+         * derives its key (PBKDF2, four times at every open: time and memory a
+         * notification extension spares). Must match on every later open; not
+         * with `store_passphrase`.
+         */storeKey: Data? = nil, 
+        /**
          * Bound of each HTTP request.
          */requestTimeoutMs: UInt32 = UInt32(30000), 
         /**
@@ -6122,6 +6155,7 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
         self.homeserverUrl = homeserverUrl
         self.dataDir = dataDir
         self.storePassphrase = storePassphrase
+        self.storeKey = storeKey
         self.requestTimeoutMs = requestTimeoutMs
         self.additionalRootCertificates = additionalRootCertificates
         self.sharedWithOtherProcesses = sharedWithOtherProcesses
@@ -6168,6 +6202,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 homeserverUrl: FfiConverterString.read(from: &buf), 
                 dataDir: FfiConverterString.read(from: &buf), 
                 storePassphrase: FfiConverterOptionString.read(from: &buf), 
+                storeKey: FfiConverterOptionData.read(from: &buf), 
                 requestTimeoutMs: FfiConverterUInt32.read(from: &buf), 
                 additionalRootCertificates: FfiConverterSequenceString.read(from: &buf), 
                 sharedWithOtherProcesses: FfiConverterOptionBool.read(from: &buf)
@@ -6178,6 +6213,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.homeserverUrl, into: &buf)
         FfiConverterString.write(value.dataDir, into: &buf)
         FfiConverterOptionString.write(value.storePassphrase, into: &buf)
+        FfiConverterOptionData.write(value.storeKey, into: &buf)
         FfiConverterUInt32.write(value.requestTimeoutMs, into: &buf)
         FfiConverterSequenceString.write(value.additionalRootCertificates, into: &buf)
         FfiConverterOptionBool.write(value.sharedWithOtherProcesses, into: &buf)
@@ -10373,6 +10409,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
