@@ -232,8 +232,16 @@ async fn sync_answered_once(sync: &SyncService) {
     }
 }
 
+/// The event cache's errors in the core's terms, as a timeline's are: its
+/// stores closed under it (a `pause`) is `Storage`, which a paused
+/// client's call turns into "call resume() first".
 fn cache_error(e: matrix_sdk::event_cache::EventCacheError) -> CoreError {
-    CoreError::internal(format!("the room's event cache: {e}"))
+    use matrix_sdk::event_cache::EventCacheError as E;
+    match e {
+        E::PaginationError(e) => super::errors::from_sdk(&e),
+        E::ClientDropped => CoreError::ClientClosed,
+        other => CoreError::storage(format!("the room's event cache: {other}")),
+    }
 }
 
 /// Returns once every one of `events` is in the event cache, which takes

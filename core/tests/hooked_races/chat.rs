@@ -400,3 +400,38 @@ fn a_close_during_a_first_open_keeps_its_promises() {
     );
     assert_eq!(open_files_under(dir.path()), Some(0));
 }
+
+/// A pause that closes the stores while a room's first timeline is held
+/// preparing the room: the open ends with the paused client's error
+/// (`InvalidState`), or its timeline; never `Internal` (the stress run found
+/// the event cache's closed store reported so). After `resume`, the room
+/// opens.
+#[test]
+fn a_pause_during_a_first_open_is_the_paused_error() {
+    let _s = serial();
+    let (alice, _session, _dir) = crate::logged_in("hk-open-pause");
+    let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
+    block_on(alice.send_text(room_id.clone(), "one".into())).unwrap();
+    block_on(alice.start_sync()).unwrap();
+    wait("the room listed", 20, || {
+        alice.rooms().unwrap().iter().any(|r| r.room_id == room_id)
+    });
+
+    let prepared = hooks::pause_at("timeline.first_open");
+    let (c, id) = (alice.clone(), room_id.clone());
+    let open = on_thread(move || block_on(c.timeline(id)).map(|_| ()));
+    assert!(
+        prepared.wait_reached(BOUND),
+        "the open never prepared the room"
+    );
+    block_on(alice.pause()).unwrap();
+    prepared.release();
+    let opened = within("the open", &open);
+    assert!(
+        matches!(opened, Ok(()) | Err(CoreError::InvalidState { .. })),
+        "{opened:?}"
+    );
+    block_on(alice.resume()).unwrap();
+    block_on(alice.timeline(room_id)).unwrap();
+    block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
+}
