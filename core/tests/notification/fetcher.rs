@@ -366,6 +366,27 @@ fn in_process_a_fetcher_reads_through_the_live_client_and_gives_its_stores_up() 
     }
 }
 
+/// A fetcher the app lets go of without `close` (garbage collected, a Swift
+/// `deinit`): it closes in the background, and its stores' files close.
+#[test]
+fn a_released_fetcher_closes_in_the_background() {
+    let _serial = serial();
+    let (client, session, dir) = crate::session::logged_in("fetch-drop");
+    block_on(client.close(None)).unwrap();
+    let store = Arc::new(FileStore(dir.path().with_extension("session.json")));
+    store.save(session).unwrap();
+    let fetcher = block_on(notification_fetcher(here(dir.path()), store)).unwrap();
+    let open = matrix_mobile_core::platform::open_files_under(dir.path());
+    assert!(open.is_some_and(|n| n > 0), "its stores are open: {open:?}");
+    drop(fetcher);
+    wait("the released fetcher's stores closed", 20, || {
+        matrix_mobile_core::platform::open_files_under(dir.path()) == Some(0)
+    });
+    // The directory is free again: a client opens it at once.
+    let again = block_on(Client::create(here(dir.path()))).unwrap();
+    block_on(again.close(None)).unwrap();
+}
+
 /// A store with nothing, or one that throws; a bad config; bad ids.
 struct Throwing;
 
