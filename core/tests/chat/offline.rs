@@ -209,3 +209,63 @@ fn a_pagination_without_the_server_is_a_network_error() {
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
+
+/// Sets the room's `events_default` power level, as its creator `token`.
+fn set_events_default(room_id: &str, token: &str, level: u32) {
+    let path = format!(
+        "/_matrix/client/v3/rooms/{}/state/m.room.power_levels/",
+        homeserver::escaped(room_id)
+    );
+    let mut levels = homeserver::client_api("GET", &path, token, &serde_json::Value::Null);
+    levels["events_default"] = level.into();
+    homeserver::client_api("PUT", &path, token, &levels);
+}
+
+/// A message the server refuses (bob may not speak in the room: 403) fails
+/// and stays failed; once the room lets him speak, `retry_send` sends it,
+/// and alice reads it.
+#[test]
+fn a_refused_message_is_sent_by_retry_send_once_the_room_allows_it() {
+    let _serial = serial();
+    let (alice, alice_session, _alice_dir) = session::logged_in("retry-alice");
+    let (bob, _, _bob_dir) = session::logged_in("retry-bob");
+    let room_id =
+        block_on(alice.create_room("retry".into(), vec![bob.user_id().unwrap()], false)).unwrap();
+    block_on(bob.start_sync()).unwrap();
+    wait("bob's invite", 30, || bob.room(room_id.clone()).is_ok());
+    block_on(bob.join_room(room_id.clone())).unwrap();
+    set_events_default(&room_id, &alice_session.access_token, 50);
+    let timeline = block_on(bob.timeline(room_id.clone())).unwrap();
+    let mirror = Mirror::<TimelineItem>::new();
+    let _sub = timeline.observe(mirror.clone()).unwrap();
+    let state = || match event_of(&mirror.items(), "let me speak") {
+        Some(TimelineItemKind::Event { send_state, .. }) => send_state.clone(),
+        _ => None,
+    };
+
+    block_on(timeline.send_text("let me speak".into(), None)).unwrap();
+    wait("the refusal", 30, || {
+        matches!(state(), Some(SendState::Failed { .. }))
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        matches!(state(), Some(SendState::Failed { .. })),
+        "a refused message is not sent on its own: {:?}",
+        state()
+    );
+    set_events_default(&room_id, &alice_session.access_token, 0);
+    let item = item_id_of(&mirror.items(), "let me speak");
+    block_on(timeline.retry_send(item)).unwrap();
+    wait("the retried message sent", 30, || {
+        matches!(state(), Some(SendState::Sent { .. }))
+    });
+    wait("alice reads it", 30, || {
+        block_on(alice.recent_messages(room_id.clone(), 10))
+            .unwrap()
+            .iter()
+            .any(|m| m.body == "let me speak")
+    });
+    for client in [&alice, &bob] {
+        block_on(client.logout(LogoutOptions::default(), None)).unwrap();
+    }
+}
