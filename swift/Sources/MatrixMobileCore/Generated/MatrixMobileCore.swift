@@ -9574,7 +9574,9 @@ public enum SendState: Equatable, Hashable {
     )
     /**
      * `retriable`: the send queue retries it itself once the server is
-     * reachable (or `retry_send` does); otherwise only `cancel_send` helps.
+     * reachable (or `retry_send` does); otherwise (the server refused it)
+     * it waits for `retry_send`, once what was refused is fixed, or
+     * `cancel_send`.
      */
     case failed(detail: String, retriable: Bool
     )
