@@ -351,29 +351,11 @@ fn release(
         return (false, runtime::generation());
     };
     let epoch = coordinator::epoch();
-    match lease.release(restart_if_last, LOCAL_STEP, || {
+    let released = lease.release(restart_if_last, LOCAL_STEP, || {
         clock.begin(LifecyclePhase::RestartingRuntime)
-    }) {
-        Release::NotLast => (false, runtime::generation()),
-        Release::ShutdownPending => {
-            token.park(epoch);
-            (false, runtime::generation())
-        }
-        Release::Restarted(Ok(outcome)) => {
-            if !outcome.tasks_abandoned.is_empty() {
-                warnings.push(format!(
-                    "runtime restart abandoned: {}",
-                    outcome.tasks_abandoned.join(", ")
-                ));
-            }
-            if let Some(n) = outcome.threads_left.filter(|n| *n > 0) {
-                warnings.push(format!("{n} threads of the old runtime were not joined"));
-            }
-            (true, outcome.generation)
-        }
-        Release::Restarted(Err(e)) => {
-            warnings.push(format!("runtime restart failed: {e}"));
-            (false, runtime::generation())
-        }
+    });
+    if matches!(released, Release::ShutdownPending) {
+        token.park(epoch);
     }
+    released.outcome(warnings)
 }

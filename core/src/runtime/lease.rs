@@ -32,6 +32,32 @@ pub(crate) enum Release {
     Restarted(CoreResult<StopOutcome>),
 }
 
+impl Release {
+    /// Whether the runtime was restarted, and the generation now running;
+    /// what a restart left behind, or why it failed, goes to `warnings`.
+    pub(crate) fn outcome(self, warnings: &mut Vec<String>) -> (bool, u64) {
+        match self {
+            Release::NotLast | Release::ShutdownPending => (false, super::generation()),
+            Release::Restarted(Ok(outcome)) => {
+                if !outcome.tasks_abandoned.is_empty() {
+                    warnings.push(format!(
+                        "runtime restart abandoned: {}",
+                        outcome.tasks_abandoned.join(", ")
+                    ));
+                }
+                if let Some(n) = outcome.threads_left.filter(|n| *n > 0) {
+                    warnings.push(format!("{n} threads of the old runtime were not joined"));
+                }
+                (true, outcome.generation)
+            }
+            Release::Restarted(Err(e)) => {
+                warnings.push(format!("runtime restart failed: {e}"));
+                (false, super::generation())
+            }
+        }
+    }
+}
+
 /// Takes a lease on the running generation for a client named `name`, and
 /// returns that generation's handle and process group with it (read under
 /// one lock, so that a restart in between cannot pair them with another

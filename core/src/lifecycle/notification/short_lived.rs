@@ -189,23 +189,14 @@ fn run(
     let since = Instant::now();
     // Stores that did not close are never dropped by a restart (it would
     // drop live pools inside a runtime that is shutting down).
-    let (runtime_restarted, runtime_generation) =
-        match lease.release(served.stores_closed, LOCAL_STEP, || {}) {
-            Release::Restarted(Ok(outcome)) => (true, outcome.generation),
-            Release::Restarted(Err(e)) => {
-                tracing::warn!(%e, "runtime restart after a notification client");
-                warnings.push(format!("runtime restart: {e}"));
-                (false, runtime::generation())
-            }
-            Release::NotLast if !client_dropped => {
-                tracing::warn!(
-                    "matrix-sdk's tasks of a notification client outlive it (other clients are \
-                     live); the next restart or shutdown() ends them"
-                );
-                (false, runtime::generation())
-            }
-            Release::NotLast | Release::ShutdownPending => (false, runtime::generation()),
-        };
+    let released = lease.release(served.stores_closed, LOCAL_STEP, || {});
+    if matches!(released, Release::NotLast) && !client_dropped {
+        tracing::warn!(
+            "matrix-sdk's tasks of a notification client outlive it (other clients are \
+             live); the next restart or shutdown() ends them"
+        );
+    }
+    let (runtime_restarted, runtime_generation) = released.outcome(&mut warnings);
     phases.push(timing(LifecyclePhase::RestartingRuntime, since.elapsed()));
     Ok(CloseReport {
         server_logout: ServerLogout::Skipped,
