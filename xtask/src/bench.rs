@@ -20,12 +20,87 @@ use serde_json::json;
 use crate::ctx::{self, Ctx};
 use crate::{bindings, kotlin, python, synapse};
 
-const USAGE: &str = "usage: cargo xtask bench [--profile P] lifecycle [--cycles N] | ffi
-       cargo xtask bench [--profile P] soak [--cycles N] | compare [--cycles N] | scale [--clients N]
-       cargo xtask bench [--profile P] chat [--cycles N] | large [--rooms N] | notification [--runs N] | idle [--secs N]
-       cargo xtask bench [--profile P] memory [--cycles N]
-       cargo xtask bench report
-  P: the cargo profile to build (bench-fast by default; bench-small has the release opt-level)";
+/// `cargo xtask bench [--profile P] <bench>`.
+#[derive(clap::Args)]
+#[command(subcommand_value_name = "BENCH", subcommand_help_heading = "Benches")]
+pub struct Args {
+    /// The cargo profile to build (bench-small has the release opt-level).
+    #[arg(long, value_name = "P", default_value = FAST)]
+    profile: String,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+/// The benchmarks; a size left out is the bench's own default.
+#[derive(clap::Subcommand)]
+enum Bench {
+    /// Where a logout's time goes, phase by phase.
+    Lifecycle {
+        /// Logout cycles.
+        #[arg(long, value_name = "N", value_parser = size())]
+        cycles: Option<u32>,
+    },
+    /// FFI round trip of a no-op from Kotlin (JVM) and Python.
+    Ffi,
+    /// A soak: cycles of create, login, sync, send, logout on one user.
+    Soak {
+        /// Soak cycles.
+        #[arg(long, value_name = "N", value_parser = size())]
+        cycles: Option<u32>,
+    },
+    /// Three teardowns side by side: naive, logout only, this core.
+    Compare {
+        /// Cycles of each teardown.
+        #[arg(long, value_name = "N", value_parser = size())]
+        cycles: Option<u32>,
+    },
+    /// Many clients in one process.
+    Scale {
+        /// Clients.
+        #[arg(long, value_name = "N", value_parser = size())]
+        clients: Option<u32>,
+    },
+    /// The chat surface against matrix-sdk-ui used directly, and chat
+    /// session cycles.
+    Chat {
+        /// Chat cycles.
+        #[arg(long, value_name = "N", value_parser = size())]
+        cycles: Option<u32>,
+    },
+    /// An account of many rooms signed in on a new device.
+    Large {
+        /// Rooms of the account.
+        #[arg(long, value_name = "N", value_parser = size())]
+        rooms: Option<u32>,
+    },
+    /// `get_notification` in fresh processes, as a notification extension
+    /// runs it.
+    Notification {
+        /// Runs.
+        #[arg(long, value_name = "N", value_parser = size())]
+        runs: Option<u32>,
+    },
+    /// An idle syncing client and a paused one.
+    Idle {
+        /// Seconds of the syncing client's measure.
+        #[arg(long, value_name = "N", value_parser = size())]
+        secs: Option<u32>,
+    },
+    /// What the heap keeps per soak cycle (heaptrack).
+    Memory {
+        /// Soak cycles.
+        #[arg(long, value_name = "N", default_value_t = memory::DEFAULT_CYCLES,
+              value_parser = clap::value_parser!(u32).range(5..))]
+        cycles: u32,
+    },
+    /// The plots and figures of docs/BENCHMARKS.md from target/bench/.
+    Report,
+}
+
+/// A bench's size: a positive number.
+fn size() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
+}
 
 /// The profile this run builds, when `--profile` names another than [`FAST`].
 static PROFILE: OnceLock<String> = OnceLock::new();
@@ -35,40 +110,33 @@ pub(crate) fn profile() -> &'static str {
     PROFILE.get().map_or(FAST, String::as_str)
 }
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let args = match args {
-        [flag, profile, rest @ ..] if flag == "--profile" => {
-            let _ = PROFILE.set(profile.clone());
-            rest
-        }
-        _ => args,
-    };
-    let rest = args.get(1..).unwrap_or_default();
-    match args.first().map(String::as_str) {
-        Some("lifecycle") => example(ctx, "lifecycle", rest, "--cycles"),
-        Some("ffi") => ffi(ctx),
-        Some("soak") => example(ctx, "soak", rest, "--cycles"),
-        Some("compare") => example(ctx, "compare", rest, "--cycles"),
-        Some("scale") => example(ctx, "scale", rest, "--clients"),
-        Some("chat") => example(ctx, "chat", rest, "--cycles"),
-        Some("large") => example(ctx, "large", rest, "--rooms"),
-        Some("notification") => example(ctx, "notification", rest, "--runs"),
-        Some("idle") => example(ctx, "idle", rest, "--secs"),
-        Some("memory") => memory::run(ctx, rest),
-        Some("report") => report::run(ctx),
-        _ => bail!(USAGE),
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if args.profile != FAST {
+        let _ = PROFILE.set(args.profile);
+    }
+    match args.bench {
+        Bench::Lifecycle { cycles } => example(ctx, "lifecycle", "--cycles", cycles),
+        Bench::Ffi => ffi(ctx),
+        Bench::Soak { cycles } => example(ctx, "soak", "--cycles", cycles),
+        Bench::Compare { cycles } => example(ctx, "compare", "--cycles", cycles),
+        Bench::Scale { clients } => example(ctx, "scale", "--clients", clients),
+        Bench::Chat { cycles } => example(ctx, "chat", "--cycles", cycles),
+        Bench::Large { rooms } => example(ctx, "large", "--rooms", rooms),
+        Bench::Notification { runs } => example(ctx, "notification", "--runs", runs),
+        Bench::Idle { secs } => example(ctx, "idle", "--secs", secs),
+        Bench::Memory { cycles } => memory::run(ctx, cycles),
+        Bench::Report => report::run(ctx),
     }
 }
 
 /// Runs `core/examples/bench_<name>` against a fresh Synapse with the one
-/// size flag it takes, stamps its `target/bench/<name>.json` and, for the
-/// soak, compare, scale, chat and large benches, draws `target/bench/<name>.png`.
-fn example(ctx: &Ctx, name: &str, args: &[String], size_flag: &str) -> Result<()> {
-    let passed = match args {
-        [] => vec![],
-        [flag, n] if flag == size_flag && n.parse::<u32>().is_ok_and(|n| n > 0) => args.to_vec(),
-        _ => bail!(USAGE),
-    };
+/// size flag it takes (`size_flag`, when `size` is given), stamps its
+/// `target/bench/<name>.json` and, for the soak, compare, scale, chat and
+/// large benches, draws `target/bench/<name>.png`.
+fn example(ctx: &Ctx, name: &str, size_flag: &str, size: Option<u32>) -> Result<()> {
+    let passed: Vec<String> = size
+        .map(|n| vec![size_flag.to_owned(), n.to_string()])
+        .unwrap_or_default();
     let exe = ctx.build_example(profile(), &format!("bench_{name}"))?;
     let out = bench_dir(ctx)?.join(format!("{name}.json"));
     let machine = stamp::machine();

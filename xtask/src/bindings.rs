@@ -9,20 +9,30 @@ use uniffi_bindgen::bindings::{GenerateOptions, TargetLanguage};
 
 use crate::ctx::Ctx;
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let (Some(language), Some("--out"), Some(out)) =
-        (args.first(), args.get(1).map(String::as_str), args.get(2))
-    else {
-        bail!("usage: cargo xtask bindings kotlin|swift|python --out DIR");
-    };
+/// The languages [`generate`] writes.
+const LANGUAGES: [&str; 3] = ["kotlin", "swift", "python"];
+
+/// `cargo xtask bindings kotlin|swift|python --out DIR`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The language of the bindings.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(LANGUAGES))]
+    language: String,
+    /// Where they go (with the cdylib beside them, for Python).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let Args { language, out } = args;
     let cdylib = ctx.build_core_debug()?;
-    generate(ctx, language, Path::new(out), &cdylib)?;
+    generate(ctx, &language, &out, &cdylib)?;
     if language == "python" {
         // The generated module loads the library from its own folder.
         let name = cdylib.file_name().context("cdylib without a file name")?;
-        std::fs::copy(&cdylib, Path::new(out).join(name))?;
+        std::fs::copy(&cdylib, out.join(name))?;
     }
-    println!("{language} bindings written to {out}");
+    println!("{language} bindings written to {}", out.display());
     Ok(())
 }
 

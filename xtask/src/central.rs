@@ -214,7 +214,12 @@ fn component(
 }
 
 /// Checks the fields Central requires of a POM; returns its packaging.
-fn check_pom(pom: &str, group: &str, artifact: &str, version: &str) -> Result<String, String> {
+pub(crate) fn check_pom(
+    pom: &str,
+    group: &str,
+    artifact: &str,
+    version: &str,
+) -> Result<String, String> {
     let pom = without_comments(pom);
     let mut missing = Vec::new();
     if pom.contains("${") {

@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 /// The package selection of every build of the core: the core alone. Cargo
 /// unifies dependency features over the packages of one invocation, so builds
@@ -59,9 +60,7 @@ impl Ctx {
     /// `Cargo.toml`, the one place it is written. Maven, Gradle, SwiftPM and the
     /// wheel are given this value; none of them states its own.
     pub fn version(&self) -> Result<String> {
-        let manifest = std::fs::read_to_string(self.root.join("Cargo.toml"))
-            .context("reading the workspace Cargo.toml")?;
-        workspace_version(&manifest).context("no `version` under [workspace.package] in Cargo.toml")
+        self.workspace_package("version")
     }
 
     /// The project's home: `[workspace.package] repository` in the root
@@ -69,11 +68,19 @@ impl Ctx {
     /// README's links and Package.swift's release URL are derived from it
     /// (`repository::check` fails when one of them disagrees).
     pub fn repository(&self) -> Result<String> {
+        Ok(self
+            .workspace_package("repository")?
+            .trim_end_matches('/')
+            .to_owned())
+    }
+
+    /// The string value of `key` under `[workspace.package]` in the root
+    /// `Cargo.toml`.
+    fn workspace_package(&self, key: &str) -> Result<String> {
         let manifest = std::fs::read_to_string(self.root.join("Cargo.toml"))
             .context("reading the workspace Cargo.toml")?;
-        let url = workspace_package_value(&manifest, "repository")
-            .context("no `repository` under [workspace.package] in Cargo.toml")?;
-        Ok(url.trim_end_matches('/').to_owned())
+        workspace_package_value(&manifest, key)
+            .with_context(|| format!("no `{key}` under [workspace.package] in Cargo.toml"))
     }
 
     /// Builds the core's host library in cargo `profile` (`dev`, `release`,
@@ -134,11 +141,6 @@ pub fn profile_dir(profile: &str) -> &str {
     }
 }
 
-/// `version = "..."` in the `[workspace.package]` table of a Cargo manifest.
-fn workspace_version(manifest: &str) -> Option<String> {
-    workspace_package_value(manifest, "version")
-}
-
 /// The string value of `key` in the `[workspace.package]` table of a Cargo
 /// manifest.
 fn workspace_package_value(manifest: &str, key: &str) -> Option<String> {
@@ -177,6 +179,23 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Waits for `child` to exit, for at most `limit`; past it, kills the child
+/// and returns `None`.
+pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Whether `tool` is on PATH.
 pub fn have_tool(tool: &str) -> bool {
     std::env::var_os("PATH")
@@ -190,13 +209,14 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{workspace_package_value, workspace_version};
+    use super::workspace_package_value;
 
     #[test]
     fn reads_the_workspace_version_only() {
         let manifest = "[package]\nversion = \"9.9.9\"\n\n[workspace.package]\nedition = \"2021\"\nversion = \"0.3.1\"\n";
-        assert_eq!(workspace_version(manifest).as_deref(), Some("0.3.1"));
-        assert_eq!(workspace_version("[package]\nversion = \"1.0.0\"\n"), None);
+        let version = |manifest| workspace_package_value(manifest, "version");
+        assert_eq!(version(manifest).as_deref(), Some("0.3.1"));
+        assert_eq!(version("[package]\nversion = \"1.0.0\"\n"), None);
     }
 
     #[test]

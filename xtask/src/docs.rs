@@ -33,12 +33,16 @@ const PYTHON_MODULE_PAGE: &str = "matrix_mobile_core.html";
 /// Names the Python page must document (pdoc gives each an anchor).
 const PYTHON_NAMES: [&str; 3] = ["Client", "ClientConfig", "get_notification"];
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let dir = match args {
-        [] => ctx.target_dir().join("docs"),
-        [dir] if !dir.starts_with('-') => PathBuf::from(dir),
-        _ => bail!("usage: cargo xtask docs [DIR]"),
-    };
+/// `cargo xtask docs [DIR]`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where the docs go (target/docs by default); only its `kotlin/`,
+    /// `python/` and `index.html` are replaced.
+    dir: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let dir = args.dir.unwrap_or_else(|| ctx.target_dir().join("docs"));
     let cdylib = ctx.build_core_debug()?;
     build(ctx, &cdylib, &dir)
 }

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
-use crate::central::{jar_listing, without_comments};
+use crate::central::{self, jar_listing, without_comments};
 use crate::ctx::{self, Ctx};
 use crate::{kotlin, strip};
 
@@ -30,11 +30,11 @@ const ARTIFACT: &str = "core-jvm";
 const RUNTIME_DEPENDENCIES: [&str; 3] = ["kotlin-stdlib", "kotlinx-coroutines-core-jvm", "jna"];
 
 /// Deploys `core-jvm` (jar with the host library inside, sources and KDoc
-/// jars, POM, unsigned) for `version` into the Maven repository at `repo`.
-/// `natives` is a folder of the other platforms' libraries
-/// (`natives::check_dir`), packed beside the host's. Maven builds in
-/// `target/maven-publish/` with bindings of its own there, so a test run of
-/// `kotlin/` at the same time keeps its folders.
+/// jars, POM, unsigned) for the workspace's version (`Ctx::version`) into
+/// the Maven repository at `repo`. `natives` is a folder of the other
+/// platforms' libraries (`natives::check_dir`), packed beside the host's.
+/// Maven builds in `target/maven-publish/` with bindings of its own there, so
+/// a test run of `kotlin/` at the same time keeps its folders.
 ///
 /// Guarantee: when this returns, `repo` holds the four files of
 /// `dev.matrixmobilecore:core-jvm:<version>`, the jar carries the library
@@ -42,19 +42,8 @@ const RUNTIME_DEPENDENCIES: [&str; 3] = ["kotlin-stdlib", "kotlinx-coroutines-co
 /// under its own, and the POM names every runtime dependency with the
 /// version the build compiled against (not yet signed nor checked against
 /// Central's rules: `jreleaser::stage`, `central::validate`).
-pub fn publish_jvm(
-    ctx: &Ctx,
-    cdylib: &Path,
-    repo: &Path,
-    version: &str,
-    natives: Option<&Path>,
-) -> Result<()> {
-    if version != ctx.version()? {
-        bail!(
-            "core-jvm: asked for version {version}, but the workspace is {}",
-            ctx.version()?
-        );
-    }
+pub fn publish_jvm(ctx: &Ctx, cdylib: &Path, repo: &Path, natives: Option<&Path>) -> Result<()> {
+    let version = &ctx.version()?;
     let prefix = jna_resource_prefix()?;
     let mut entries = vec![format!("{prefix}/{}", lib_file_name())];
     if let Some(natives) = natives {
@@ -211,19 +200,16 @@ fn check_published(dir: &Path, version: &str, lib_entries: &[String]) -> Result<
         }
     }
     let pom = std::fs::read_to_string(dir.join(format!("{base}.pom")))?;
-    check_pom(&pom, version)
+    check_jvm_pom(&pom, version)
 }
 
-/// The published POM names the version and each runtime dependency with a
-/// literal version, and no property is left for a consumer to resolve.
-fn check_pom(pom: &str, version: &str) -> Result<()> {
+/// The published POM passes Central's checks for `core-jvm:version`
+/// (coordinates, no property left for a consumer to resolve: `central.rs`)
+/// and names each runtime dependency with a literal version.
+fn check_jvm_pom(pom: &str, version: &str) -> Result<()> {
+    central::check_pom(pom, &GROUP_PATH.replace('/', "."), ARTIFACT, version)
+        .map_err(|e| anyhow!("core-jvm: the POM: {e}"))?;
     let pom = &without_comments(pom);
-    if !pom.contains(&format!("<version>{version}</version>")) {
-        bail!("core-jvm: the POM does not carry version {version}");
-    }
-    if pom.contains("${") {
-        bail!("core-jvm: the POM still holds an unresolved property");
-    }
     for artifact in RUNTIME_DEPENDENCIES {
         let at = pom
             .find(&format!("<artifactId>{artifact}</artifactId>"))
@@ -259,27 +245,33 @@ fn forget_cached_copy(version: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    const POM: &str = "<project><version>1.2.3</version><dependencies>\
+    const POM: &str = "<project><groupId>dev.matrixmobilecore</groupId>\
+        <artifactId>core-jvm</artifactId><version>1.2.3</version>\
+        <name>core-jvm</name><description>The core</description><url>https://example.org/c</url>\
+        <licenses><license><name>Apache-2.0</name><url>https://example.org/l</url></license></licenses>\
+        <developers><developer><name>Someone</name></developer></developers>\
+        <scm><url>https://example.org/c</url><connection>scm:git:https://example.org/c.git</connection></scm>\
+        <dependencies>\
         <dependency><artifactId>kotlin-stdlib</artifactId><version>2.2.20</version></dependency>\
         <dependency><artifactId>kotlinx-coroutines-core-jvm</artifactId><version>1.10.2</version></dependency>\
         <dependency><artifactId>jna</artifactId><version>5.17.0</version></dependency>\
         </dependencies></project>";
 
     #[test]
-    fn check_pom_accepts_resolved_runtime_dependencies() {
-        check_pom(POM, "1.2.3").unwrap();
-        check_pom(&format!("<!-- set by ${{revision}} -->{POM}"), "1.2.3").unwrap();
-        assert!(check_pom(POM, "9.9.9").is_err());
+    fn check_jvm_pom_accepts_resolved_runtime_dependencies() {
+        check_jvm_pom(POM, "1.2.3").unwrap();
+        check_jvm_pom(&format!("<!-- set by ${{revision}} -->{POM}"), "1.2.3").unwrap();
+        assert!(check_jvm_pom(POM, "9.9.9").is_err());
     }
 
     #[test]
-    fn check_pom_refuses_properties_and_test_scoped_dependencies() {
-        assert!(check_pom(&POM.replace("5.17.0", "${jna.version}"), "1.2.3").is_err());
+    fn check_jvm_pom_refuses_properties_and_test_scoped_dependencies() {
+        assert!(check_jvm_pom(&POM.replace("5.17.0", "${jna.version}"), "1.2.3").is_err());
         let test_scoped = POM.replace(
             "<version>5.17.0</version>",
             "<version>5.17.0</version><scope>test</scope>",
         );
-        assert!(check_pom(&test_scoped, "1.2.3").is_err());
+        assert!(check_jvm_pom(&test_scoped, "1.2.3").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::ctx::{self, Ctx};
 use anyhow::{bail, Context, Result};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -60,24 +61,32 @@ pub fn ensure_venv(ctx: &Ctx) -> Result<PathBuf> {
         reqs_path.display(),
         venv.display()
     );
-    ctx::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(&reqs_path),
-    )?;
+    pip_install(&python, [OsStr::new("-r"), reqs_path.as_os_str()])?;
     std::fs::write(&marker, &reqs).with_context(|| format!("writing {}", marker.display()))?;
     eprintln!(
         "python: venv ready in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(python)
+}
+
+/// `python -m pip install --quiet ARGS` with the interpreter `python` (a
+/// venv's).
+pub fn pip_install<A: AsRef<OsStr>>(
+    python: &Path,
+    args: impl IntoIterator<Item = A>,
+) -> Result<()> {
+    ctx::run(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(args),
+    )
 }
 
 /// Runs `python -m pytest python/tests -q` with the venv's python.

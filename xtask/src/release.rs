@@ -50,52 +50,39 @@ use crate::jreleaser::{self, Manifest};
 use crate::signing::Signer;
 use crate::{android, apple, central, glibc, maven, natives, repository, wheel};
 
-const USAGE: &str =
-    "usage: cargo xtask release-local DIR [--profile release|dev|bench-fast] [--publish] [--jvm-natives NATIVES]";
-
-const UPLOAD_USAGE: &str = "usage: cargo xtask central-upload DIR (a release-local DIR)";
-
-/// What `release-local` was asked for.
-struct Args {
+/// `cargo xtask release-local DIR [--profile P] [--publish] [--jvm-natives NATIVES]`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The output directory.
     dir: PathBuf,
+    /// The cargo profile: release, dev (minutes instead of a quarter of an
+    /// hour) or bench-fast.
+    #[arg(long, value_name = "P", default_value = "release")]
     profile: String,
-    /// Sign with the release key and upload to Maven Central.
+    /// Sign with the release key (MMC_SIGNING_KEY) and upload to Maven
+    /// Central as one deployment.
+    #[arg(long)]
     publish: bool,
-    /// The other platforms' libraries for `core-jvm`.
+    /// The other platforms' libraries for core-jvm, as
+    /// NATIVES/<jna-prefix>/<lib>.
+    #[arg(long, value_name = "NATIVES")]
     jvm_natives: Option<PathBuf>,
 }
 
-fn args(raw: &[String]) -> Result<Args> {
-    let mut dir = None;
-    let mut profile = "release".to_owned();
-    let mut publish = false;
-    let mut jvm_natives = None;
-    let mut it = raw.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--profile" => profile = it.next().context(USAGE)?.clone(),
-            "--publish" => publish = true,
-            "--jvm-natives" => jvm_natives = Some(PathBuf::from(it.next().context(USAGE)?)),
-            flag if flag.starts_with("--") => bail!("unknown option `{flag}`\n{USAGE}"),
-            path if dir.is_none() => dir = Some(PathBuf::from(path)),
-            extra => bail!("unexpected argument `{extra}`\n{USAGE}"),
-        }
-    }
-    Ok(Args {
-        dir: dir.context(USAGE)?,
-        profile,
-        publish,
-        jvm_natives,
-    })
+/// `cargo xtask central-upload DIR`.
+#[derive(clap::Args)]
+pub struct UploadArgs {
+    /// A directory that `release-local DIR` signed and validated.
+    dir: PathBuf,
 }
 
-pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let Args {
         dir,
         profile,
         publish,
         jvm_natives,
-    } = args(raw)?;
+    } = args;
     if publish {
         jreleaser::check_credentials()?;
         if let Some(why) = android::missing_tools() {
@@ -117,15 +104,15 @@ pub fn run(ctx: &Ctx, raw: &[String]) -> Result<()> {
 /// `cargo xtask central-upload DIR`: checks `DIR/maven/` again (Central's
 /// rules, signatures by the key `MMC_SIGNING_KEY` names, all three
 /// components of this version) and uploads and publishes it as it is.
-pub fn upload(ctx: &Ctx, raw: &[String]) -> Result<()> {
-    let [dir] = raw else {
-        bail!("{UPLOAD_USAGE}");
-    };
+pub fn upload(ctx: &Ctx, args: UploadArgs) -> Result<()> {
     jreleaser::check_credentials()?;
     let signer = release_signer(true)?;
-    let dir = Path::new(dir)
-        .canonicalize()
-        .with_context(|| format!("{dir}: no such directory\n{UPLOAD_USAGE}"))?;
+    let dir = args.dir.canonicalize().with_context(|| {
+        format!(
+            "{}: no such directory (a directory `release-local` wrote)",
+            args.dir.display()
+        )
+    })?;
     let version = ctx.version()?;
     let staging = dir.join(jreleaser::STAGING);
     let validated = validate(&staging, &version, &signer, true)?;
@@ -220,11 +207,11 @@ fn build_signed(
     // link runs once.
     let wheel = wheel::build(ctx, profile, &dir.join("python"))?;
     let cdylib = ctx.cdylib(ctx::profile_dir(profile));
-    maven::publish_jvm(ctx, &cdylib, &staging, &version, jvm_natives)?;
+    maven::publish_jvm(ctx, &cdylib, &staging, jvm_natives)?;
     check_jvm_glibc(&wheel, jvm_natives)?;
     let android = android::missing_tools();
     match &android {
-        None => android::publish(ctx, profile, &staging, &version)?,
+        None => android::publish(ctx, profile, &staging)?,
         Some(why) => println!("xtask: no core-android: {why}"),
     }
     match apple::missing_tools() {

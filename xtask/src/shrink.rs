@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::ctx::Ctx;
+use crate::central::jar_listing;
+use crate::ctx::{self, Ctx};
 
 /// Past this the shrunk app is killed. It ends itself after 120 s, but a
 /// shrinker can break the coroutines machinery so that it never does.
@@ -228,18 +229,7 @@ fn run_limited(
         .stderr(std::fs::File::create(&err_path)?)
         .spawn()
         .context("could not start java")?;
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let status = ctx::wait_or_kill(&mut child, RUN_LIMIT)?;
     let read =
         |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
     Ok((status, read(&out_path), read(&err_path)))
@@ -252,25 +242,6 @@ fn java_home_from_path() -> Option<PathBuf> {
         .ok()?;
     let java = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
     Some(java.parent()?.parent()?.to_path_buf())
-}
-
-fn jar_listing(jar: &Path) -> Result<Vec<String>> {
-    let output = Command::new("jar")
-        .arg("tf")
-        .arg(jar)
-        .output()
-        .context("could not run `jar tf`")?;
-    if !output.status.success() {
-        bail!(
-            "shrink: `jar tf {}` failed: {}",
-            jar.display(),
-            output.status
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect())
 }
 
 fn class_count(jar: &Path) -> Result<usize> {

@@ -11,50 +11,59 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use crate::ctx::{self, Ctx};
 use crate::{bench, synapse};
 
-const USAGE: &str = "usage: cargo xtask stress runtime [--cycles N] [--plain-cycles N]\n       cargo xtask stress lifecycle [--iterations N] [--seed S]";
+/// `cargo xtask stress <scenario>`.
+#[derive(clap::Subcommand)]
+pub enum Scenario {
+    /// The runtime-shutdown seed scenario, plain drop against the supervisor;
+    /// target/bench/stress-runtime.json.
+    Runtime {
+        /// Cycles of the supervisor's stop-collect-drop (and of the plain
+        /// drop, without --plain-cycles).
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        cycles: u64,
+        /// Cycles of the plain drop, the baseline.
+        #[arg(long, value_name = "N")]
+        plain_cycles: Option<u64>,
+    },
+    /// Random lifecycle interleavings on two or three clients against
+    /// Synapse, through the fault proxy; target/bench/stress-lifecycle.json.
+    Lifecycle {
+        /// Iterations.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        iterations: u64,
+        /// The seed of the run (a new one when absent; the verdict prints it).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+    },
+}
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    match args.first().map(String::as_str) {
-        Some("runtime") => runtime(ctx, &args[1..]),
-        Some("lifecycle") => lifecycle(ctx, &args[1..]),
-        _ => bail!(USAGE),
+pub fn run(ctx: &Ctx, scenario: Scenario) -> Result<()> {
+    match scenario {
+        Scenario::Runtime {
+            cycles,
+            plain_cycles,
+        } => runtime(ctx, cycles, plain_cycles),
+        Scenario::Lifecycle { iterations, seed } => lifecycle(ctx, iterations, seed),
     }
 }
 
-fn runtime(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let mut passed = vec!["--cycles".to_owned(), "10000".to_owned()];
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        match (arg.as_str(), rest.next()) {
-            (flag @ ("--cycles" | "--plain-cycles"), Some(n)) if n.parse::<u64>().is_ok() => {
-                passed.extend([flag.to_owned(), n.clone()])
-            }
-            _ => bail!(USAGE),
-        }
+fn runtime(ctx: &Ctx, cycles: u64, plain_cycles: Option<u64>) -> Result<()> {
+    let mut passed = vec!["--cycles".to_owned(), cycles.to_string()];
+    if let Some(n) = plain_cycles {
+        passed.extend(["--plain-cycles".to_owned(), n.to_string()]);
     }
     let out = ctx.target_dir().join("bench").join("stress-runtime.json");
     let exe = ctx.build_example(bench::FAST, "stress_runtime")?;
     ctx::run(Command::new(exe).args(&passed).arg("--out").arg(&out))
 }
 
-fn lifecycle(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let mut iterations = 1000u64;
-    let mut seed = None;
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let value = rest.next().and_then(|v| v.parse::<u64>().ok());
-        match (arg.as_str(), value) {
-            ("--iterations", Some(n)) => iterations = n,
-            ("--seed", Some(s)) => seed = Some(s),
-            _ => bail!(USAGE),
-        }
-    }
+fn lifecycle(ctx: &Ctx, iterations: u64, seed: Option<u64>) -> Result<()> {
     let exe = ctx.build_example(bench::FAST, "stress_lifecycle")?;
     let server = synapse::start(ctx)?;
     let result = run_lifecycle(ctx, &exe, &server.url, iterations, seed);
@@ -112,17 +121,7 @@ pub fn run_lifecycle(
     // Last resort only: the child's own watchdog ends a wedged run sooner.
     let limit = Duration::from_secs(120 + 30 * iterations);
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let status = ctx::wait_or_kill(&mut child, limit)?;
 
     let mut report: Value = std::fs::read_to_string(&out)
         .ok()

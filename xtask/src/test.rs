@@ -44,14 +44,18 @@ const STRESS_ITERATIONS: u64 = 200;
 /// the code's doing, not the dice's.
 const STRESS_FIXED_SEED: u64 = 20_261_207;
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    for a in args {
-        if !SUITES.contains(&a.as_str()) {
-            bail!("unknown suite `{a}`; choose among {SUITES:?}");
-        }
-    }
+/// `cargo xtask test [SUITE...]`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The suites to run; none: all of them but `release`.
+    #[arg(value_name = "SUITE", value_parser = clap::builder::PossibleValuesParser::new(SUITES))]
+    suites: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+    let named = &args.suites;
     let wanted =
-        |s: &str| args.iter().any(|a| a == s) || (args.is_empty() && !ON_REQUEST.contains(&s));
+        |s: &str| named.iter().any(|a| a == s) || (named.is_empty() && !ON_REQUEST.contains(&s));
     let cdylib = ctx.build_core_debug()?;
     let server = synapse::start(ctx)?;
     println!("xtask: Synapse at {}", server.url);

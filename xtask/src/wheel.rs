@@ -14,6 +14,7 @@
 //! `uniffi.toml` still applies (found through cargo metadata), and the module
 //! is the same as `cargo xtask bindings python` writes.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -153,7 +154,7 @@ fn only_entry(dir: &Path) -> Result<PathBuf> {
 }
 
 /// The first file named `name` under `dir`, depth first.
-fn find_file(dir: &Path, name: &std::ffi::OsStr) -> Result<Option<PathBuf>> {
+fn find_file(dir: &Path, name: &OsStr) -> Result<Option<PathBuf>> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
@@ -187,18 +188,7 @@ pub fn consumer_test(ctx: &Ctx, wheel: &Path, homeserver_url: &str) -> Result<()
     let venv = scratch.path().join("venv");
     ctx::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     let python = venv.join("bin").join("python");
-    ctx::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-index",
-            ])
-            .arg(wheel),
-    )?;
+    python::pip_install(&python, [OsStr::new("--no-index"), wheel.as_os_str()])?;
 
     // Run a copy from the scratch folder: nothing of the repository is on
     // sys.path, so the import can only find the installed package.

@@ -50,17 +50,20 @@ const ABIS: [(&str, &str); 4] = [
 /// Android 15+, and NDK r27 still defaults to 4 KB. Passed for every ABI.
 const PAGE_SIZE_LINK_ARG: &str = "-C link-arg=-Wl,-z,max-page-size=16384";
 
-const USAGE: &str = "usage: cargo xtask android [--publish DIR]";
+/// `cargo xtask android [--publish DIR]`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Publish core-android into the Maven repository DIR, unsigned, instead
+    /// of assembling the AAR.
+    #[arg(long, value_name = "DIR")]
+    publish: Option<PathBuf>,
+}
 
 /// `cargo xtask android`: the release AAR; with `--publish DIR`, `core-android`
 /// published into the Maven repository DIR instead.
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    match args {
-        [] => {}
-        [flag, dir] if flag == "--publish" => {
-            return publish(ctx, "release", Path::new(dir), &ctx.version()?);
-        }
-        _ => bail!("{USAGE}"),
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if let Some(dir) = args.publish {
+        return publish(ctx, "release", &dir);
     }
     let kotlin = build(ctx, "release")?;
     let mut assemble = gradle_command(&kotlin)?;
@@ -257,10 +260,11 @@ pub fn missing_tools() -> Option<String> {
     ndk_home().err().map(|e| format!("{e:#}"))
 }
 
-/// Builds `core-android` in cargo `profile` and publishes it for `version`
-/// into the Maven repository at `repo`, unsigned: `release-local`'s staging
-/// directory, which JReleaser signs and uploads beside core-jvm
-/// (`jreleaser.rs`).
+/// Builds `core-android` in cargo `profile` and publishes it for the
+/// workspace's version (`Ctx::version`; the Gradle build reads the same
+/// `Cargo.toml`) into the Maven repository at `repo`, unsigned:
+/// `release-local`'s staging directory, which JReleaser signs and uploads
+/// beside core-jvm (`jreleaser.rs`).
 ///
 /// The vanniktech maven-publish plugin writes `dev.matrixmobilecore:core-android`
 /// and `dev.matrixmobilecore:rustls-platform-verifier-android` (see
@@ -269,13 +273,8 @@ pub fn missing_tools() -> Option<String> {
 /// kotlinx-coroutines-android, androidx.startup and the verifier), Gradle
 /// module metadata, and their checksums. Everything core-android depends on
 /// is then in `repo` or on Maven Central and Google's repository.
-pub fn publish(ctx: &Ctx, profile: &str, repo: &Path, version: &str) -> Result<()> {
-    if version != ctx.version()? {
-        bail!(
-            "core-android: asked for version {version}, but the workspace is {}",
-            ctx.version()?
-        );
-    }
+pub fn publish(ctx: &Ctx, profile: &str, repo: &Path) -> Result<()> {
+    let version = ctx.version()?;
     let kotlin = build(ctx, profile)?;
     std::fs::create_dir_all(repo).with_context(|| format!("creating {}", repo.display()))?;
     let repo = repo.canonicalize()?;

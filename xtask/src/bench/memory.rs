@@ -27,7 +27,7 @@ use crate::ctx::{self, Ctx};
 use crate::synapse;
 
 /// Cycles of the long run by default; the short run has a fifth of them.
-const DEFAULT_CYCLES: u32 = 200;
+pub(super) const DEFAULT_CYCLES: u32 = 200;
 
 /// Frames that every owner allocates through; an owner is looked for past them.
 const GENERIC: &[&str] = &[
@@ -90,16 +90,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("_dl_", "libc"),
 ];
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let cycles = match args {
-        [] => DEFAULT_CYCLES,
-        [flag, n] if flag == "--cycles" => n
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n >= 5)
-            .context("--cycles takes a number of at least 5")?,
-        _ => bail!("usage: cargo xtask bench memory [--cycles N]"),
-    };
+/// `cargo xtask bench memory [--cycles N]`, N at least 5.
+pub fn run(ctx: &Ctx, cycles: u32) -> Result<()> {
     for tool in ["heaptrack", "heaptrack_print"] {
         if !ctx::have_tool(tool) {
             bail!("`cargo xtask bench memory` needs `{tool}` (Debian: apt-get install heaptrack)");

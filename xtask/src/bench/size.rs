@@ -32,14 +32,16 @@ pub const GOAL_BYTES: u64 = 22 * 1024 * 1024;
 /// How many crates the report lists.
 const CRATES: usize = 25;
 
-const USAGE: &str = "usage: cargo xtask size [--profile release|bench-small|dev]";
+/// `cargo xtask size [--profile P]`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The cargo profile to measure (release, bench-small, dev...).
+    #[arg(long, value_name = "P", default_value = "release")]
+    profile: String,
+}
 
-pub fn run(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let profile = match args {
-        [] => "release".to_owned(),
-        [flag, p] if flag == "--profile" => p.clone(),
-        _ => bail!(USAGE),
-    };
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let profile = args.profile;
     if Command::new("cargo")
         .args(["bloat", "--version"])
         .output()

@@ -27,7 +27,7 @@ use crate::ctx::{self, Ctx};
 use crate::synapse;
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -137,41 +137,41 @@ pub fn test(ctx: &Ctx, cdylib: &Path, homeserver_url: &str, refresh_url: &str) -
     Ok(())
 }
 
+/// `cargo xtask xctest-check linux|macos|ios LOG`.
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Where the run ran: which tests may skip there.
+    #[arg(value_enum)]
+    platform: Platform,
+    /// The run's output.
+    log: PathBuf,
+}
+
 /// `cargo xtask xctest-check PLATFORM LOG`: [`check_run`] on the output
 /// that an XCTest run on PLATFORM wrote to LOG (the apple workflow's
 /// `swift test` and `xcodebuild test`).
-pub fn check_log(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let [platform, log] = args else {
-        bail!("usage: cargo xtask xctest-check linux|macos|ios LOG");
-    };
-    let platform = Platform::parse(platform)?;
-    let output = std::fs::read_to_string(log).with_context(|| format!("reading {log}"))?;
+pub fn check_log(ctx: &Ctx, args: CheckArgs) -> Result<()> {
+    let CheckArgs { platform, log } = args;
+    let output =
+        std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
     let summary = check_run(&output, &ctx.root.join("swift").join("Tests"), platform)?;
     println!("swift ({platform:?}): {summary}");
     Ok(())
 }
 
 /// Where an XCTest run ran: which tests may skip there, and why.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Platform {
     /// `cargo xtask test swift`, the trixie root.
     Linux,
     /// `swift test` on a Mac (the apple workflow).
+    #[value(name = "macos")]
     MacOs,
     /// `xcodebuild test` on the iOS simulator (the apple workflow).
     Ios,
 }
 
 impl Platform {
-    pub fn parse(name: &str) -> Result<Self> {
-        match name {
-            "linux" => Ok(Self::Linux),
-            "macos" => Ok(Self::MacOs),
-            "ios" => Ok(Self::Ios),
-            other => bail!("unknown platform `{other}` (linux, macos or ios)"),
-        }
-    }
-
     /// The tests (`Class.method`) that skip on this platform by design,
     /// each with the reason. Any other skip fails the run.
     fn expected_skips(self) -> Vec<(&'static str, &'static str)> {

@@ -39,7 +39,6 @@ const MANIFEST: &str = "Package.swift";
 pub const ASSET: &str = "MatrixMobileCoreFFI.xcframework.zip";
 /// The constants, in the order [`Pin`]'s fields hold them.
 const NAMES: [&str; 3] = ["releaseURL", "releaseChecksum", "releaseBindings"];
-const USAGE: &str = "usage: cargo xtask swift-pin URL CHECKSUM";
 
 /// The values of the three constants on a release commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,18 +48,26 @@ pub struct Pin {
     pub bindings: String,
 }
 
+/// `cargo xtask swift-pin URL CHECKSUM`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// This version's MatrixMobileCoreFFI.xcframework.zip in the project's
+    /// GitHub releases.
+    url: String,
+    /// Its checksum, as `swift package compute-checksum` prints it.
+    checksum: String,
+}
+
 /// `cargo xtask swift-pin URL CHECKSUM`: sets the three constants of
 /// `Package.swift` to `URL`, `CHECKSUM` and the hash of the generated files
 /// in the tree, then checks the result. Refuses a manifest that already pins
 /// a release: a release commit is made from one that pins nothing.
-pub fn write(ctx: &Ctx, args: &[String]) -> Result<()> {
-    let [url, checksum] = args else {
-        bail!("{USAGE}");
-    };
+pub fn write(ctx: &Ctx, args: Args) -> Result<()> {
+    let Args { url, checksum } = args;
     let path = ctx.root.join(MANIFEST);
     let text = fs::read_to_string(&path).with_context(|| format!("reading {MANIFEST}"))?;
     let pin = Pin {
-        url: url.clone(),
+        url,
         checksum: checksum.trim().to_ascii_lowercase(),
         bindings: bindings_hash(&ctx.root)?,
     };
