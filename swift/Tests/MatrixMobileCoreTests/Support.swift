@@ -86,6 +86,40 @@ func clientConfig(_ dataDir: URL) throws -> ClientConfig {
     ClientConfig(homeserverUrl: try homeserverURL(), dataDir: dataDir.path)
 }
 
+/// A `SessionStore` kept in a file, standing in for the Keychain item an app
+/// shares with its notification extension: each save writes a temporary
+/// file beside it and renames it over the last one, so that a reader never
+/// sees half a session; `load` reads it, or gives `nil` while nothing was
+/// saved. Saves are serialized (a client's refresh and a test's own save may
+/// meet).
+final class FileSessionStore: SessionStore, @unchecked Sendable {
+    // @unchecked Sendable, proved: every stored property is a `let`; `url` is a value, and the temporary file that `save` writes is touched only while `lock` is held.
+    let url: URL
+    private let lock = NSLock()
+
+    init(url: URL) {
+        self.url = url
+    }
+
+    func save(session: Session) throws {
+        let fields = [session.userId, session.deviceId, session.accessToken, session.refreshToken ?? "", session.homeserverUrl]
+        let tmp = url.appendingPathExtension("tmp")
+        try lock.withLock {
+            try Data(fields.joined(separator: "\n").utf8).write(to: tmp)
+            guard rename(tmp.path, url.path) == 0 else {
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        }
+    }
+
+    func load() throws -> Session? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let f = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
+        guard f.count == 5 else { throw HarnessError(description: "\(url.path) holds no session: \(f.count) lines") }
+        return Session(userId: f[0], deviceId: f[1], accessToken: f[2], refreshToken: f[3].isEmpty ? nil : f[3], homeserverUrl: f[4])
+    }
+}
+
 /// A client created in a fresh directory and logged in as a fresh user.
 func loggedInClient(_ label: String) async throws -> (Client, Session, URL) {
     let user = try await registerUser()

@@ -162,6 +162,32 @@ suspend fun loggedInClient(config: ClientConfig = testConfig()): Pair<Client, Se
 }
 
 /**
+ * A [SessionStore] kept in [file], standing in for the Keystore entry (or the
+ * Keychain item an app shares with its notification extension): each save
+ * writes a temporary file beside it and renames it over the last one, so that
+ * a reader never sees half a session; [load] reads it, or gives `null` while
+ * nothing was saved. Saves are serialized (a client's refresh and a test's own
+ * save may meet).
+ */
+class FileSessionStore(val file: File) : SessionStore {
+    @Synchronized
+    override fun save(session: Session) {
+        val tmp = File(file.path + ".tmp")
+        tmp.writeText(
+            listOf(session.userId, session.deviceId, session.accessToken, session.refreshToken.orEmpty(), session.homeserverUrl)
+                .joinToString("\n"),
+        )
+        if (!tmp.renameTo(file)) throw IOException("could not rename $tmp over $file")
+    }
+
+    override fun load(): Session? {
+        if (!file.exists()) return null
+        val (userId, deviceId, access, refresh, url) = file.readText().split("\n")
+        return Session(userId, deviceId, access, refresh.ifEmpty { null }, url)
+    }
+}
+
+/**
  * Starts sync and waits for [SyncState.RUNNING], observing from before the start
  * so that no transition can be missed.
  */
