@@ -68,13 +68,27 @@ fn received(client: &Client, room: &str, body: &str) {
 fn two_in_a_room(prefix: &str, encrypted: bool) -> Room {
     let (alice, alice_session, alice_dir) = logged_in(&format!("{prefix}-a"));
     let (bob, _bob_session, bob_dir) = logged_in(&format!("{prefix}-b"));
+    let room = room_of_two(&alice, &bob, "notified", encrypted);
+    Room {
+        alice,
+        alice_session,
+        alice_dir,
+        bob,
+        _bob_dir: bob_dir,
+        room,
+    }
+}
+
+/// `alice` creates a room called `name` with `bob`, who joins it; both
+/// sync. Returns its id once each sees the other (and, `encrypted`, bob
+/// knows it encrypted).
+fn room_of_two(alice: &Client, bob: &Client, name: &str, encrypted: bool) -> String {
     let room =
-        block_on(alice.create_room("notified".into(), vec![bob.user_id().unwrap()], encrypted))
-            .unwrap();
-    synced(&bob);
+        block_on(alice.create_room(name.into(), vec![bob.user_id().unwrap()], encrypted)).unwrap();
+    synced(bob);
     wait("bob's invite", 30, || bob.room(room.clone()).is_ok());
     block_on(bob.join_room(room.clone())).unwrap();
-    synced(&alice);
+    synced(alice);
     wait("bob in the room, for alice", 30, || {
         alice
             .room(room.clone())
@@ -85,14 +99,7 @@ fn two_in_a_room(prefix: &str, encrypted: bool) -> Room {
             bob.room(room.clone()).is_ok_and(|r| r.is_encrypted)
         });
     }
-    Room {
-        alice,
-        alice_session,
-        alice_dir,
-        bob,
-        _bob_dir: bob_dir,
-        room,
-    }
+    room
 }
 
 struct Room {

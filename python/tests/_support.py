@@ -22,6 +22,7 @@ from matrix_mobile_core import (
     Client,
     ClientConfig,
     ClientState,
+    CoreError,
     LifecycleListener,
     LifecyclePhase,
     Message,
@@ -51,6 +52,28 @@ async def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"not reached within {timeout} s: {what or check}")
         await asyncio.sleep(interval)
+
+
+def room_known(client: Client, room_id: str) -> bool:
+    """Whether `client` knows the room (joined or invited)."""
+    try:
+        client.room(room_id)
+        return True
+    except CoreError.NotFound:
+        return False
+
+
+async def room_of_two(alice: Client, bob: Client, name: str, encrypted: bool = True) -> str:
+    """`alice` creates a room called `name` with `bob`, who joins it; both must be
+    syncing. Returns its id once alice sees two members (and, `encrypted`, bob
+    knows it encrypted)."""
+    room = await alice.create_room(name, [bob.user_id()], encrypted)
+    await wait_until(lambda: room_known(bob, room), timeout=30, what="bob's invite")
+    await bob.join_room(room)
+    if encrypted:
+        await wait_until(lambda: bob.room(room).is_encrypted, timeout=30, what="encrypted")
+    await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
+    return room
 
 
 async def wait_no_live_clients(timeout: float = 15.0) -> None:

@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 from _stores import FileStore
-from _support import run_child, wait_until
+from _support import room_of_two, run_child
 from conftest import REFRESH_TOKEN_LIFETIME_S, register_on
 
 from matrix_mobile_core import (
@@ -51,12 +51,9 @@ async def test_a_child_fetcher_refreshes_through_the_store_and_the_app_takes_it_
     store.save(await alice.login(alice_user.username, alice_user.password, None))
     bob = await Client.create(ClientConfig(homeserver_url=url, data_dir=str(tmp_path / "bob")))
     await bob.login(bob_user.username, bob_user.password, None)
-    room = await alice.create_room("fetched", [bob.user_id()], True)
     for client in (alice, bob):
         await client.start_sync()
-    await wait_until(lambda: _known(bob, room), timeout=30, what="bob's invite")
-    await bob.join_room(room)
-    await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
+    room = await room_of_two(alice, bob, "fetched")
 
     await alice.pause()
     paused_with = store.load()
@@ -104,14 +101,6 @@ async def test_a_child_fetcher_refreshes_through_the_store_and_the_app_takes_it_
     for client in (alice, bob):
         report = await client.logout(LogoutOptions(), None)
         assert report.store_files_open_after == 0, report
-
-
-def _known(client: Client, room_id: str) -> bool:
-    try:
-        client.room(room_id)
-        return True
-    except CoreError.NotFound:
-        return False
 
 
 class _Raising(SessionStore):

@@ -12,7 +12,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from _support import run_child, wait_until
+from _support import room_of_two, run_child, wait_until
 
 from matrix_mobile_core import (
     Client,
@@ -57,11 +57,7 @@ async def test_a_child_process_decrypts_a_notification_while_the_app_syncs(
     alice_user, bob_user = register("nse-a"), register("nse-b")
     alice = await _synced(homeserver_url, tmp_path / "alice", alice_user)
     bob = await _synced(homeserver_url, tmp_path / "bob", bob_user)
-    room = await alice.create_room("notified", [bob.user_id()], True)
-    await wait_until(lambda: _known(bob, room), timeout=30, what="bob's invite")
-    await bob.join_room(room)
-    await wait_until(lambda: bob.room(room).is_encrypted, timeout=30, what="encrypted")
-    await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
+    room = await room_of_two(alice, bob, "notified")
     session = alice.session()
 
     for i in range(CHILD_RUNS):
@@ -130,14 +126,6 @@ async def test_a_child_process_decrypts_a_notification_while_the_app_syncs(
     assert report.store_files_open_after == 0, report
 
 
-def _known(client: Client, room_id: str) -> bool:
-    try:
-        client.room(room_id)
-        return True
-    except CoreError.NotFound:
-        return False
-
-
 @pytest.mark.parametrize(
     "room_id, event_id",
     [("", "$e:localhost"), ("not a room", "$e:localhost"), ("!r:localhost", "no dollar")],
@@ -172,10 +160,7 @@ async def test_a_client_that_shares_its_stores_with_no_process_keeps_a_child_out
     await alice.login(alice_user.username, alice_user.password, None)
     await alice.start_sync()
     bob = await _synced(homeserver_url, tmp_path / "bob", bob_user)
-    room = await alice.create_room("alone", [bob.user_id()], True)
-    await wait_until(lambda: _known(bob, room), timeout=30, what="bob's invite")
-    await bob.join_room(room)
-    await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
+    room = await room_of_two(alice, bob, "alone")
     event_id = await bob.send_text(room, "just us")
     await _received(alice, room, "just us")
     session = alice.session()

@@ -364,21 +364,25 @@ fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
     assert_eq!(bodies, expected, "the second open started over");
 }
 
-/// A close that begins while a room's first timeline is held preparing the
-/// room: the open ends (`ClientClosed`, or its timeline taken back), and the
-/// close keeps every drain promise (the matrix client dropped, no store file
-/// open, no task left).
-#[test]
-fn a_close_during_a_first_open_keeps_its_promises() {
-    let _s = serial();
-    let (alice, _session, dir) = crate::logged_in("hk-open-close");
+/// A logged-in, syncing client with a room of one message, whose first
+/// timeline is held at `timeline.first_open` on a thread of its own: the
+/// client, the room, its `data_dir`, the hold and the open's outcome.
+fn first_open_held(
+    prefix: &str,
+) -> (
+    Arc<Client>,
+    String,
+    TempDir,
+    hooks::Pause,
+    mpsc::Receiver<Result<(), CoreError>>,
+) {
+    let (alice, _session, dir) = crate::logged_in(prefix);
     let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
     block_on(alice.send_text(room_id.clone(), "one".into())).unwrap();
     block_on(alice.start_sync()).unwrap();
     wait("the room listed", 20, || {
         alice.rooms().unwrap().iter().any(|r| r.room_id == room_id)
     });
-
     let prepared = hooks::pause_at("timeline.first_open");
     let (c, id) = (alice.clone(), room_id.clone());
     let open = on_thread(move || block_on(c.timeline(id)).map(|_| ()));
@@ -386,6 +390,17 @@ fn a_close_during_a_first_open_keeps_its_promises() {
         prepared.wait_reached(BOUND),
         "the open never prepared the room"
     );
+    (alice, room_id, dir, prepared, open)
+}
+
+/// A close that begins while a room's first timeline is held preparing the
+/// room: the open ends (`ClientClosed`, or its timeline taken back), and the
+/// close keeps every drain promise (the matrix client dropped, no store file
+/// open, no task left).
+#[test]
+fn a_close_during_a_first_open_keeps_its_promises() {
+    let _s = serial();
+    let (alice, _room_id, dir, prepared, open) = first_open_held("hk-open-close");
     let client = alice.clone();
     let closing = on_thread(move || Drain::Close.end(client));
     wait("the close under way", 20, || {
@@ -409,21 +424,7 @@ fn a_close_during_a_first_open_keeps_its_promises() {
 #[test]
 fn a_pause_during_a_first_open_is_the_paused_error() {
     let _s = serial();
-    let (alice, _session, _dir) = crate::logged_in("hk-open-pause");
-    let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
-    block_on(alice.send_text(room_id.clone(), "one".into())).unwrap();
-    block_on(alice.start_sync()).unwrap();
-    wait("the room listed", 20, || {
-        alice.rooms().unwrap().iter().any(|r| r.room_id == room_id)
-    });
-
-    let prepared = hooks::pause_at("timeline.first_open");
-    let (c, id) = (alice.clone(), room_id.clone());
-    let open = on_thread(move || block_on(c.timeline(id)).map(|_| ()));
-    assert!(
-        prepared.wait_reached(BOUND),
-        "the open never prepared the room"
-    );
+    let (alice, room_id, _dir, prepared, open) = first_open_held("hk-open-pause");
     block_on(alice.pause()).unwrap();
     prepared.release();
     let opened = within("the open", &open);

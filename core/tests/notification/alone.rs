@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_executor::block_on;
 use matrix_mobile_core::{get_notification, Client, ClientConfig, LogoutOptions, SyncState};
 
-use crate::session::{config, user, wait, PASSWORD};
+use crate::session::{config, user, PASSWORD};
 use crate::{homeserver, in_second_process, received, serial, synced};
 
 /// A config of the suite's homeserver on `dir`, sharing the stores or not.
@@ -46,17 +46,7 @@ fn a_client_that_shares_nothing_answers_in_its_process_and_lets_another_in_once_
     );
     let (alice, alice_session) = logged_in_with("alone-a", sharing(alice_dir.path(), false));
     let (bob, _) = logged_in_with("alone-b", config(&homeserver::url(), bob_dir.path()));
-    let room =
-        block_on(alice.create_room("alone".into(), vec![bob.user_id().unwrap()], true)).unwrap();
-    synced(&bob);
-    wait("bob's invite", 30, || bob.room(room.clone()).is_ok());
-    block_on(bob.join_room(room.clone())).unwrap();
-    synced(&alice);
-    wait("bob in the room", 30, || {
-        alice
-            .room(room.clone())
-            .is_ok_and(|r| r.joined_members == 2)
-    });
+    let room = crate::room_of_two(&alice, &bob, "alone", true);
 
     let event = block_on(bob.send_text(room.clone(), "just us".into())).unwrap();
     received(&alice, &room, "just us");

@@ -231,17 +231,7 @@ fn a_fetcher_refreshes_through_the_store_and_the_app_takes_the_session_up() {
     store.save(login.clone()).unwrap();
     let bob = block_on(Client::create(config(&server.url, bob_dir.path()))).unwrap();
     block_on(bob.login(registered(&server, "fb"), PASSWORD.into(), None)).unwrap();
-    let room = block_on(alice.create_room("refreshed".into(), vec![bob.user_id().unwrap()], true))
-        .unwrap();
-    synced(&bob);
-    wait("bob's invite", 30, || bob.room(room.clone()).is_ok());
-    block_on(bob.join_room(room.clone())).unwrap();
-    synced(&alice);
-    wait("bob in the room, for alice", 30, || {
-        alice
-            .room(room.clone())
-            .is_ok_and(|r| r.joined_members == 2)
-    });
+    let room = crate::room_of_two(&alice, &bob, "refreshed", true);
     let mut alice = alice;
     for run in 0..refresh_runs() {
         block_on(alice.pause()).unwrap();
