@@ -225,13 +225,15 @@ fn set_events_default(room_id: &str, token: &str, level: u32) {
 /// and stays failed; once the room lets him speak, `retry_send` sends it,
 /// and alice reads it.
 ///
-/// Ignored: under load (the CI run, and twice in eight runs beside it) the
-/// retry met an item that was no longer a local echo ("item `11` is not a
-/// local echo waiting to be sent") right after the echo read `Failed`; not
-/// understood yet. `cargo test --test chat -- --ignored a_refused_message`
-/// prints the items it met when it fails.
+/// Ignored: it fails about one run in five, two ways, not understood yet.
+/// Either the retry meets an item already sent ("item `11` is not a local
+/// echo waiting to be sent": the message went out on its own, which the
+/// queue does only after a failure it can recover from, such as a rate
+/// limit met before the refusal), or, waiting for the refusal itself
+/// (`retriable: false`) first, the retried message is not sent within 30 s.
+/// `cargo test --test chat -- --ignored a_refused_message`.
 #[test]
-#[ignore = "flaky under load, not understood yet: see the doc comment"]
+#[ignore = "fails about one run in five, not understood yet: see the doc comment"]
 fn a_refused_message_is_sent_by_retry_send_once_the_room_allows_it() {
     let _serial = serial();
     let (alice, alice_session, _alice_dir) = session::logged_in("retry-alice");
@@ -251,52 +253,37 @@ fn a_refused_message_is_sent_by_retry_send_once_the_room_allows_it() {
     };
 
     block_on(timeline.send_text("let me speak".into(), None)).unwrap();
-    wait("the refusal", 30, || {
-        matches!(state(), Some(SendState::Failed { .. }))
-    });
+    // The refusal itself: under load a rate limit (429, which the queue
+    // retries on its own) may come first.
+    let refused = || {
+        matches!(
+            state(),
+            Some(SendState::Failed {
+                retriable: false,
+                ..
+            })
+        )
+    };
+    wait("the refusal", 60, refused);
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert!(
-        matches!(state(), Some(SendState::Failed { .. })),
+        refused(),
         "a refused message is not sent on its own: {:?}",
         state()
     );
     set_events_default(&room_id, &alice_session.access_token, 0);
-    // Once in CI (under load) the retried message was still not sent after
-    // 30 s, in a state not recorded then: the failure now says which, and a
-    // message that failed again is retried (as an app's button would be),
-    // at most three times.
-    let mut retries = Vec::new();
-    for _ in 0..3 {
-        let item = item_id_of(&mirror.items(), "let me speak");
-        if let Err(e) = block_on(timeline.retry_send(item.clone())) {
-            let met: Vec<_> = mirror
-                .items()
-                .into_iter()
-                .filter(|i| format!("{i:?}").contains("let me speak"))
-                .collect();
-            panic!("retry_send({item}): {e:?}; the items met: {met:#?}");
-        }
-        // Until it is sent, or failed again after it left its failure.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        let mut left = false;
-        while std::time::Instant::now() < deadline {
-            match state() {
-                Some(SendState::Sent { .. }) => break,
-                Some(SendState::Failed { .. }) if left => break,
-                Some(SendState::Failed { .. }) => {}
-                _ => left = true,
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        retries.push(state());
-        if matches!(state(), Some(SendState::Sent { .. })) {
-            break;
-        }
+    let item = item_id_of(&mirror.items(), "let me speak");
+    if let Err(e) = block_on(timeline.retry_send(item.clone())) {
+        let met: Vec<_> = mirror
+            .items()
+            .into_iter()
+            .filter(|i| format!("{i:?}").contains("let me speak"))
+            .collect();
+        panic!("retry_send({item}): {e:?}; the items met: {met:#?}");
     }
-    assert!(
-        matches!(state(), Some(SendState::Sent { .. })),
-        "the retried message was not sent; after each retry: {retries:?}"
-    );
+    wait("the retried message sent", 30, || {
+        matches!(state(), Some(SendState::Sent { .. }))
+    });
     wait("alice reads it", 30, || {
         block_on(alice.recent_messages(room_id.clone(), 10))
             .unwrap()
