@@ -30,9 +30,11 @@ import pytest
 CHILD_RUNS = 3
 
 
-async def _synced(url: str, dir: Path, user) -> Client:
+async def _synced(url: str, dir: Path, user, shared=None) -> Client:
     dir.mkdir()
-    client = await Client.create(ClientConfig(homeserver_url=url, data_dir=str(dir)))
+    client = await Client.create(
+        ClientConfig(homeserver_url=url, data_dir=str(dir), shared_with_other_processes=shared)
+    )
     await client.login(user.username, user.password, None)
     await client.start_sync()
     await wait_until(lambda: client.sync_state() == SyncState.RUNNING, timeout=30, what="sync")
@@ -150,15 +152,12 @@ async def test_a_client_that_shares_its_stores_with_no_process_keeps_a_child_out
     a push in its own process; a child process is refused (`InvalidState`) while
     the client has its stores open, and reads once it is paused."""
     alice_user, bob_user = register("alone-a"), register("alone-b")
-    (tmp_path / "alice").mkdir()
     alice_config = ClientConfig(
         homeserver_url=homeserver_url,
         data_dir=str(tmp_path / "alice"),
         shared_with_other_processes=False,
     )
-    alice = await Client.create(alice_config)
-    await alice.login(alice_user.username, alice_user.password, None)
-    await alice.start_sync()
+    alice = await _synced(homeserver_url, tmp_path / "alice", alice_user, shared=False)
     bob = await _synced(homeserver_url, tmp_path / "bob", bob_user)
     room = await room_of_two(alice, bob, "alone")
     event_id = await bob.send_text(room, "just us")
