@@ -11,6 +11,7 @@
 mod build;
 mod events;
 mod feed;
+mod handed;
 mod notification;
 pub(crate) mod process_lock;
 pub(crate) mod progress;
@@ -130,7 +131,7 @@ pub(crate) struct ClientCore {
     /// `enable_recovery`'s set-up in progress, and a key not yet handed out.
     recovery_keys: recovery::RecoveryKeys,
     /// The verifications handed out; the drain takes them back.
-    verifications: verification::Verifications,
+    verifications: handed::Handed<VerificationCore>,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
     /// Whether another process of the app may open the stores meanwhile.

@@ -61,7 +61,7 @@ impl ClientCore {
     /// Takes every timeline's matrix-sdk-ui object away, for the drain to
     /// drop inside the runtime.
     pub(crate) fn take_timelines(&self) -> Vec<Arc<crate::matrix::timeline::Timeline>> {
-        self.timelines.take_all()
+        self.timelines.open.take_all()
     }
 
     /// The rooms whose history a timeline of this client paginated.

@@ -1,20 +1,20 @@
 //! [`TimelineCore`]: one room's timeline of a [`ClientCore`].
 //!
-//! The client keeps a weak list of its timelines; its drain takes each one's
+//! The client keeps a weak list of its timelines (a `Handed`); its drain takes each one's
 //! matrix-sdk-ui `Timeline` away (so a call afterwards gets `ClientClosed`)
 //! and drops them inside the runtime before the stores close. A timeline the
 //! app releases drops its matrix-sdk-ui `Timeline`, and with it the tasks
 //! that follow the room, inside the runtime too.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use super::feed::ListFeed;
+use super::handed::{Handed, Holds, Slot};
 use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, TimelineListener, TimelineUpdate, TypingListener};
 use crate::matrix;
 use crate::matrix::timeline::{self, items, Timeline};
-use crate::runtime;
 use crate::supervisor::{TaskKind, WhenDropped};
 
 /// A call's work with its type erased.
@@ -25,40 +25,31 @@ pub(crate) struct TimelineCore {
     pub(crate) client: Arc<ClientCore>,
     own: matrix::UserId,
     room_id: String,
-    sdk: Mutex<Option<Arc<Timeline>>>,
+    sdk: Slot<Arc<Timeline>>,
+}
+
+impl Holds for TimelineCore {
+    type Sdk = Arc<Timeline>;
+    fn slot(&self) -> &Slot<Arc<Timeline>> {
+        &self.sdk
+    }
 }
 
 /// The timelines a client has handed out, and the rooms whose history they
 /// paginated, for its drain.
 #[derive(Default)]
 pub(crate) struct Timelines {
-    /// Every timeline handed out, weakly.
-    open: Mutex<Vec<Weak<TimelineCore>>>,
+    /// Every timeline handed out.
+    pub(crate) open: Handed<TimelineCore>,
     /// The rooms a back-pagination was started in since the last drain.
     paginated: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Timelines {
-    fn add(&self, timeline: &Arc<TimelineCore>) {
-        let mut list = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|t| t.strong_count() > 0);
-        list.push(Arc::downgrade(timeline));
-    }
-
     /// The rooms a back-pagination was started in, once.
     pub(crate) fn take_paginated(&self) -> Vec<String> {
         let rooms = std::mem::take(&mut *self.paginated.lock().unwrap_or_else(|p| p.into_inner()));
         rooms.into_iter().collect()
-    }
-
-    /// Takes every live timeline's matrix-sdk-ui `Timeline` out, for the
-    /// caller to drop inside the runtime.
-    pub(crate) fn take_all(&self) -> Vec<Arc<Timeline>> {
-        let list = std::mem::take(&mut *self.open.lock().unwrap_or_else(|p| p.into_inner()));
-        list.iter()
-            .filter_map(Weak::upgrade)
-            .filter_map(|t| t.sdk.lock().unwrap_or_else(|p| p.into_inner()).take())
-            .collect()
     }
 }
 
@@ -99,15 +90,9 @@ impl ClientCore {
             client: self.clone(),
             own,
             room_id: built.room().room_id().to_string(),
-            sdk: Mutex::new(Some(built)),
+            sdk: Slot::new(built),
         });
-        self.timelines.add(&core);
-        // A drain that took the list before this timeline joined it.
-        if crate::client::state::check_usable(self.state()).is_err() {
-            core.release();
-            return Err(CoreError::ClientClosed);
-        }
-        Ok(core)
+        self.timelines.open.adopt(self, core)
     }
 }
 
@@ -124,26 +109,13 @@ impl TimelineCore {
     /// taken it back.
     pub(crate) fn sdk(&self) -> CoreResult<Arc<Timeline>> {
         self.client.sdk_with_stores()?;
-        self.sdk
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(CoreError::ClientClosed)
+        self.sdk.get()
     }
 
     /// Drops the matrix-sdk-ui timeline inside the runtime, if it is still
     /// here. Its room stays subscribed (matrix-sdk keeps a subscription).
     fn release(&self) {
-        let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(timeline) = taken {
-            match runtime::handle_of(self.client.generation, true) {
-                Ok(handle) => {
-                    let _entered = handle.enter();
-                    drop(timeline);
-                }
-                Err(_) => drop(timeline),
-            }
-        }
+        self.sdk.release(self.client.generation);
     }
 
     /// Back-paginates up to `events` events; `true` at the room's start.
@@ -230,13 +202,8 @@ impl TimelineCore {
                 feed.post(vec![items::reset(&current, &own)]);
                 let follow = async {
                     futures_util::pin_mut!(stream);
-                    while let Some(diffs) = stream.next().await {
-                        items::apply(&diffs, &mut current);
-                        if feed.lagging() {
-                            feed.post(vec![items::reset(&current, &own)]);
-                        } else {
-                            feed.post(items::map_diffs(diffs, &own));
-                        }
+                    while let Some(batch) = stream.next().await {
+                        feed.post(items::follow(batch, &mut current, || feed.lagging(), &own));
                     }
                 };
                 tokio::select! {

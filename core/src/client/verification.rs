@@ -7,14 +7,14 @@
 //! cancelled, when the verification is released, or at the drain.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
+use super::handed::{Holds, Slot};
 use super::subscription::Subscription;
 use super::ClientCore;
-use crate::api::{CoreError, CoreResult, VerificationListener};
+use crate::api::{CoreResult, VerificationListener};
 use crate::matrix;
 use crate::matrix::verification::{self as ops, Request};
-use crate::runtime;
 use crate::supervisor::{TaskKind, WhenDropped};
 
 /// A call's work with its type erased.
@@ -35,9 +35,16 @@ pub(crate) struct VerificationCore {
     client: Arc<ClientCore>,
     /// The flow's id, which both devices share; kept after a drain.
     flow_id: String,
-    sdk: Mutex<Option<Request>>,
+    sdk: Slot<Request>,
     /// Cancelled when the verification is released: its tasks end.
     released: tokio_util::sync::CancellationToken,
+}
+
+impl Holds for VerificationCore {
+    type Sdk = Request;
+    fn slot(&self) -> &Slot<Request> {
+        &self.sdk
+    }
 }
 
 /// Whether this device is cross-signed, kept in memory for `is_verified()`
@@ -49,44 +56,16 @@ pub(crate) struct OwnVerification {
     recheck: Arc<tokio::sync::Notify>,
 }
 
-/// The verifications a client has handed out, for its drain.
-#[derive(Default)]
-pub(crate) struct Verifications(Mutex<Vec<Weak<VerificationCore>>>);
-
-impl Verifications {
-    fn add(&self, verification: &Arc<VerificationCore>) {
-        let mut list = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        list.retain(|v| v.strong_count() > 0);
-        list.push(Arc::downgrade(verification));
-    }
-
-    /// Takes every live verification's matrix-sdk request out, for the
-    /// caller to drop inside the runtime.
-    pub(crate) fn take_all(&self) -> Vec<Request> {
-        let list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
-        list.iter()
-            .filter_map(Weak::upgrade)
-            .filter_map(|v| v.sdk.lock().unwrap_or_else(|p| p.into_inner()).take())
-            .collect()
-    }
-}
-
 impl ClientCore {
     /// Wraps a matrix-sdk request; `ClientClosed` if a drain began meanwhile.
     fn adopt(self: &Arc<Self>, request: Request) -> CoreResult<Arc<VerificationCore>> {
         let core = Arc::new(VerificationCore {
             client: self.clone(),
             flow_id: request.flow_id().to_owned(),
-            sdk: Mutex::new(Some(request)),
+            sdk: Slot::new(request),
             released: tokio_util::sync::CancellationToken::new(),
         });
-        self.verifications.add(&core);
-        // A drain that took the list before this verification joined it.
-        if crate::client::state::check_usable(self.state()).is_err() {
-            core.release();
-            return Err(CoreError::ClientClosed);
-        }
-        Ok(core)
+        self.verifications.adopt(self, core)
     }
 
     /// Asks this user's other devices to verify this one.
@@ -206,26 +185,13 @@ impl VerificationCore {
     /// it back.
     fn sdk(&self) -> CoreResult<Request> {
         self.client.sdk_with_stores()?;
-        self.sdk
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(CoreError::ClientClosed)
+        self.sdk.get()
     }
 
     /// Drops the matrix-sdk request inside the runtime, and ends its tasks.
     fn release(&self) {
         self.released.cancel();
-        let taken = self.sdk.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(request) = taken {
-            match runtime::handle_of(self.client.generation, true) {
-                Ok(handle) => {
-                    let _entered = handle.enter();
-                    drop(request);
-                }
-                Err(_) => drop(request),
-            }
-        }
+        self.sdk.release(self.client.generation);
     }
 
     /// Runs `work` on the request as a call of its client.

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod build;
+pub(crate) mod diffs;
 pub(crate) mod encryption;
 pub(crate) mod errors;
 pub(crate) mod media;

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use eyeball_im::VectorDiff;
 use futures_util::StreamExt;
 use matrix_sdk::latest_events::LatestEventValue;
 use matrix_sdk::ruma::events::room::message::MessageType;
@@ -20,6 +19,7 @@ use matrix_sdk_ui::room_list_service::filters::{
 use matrix_sdk_ui::room_list_service::{filters::BoxedFilterFn, RoomListItem, RoomListService};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::diffs;
 use super::sync::Service;
 use crate::api::{LatestMessage, Membership, RoomListFilter, RoomListUpdate, RoomSummary};
 
@@ -58,17 +58,9 @@ pub(crate) async fn run(
     let mut current = imbl::Vector::new();
     loop {
         tokio::select! {
-            diffs = stream.next() => match diffs {
-                Some(diffs) => {
-                    for diff in &diffs {
-                        diff.clone().apply(&mut current);
-                    }
-                    if lagging() {
-                        let values = current.iter().map(|i: &RoomListItem| summary(i)).collect();
-                        emit(vec![RoomListUpdate::Reset { values }]);
-                    } else {
-                        emit(diffs.into_iter().map(map_diff).collect());
-                    }
+            batch = stream.next() => match batch {
+                Some(batch) => {
+                    emit(diffs::follow(batch, &mut current, &lagging, |i: &RoomListItem| summary(i)));
                 }
                 None => return Ok(()),
             },
@@ -109,40 +101,6 @@ fn filter_fn(filter: &RoomListFilter) -> BoxedFilterFn {
             non_left(),
             Box::new(new_filter_normalized_match_room_name(pattern)),
         ])),
-    }
-}
-
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
-
-fn map_diff(diff: VectorDiff<RoomListItem>) -> RoomListUpdate {
-    let one = |item: RoomListItem| summary(&item.into_inner());
-    let many = |items: imbl::Vector<RoomListItem>| items.into_iter().map(one).collect();
-    match diff {
-        VectorDiff::Append { values } => RoomListUpdate::Append {
-            values: many(values),
-        },
-        VectorDiff::Clear => RoomListUpdate::Clear,
-        VectorDiff::PushFront { value } => RoomListUpdate::PushFront { value: one(value) },
-        VectorDiff::PushBack { value } => RoomListUpdate::PushBack { value: one(value) },
-        VectorDiff::PopFront => RoomListUpdate::PopFront,
-        VectorDiff::PopBack => RoomListUpdate::PopBack,
-        VectorDiff::Insert { index: i, value } => RoomListUpdate::Insert {
-            index: index(i),
-            value: one(value),
-        },
-        VectorDiff::Set { index: i, value } => RoomListUpdate::Set {
-            index: index(i),
-            value: one(value),
-        },
-        VectorDiff::Remove { index: i } => RoomListUpdate::Remove { index: index(i) },
-        VectorDiff::Truncate { length } => RoomListUpdate::Truncate {
-            length: index(length),
-        },
-        VectorDiff::Reset { values } => RoomListUpdate::Reset {
-            values: many(values),
-        },
     }
 }
 

@@ -15,59 +15,23 @@ use crate::api::{
     CoreError, CoreResult, MediaKind, MediaSource, MessageContent, Reaction, SendState,
     TimelineItem, TimelineItemKind, TimelineUpdate,
 };
+use crate::matrix::diffs;
 
-/// A batch of matrix-sdk-ui diffs as the core's, for `own` user.
-/// Applies matrix-sdk-ui's diffs to a copy of its list (`imbl` shares what
-/// did not change).
-pub(crate) fn apply(diffs: &[VectorDiff<Arc<SdkItem>>], items: &mut imbl::Vector<Arc<SdkItem>>) {
-    for diff in diffs {
-        diff.clone().apply(items);
-    }
-}
-
-pub(crate) fn map_diffs(diffs: Vec<VectorDiff<Arc<SdkItem>>>, own: &UserId) -> Vec<TimelineUpdate> {
-    diffs.into_iter().map(|d| map_diff(d, own)).collect()
-}
-
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
-
-fn map_diff(diff: VectorDiff<Arc<SdkItem>>, own: &UserId) -> TimelineUpdate {
-    let one = |item: Arc<SdkItem>| map_item(&item, own);
-    let many = |items: imbl::Vector<Arc<SdkItem>>| items.iter().map(|i| map_item(i, own)).collect();
-    match diff {
-        VectorDiff::Append { values } => TimelineUpdate::Append {
-            values: many(values),
-        },
-        VectorDiff::Clear => TimelineUpdate::Clear,
-        VectorDiff::PushFront { value } => TimelineUpdate::PushFront { value: one(value) },
-        VectorDiff::PushBack { value } => TimelineUpdate::PushBack { value: one(value) },
-        VectorDiff::PopFront => TimelineUpdate::PopFront,
-        VectorDiff::PopBack => TimelineUpdate::PopBack,
-        VectorDiff::Insert { index: i, value } => TimelineUpdate::Insert {
-            index: index(i),
-            value: one(value),
-        },
-        VectorDiff::Set { index: i, value } => TimelineUpdate::Set {
-            index: index(i),
-            value: one(value),
-        },
-        VectorDiff::Remove { index: i } => TimelineUpdate::Remove { index: index(i) },
-        VectorDiff::Truncate { length } => TimelineUpdate::Truncate {
-            length: index(length),
-        },
-        VectorDiff::Reset { values } => TimelineUpdate::Reset {
-            values: many(values),
-        },
-    }
+/// A batch of matrix-sdk-ui diffs, applied to `current` (the list as the
+/// listener will see it), as the core's updates for `own` user: the diffs,
+/// or one `Reset` while `lagging()` (see [`diffs::follow`]).
+pub(crate) fn follow(
+    batch: Vec<VectorDiff<Arc<SdkItem>>>,
+    current: &mut imbl::Vector<Arc<SdkItem>>,
+    lagging: impl FnOnce() -> bool,
+    own: &UserId,
+) -> Vec<TimelineUpdate> {
+    diffs::follow(batch, current, lagging, |item| map_item(item, own))
 }
 
 /// The current items, as a first `Reset`.
 pub(crate) fn reset(items: &imbl::Vector<Arc<SdkItem>>, own: &UserId) -> TimelineUpdate {
-    TimelineUpdate::Reset {
-        values: items.iter().map(|i| map_item(i, own)).collect(),
-    }
+    diffs::reset(items, |item| map_item(item, own))
 }
 
 /// One item. Its id is matrix-sdk-ui's unique id, which a local echo keeps
