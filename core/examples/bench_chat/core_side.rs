@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::probe::Probe;
 use crate::seed::Seed;
 use crate::shared::{self, fail, ms_since, rss_mib, PASSWORD};
-use crate::{latencies, OPEN_TIMELINES};
+use crate::{latencies, OPEN_SAMPLES_PER_SAMPLE, OPEN_TIMELINES};
 
 /// Every figure of the core's side, as a JSON object.
 pub fn run(seed: &Seed, samples: usize) -> Value {
@@ -25,7 +25,9 @@ pub fn run(seed: &Seed, samples: usize) -> Value {
     block_on(client.start_sync()).unwrap_or_else(|e| fail(&format!("start_sync: {e}")));
     wait_rooms(&client, seed.rooms.len());
 
-    let open = latencies(samples, || open_ms(&client, &seed.history_room));
+    let open = latencies(samples * OPEN_SAMPLES_PER_SAMPLE, || {
+        open_ms(&client, &seed.history_room)
+    });
     let (mut gained, mut errors) = (Vec::new(), Vec::new());
     let paginate = latencies(samples, || {
         // Counted and taken again on a fresh timeline, as on the bare side.

@@ -5,8 +5,9 @@
 //! The parent registers one account with 200 rooms (130 messages of
 //! history in the first) once per run, then runs three children, each in a
 //! process of its own (this binary with `--part`): `core` and `bare` measure
-//! the same steps, `--samples` times each (40 by default): a timeline's
-//! opening, a fresh timeline paginating 100 events back, the room list of a
+//! the same steps, `--samples` times each (40 by default; five times that
+//! for a timeline's opening, a step of about 2 ms): a timeline's opening, a
+//! fresh timeline paginating 100 events back, the room list of a
 //! restored session on its existing data dir, and (core) the local echo and
 //! the RSS of open timelines; `cycles` runs N chat cycles (200 by default).
 //! Writes `--out` (`target/bench/chat.json`). For development, `--rooms`
@@ -28,6 +29,9 @@ use shared::{fail, pct, round2, Args};
 
 /// Timelines opened at once for the RSS figure, on distinct rooms.
 pub const OPEN_TIMELINES: usize = 50;
+/// Timeline opens per sample of the other steps: an open takes about 2 ms,
+/// and a p95 of 40 values moves with two of them.
+pub const OPEN_SAMPLES_PER_SAMPLE: usize = 5;
 /// The goal for core / bare at p95.
 const RATIO_GOAL: f64 = 1.15;
 /// The goal for the local echo at p95, ms.
@@ -101,6 +105,7 @@ fn parent(cycles: usize, samples: usize, rooms: usize, kept: Option<&str>, out: 
     let ratio = |key: &str| round2(p(&core, key, "p95") / p(&bare, key, "p95"));
     let report = json!({
         "samples": samples,
+        "timeline_open_samples": samples * OPEN_SAMPLES_PER_SAMPLE,
         "cycles": cycles,
         "rooms": seed["rooms"].as_array().map_or(rooms, Vec::len),
         "history_messages": seed::HISTORY,

@@ -22,7 +22,7 @@ use tokio::runtime::Runtime;
 
 use crate::seed::Seed;
 use crate::shared::{self, fail, ms_since, rss_mib, PASSWORD};
-use crate::{latencies, OPEN_TIMELINES};
+use crate::{latencies, OPEN_SAMPLES_PER_SAMPLE, OPEN_TIMELINES};
 
 /// Every figure of the bare side, as a JSON object.
 pub fn run(seed: &Seed, samples: usize) -> Value {
@@ -56,12 +56,14 @@ pub fn run(seed: &Seed, samples: usize) -> Value {
     // Timed as the core runs it, on a runtime worker (an app must keep
     // the store reads off its main thread too), and, for reference, polled
     // on the calling thread.
-    let open = latencies(samples, || {
+    let open = latencies(samples * OPEN_SAMPLES_PER_SAMPLE, || {
         let room = history.clone();
         rt.block_on(rt.spawn(async move { open_ms(&room).await }))
             .unwrap_or_else(|e| fail(&format!("the open's task: {e}")))
     });
-    let open_inline = latencies(samples, || rt.block_on(open_ms(&history)));
+    let open_inline = latencies(samples * OPEN_SAMPLES_PER_SAMPLE, || {
+        rt.block_on(open_ms(&history))
+    });
     let (mut gained, mut errors) = (Vec::new(), Vec::new());
     let paginate = latencies(samples, || {
         rt.block_on(async {

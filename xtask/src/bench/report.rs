@@ -249,8 +249,9 @@ fn chat(r: &Value) -> Result<String> {
     let c = &r["cycle_run"];
     let cycles = num(c, "cycles");
     let mut s = format!(
-        "### Chat: the core beside matrix-sdk-ui, {} samples; {cycles} chat cycles\n\n{}",
+        "### Chat: the core beside matrix-sdk-ui, {} samples ({} of a timeline's opening); {cycles} chat cycles\n\n{}",
         num(r, "samples"),
+        num(r, "timeline_open_samples"),
         preliminary(cycles, 200.0, "cycles", r)
     );
     s += "| step | core p50 | core p95 | bare p95 | core / bare at p95 | goal |\n| --- | --- | --- | --- | --- | --- |\n";
@@ -306,6 +307,11 @@ fn chat(r: &Value) -> Result<String> {
         "| events a pagination of 100 added, p50, core / bare | {} / {} | |",
         num(&r["core"], "paginate_cold_items_gained_p50"),
         num(&r["bare"], "paginate_cold_items_gained_p50")
+    )?;
+    writeln!(
+        s,
+        "| `timeline` + `observe` until the first `Reset`, bare polled on the calling thread (which the core never does), p95 | {:.1} ms | |",
+        num(r, "bare_timeline_open_inline_ms_p95")
     )?;
     writeln!(
         s,
