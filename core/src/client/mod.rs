@@ -11,6 +11,7 @@
 mod build;
 mod events;
 mod feed;
+mod followed;
 mod handed;
 mod notification;
 pub(crate) mod process_lock;

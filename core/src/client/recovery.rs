@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use futures_util::StreamExt;
 
+use super::followed::EndSignal;
 use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, RecoveryState, RecoveryStateListener};
@@ -133,31 +134,23 @@ impl ClientCore {
         listener: Arc<dyn RecoveryStateListener>,
     ) -> CoreResult<Arc<Subscription>> {
         let sdk = self.logged_in_sdk()?;
-        let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(listener);
-        let end = delivery
-            .end_call::<dyn RecoveryStateListener>("RecoveryStateListener.on_closed", |l| {
-                l.on_closed()
-            });
-        self.events.register(delivery.clone(), end)?;
         // Subscribed before the current state is read, so no change is lost.
         let states = matrix::encryption::states(&sdk);
         let current = matrix::encryption::state(&sdk);
         drop(sdk);
-        let emit = {
-            let delivery = delivery.clone();
-            move |state: RecoveryState| {
+        let end: EndSignal<dyn RecoveryStateListener> =
+            ("RecoveryStateListener.on_closed", |l| l.on_closed());
+        let task = ("recovery-state", TaskKind::Finite);
+        self.follow_for(listener, end, task, |delivery| {
+            let emit = move |state: RecoveryState| {
                 // The latest state supersedes the ones not yet delivered.
                 delivery.post_call_superseding::<dyn RecoveryStateListener>(
                     "RecoveryStateListener.on_state",
                     move |l| l.on_state(state),
                 );
-            }
-        };
-        emit(current);
-        self.spawn(&handle, TaskKind::Finite, "recovery-state", async move {
-            let cancelled = delivery.cancelled();
-            let follow = async {
+            };
+            emit(current);
+            async move {
                 let mut last = current;
                 futures_util::pin_mut!(states);
                 while let Some(state) = states.next().await {
@@ -166,13 +159,8 @@ impl ClientCore {
                         emit(state);
                     }
                 }
-            };
-            tokio::select! {
-                () = follow => {}
-                () = cancelled => {}
+                Ok(())
             }
-            Ok(())
-        });
-        Ok(subscription)
+        })
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use super::feed::ListFeed;
+use super::followed::EndSignal;
 use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{
@@ -56,15 +57,12 @@ impl ClientCore {
             return Err(CoreError::invalid_argument("page_size must be at least 1"));
         }
         let sdk = self.sdk_with_stores()?;
-        let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(listener);
-        let end = delivery
-            .end_call::<dyn RoomListListener>("RoomListListener.on_closed", |l| l.on_closed());
-        self.events.register(delivery.clone(), end)?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let core = Arc::downgrade(self);
-        self.spawn(&handle, TaskKind::Fallible, "room-list", async move {
-            let cancelled = delivery.cancelled();
+        let end: EndSignal<dyn RoomListListener> =
+            ("RoomListListener.on_closed", |l| l.on_closed());
+        let task = ("room-list", TaskKind::Fallible);
+        let subscription = self.follow_for(listener, end, task, |delivery| async move {
             let Some(core) = core.upgrade() else {
                 return Ok(());
             };
@@ -78,19 +76,16 @@ impl ClientCore {
                 |u| matches!(u, RoomListUpdate::Reset { .. }),
                 |l, updates| l.on_update(updates),
             );
-            let run = room_list::run(
+            room_list::run(
                 rooms,
                 options.page_size,
                 options.filter,
                 receiver,
                 |updates| feed.post(updates),
                 || feed.lagging(),
-            );
-            tokio::select! {
-                ended = run => ended,
-                () = cancelled => Ok(()),
-            }
-        });
+            )
+            .await
+        })?;
         Ok(Arc::new(RoomListHandle {
             subscription,
             commands,

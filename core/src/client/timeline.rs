@@ -9,6 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::feed::ListFeed;
+use super::followed::EndSignal;
 use super::handed::{Handed, Holds, Slot};
 use super::subscription::Subscription;
 use super::ClientCore;
@@ -178,16 +179,13 @@ impl TimelineCore {
         listener: Arc<dyn TimelineListener>,
     ) -> CoreResult<Arc<Subscription>> {
         let timeline = self.sdk()?;
-        let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(listener);
-        let end = delivery
-            .end_call::<dyn TimelineListener>("TimelineListener.on_closed", |l| l.on_closed());
-        self.client.events.register(delivery.clone(), end)?;
         let own = self.own.clone();
+        let end: EndSignal<dyn TimelineListener> =
+            ("TimelineListener.on_closed", |l| l.on_closed());
+        let task = ("timeline-items", TaskKind::Finite);
         self.client
-            .spawn(&handle, TaskKind::Finite, "timeline-items", async move {
+            .follow_for(listener, end, task, |delivery| async move {
                 use futures_util::StreamExt;
-                let cancelled = delivery.cancelled();
                 let (initial, stream) = timeline.subscribe().await;
                 drop(timeline);
                 let feed = ListFeed::<dyn TimelineListener, _>::new(
@@ -200,19 +198,12 @@ impl TimelineCore {
                 // what a lagging listener is reset to.
                 let mut current = initial;
                 feed.post(vec![items::reset(&current, &own)]);
-                let follow = async {
-                    futures_util::pin_mut!(stream);
-                    while let Some(batch) = stream.next().await {
-                        feed.post(items::follow(batch, &mut current, || feed.lagging(), &own));
-                    }
-                };
-                tokio::select! {
-                    () = follow => {}
-                    () = cancelled => {}
+                futures_util::pin_mut!(stream);
+                while let Some(batch) = stream.next().await {
+                    feed.post(items::follow(batch, &mut current, || feed.lagging(), &own));
                 }
                 Ok(())
-            });
-        Ok(subscription)
+            })
     }
 
     /// Delivers who is typing in the room, until the subscription is
@@ -222,14 +213,10 @@ impl TimelineCore {
         listener: Arc<dyn TypingListener>,
     ) -> CoreResult<Arc<Subscription>> {
         let room = self.sdk()?.room().clone();
-        let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(listener);
-        let end =
-            delivery.end_call::<dyn TypingListener>("TypingListener.on_closed", |l| l.on_closed());
-        self.client.events.register(delivery.clone(), end)?;
+        let end: EndSignal<dyn TypingListener> = ("TypingListener.on_closed", |l| l.on_closed());
+        let task = ("typing", TaskKind::Finite);
         self.client
-            .spawn(&handle, TaskKind::Finite, "typing", async move {
-                let cancelled = delivery.cancelled();
+            .follow_for(listener, end, task, |delivery| async move {
                 let emit = |users: Vec<String>| {
                     // Who types now supersedes who typed before.
                     delivery.post_call_superseding::<dyn TypingListener>(
@@ -237,13 +224,9 @@ impl TimelineCore {
                         move |l| l.on_typing(users),
                     );
                 };
-                tokio::select! {
-                    () = timeline::follow_typing(room, emit) => {}
-                    () = cancelled => {}
-                }
+                timeline::follow_typing(room, emit).await;
                 Ok(())
-            });
-        Ok(subscription)
+            })
     }
 }
 

@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::followed::EndSignal;
 use super::handed::{Holds, Slot};
 use super::subscription::Subscription;
 use super::ClientCore;
@@ -134,44 +135,26 @@ impl ClientCore {
         listener: RequestListener,
     ) -> CoreResult<Arc<Subscription>> {
         let sdk = self.sdk_with_stores()?;
-        let handle = self.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(Arc::new(listener));
-        let end = delivery
-            .end_call::<RequestListener>("VerificationRequestListener.on_closed", |l| {
-                (l.on_closed)()
-            });
-        self.events.register(delivery.clone(), end)?;
         let core = Arc::downgrade(self);
-        self.spawn(
-            &handle,
-            TaskKind::Finite,
-            "verification-requests",
-            async move {
-                use futures_util::StreamExt;
-                let cancelled = delivery.cancelled();
-                let incoming = ops::incoming(&sdk);
-                drop(sdk);
-                let follow = async {
-                    futures_util::pin_mut!(incoming);
-                    while let Some(request) = incoming.next().await {
-                        let Some(Ok(verification)) = core.upgrade().map(|c| c.adopt(request))
-                        else {
-                            return;
-                        };
-                        delivery.post_call::<RequestListener>(
-                            "VerificationRequestListener.on_request",
-                            move |l| (l.on_request)(verification),
-                        );
-                    }
+        let end: EndSignal<RequestListener> =
+            ("VerificationRequestListener.on_closed", |l| (l.on_closed)());
+        let task = ("verification-requests", TaskKind::Finite);
+        self.follow_for(Arc::new(listener), end, task, |delivery| async move {
+            use futures_util::StreamExt;
+            let incoming = ops::incoming(&sdk);
+            drop(sdk);
+            futures_util::pin_mut!(incoming);
+            while let Some(request) = incoming.next().await {
+                let Some(Ok(verification)) = core.upgrade().map(|c| c.adopt(request)) else {
+                    break;
                 };
-                tokio::select! {
-                    () = follow => {}
-                    () = cancelled => {}
-                }
-                Ok(())
-            },
-        );
-        Ok(subscription)
+                delivery.post_call::<RequestListener>(
+                    "VerificationRequestListener.on_request",
+                    move |l| (l.on_request)(verification),
+                );
+            }
+            Ok(())
+        })
     }
 }
 
@@ -215,20 +198,12 @@ impl VerificationCore {
         listener: Arc<dyn VerificationListener>,
     ) -> CoreResult<Arc<Subscription>> {
         let request = self.sdk()?;
-        let handle = self.client.handle()?;
-        let (subscription, delivery) = Subscription::for_listener(listener);
-        let end = delivery
-            .end_call::<dyn VerificationListener>("VerificationListener.on_closed", |l| {
-                l.on_closed()
-            });
-        self.client.events.register(delivery.clone(), end)?;
         let released = self.released.clone().cancelled_owned();
-        self.client.spawn(
-            &handle,
-            TaskKind::Finite,
-            "verification-states",
-            async move {
-                let cancelled = delivery.cancelled();
+        let end: EndSignal<dyn VerificationListener> =
+            ("VerificationListener.on_closed", |l| l.on_closed());
+        let task = ("verification-states", TaskKind::Finite);
+        self.client
+            .follow_for(listener, end, task, |delivery| async move {
                 let emit = |state| {
                     delivery.post_call::<dyn VerificationListener>(
                         "VerificationListener.on_state",
@@ -237,13 +212,10 @@ impl VerificationCore {
                 };
                 tokio::select! {
                     () = ops::follow(request, emit) => {}
-                    () = cancelled => {}
                     () = released => {}
                 }
                 Ok(())
-            },
-        );
-        Ok(subscription)
+            })
     }
 }
 
