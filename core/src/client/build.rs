@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 
 use super::events::Events;
+use super::parts::Listeners;
 use super::{process_lock, registry, store_dir, ClientCore, Inner};
 use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix::{self, build::CheckedConfig};
@@ -55,10 +56,9 @@ pub(crate) async fn build(
         data_dir,
         request_timeout: checked.request_timeout,
         dropped,
-        events,
-        sessions: Default::default(),
-        session_store: keeper,
-        sync_lock: tokio::sync::Mutex::new(()),
+        // Only the rooms with an open timeline (and every joined room while
+        // `observe_messages` listens): the room list carries the rest.
+        sync: Default::default(),
         install: Arc::default(),
         inner: Mutex::new(Inner {
             state: ClientState::Created,
@@ -71,16 +71,14 @@ pub(crate) async fn build(
             secrets: passphrase.into_iter().collect(),
             tokens: Vec::new(),
         }),
-        timelines: Default::default(),
-        summaries: Default::default(),
         paused_watch: tokio::sync::watch::Sender::new(false),
-        // Only the rooms with an open timeline (and every joined room while
-        // `observe_messages` listens): the room list carries the rest.
-        shown: Default::default(),
-        answers: Default::default(),
-        own_verification: Default::default(),
-        recovery_keys: Default::default(),
-        verifications: Default::default(),
+        listeners: Listeners {
+            events,
+            sessions: Default::default(),
+            session_store: keeper,
+        },
+        chat: Default::default(),
+        security: Default::default(),
         claim: Mutex::new(Some(claim)),
         shares_stores: checked.shared,
         alone: Mutex::new(alone),

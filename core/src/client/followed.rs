@@ -45,7 +45,7 @@ impl ClientCore {
         let (subscription, delivery) = Subscription::for_listener(listener);
         let (what, on_closed) = end;
         let end = delivery.end_call::<L>(what, on_closed);
-        self.events.register(delivery.clone(), end)?;
+        self.listeners.events.register(delivery.clone(), end)?;
         let cancelled = delivery.cancelled();
         let fed = follow(delivery);
         self.spawn(&handle, kind, task, async move {

@@ -14,6 +14,7 @@ mod feed;
 mod followed;
 mod handed;
 mod notification;
+mod parts;
 pub(crate) mod process_lock;
 pub(crate) mod progress;
 mod recovery;
@@ -38,7 +39,7 @@ pub(crate) use session_store::SessionKeeper;
 pub use subscription::Subscription;
 pub(crate) use teardown::{begin_wipe, mark_wipe_owed};
 pub(crate) use timeline::TimelineCore;
-pub(crate) use verification::{OnRequest, OwnVerification, RequestListener, VerificationCore};
+pub(crate) use verification::{OnRequest, RequestListener, VerificationCore};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,7 +52,6 @@ use crate::api::{
 use crate::matrix::{self, sentinel::DropWatch};
 use crate::runtime::{self, ClientLease};
 use crate::supervisor::{call_with, FirstPoll, TaskGroup, TaskKind, WhenDropped};
-use events::Events;
 use state::{check_usable, next_state, Transition};
 
 /// The mutable part of a client, behind one lock that is never held across
@@ -93,7 +93,10 @@ pub(crate) fn paused_error() -> CoreError {
     CoreError::invalid_state("the client is paused; call resume() first")
 }
 
-/// One client: a matrix `Client`, its supervised tasks, its state.
+/// One client: a matrix `Client`, its supervised tasks, its state. Its own
+/// fields are its lifecycle (runtime lease, task group, data dir, state);
+/// what sync, the chat surface, security and the listeners own are parts
+/// of their own (`parts.rs`), which the drain takes apart in one order.
 pub(crate) struct ClientCore {
     generation: u64,
     group: TaskGroup,
@@ -104,41 +107,24 @@ pub(crate) struct ClientCore {
     /// The bound of one HTTP request, from the client's configuration.
     request_timeout: std::time::Duration,
     dropped: DropWatch,
-    events: Arc<Events>,
-    /// The session listeners, told of token refreshes and refusals.
-    sessions: Arc<session_events::SessionEvents>,
-    /// The app's session store, asked to save each refreshed session.
-    session_store: Arc<session_store::SessionKeeper>,
-    /// Serialises start/stop/pause/resume of sync, and the drain's stop.
-    sync_lock: tokio::sync::Mutex<()>,
-    /// Held by a login from before its request to the end of its session's
-    /// install; a drain waits for it before it takes the client apart.
-    install: Arc<tokio::sync::Mutex<()>>,
-    inner: Mutex<Inner>,
-    /// The timelines handed out; the drain takes them back.
-    timelines: timeline::Timelines,
-    /// The rooms the app shows (each whose timeline opened; every joined
-    /// room once it listens to every message), which sync subscribes to.
-    shown: tokio::sync::watch::Sender<matrix::subscriptions::Shown>,
-    /// What sync has answered of those subscriptions, for a room's first
-    /// timeline.
-    answers: Arc<matrix::subscriptions::Answers>,
-    /// Whether the client is paused, for the tasks that must then be still.
-    paused_watch: tokio::sync::watch::Sender<bool>,
-    /// Every room's summary, for the synchronous getters.
-    pub(crate) summaries: Arc<summaries::Summaries>,
-    /// Whether this device is cross-signed, for `is_verified()`.
-    own_verification: Arc<OwnVerification>,
-    /// `enable_recovery`'s set-up in progress, and a key not yet handed out.
-    recovery_keys: recovery::RecoveryKeys,
-    /// The verifications handed out; the drain takes them back.
-    verifications: handed::Handed<VerificationCore>,
     /// Released when the drain ends, so that a new client may open the directory.
     claim: Mutex<Option<registry::DataDirClaim>>,
     /// Whether another process of the app may open the stores meanwhile.
     shares_stores: bool,
     /// Held, by a client that shares nothing, while its stores are open.
     alone: Mutex<Option<process_lock::FileLock>>,
+    /// Held by a login from before its request to the end of its session's
+    /// install; a drain waits for it before it takes the client apart.
+    install: Arc<tokio::sync::Mutex<()>>,
+    inner: Mutex<Inner>,
+    /// Whether the client is paused, for the tasks that must then be still.
+    paused_watch: tokio::sync::watch::Sender<bool>,
+    // What the client's parts own.
+    /// Serialises sync, and the rooms it subscribes.
+    sync: parts::SyncParts,
+    listeners: parts::Listeners,
+    pub(crate) chat: parts::Chat,
+    security: parts::Security,
 }
 
 impl ClientCore {
@@ -178,7 +164,7 @@ impl ClientCore {
         let queues = matrix::send_queue::keep_going(
             sdk.clone(),
             self.paused_watch.subscribe(),
-            self.events.watch_sync_state(),
+            self.listeners.events.watch_sync_state(),
         );
         self.spawn(handle, TaskKind::Infinite, "send-queue-retry", async move {
             queues.await;
@@ -347,7 +333,7 @@ impl ClientCore {
 
     /// The sync service's state.
     pub(crate) fn sync_state(&self) -> SyncState {
-        self.events.sync_state()
+        self.listeners.events.sync_state()
     }
 
     /// Registers a sync state listener; the current state is delivered first.
@@ -357,7 +343,7 @@ impl ClientCore {
         listener: Arc<dyn SyncStateListener>,
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
-        self.events.observe_sync_state(listener)
+        self.listeners.events.observe_sync_state(listener)
     }
 
     /// Registers a session listener: each token refresh and each refused
@@ -368,8 +354,9 @@ impl ClientCore {
         listener: Arc<dyn crate::api::SessionListener>,
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
-        self.sessions
-            .observe(&self.events, listener, || self.session())
+        self.listeners
+            .sessions
+            .observe(&self.listeners.events, listener, || self.session())
     }
 
     /// Whether the client is paused (its stores closed).
@@ -391,7 +378,7 @@ impl ClientCore {
                 "set the session store before login or restore",
             ));
         }
-        self.session_store.set(store);
+        self.listeners.session_store.set(store);
         Ok(())
     }
 
@@ -403,10 +390,11 @@ impl ClientCore {
         listener: Arc<dyn MessageListener>,
     ) -> CoreResult<Arc<Subscription>> {
         check_usable(self.state()).map_err(|_| CoreError::ClientClosed)?;
-        let subscription = self.events.observe_messages(listener)?;
+        let subscription = self.listeners.events.observe_messages(listener)?;
         // Every message of every joined room: each one subscribed, from now
         // on for this client's life.
-        self.shown
+        self.sync
+            .shown
             .send_if_modified(|shown| !std::mem::replace(&mut shown.every_joined_room, true));
         Ok(subscription)
     }

@@ -44,7 +44,7 @@ impl ClientCore {
         passphrase: Option<String>,
     ) -> CoreResult<String> {
         let (outcome, own) = {
-            let mut slot = self.recovery_keys.lock();
+            let mut slot = self.security.recovery_keys.lock();
             if let Some(key) = slot.unclaimed.take() {
                 return Ok(key);
             }
@@ -78,7 +78,7 @@ impl ClientCore {
             }
         }?;
         // Handed out: no later call gets it again.
-        let mut slot = self.recovery_keys.lock();
+        let mut slot = self.security.recovery_keys.lock();
         if slot.unclaimed.as_deref() == Some(key.as_str()) {
             slot.unclaimed = None;
         }
@@ -103,7 +103,7 @@ impl ClientCore {
             if let Ok(key) = &key {
                 core.keep_secret(Registered::new(key));
             }
-            let mut slot = core.recovery_keys.lock();
+            let mut slot = core.security.recovery_keys.lock();
             slot.running = None;
             slot.unclaimed = key.as_ref().ok().cloned();
             drop(slot);

@@ -154,13 +154,13 @@ pub(super) async fn follow(
                 let old = std::mem::replace(&mut core.inner().tokens, fresh);
                 drop(old);
                 told = None;
-                core.sessions.session_changed(&session);
+                core.listeners.sessions.session_changed(&session);
             }
             SessionChange::Refused { soft_logout } => {
                 let refusal = (soft_logout, token_digest(&sdk));
                 if told != Some(refusal) {
                     told = Some(refusal);
-                    core.sessions.auth_error(soft_logout);
+                    core.listeners.sessions.auth_error(soft_logout);
                 }
             }
         }

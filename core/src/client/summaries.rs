@@ -75,10 +75,11 @@ impl ClientCore {
     /// Fills the summaries from the session's rooms and follows their
     /// changes until the client drains. On the runtime, at the session's start.
     pub(super) fn follow_summaries(&self, sdk: &matrix::Sdk) {
-        self.summaries
+        self.chat
+            .summaries
             .apply(Change::Replace(matrix::summaries::all(sdk)));
         let Ok(handle) = self.handle() else { return };
-        let summaries = Arc::downgrade(&self.summaries);
+        let summaries = Arc::downgrade(&self.chat.summaries);
         let follow = matrix::summaries::follow(sdk.clone(), move |change| {
             if let Some(summaries) = summaries.upgrade() {
                 summaries.apply(change);

@@ -26,7 +26,7 @@ impl ClientCore {
         let sdk = self.sdk_with_stores()?;
         let core = self.clone();
         self.call("start_sync", WhenDropped::Finish, async move {
-            let _serial = core.sync_lock.lock().await;
+            let _serial = core.sync.lock.lock().await;
             // A pause that ran while this call waited closed the stores.
             if core.inner().paused {
                 return Err(super::paused_error());
@@ -34,7 +34,8 @@ impl ClientCore {
             let sync = core.sync_service_locked(&sdk).await?;
             core.inner().sync_wanted = true;
             matrix::sync::start(&sync, core.request_timeout).await;
-            core.events
+            core.listeners
+                .events
                 .set_sync_state(matrix::sync::current_state(&sync));
             Ok(())
         })
@@ -47,7 +48,7 @@ impl ClientCore {
         self: &Arc<Self>,
         sdk: &matrix::Sdk,
     ) -> CoreResult<Arc<matrix::sync::Service>> {
-        let _serial = self.sync_lock.lock().await;
+        let _serial = self.sync.lock.lock().await;
         self.sync_service_locked(sdk).await
     }
 
@@ -75,7 +76,7 @@ impl ClientCore {
         }
         let handle = Handle::current();
         let mut states = matrix::sync::states(sync);
-        let events = self.events.clone();
+        let events = self.listeners.events.clone();
         self.spawn(&handle, TaskKind::Finite, "sync-state", async move {
             while let Some(state) = states.next().await {
                 events.set_sync_state(state);
@@ -85,8 +86,8 @@ impl ClientCore {
         let keep_subscribed = matrix::subscriptions::keep_rooms_subscribed(
             sdk.clone(),
             sync,
-            self.shown.subscribe(),
-            self.answers.clone(),
+            self.sync.shown.subscribe(),
+            self.sync.answers.clone(),
         );
         self.spawn(
             &handle,
@@ -105,7 +106,7 @@ impl ClientCore {
         self.sdk()?;
         let core = self.clone();
         self.call("stop_sync", WhenDropped::Finish, async move {
-            let _serial = core.sync_lock.lock().await;
+            let _serial = core.sync.lock.lock().await;
             let sync = {
                 let mut inner = core.inner();
                 inner.sync_wanted = false;
@@ -113,7 +114,8 @@ impl ClientCore {
             };
             if let Some(sync) = sync {
                 matrix::sync::stop(&sync).await?;
-                core.events
+                core.listeners
+                    .events
                     .set_sync_state(matrix::sync::current_state(&sync));
             }
             Ok(())
@@ -128,9 +130,9 @@ impl ClientCore {
         let core = self.clone();
         self.call("pause", WhenDropped::Finish, async move {
             let _exclusive = exclusive;
-            let _serial = core.sync_lock.lock().await;
+            let _serial = core.sync.lock.lock().await;
             let sync = core.inner().sync.clone();
-            let events = core.events.clone();
+            let events = core.listeners.events.clone();
             let stop = async move {
                 if let Some(sync) = sync {
                     matrix::sync::stop(&sync).await?;
@@ -166,7 +168,7 @@ impl ClientCore {
         let core = self.clone();
         self.call("resume", WhenDropped::Finish, async move {
             let _exclusive = exclusive;
-            let _serial = core.sync_lock.lock().await;
+            let _serial = core.sync.lock.lock().await;
             if !core.inner().paused {
                 return Ok(());
             }

@@ -46,7 +46,7 @@ impl ClientCore {
         self.group.token().cancel();
         drop(install);
         let serial =
-            handle.block_on(async { tokio::time::timeout(bound, self.sync_lock.lock()).await });
+            handle.block_on(async { tokio::time::timeout(bound, self.sync.lock.lock()).await });
         if serial.is_err() {
             tracing::warn!("a sync call held the sync lock past the drain's bound");
         }
@@ -61,17 +61,17 @@ impl ClientCore {
     /// Takes every timeline's matrix-sdk-ui object away, for the drain to
     /// drop inside the runtime.
     pub(crate) fn take_timelines(&self) -> Vec<Arc<crate::matrix::timeline::Timeline>> {
-        self.timelines.open.take_all()
+        self.chat.timelines.open.take_all()
     }
 
     /// The rooms whose history a timeline of this client paginated.
     pub(crate) fn take_paginated_rooms(&self) -> Vec<String> {
-        self.timelines.take_paginated()
+        self.chat.timelines.take_paginated()
     }
 
     /// Takes every verification's matrix-sdk request away, likewise.
     pub(crate) fn take_verifications(&self) -> Vec<crate::matrix::verification::Request> {
-        self.verifications.take_all()
+        self.security.verifications.take_all()
     }
 
     /// Stops the client's task group (signal, collect, drop).
@@ -87,8 +87,8 @@ impl ClientCore {
     /// Sends every listener its end signal and stops the listener thread,
     /// waiting for it until `deadline`. Returns whether it finished in time.
     pub(crate) fn end_listeners(&self, deadline: Instant) -> bool {
-        let finished = self.events.end(deadline);
-        self.sessions.clear();
+        let finished = self.listeners.events.end(deadline);
+        self.listeners.sessions.clear();
         finished
     }
 
@@ -98,7 +98,7 @@ impl ClientCore {
         let _ = self.transition(Transition::Drained);
         registry::remove(self);
         // The matrix client is gone: no refresh can ask the store again.
-        self.session_store.clear();
+        self.listeners.session_store.clear();
         let secrets = {
             let mut inner = self.inner();
             (

@@ -71,7 +71,7 @@ impl ClientCore {
         let core = self.clone();
         // While every joined room is subscribed (`observe_messages`), sync
         // answered for this room already: nothing to empty or wait for.
-        let every_room = self.shown.borrow().every_joined_room;
+        let every_room = self.sync.shown.borrow().every_joined_room;
         let sync = match every_room {
             true => None,
             false => self.inner().sync.clone(),
@@ -79,7 +79,8 @@ impl ClientCore {
         let work: BoxedCall<Arc<Timeline>> = Box::pin(async move {
             let room = matrix::rooms::joined_room(&sdk, &id)?;
             let show = || core.show_room(&id);
-            core.answers
+            core.sync
+                .answers
                 .first_open(&room, sync.as_deref(), show)
                 .await?;
             timeline::build(&sdk, &id).await.map(Arc::new)
@@ -93,14 +94,15 @@ impl ClientCore {
             room_id: built.room().room_id().to_string(),
             sdk: Slot::new(built),
         });
-        self.timelines.open.adopt(self, core)
+        self.chat.timelines.open.adopt(self, core)
     }
 }
 
 impl ClientCore {
     /// Tells sync to subscribe `room_id` (its timeline opens).
     fn show_room(&self, room_id: &str) {
-        self.shown
+        self.sync
+            .shown
             .send_if_modified(|shown| shown.rooms.insert(room_id.to_owned()));
     }
 }
@@ -135,6 +137,7 @@ impl TimelineCore {
     fn note_pagination(&self) {
         let mut rooms = self
             .client
+            .chat
             .timelines
             .paginated
             .lock()

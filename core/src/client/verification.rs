@@ -66,7 +66,7 @@ impl ClientCore {
             sdk: Slot::new(request),
             released: tokio_util::sync::CancellationToken::new(),
         });
-        self.verifications.adopt(self, core)
+        self.security.verifications.adopt(self, core)
     }
 
     /// Asks this user's other devices to verify this one.
@@ -105,20 +105,23 @@ impl ClientCore {
     /// of the client keeps it current (see [`OwnVerification`]). `false`
     /// without a session.
     pub(crate) fn is_verified(&self) -> bool {
-        self.own_verification.verified.load(Ordering::SeqCst)
+        self.security
+            .own_verification
+            .verified
+            .load(Ordering::SeqCst)
     }
 
     /// Asks the task that keeps [`ClientCore::is_verified`] current to look
     /// again: after a call of the core that may have signed this device.
     pub(crate) fn recheck_verified(&self) {
-        self.own_verification.recheck.notify_one();
+        self.security.own_verification.recheck.notify_one();
     }
 
     /// Starts keeping [`ClientCore::is_verified`] current, until the client
     /// drains. At the session's start, on the runtime.
     pub(super) fn follow_own_verification(&self, sdk: &matrix::Sdk) {
         let Ok(handle) = self.handle() else { return };
-        let own = self.own_verification.clone();
+        let own = self.security.own_verification.clone();
         let follow = ops::follow_own_verification(sdk.clone(), own.recheck.clone(), move |v| {
             own.verified.store(v, Ordering::SeqCst);
         });

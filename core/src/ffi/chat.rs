@@ -25,7 +25,7 @@ impl Client {
     /// One room's summary, from the local state; `NotFound` if unknown.
     pub fn room(&self, room_id: String) -> CoreResult<RoomSummary> {
         self.core
-            .with_logged_in_sdk(|_| self.core.summaries.get(&room_id))?
+            .with_logged_in_sdk(|_| self.core.chat.summaries.get(&room_id))?
     }
 
     /// Leaves a joined room, or declines an invite.

@@ -103,7 +103,7 @@ impl Client {
         let sdk = self.core.sdk_with_stores()?;
         let wait = (self.core.sync_state() == SyncState::Running)
             .then_some(matrix::rooms::NEW_ROOM_STATE_WAIT);
-        let summaries = self.core.summaries.clone();
+        let summaries = self.core.chat.summaries.clone();
         let work = async move {
             let id = matrix::rooms::create_room(&sdk, &name, &invite, encrypted, wait).await?;
             summaries.refresh(&sdk, &id);
@@ -117,7 +117,7 @@ impl Client {
     /// Joins a room by id or alias; returns its id.
     pub async fn join_room(&self, room_id_or_alias: String) -> CoreResult<String> {
         let sdk = self.core.sdk_with_stores()?;
-        let summaries = self.core.summaries.clone();
+        let summaries = self.core.chat.summaries.clone();
         let work = async move {
             let id = matrix::rooms::join_room(&sdk, &room_id_or_alias).await?;
             summaries.refresh(&sdk, &id);
@@ -132,7 +132,7 @@ impl Client {
     /// by a task of the client): nothing is read or parsed on this thread.
     pub fn rooms(&self) -> CoreResult<Vec<RoomSummary>> {
         self.core
-            .with_logged_in_sdk(|_| self.core.summaries.current())
+            .with_logged_in_sdk(|_| self.core.chat.summaries.current())
     }
 
     /// Sends a plain-text message; returns its event id.
