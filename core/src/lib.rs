@@ -41,6 +41,7 @@ pub mod supervisor;
 
 pub use api::*;
 pub use client::{RoomListHandle, Subscription};
+pub use ffi::chat::media_source_from_url;
 pub use ffi::client::Client;
 #[cfg(feature = "diagnostics")]
 pub use ffi::diagnostics::*;

@@ -11,6 +11,9 @@ mod mirror;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "media/avatars.rs"]
+mod avatars;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_executor::block_on;
@@ -136,18 +139,42 @@ fn an_image_goes_through_the_send_queue_with_its_echo_progress_and_info() {
                         source,
                         mimetype,
                         size,
+                        info,
                         ..
                     },
                 ..
-            } => Some((source.clone(), mimetype.clone(), *size)),
+            } => Some((source.clone(), mimetype.clone(), *size, info.clone())),
             _ => None,
         });
         source.is_some()
     });
-    let (source, mimetype, size) = source.unwrap();
+    let (source, mimetype, size, info) = source.unwrap();
     assert_eq!(mimetype.as_deref(), Some("image/png"));
     assert_eq!(size, Some(bytes.len() as u64));
     assert!(source.encrypted);
+    // What alice said of it, as bob is told.
+    assert_eq!((info.width, info.height), (Some(640), Some(480)));
+    assert_eq!(
+        info.blurhash.as_deref(),
+        Some("LEHV6nWB2yk8pyo0adR*.7kCMdnj")
+    );
+    assert_eq!(info.duration_ms, None);
+    let small = info.thumbnail.expect("the sender's thumbnail");
+    assert!(
+        small.encrypted,
+        "an encrypted room's thumbnail is encrypted"
+    );
+    let small_dest = dir.path().join("received-small.png");
+    assert_eq!(
+        block_on(bob.download_media(small.clone(), small_dest.to_string_lossy().into())).unwrap(),
+        4000
+    );
+    assert_eq!(std::fs::read(&small_dest).unwrap(), &bytes[..4000]);
+    // An encrypted file has no server thumbnail.
+    assert!(matches!(
+        block_on(bob.download_thumbnail(small, 32, 32, small_dest.to_string_lossy().into())),
+        Err(CoreError::InvalidArgument { .. })
+    ));
     let dest = dir.path().join("received.png");
     assert_eq!(
         block_on(bob.download_media(source, dest.to_string_lossy().into())).unwrap(),

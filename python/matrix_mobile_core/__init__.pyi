@@ -186,6 +186,8 @@ class RoomSummary:
     unread_messages: int
     unread_mentions: int
     latest: Optional[LatestMessage]
+    avatar: Optional[MediaSource]
+    """The room's avatar, for `Client.download_thumbnail` or `download_media`."""
     def __init__(
         self,
         *,
@@ -201,6 +203,7 @@ class RoomSummary:
         unread_messages: int,
         unread_mentions: int,
         latest: Optional[LatestMessage],
+        avatar: Optional[MediaSource] = None,
     ) -> None: ...
 
 class Message:
@@ -372,12 +375,36 @@ class Reaction:
     def __init__(self, *, key: str, count: int, by_me: bool) -> None: ...
 
 class MediaSource:
-    """Pass it back to `Client.download_media` unchanged."""
+    """Pass it back to `Client.download_media` or `download_thumbnail` unchanged;
+    `media_source_from_url` makes one of an avatar's `mxc://` URL."""
 
     url: str
     encrypted: bool
     descriptor: str
     def __init__(self, *, url: str, encrypted: bool, descriptor: str) -> None: ...
+
+class MediaInfo:
+    """What a media message says of its file, as its sender gave it (each `None`
+    when the sender did not say)."""
+
+    width: Optional[int]
+    height: Optional[int]
+    duration_ms: Optional[int]
+    blurhash: Optional[str]
+    thumbnail: Optional[MediaSource]
+    """The sender's own thumbnail, for `Client.download_media`."""
+    filename: Optional[str]
+    """The file's name, when the message has a caption besides it."""
+    def __init__(
+        self,
+        *,
+        width: Optional[int],
+        height: Optional[int],
+        duration_ms: Optional[int],
+        blurhash: Optional[str],
+        thumbnail: Optional[MediaSource],
+        filename: Optional[str],
+    ) -> None: ...
 
 # --- enums ------------------------------------------------------------------------
 
@@ -652,6 +679,7 @@ class TimelineItemKind:
         event_id: Optional[str]
         sender: str
         sender_name: Optional[str]
+        sender_avatar: Optional[MediaSource]
         is_own: bool
         timestamp_ms: int
         content: MessageContent
@@ -665,6 +693,7 @@ class TimelineItemKind:
             event_id: Optional[str],
             sender: str,
             sender_name: Optional[str],
+            sender_avatar: Optional[MediaSource],
             is_own: bool,
             timestamp_ms: int,
             content: MessageContent,
@@ -729,6 +758,7 @@ class MessageContent:
         source: MediaSource
         mimetype: Optional[str]
         size: Optional[int]
+        info: MediaInfo
         def __init__(
             self,
             kind: MediaKind,
@@ -736,6 +766,7 @@ class MessageContent:
             source: MediaSource,
             mimetype: Optional[str],
             size: Optional[int],
+            info: MediaInfo,
         ) -> None: ...
 
     class REDACTED(MessageContent):
@@ -1054,6 +1085,13 @@ class ClientProtocol(Protocol):
     async def download_media(self, source: MediaSource, dest_path: str) -> int:
         """Streams the file to `dest_path` (a temporary file of its own, renamed
         into place); memory does not grow with the file."""
+    async def download_thumbnail(
+        self, source: MediaSource, width: int, height: int, dest_path: str
+    ) -> int:
+        """The server's thumbnail of an unencrypted file, scaled to fit `width` x
+        `height` (1 to 2048 pixels), written to `dest_path`; kept in the media
+        store, so the same size again asks no server. An encrypted file is
+        `CoreError.InvalidArgument`: download its message's `info.thumbnail`."""
     async def max_upload_size(self) -> int:
         """The server's upload limit in bytes; a larger file given to `send_file` is
         `CoreError.InvalidArgument` before it is read."""
@@ -1161,6 +1199,9 @@ def apply_diffs(
 # --- process-wide functions -------------------------------------------------------
 
 def configure_runtime(config: RuntimeConfig) -> None: ...
+def media_source_from_url(url: str) -> MediaSource:
+    """A `MediaSource` for an unencrypted `mxc://` URL; anything else is
+    `CoreError.InvalidArgument`."""
 def init_logging(config: LogConfig) -> None: ...
 def set_task_failure_listener(listener: Optional[TaskFailureListener]) -> None: ...
 def runtime_stats() -> RuntimeStats: ...

@@ -112,6 +112,9 @@ pub enum TimelineItemKind {
         event_id: Option<String>,
         sender: String,
         sender_name: Option<String>,
+        /// The sender's avatar in the room, for `download_thumbnail` or
+        /// `download_media`; `None` without one, or while the profile loads.
+        sender_avatar: Option<MediaSource>,
         is_own: bool,
         timestamp_ms: u64,
         content: MessageContent,
@@ -158,6 +161,10 @@ pub struct Reaction {
 }
 
 /// The content of a timeline event.
+// The media variant is the large one; the enum crosses the FFI field by
+// field (a `Box` is no UniFFI type), and lives in timeline items, not in
+// hot loops.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum MessageContent {
     Text {
@@ -179,6 +186,8 @@ pub enum MessageContent {
         source: MediaSource,
         mimetype: Option<String>,
         size: Option<u64>,
+        /// What the sender said of the file besides its size.
+        info: MediaInfo,
     },
     Redacted,
     UnableToDecrypt,
@@ -199,6 +208,23 @@ pub enum MediaKind {
     Video,
     Audio,
     File,
+}
+
+/// What a media message says of its file, as its sender gave it (each
+/// `None` when the sender did not say).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MediaInfo {
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u64>,
+    /// A BlurHash of the image or video's first frame, to draw while it
+    /// downloads.
+    pub blurhash: Option<String>,
+    /// The sender's own thumbnail, for `download_media` (an encrypted
+    /// room's files have no server thumbnail).
+    pub thumbnail: Option<MediaSource>,
+    /// The file's name, when the message has a caption besides it.
+    pub filename: Option<String>,
 }
 
 /// Where a media file is. Pass it back to `download_media` unchanged.

@@ -1,7 +1,7 @@
 //! The records of a client's ordinary calls: its configuration, session,
 //! rooms and messages.
 
-use super::chat::{LatestMessage, Membership};
+use super::chat::{LatestMessage, MediaSource, Membership};
 
 /// How to build a client. Its `Debug` output, and the generated
 /// `toString`/`description`/`repr`, never show the passphrase.
@@ -130,6 +130,9 @@ pub struct RoomSummary {
     pub unread_mentions: u64,
     /// Decrypted where keys allow.
     pub latest: Option<LatestMessage>,
+    /// The room's avatar, for `download_thumbnail` or `download_media`.
+    #[uniffi(default = None)]
+    pub avatar: Option<MediaSource>,
 }
 
 /// One text message, decrypted where keys allow.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::client::Client;
 use super::timeline::Timeline;
-use crate::api::{CoreResult, MediaSource, RoomListListener, RoomListOptions, RoomSummary};
+use crate::api::{
+    CoreError, CoreResult, MediaSource, RoomListListener, RoomListOptions, RoomSummary,
+};
 use crate::client::RoomListHandle;
 use crate::matrix;
 use crate::supervisor::WhenDropped;
@@ -78,6 +80,30 @@ impl Client {
             .await
     }
 
+    /// Writes the server's thumbnail of an unencrypted file (an avatar, an
+    /// image), scaled to fit `width` x `height` (1 to 2048 pixels), to
+    /// `dest_path`; returns its size in bytes. Authenticated media, kept in
+    /// the media store: the same size again asks no server. An encrypted
+    /// file has no server thumbnail (`InvalidArgument`): download the
+    /// message's `info.thumbnail` instead.
+    pub async fn download_thumbnail(
+        &self,
+        source: MediaSource,
+        width: u32,
+        height: u32,
+        dest_path: String,
+    ) -> CoreResult<u64> {
+        let sdk = self.core.sdk_with_stores()?;
+        let work = async move {
+            let source = matrix::timeline::items::sdk_media_source(&source)?;
+            let dest = dest_path.into();
+            matrix::media::thumbnail::download(&sdk, source, width, height, dest).await
+        };
+        self.core
+            .store_call("download_thumbnail", WhenDropped::Abort, work)
+            .await
+    }
+
     /// The server's upload limit in bytes (`m.upload.size`); a larger file
     /// given to `send_file` is refused with `InvalidArgument` before it is
     /// read. Asked of the server once, then remembered.
@@ -88,4 +114,12 @@ impl Client {
             .store_call("max_upload_size", WhenDropped::Abort, work)
             .await
     }
+}
+
+/// A `MediaSource` for an unencrypted `mxc://` URL (an avatar URL from
+/// elsewhere); anything else is `InvalidArgument`.
+#[uniffi::export]
+pub fn media_source_from_url(url: String) -> CoreResult<MediaSource> {
+    matrix::media::source_of_url(&url)
+        .ok_or_else(|| CoreError::invalid_argument(format!("`{url}` is not an mxc:// URL")))
 }

@@ -121,6 +121,9 @@ pub(crate) fn summary(room: &Room) -> RoomSummary {
         unread_messages: room.num_unread_messages(),
         unread_mentions: room.num_unread_mentions(),
         latest: latest(room),
+        avatar: room
+            .avatar_url()
+            .and_then(|u| crate::matrix::media::source_of_url(u.as_str())),
     }
 }
 

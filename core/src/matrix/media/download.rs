@@ -46,21 +46,7 @@ pub(crate) async fn download(
     source: SdkMediaSource,
     dest: PathBuf,
 ) -> CoreResult<u64> {
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_owned();
-    let is_dir = tokio::fs::metadata(&parent)
-        .await
-        .map(|m| m.is_dir())
-        .unwrap_or(false);
-    if !is_dir {
-        return Err(CoreError::invalid_argument(format!(
-            "dest_path: `{}` is not a directory",
-            parent.display()
-        )));
-    }
+    check_dest(&dest).await?;
     let (url, encryption) = match source {
         SdkMediaSource::Plain(url) => (url, None),
         SdkMediaSource::Encrypted(file) => (file.url.clone(), Some(*file)),
@@ -93,6 +79,39 @@ pub(crate) async fn download(
         .map_err(|e| CoreError::internal(format!("the download's writer: {e}")))?;
     sent?;
     written
+}
+
+/// `InvalidArgument` unless `dest`'s folder exists.
+pub(crate) async fn check_dest(dest: &Path) -> CoreResult<()> {
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let is_dir = tokio::fs::metadata(&parent)
+        .await
+        .map(|m| m.is_dir())
+        .unwrap_or(false);
+    if !is_dir {
+        return Err(CoreError::invalid_argument(format!(
+            "dest_path: `{}` is not a directory",
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `dest` as a download does (a temporary file of its
+/// own, `fsync`, rename), on the blocking pool; returns the size.
+pub(crate) async fn save(bytes: Vec<u8>, dest: PathBuf) -> CoreResult<u64> {
+    let (tx, rx) = mpsc::channel(2);
+    // Room for both: these sends never wait.
+    let _ = tx.try_send(Chunk::Data(Bytes::from(bytes)));
+    let _ = tx.try_send(Chunk::End);
+    drop(tx);
+    tokio::task::spawn_blocking(move || write_file(&dest, rx, None))
+        .await
+        .map_err(|e| CoreError::internal(format!("writing the file: {e}")))?
 }
 
 /// The authenticated media request for `url`, answered with a success

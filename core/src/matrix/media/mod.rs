@@ -3,6 +3,7 @@
 
 pub(crate) mod download;
 mod http;
+pub(crate) mod thumbnail;
 pub(crate) mod upload;
 
 use std::io::Read;

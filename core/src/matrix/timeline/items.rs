@@ -5,14 +5,14 @@ use std::sync::Arc;
 use eyeball_im::VectorDiff;
 use matrix_sdk::ruma::events::room::message::{FormattedBody, MessageFormat, MessageType};
 use matrix_sdk::ruma::events::room::MediaSource as SdkMediaSource;
-use matrix_sdk::ruma::UserId;
+use matrix_sdk::ruma::{UInt, UserId};
 use matrix_sdk_ui::timeline::{
     EventSendState, EventTimelineItem, MembershipChange, MsgLikeKind, TimelineDetails,
     TimelineItem as SdkItem, TimelineItemContent, TimelineItemKind as SdkKind, VirtualTimelineItem,
 };
 
 use crate::api::{
-    CoreError, CoreResult, MediaKind, MediaSource, MessageContent, Reaction, SendState,
+    CoreError, CoreResult, MediaInfo, MediaKind, MediaSource, MessageContent, Reaction, SendState,
     TimelineItem, TimelineItemKind, TimelineUpdate,
 };
 use crate::matrix::diffs;
@@ -66,14 +66,21 @@ fn map_event(event: &EventTimelineItem, own: &UserId) -> TimelineItemKind {
                 .collect()
         })
         .unwrap_or_default();
-    let sender_name = match event.sender_profile() {
-        TimelineDetails::Ready(profile) => profile.display_name.clone(),
-        _ => None,
+    let (sender_name, sender_avatar) = match event.sender_profile() {
+        TimelineDetails::Ready(profile) => (
+            profile.display_name.clone(),
+            profile
+                .avatar_url
+                .as_ref()
+                .and_then(|u| crate::matrix::media::source_of_url(u.as_str())),
+        ),
+        _ => (None, None),
     };
     TimelineItemKind::Event {
         event_id: event.event_id().map(|id| id.to_string()),
         sender: event.sender().to_string(),
         sender_name,
+        sender_avatar,
         is_own: event.is_own(),
         timestamp_ms: event.timestamp().get().into(),
         content: map_content(content),
@@ -165,16 +172,17 @@ fn html(formatted: Option<&FormattedBody>) -> Option<String> {
 
 /// A message's content; `None` for message types the core does not show.
 fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
-    let media = |kind, body: &str, source: &SdkMediaSource, mimetype: Option<&String>, size| {
+    let media = |kind, body: &str, source: &SdkMediaSource, facts: Facts| {
+        let (mimetype, size, info) = facts;
         MessageContent::Media {
             kind,
             body: body.to_owned(),
             source: crate::matrix::media::source_record(source),
-            mimetype: mimetype.cloned(),
-            size,
+            mimetype,
+            size: size.map(u64::from),
+            info,
         }
     };
-    let size = |s: Option<matrix_sdk::ruma::UInt>| s.map(u64::from);
     Some(match msgtype {
         MessageType::Text(t) => MessageContent::Text {
             body: t.body.clone(),
@@ -189,47 +197,94 @@ fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
             formatted_html: html(t.formatted.as_ref()),
         },
         MessageType::Image(c) => {
-            let info = c.info.as_deref();
-            media(
-                MediaKind::Image,
-                &c.body,
-                &c.source,
-                info.and_then(|i| i.mimetype.as_ref()),
-                size(info.and_then(|i| i.size)),
-            )
+            let i = c.info.as_deref();
+            let info = MediaInfo {
+                width: i.and_then(|i| i.width).map(pixels),
+                height: i.and_then(|i| i.height).map(pixels),
+                blurhash: i.and_then(|i| i.blurhash.clone()),
+                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
+                ..described(c.filename.as_deref(), &c.body)
+            };
+            let facts = (
+                i.and_then(|i| i.mimetype.clone()),
+                i.and_then(|i| i.size),
+                info,
+            );
+            media(MediaKind::Image, &c.body, &c.source, facts)
         }
         MessageType::Video(c) => {
-            let info = c.info.as_deref();
-            media(
-                MediaKind::Video,
-                &c.body,
-                &c.source,
-                info.and_then(|i| i.mimetype.as_ref()),
-                size(info.and_then(|i| i.size)),
-            )
+            let i = c.info.as_deref();
+            let info = MediaInfo {
+                width: i.and_then(|i| i.width).map(pixels),
+                height: i.and_then(|i| i.height).map(pixels),
+                duration_ms: i.and_then(|i| i.duration).map(millis),
+                blurhash: i.and_then(|i| i.blurhash.clone()),
+                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
+                ..described(c.filename.as_deref(), &c.body)
+            };
+            let facts = (
+                i.and_then(|i| i.mimetype.clone()),
+                i.and_then(|i| i.size),
+                info,
+            );
+            media(MediaKind::Video, &c.body, &c.source, facts)
         }
         MessageType::Audio(c) => {
-            let info = c.info.as_deref();
-            media(
-                MediaKind::Audio,
-                &c.body,
-                &c.source,
-                info.and_then(|i| i.mimetype.as_ref()),
-                size(info.and_then(|i| i.size)),
-            )
+            let i = c.info.as_deref();
+            let info = MediaInfo {
+                duration_ms: i.and_then(|i| i.duration).map(millis),
+                ..described(c.filename.as_deref(), &c.body)
+            };
+            let facts = (
+                i.and_then(|i| i.mimetype.clone()),
+                i.and_then(|i| i.size),
+                info,
+            );
+            media(MediaKind::Audio, &c.body, &c.source, facts)
         }
         MessageType::File(c) => {
-            let info = c.info.as_deref();
-            media(
-                MediaKind::File,
-                &c.body,
-                &c.source,
-                info.and_then(|i| i.mimetype.as_ref()),
-                size(info.and_then(|i| i.size)),
-            )
+            let i = c.info.as_deref();
+            let info = MediaInfo {
+                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
+                ..described(c.filename.as_deref(), &c.body)
+            };
+            let facts = (
+                i.and_then(|i| i.mimetype.clone()),
+                i.and_then(|i| i.size),
+                info,
+            );
+            media(MediaKind::File, &c.body, &c.source, facts)
         }
         _ => return None,
     })
+}
+
+/// A media message's mimetype, size and info, as its sender gave them.
+type Facts = (Option<String>, Option<UInt>, MediaInfo);
+
+/// A `MediaInfo` with nothing but the file name, when the message has a
+/// caption besides it (the body is then the caption).
+fn described(filename: Option<&str>, body: &str) -> MediaInfo {
+    MediaInfo {
+        width: None,
+        height: None,
+        duration_ms: None,
+        blurhash: None,
+        thumbnail: None,
+        filename: filename.filter(|f| *f != body).map(str::to_owned),
+    }
+}
+
+fn pixels(n: UInt) -> u32 {
+    u32::try_from(u64::from(n)).unwrap_or(u32::MAX)
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn thumbnail(source: Option<&SdkMediaSource>) -> Option<MediaSource> {
+    source.map(crate::matrix::media::source_record)
 }
 
 /// matrix-sdk's media source back out of the core's record.

@@ -628,6 +628,16 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func downloadMedia(source: MediaSource, destPath: String) async throws  -> UInt64
     
     /**
+     * Writes the server's thumbnail of an unencrypted file (an avatar, an
+     * image), scaled to fit `width` x `height` (1 to 2048 pixels), to
+     * `dest_path`; returns its size in bytes. Authenticated media, kept in
+     * the media store: the same size again asks no server. An encrypted
+     * file has no server thumbnail (`InvalidArgument`): download the
+     * message's `info.thumbnail` instead.
+     */
+    func downloadThumbnail(source: MediaSource, width: UInt32, height: UInt32, destPath: String) async throws  -> UInt64
+    
+    /**
      * Invites `user_id` to a joined room.
      */
     func invite(roomId: String, userId: String) async throws 
@@ -962,6 +972,31 @@ open func downloadMedia(source: MediaSource, destPath: String)async throws  -> U
             rustFutureFunc: {
                 uniffi_matrix_mobile_core_fn_method_client_download_media(
                         self.uniffiCloneHandle(),FfiConverterTypeMediaSource_lower(source),FfiConverterString.lower(destPath)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_u64,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_u64,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Writes the server's thumbnail of an unencrypted file (an avatar, an
+     * image), scaled to fit `width` x `height` (1 to 2048 pixels), to
+     * `dest_path`; returns its size in bytes. Authenticated media, kept in
+     * the media store: the same size again asks no server. An encrypted
+     * file has no server thumbnail (`InvalidArgument`): download the
+     * message's `info.thumbnail` instead.
+     */
+open func downloadThumbnail(source: MediaSource, width: UInt32, height: UInt32, destPath: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_download_thumbnail(
+                        self.uniffiCloneHandle(),FfiConverterTypeMediaSource_lower(source),FfiConverterUInt32.lower(width),FfiConverterUInt32.lower(height),FfiConverterString.lower(destPath)
                 )
             },
             pollFunc: ffi_matrix_mobile_core_rust_future_poll_u64,
@@ -6767,6 +6802,102 @@ public func FfiConverterTypeLogoutReport_lower(_ value: LogoutReport) -> RustBuf
 
 
 /**
+ * What a media message says of its file, as its sender gave it (each
+ * `None` when the sender did not say).
+ */
+public struct MediaInfo: Equatable, Hashable {
+    public var width: UInt32?
+    public var height: UInt32?
+    public var durationMs: UInt64?
+    /**
+     * A BlurHash of the image or video's first frame, to draw while it
+     * downloads.
+     */
+    public var blurhash: String?
+    /**
+     * The sender's own thumbnail, for `download_media` (an encrypted
+     * room's files have no server thumbnail).
+     */
+    public var thumbnail: MediaSource?
+    /**
+     * The file's name, when the message has a caption besides it.
+     */
+    public var filename: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(width: UInt32?, height: UInt32?, durationMs: UInt64?, 
+        /**
+         * A BlurHash of the image or video's first frame, to draw while it
+         * downloads.
+         */blurhash: String?, 
+        /**
+         * The sender's own thumbnail, for `download_media` (an encrypted
+         * room's files have no server thumbnail).
+         */thumbnail: MediaSource?, 
+        /**
+         * The file's name, when the message has a caption besides it.
+         */filename: String?) {
+        self.width = width
+        self.height = height
+        self.durationMs = durationMs
+        self.blurhash = blurhash
+        self.thumbnail = thumbnail
+        self.filename = filename
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MediaInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMediaInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MediaInfo {
+        return
+            try MediaInfo(
+                width: FfiConverterOptionUInt32.read(from: &buf), 
+                height: FfiConverterOptionUInt32.read(from: &buf), 
+                durationMs: FfiConverterOptionUInt64.read(from: &buf), 
+                blurhash: FfiConverterOptionString.read(from: &buf), 
+                thumbnail: FfiConverterOptionTypeMediaSource.read(from: &buf), 
+                filename: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MediaInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.width, into: &buf)
+        FfiConverterOptionUInt32.write(value.height, into: &buf)
+        FfiConverterOptionUInt64.write(value.durationMs, into: &buf)
+        FfiConverterOptionString.write(value.blurhash, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.thumbnail, into: &buf)
+        FfiConverterOptionString.write(value.filename, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaInfo_lift(_ buf: RustBuffer) throws -> MediaInfo {
+    return try FfiConverterTypeMediaInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMediaInfo_lower(_ value: MediaInfo) -> RustBuffer {
+    return FfiConverterTypeMediaInfo.lower(value)
+}
+
+
+/**
  * Where a media file is. Pass it back to `download_media` unchanged.
  */
 public struct MediaSource: Equatable, Hashable {
@@ -7473,6 +7604,10 @@ public struct RoomSummary: Equatable, Hashable {
      * Decrypted where keys allow.
      */
     public var latest: LatestMessage?
+    /**
+     * The room's avatar, for `download_thumbnail` or `download_media`.
+     */
+    public var avatar: MediaSource?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7482,7 +7617,10 @@ public struct RoomSummary: Equatable, Hashable {
          */avatarUrl: String?, unreadMessages: UInt64, unreadMentions: UInt64, 
         /**
          * Decrypted where keys allow.
-         */latest: LatestMessage?) {
+         */latest: LatestMessage?, 
+        /**
+         * The room's avatar, for `download_thumbnail` or `download_media`.
+         */avatar: MediaSource? = nil) {
         self.roomId = roomId
         self.name = name
         self.isEncrypted = isEncrypted
@@ -7495,6 +7633,7 @@ public struct RoomSummary: Equatable, Hashable {
         self.unreadMessages = unreadMessages
         self.unreadMentions = unreadMentions
         self.latest = latest
+        self.avatar = avatar
     }
 
     
@@ -7524,7 +7663,8 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
                 avatarUrl: FfiConverterOptionString.read(from: &buf), 
                 unreadMessages: FfiConverterUInt64.read(from: &buf), 
                 unreadMentions: FfiConverterUInt64.read(from: &buf), 
-                latest: FfiConverterOptionTypeLatestMessage.read(from: &buf)
+                latest: FfiConverterOptionTypeLatestMessage.read(from: &buf), 
+                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf)
         )
     }
 
@@ -7541,6 +7681,7 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.unreadMessages, into: &buf)
         FfiConverterUInt64.write(value.unreadMentions, into: &buf)
         FfiConverterOptionTypeLatestMessage.write(value.latest, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.avatar, into: &buf)
     }
 }
 
@@ -8807,7 +8948,10 @@ public enum MessageContent: Equatable, Hashable {
     case media(kind: MediaKind, 
         /**
          * The caption, or the file name.
-         */body: String, source: MediaSource, mimetype: String?, size: UInt64?
+         */body: String, source: MediaSource, mimetype: String?, size: UInt64?, 
+        /**
+         * What the sender said of the file besides its size.
+         */info: MediaInfo
     )
     case redacted
     case unableToDecrypt
@@ -8848,7 +8992,7 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
         case 3: return .notice(body: try FfiConverterString.read(from: &buf), formattedHtml: try FfiConverterOptionString.read(from: &buf)
         )
         
-        case 4: return .media(kind: try FfiConverterTypeMediaKind.read(from: &buf), body: try FfiConverterString.read(from: &buf), source: try FfiConverterTypeMediaSource.read(from: &buf), mimetype: try FfiConverterOptionString.read(from: &buf), size: try FfiConverterOptionUInt64.read(from: &buf)
+        case 4: return .media(kind: try FfiConverterTypeMediaKind.read(from: &buf), body: try FfiConverterString.read(from: &buf), source: try FfiConverterTypeMediaSource.read(from: &buf), mimetype: try FfiConverterOptionString.read(from: &buf), size: try FfiConverterOptionUInt64.read(from: &buf), info: try FfiConverterTypeMediaInfo.read(from: &buf)
         )
         
         case 5: return .redacted
@@ -8887,13 +9031,14 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
             FfiConverterOptionString.write(formattedHtml, into: &buf)
             
         
-        case let .media(kind,body,source,mimetype,size):
+        case let .media(kind,body,source,mimetype,size,info):
             writeInt(&buf, Int32(4))
             FfiConverterTypeMediaKind.write(kind, into: &buf)
             FfiConverterString.write(body, into: &buf)
             FfiConverterTypeMediaSource.write(source, into: &buf)
             FfiConverterOptionString.write(mimetype, into: &buf)
             FfiConverterOptionUInt64.write(size, into: &buf)
+            FfiConverterTypeMediaInfo.write(info, into: &buf)
             
         
         case .redacted:
@@ -9950,7 +10095,11 @@ public enum TimelineItemKind: Equatable, Hashable {
     case event(
         /**
          * `None` for a local echo that the server has not acknowledged yet.
-         */eventId: String?, sender: String, senderName: String?, isOwn: Bool, timestampMs: UInt64, content: MessageContent, 
+         */eventId: String?, sender: String, senderName: String?, 
+        /**
+         * The sender's avatar in the room, for `download_thumbnail` or
+         * `download_media`; `None` without one, or while the profile loads.
+         */senderAvatar: MediaSource?, isOwn: Bool, timestampMs: UInt64, content: MessageContent, 
         /**
          * `None` for events that came from the server.
          */sendState: SendState?, edited: Bool, 
@@ -9986,7 +10135,7 @@ public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .event(eventId: try FfiConverterOptionString.read(from: &buf), sender: try FfiConverterString.read(from: &buf), senderName: try FfiConverterOptionString.read(from: &buf), isOwn: try FfiConverterBool.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), content: try FfiConverterTypeMessageContent.read(from: &buf), sendState: try FfiConverterOptionTypeSendState.read(from: &buf), edited: try FfiConverterBool.read(from: &buf), inReplyTo: try FfiConverterOptionString.read(from: &buf), reactions: try FfiConverterSequenceTypeReaction.read(from: &buf), readBy: try FfiConverterSequenceString.read(from: &buf)
+        case 1: return .event(eventId: try FfiConverterOptionString.read(from: &buf), sender: try FfiConverterString.read(from: &buf), senderName: try FfiConverterOptionString.read(from: &buf), senderAvatar: try FfiConverterOptionTypeMediaSource.read(from: &buf), isOwn: try FfiConverterBool.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), content: try FfiConverterTypeMessageContent.read(from: &buf), sendState: try FfiConverterOptionTypeSendState.read(from: &buf), edited: try FfiConverterBool.read(from: &buf), inReplyTo: try FfiConverterOptionString.read(from: &buf), reactions: try FfiConverterSequenceTypeReaction.read(from: &buf), readBy: try FfiConverterSequenceString.read(from: &buf)
         )
         
         case 2: return .dayDivider(timestampMs: try FfiConverterUInt64.read(from: &buf)
@@ -10004,11 +10153,12 @@ public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .event(eventId,sender,senderName,isOwn,timestampMs,content,sendState,edited,inReplyTo,reactions,readBy):
+        case let .event(eventId,sender,senderName,senderAvatar,isOwn,timestampMs,content,sendState,edited,inReplyTo,reactions,readBy):
             writeInt(&buf, Int32(1))
             FfiConverterOptionString.write(eventId, into: &buf)
             FfiConverterString.write(sender, into: &buf)
             FfiConverterOptionString.write(senderName, into: &buf)
+            FfiConverterOptionTypeMediaSource.write(senderAvatar, into: &buf)
             FfiConverterBool.write(isOwn, into: &buf)
             FfiConverterUInt64.write(timestampMs, into: &buf)
             FfiConverterTypeMessageContent.write(content, into: &buf)
@@ -10964,6 +11114,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * A `MediaSource` for an unencrypted `mxc://` URL (an avatar URL from
+ * elsewhere); anything else is `InvalidArgument`.
+ */
+public func mediaSourceFromUrl(url: String)throws  -> MediaSource  {
+    return try  FfiConverterTypeMediaSource_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_func_media_source_from_url(
+        FfiConverterString.lower(url),uniffiCallStatus
+    )
+})
+}
+/**
  * Opens a fetcher on `config.data_dir` with the session `store.load()`
  * returns. An expired access token is refreshed through `store` (asked
  * first, under a lock shared by the app's processes, then saved before any
@@ -11105,6 +11267,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_func_media_source_from_url() != 62655) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_func_notification_fetcher() != 42701) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11205,6 +11370,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_download_media() != 17361) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_download_thumbnail() != 52372) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_invite() != 7971) {
