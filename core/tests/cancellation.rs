@@ -15,15 +15,17 @@ mod poll;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "cancellation/media.rs"]
+mod media;
+
 use std::sync::{Mutex, MutexGuard};
 
 use futures_executor::block_on;
 use matrix_mobile_core::platform::open_files_under;
 use matrix_mobile_core::{
-    runtime_stats, shutdown, shutdown_blocking, Client, ClientState, LogoutOptions, MessageContent,
-    RuntimeState, ShutdownOptions, TimelineItem, TimelineItemKind, UploadInfo,
+    runtime_stats, shutdown, shutdown_blocking, Client, ClientState, LogoutOptions, RuntimeState,
+    ShutdownOptions,
 };
-use mirror::Mirror;
 use poll::{poll_then_drop, poll_then_drop_at_wake};
 use session::{config, logged_in, user, wait, wait_call_ended, PASSWORD};
 use tempfile::TempDir;
@@ -399,101 +401,5 @@ fn a_cancelled_shutdown_still_completes() {
         }
         done
     });
-    assert_process_clean();
-}
-
-/// Uploads cancelled after every poll count: a cancelled `send_file` leaves
-/// no local echo behind (its file is sent or gone), a `send_media` that has
-/// begun is queued and sent, one never polled sends nothing; and the logout
-/// afterwards has nothing unsent and ends every task.
-#[test]
-fn cancelled_uploads_keep_their_promises() {
-    let _s = serial();
-    let (client, _, _dir) = logged_in("upla");
-    let files = TempDir::new().unwrap();
-    let room = block_on(client.create_room("uploads".into(), vec![], false)).unwrap();
-    block_on(client.start_sync()).unwrap();
-    let timeline = block_on(client.timeline(room.clone())).unwrap();
-    let mirror = Mirror::<TimelineItem>::new();
-    let _sub = timeline.observe(mirror.clone()).unwrap();
-    let file = |name: &str| {
-        let path = files.path().join(name);
-        std::fs::write(&path, name.repeat(20_000)).unwrap();
-        path.to_string_lossy().into_owned()
-    };
-
-    let mut files_tried = Vec::new();
-    for_every_poll_count("send_file", |n| {
-        let name = format!("file-{n}.bin");
-        let outcome = poll_then_drop(
-            "send_file",
-            timeline.send_file(file(&name), None, None, None),
-            n,
-        );
-        wait_call_ended("send_file");
-        files_tried.push(name);
-        outcome.is_some_and(|r| r.is_ok())
-    });
-    let (mut queued, mut never_begun) = (Vec::new(), Vec::new());
-    for_every_poll_count("send_media", |n| {
-        let name = format!("media-{n}.bin");
-        let outcome = poll_then_drop(
-            "send_media",
-            timeline.send_media(file(&name), UploadInfo::default(), None),
-            n,
-        );
-        wait_call_ended("send_media");
-        // Polled at least once, the call has begun and queues its file.
-        if n == 0 {
-            never_begun.push(name);
-        } else {
-            queued.push(name);
-        }
-        outcome.is_some_and(|r| r.is_ok())
-    });
-
-    // Media items by name: whether the server has each (its event id).
-    let media = || -> Vec<(String, bool)> {
-        mirror
-            .items()
-            .iter()
-            .filter_map(|item| match &item.kind {
-                TimelineItemKind::Event {
-                    content: MessageContent::Media { body, .. },
-                    event_id,
-                    ..
-                } => Some((body.clone(), event_id.is_some())),
-                _ => None,
-            })
-            .collect()
-    };
-    let sent = || -> Vec<String> {
-        media()
-            .into_iter()
-            .filter(|(_, sent)| *sent)
-            .map(|(body, _)| body)
-            .collect()
-    };
-    wait("every begun send_media to reach the server", 60, || {
-        let sent = sent();
-        queued.iter().all(|b| sent.contains(b))
-    });
-    // No cancelled send_file left an echo that will never be sent, and
-    // nothing never begun was sent.
-    wait("every media item sent", 30, || {
-        media().iter().all(|(_, sent)| *sent)
-    });
-    let sent = sent();
-    for name in &never_begun {
-        assert!(!sent.contains(name), "{name} was sent, though never begun");
-    }
-    assert!(
-        files_tried.iter().any(|f| sent.contains(f)),
-        "the completed send_file is not in the room: {sent:?}"
-    );
-    let report = block_on(client.logout(LogoutOptions::default(), None)).unwrap();
-    assert_eq!(report.unsent_messages, 0, "{report:?}");
-    assert!(report.client_dropped, "{report:?}");
-    drop(timeline);
     assert_process_clean();
 }
