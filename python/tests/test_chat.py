@@ -1,6 +1,7 @@
 """The chat surface against the test homeserver: a timeline (local echo, a reply, an
 edit, a reaction, history), the room list (an invite, filters), typing, a file up and
-down, and a logout with all of it open.
+down, an image with its info (size, BlurHash, encrypted thumbnail), and a logout with
+all of it open.
 
 Every list is kept in step the way an app's adapter would: a `Mirror` applies each
 diff to a plain Python list. Listeners are called on the core's threads, so the
@@ -38,6 +39,7 @@ from matrix_mobile_core import (
     TimelineItem,
     TimelineListener,
     TypingListener,
+    UploadInfo,
 )
 
 class Typing(TypingListener):
@@ -372,6 +374,80 @@ async def test_typing_is_seen_by_the_other_user_and_a_file_comes_back_byte_for_b
     assert bob_items.closed == 1
     for sub in subs:
         sub.cancel()
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real PNG of `width` x `height` (a gradient)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height))
+    image.putdata([(x % 256, y % 256, 64) for y in range(height) for x in range(width)])
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+BLURHASH = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
+
+
+async def test_an_image_sent_with_its_info_reaches_the_other_user_with_it(
+    homeserver_url, register, tmp_path: Path, clients
+):
+    """`send_media` with dimensions, a BlurHash and a thumbnail in an encrypted room:
+    bob is told all of it (`MessageContent.MEDIA.info`), the thumbnail encrypted, so
+    the server has none of it to scale."""
+    await wait_no_live_clients()
+    alice_user, bob_user = register("alice"), register("bob")
+    alice = await _logged_in(clients, homeserver_url, alice_user, str(tmp_path / "alice"))
+    bob = await _logged_in(clients, homeserver_url, bob_user, str(tmp_path / "bob"))
+    room_id = await alice.create_room("pictures", [bob_user.user_id], True)
+    await bob.start_sync()
+    await _known_room(bob, room_id)
+    await bob.join_room(room_id)
+    await alice.start_sync()
+    alice_timeline = await alice.timeline(room_id)
+    bob_timeline = await bob.timeline(room_id)
+    bob_items = TimelineMirror()
+    subscription = bob_timeline.observe(bob_items)
+
+    image = tmp_path / "garden.png"
+    image.write_bytes(_png(640, 480))
+    thumbnail = tmp_path / "garden-small.png"
+    small_bytes = _png(64, 48)
+    thumbnail.write_bytes(small_bytes)
+    info = UploadInfo(width=640, height=480, blurhash=BLURHASH, thumbnail_path=str(thumbnail))
+    await alice_timeline.send_media(str(image), info, None)
+
+    def media() -> Any:
+        for item in bob_items.items:
+            if item.kind.is_event() and item.kind.content.is_media():
+                return item.kind.content
+        return None
+
+    received = await wait_until(media, 60, what="the image in bob's timeline")
+    assert received.kind == MediaKind.IMAGE
+    assert received.source.encrypted is True
+    # What alice said of it, as bob is told.
+    assert (received.info.width, received.info.height) == (640, 480)
+    assert received.info.blurhash == BLURHASH
+    assert received.info.duration_ms is None
+    small = received.info.thumbnail
+    assert small is not None, "the sender's thumbnail"
+    assert small.encrypted is True, "an encrypted room's thumbnail is encrypted"
+    small_dest = tmp_path / "received-small.png"
+    assert await bob.download_media(small, str(small_dest)) == len(small_bytes)
+    assert small_dest.read_bytes() == small_bytes
+    # An encrypted file has no server thumbnail.
+    with pytest.raises(CoreError.InvalidArgument):
+        await bob.download_thumbnail(small, 32, 32, str(tmp_path / "server-small.png"))
+
+    bob_items.check()
+    subscription.cancel()
+    await alice.logout(LogoutOptions(), None)
+    report = await bob.logout(LogoutOptions(), None)
+    assert report.store_files_open_after == 0, report
 
 
 async def test_a_logout_with_a_timeline_and_a_room_list_open_ends_them_and_keeps_the_guarantees(
