@@ -378,7 +378,7 @@ struct EventView: CustomStringConvertible {
 
 func events(_ items: [TimelineItem]) -> [EventView] {
     items.compactMap { item in
-        guard case let .event(eventId, sender, _, _, _, content, sendState, edited, inReplyTo, reactions, _) = item.kind else {
+        guard case let .event(eventId, sender, _, _, _, _, content, sendState, edited, inReplyTo, reactions, _) = item.kind else {
             return nil
         }
         var body: String?
@@ -386,7 +386,7 @@ func events(_ items: [TimelineItem]) -> [EventView] {
         switch content {
         case .text(let text, _), .emote(let text, _), .notice(let text, _):
             body = text
-        case .media(_, let caption, let source, _, _):
+        case .media(_, let caption, let source, _, _, _):
             body = caption
             media = source
         default:

@@ -258,3 +258,31 @@ func revokeOnServer(accessToken: String) async throws {
         throw HarnessError(description: "logout on the server: HTTP \(status) \(body)")
     }
 }
+
+/// A `PUT` of `json` to the client-server API at `path` (ids in it escaped
+/// with `escaped`) as the user of `accessToken`, behind the client's back (a
+/// room's state, a profile); throws unless the server answers 200.
+func putOnServer(path: String, accessToken: String, json: [String: String]) async throws {
+    let base = try homeserverURL()
+    guard let url = URL(string: base + path) else {
+        throw HarnessError(description: "bad URL \(base + path)")
+    }
+    var request = URLRequest(url: url)
+    request.httpMethod = "PUT"
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.setValue("Bearer \(accessToken)", forHTTPHeaderField: "Authorization")
+    request.httpBody = try JSONSerialization.data(withJSONObject: json)
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let status = (response as? HTTPURLResponse)?.statusCode ?? -1
+    guard status == 200 else {
+        let body = String(data: data, encoding: .utf8) ?? ""
+        throw HarnessError(description: "PUT \(path): HTTP \(status) \(body)")
+    }
+}
+
+/// `id` (a room or user id) percent-escaped for a path segment of the
+/// client-server API.
+func escaped(_ id: String) -> String {
+    let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    return id.addingPercentEncoding(withAllowedCharacters: unreserved) ?? id
+}

@@ -149,6 +149,35 @@ fun revokeOnServer(accessToken: String, homeserverUrl: String = TestEnv.homeserv
     }
 }
 
+/**
+ * A `PUT` of the JSON [body] to the client-server API at [path] (ids in it
+ * escaped with [escaped]) as the user of [accessToken], behind the client's
+ * back (a room's state, a profile); fails unless the server answers 200.
+ */
+fun putOnServer(path: String, accessToken: String, body: String, homeserverUrl: String = TestEnv.homeserverUrl) {
+    val connection = URL("${homeserverUrl.trimEnd('/')}$path").openConnection() as HttpURLConnection
+    (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
+    try {
+        connection.requestMethod = "PUT"
+        connection.doOutput = true
+        connection.connectTimeout = 10_000
+        connection.readTimeout = 30_000
+        connection.setRequestProperty("Content-Type", "application/json")
+        connection.setRequestProperty("Authorization", "Bearer $accessToken")
+        connection.outputStream.use { it.write(body.toByteArray()) }
+        val status = connection.responseCode
+        if (status != 200) {
+            val error = connection.errorStream?.bufferedReader()?.readText()
+            throw AssertionError("PUT $path failed: HTTP $status $error")
+        }
+    } finally {
+        connection.disconnect()
+    }
+}
+
+/** [id] (a room or user id) percent-escaped for a path segment of the client-server API. */
+fun escaped(id: String): String = java.net.URLEncoder.encode(id, "UTF-8").replace("+", "%20")
+
 /** A config for a new client on the test Synapse with its own empty data directory. */
 fun testConfig(dataDir: File = TestEnv.newDataDir(), homeserverUrl: String = TestEnv.homeserverUrl) =
     ClientConfig(homeserverUrl = homeserverUrl, dataDir = dataDir.absolutePath, storePassphrase = null, requestTimeoutMs = 30_000u)
