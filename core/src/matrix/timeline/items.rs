@@ -170,19 +170,28 @@ fn html(formatted: Option<&FormattedBody>) -> Option<String> {
         .map(|f| f.body.clone())
 }
 
+/// A media message's content: its kind `$kind`, the message `$c`, and the
+/// `MediaInfo` fields its type has, each read from the message's `info`
+/// (the others `None`, the file name as [`described`] says).
+macro_rules! media {
+    ($kind:expr, $c:expr, |$i:ident| { $($field:ident: $value:expr),* $(,)? }) => {{
+        let info = $c.info.as_deref();
+        MessageContent::Media {
+            kind: $kind,
+            body: $c.body.clone(),
+            source: crate::matrix::media::source_record(&$c.source),
+            mimetype: info.and_then(|i| i.mimetype.clone()),
+            size: info.and_then(|i| i.size).map(u64::from),
+            info: MediaInfo {
+                $($field: info.and_then(|$i| $value),)*
+                ..described($c.filename.as_deref(), &$c.body)
+            },
+        }
+    }};
+}
+
 /// A message's content; `None` for message types the core does not show.
 fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
-    let media = |kind, body: &str, source: &SdkMediaSource, facts: Facts| {
-        let (mimetype, size, info) = facts;
-        MessageContent::Media {
-            kind,
-            body: body.to_owned(),
-            source: crate::matrix::media::source_record(source),
-            mimetype,
-            size: size.map(u64::from),
-            info,
-        }
-    };
     Some(match msgtype {
         MessageType::Text(t) => MessageContent::Text {
             body: t.body.clone(),
@@ -196,71 +205,28 @@ fn map_msgtype(msgtype: &MessageType) -> Option<MessageContent> {
             body: t.body.clone(),
             formatted_html: html(t.formatted.as_ref()),
         },
-        MessageType::Image(c) => {
-            let i = c.info.as_deref();
-            let info = MediaInfo {
-                width: i.and_then(|i| i.width).map(pixels),
-                height: i.and_then(|i| i.height).map(pixels),
-                blurhash: i.and_then(|i| i.blurhash.clone()),
-                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
-                ..described(c.filename.as_deref(), &c.body)
-            };
-            let facts = (
-                i.and_then(|i| i.mimetype.clone()),
-                i.and_then(|i| i.size),
-                info,
-            );
-            media(MediaKind::Image, &c.body, &c.source, facts)
-        }
-        MessageType::Video(c) => {
-            let i = c.info.as_deref();
-            let info = MediaInfo {
-                width: i.and_then(|i| i.width).map(pixels),
-                height: i.and_then(|i| i.height).map(pixels),
-                duration_ms: i.and_then(|i| i.duration).map(millis),
-                blurhash: i.and_then(|i| i.blurhash.clone()),
-                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
-                ..described(c.filename.as_deref(), &c.body)
-            };
-            let facts = (
-                i.and_then(|i| i.mimetype.clone()),
-                i.and_then(|i| i.size),
-                info,
-            );
-            media(MediaKind::Video, &c.body, &c.source, facts)
-        }
-        MessageType::Audio(c) => {
-            let i = c.info.as_deref();
-            let info = MediaInfo {
-                duration_ms: i.and_then(|i| i.duration).map(millis),
-                ..described(c.filename.as_deref(), &c.body)
-            };
-            let facts = (
-                i.and_then(|i| i.mimetype.clone()),
-                i.and_then(|i| i.size),
-                info,
-            );
-            media(MediaKind::Audio, &c.body, &c.source, facts)
-        }
-        MessageType::File(c) => {
-            let i = c.info.as_deref();
-            let info = MediaInfo {
-                thumbnail: thumbnail(i.and_then(|i| i.thumbnail_source.as_ref())),
-                ..described(c.filename.as_deref(), &c.body)
-            };
-            let facts = (
-                i.and_then(|i| i.mimetype.clone()),
-                i.and_then(|i| i.size),
-                info,
-            );
-            media(MediaKind::File, &c.body, &c.source, facts)
-        }
+        MessageType::Image(c) => media!(MediaKind::Image, c, |i| {
+            width: i.width.map(pixels),
+            height: i.height.map(pixels),
+            blurhash: i.blurhash.clone(),
+            thumbnail: thumbnail(i.thumbnail_source.as_ref()),
+        }),
+        MessageType::Video(c) => media!(MediaKind::Video, c, |i| {
+            width: i.width.map(pixels),
+            height: i.height.map(pixels),
+            duration_ms: i.duration.map(millis),
+            blurhash: i.blurhash.clone(),
+            thumbnail: thumbnail(i.thumbnail_source.as_ref()),
+        }),
+        MessageType::Audio(c) => media!(MediaKind::Audio, c, |i| {
+            duration_ms: i.duration.map(millis),
+        }),
+        MessageType::File(c) => media!(MediaKind::File, c, |i| {
+            thumbnail: thumbnail(i.thumbnail_source.as_ref()),
+        }),
         _ => return None,
     })
 }
-
-/// A media message's mimetype, size and info, as its sender gave them.
-type Facts = (Option<String>, Option<UInt>, MediaInfo);
 
 /// A `MediaInfo` with nothing but the file name, when the message has a
 /// caption besides it (the body is then the caption).
