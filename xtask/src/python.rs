@@ -89,7 +89,7 @@ pub fn pip_install<A: AsRef<OsStr>>(
     )
 }
 
-/// Runs `python -m pytest python/tests -q` with the venv's python.
+/// Runs `python -m pytest python/tests -q --durations=10` with the venv's python.
 ///
 /// `python_path` goes on `PYTHONPATH` (the folder holding the built
 /// `matrix_mobile_core` package, typically `<repo>/python`); `envs` are set for the
@@ -107,7 +107,9 @@ pub fn pytest(
     let joined = std::env::join_paths(&dirs).context("a PYTHONPATH entry contains ':'")?;
     let mut cmd = Command::new(&python);
     cmd.current_dir(&ctx.root)
-        .args(["-m", "pytest", "python/tests", "-q"])
+        // The slowest tests named in every run's log: where the suite's
+        // time goes.
+        .args(["-m", "pytest", "python/tests", "-q", "--durations=10"])
         .args(extra_args)
         .env("PYTHONPATH", joined)
         .env("PYTHONDONTWRITEBYTECODE", "1");

@@ -97,6 +97,21 @@ impl Worker<'_> {
             let upload = timeline.send_media(file, UploadInfo::default(), None);
             self.call(Op::Upload, upload, true);
         }
+        if let Some(image) = self.run.image.clone() {
+            if self.rng.chance(0.5) {
+                // One of three sizes: most calls after the first of each
+                // size are answered from the media store.
+                let side = [32, 48, 64][self.rng.range(0, 2) as usize];
+                let dest = self.run.root.join(format!(
+                    "thumbnail-{}-{}",
+                    self.iteration,
+                    self.rng.next() % 1_000_000
+                ));
+                let download =
+                    client.download_thumbnail(image, side, side, dest.to_string_lossy().into());
+                self.call(Op::Thumbnail, download, true);
+            }
+        }
         let list = self.rng.chance(0.5).then(|| {
             let options = RoomListOptions {
                 page_size: self.rng.range(1, 20) as u32,

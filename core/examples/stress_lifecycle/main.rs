@@ -31,6 +31,7 @@ mod endings;
 mod faults;
 mod homes;
 mod listeners;
+mod media;
 mod ops;
 mod reports;
 mod rng;
@@ -44,10 +45,11 @@ mod api {
     pub use matrix_mobile_core::{
         platform, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, Client,
         ClientConfig, ClientState, CloseReport, CoreError, LifecycleListener, LifecyclePhase,
-        LogoutOptions, LogoutReport, Message, MessageListener, RoomListFilter, RoomListListener,
-        RoomListOptions, RoomListUpdate, RuntimeState, Session, ShutdownOptions, Subscription,
-        SyncState, SyncStateListener, TaskFailure, TaskFailureListener, TaskFailureReason,
-        TimelineListener, TimelineUpdate, UploadInfo,
+        LogoutOptions, LogoutReport, MediaSource, Message, MessageContent, MessageListener,
+        RoomListFilter, RoomListListener, RoomListOptions, RoomListUpdate, RuntimeState, Session,
+        ShutdownOptions, Subscription, SyncState, SyncStateListener, TaskFailure,
+        TaskFailureListener, TaskFailureReason, TimelineItem, TimelineItemKind, TimelineListener,
+        TimelineUpdate, UploadInfo,
     };
 }
 
@@ -216,9 +218,9 @@ impl TaskFailureListener for FailureCounter {
     }
 }
 
-/// Registers one user per slot and a room they have all joined, through the
-/// homeserver directly; then shuts the core down again.
-fn setup(root: &Path) -> Result<(Vec<String>, String), String> {
+/// Registers one user per slot and a room they have all joined, with the
+/// run's image in it; then shuts the core down again.
+fn setup(root: &Path) -> Result<(Vec<String>, String, api::MediaSource), String> {
     let url = homeserver::url();
     let users: Vec<String> = (0..workload::SLOTS)
         .map(|i| homeserver::fresh_name(&format!("stress{i}u")))
@@ -250,13 +252,14 @@ fn setup(root: &Path) -> Result<(Vec<String>, String), String> {
     for client in &clients[1..] {
         block_on(client.join_room(room.clone())).map_err(|e| format!("join_room: {e}"))?;
     }
+    let image = media::send_image(&clients[0], &room, root)?;
     for client in clients {
         block_on(client.logout(LogoutOptions::default(), None))
             .map_err(|e| format!("setup logout: {e}"))?;
     }
     shutdown_blocking(ShutdownOptions { timeout_ms: 10_000 })
         .map_err(|e| format!("setup shutdown: {e}"))?;
-    Ok((users, room))
+    Ok((users, room, image))
 }
 
 fn main() {
@@ -291,7 +294,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let (users, room_id) = match setup(root.path()) {
+    let (users, room_id, image) = match setup(root.path()) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("stress: setup failed: {e}");
@@ -305,7 +308,7 @@ fn main() {
         write_report(false, None, stuck);
         std::process::exit(3);
     });
-    let run = workload::Run::new(
+    let mut run = workload::Run::new(
         args.seed,
         users,
         PASSWORD.into(),
@@ -315,6 +318,7 @@ fn main() {
         dog.clone(),
         baseline_threads,
     );
+    run.image = Some(image);
 
     let meta = META.get().expect("set above");
     for it in 0..args.iterations {

@@ -46,6 +46,9 @@ pub enum Op {
     ObserveRoomList,
     /// `Timeline::send_media` of a small file, through the send queue.
     Upload,
+    /// `Client::download_thumbnail` of the run's image, at a size the
+    /// media store may or may not have.
+    Thumbnail,
 }
 
 impl Op {
@@ -76,6 +79,7 @@ impl Op {
             Op::ObserveTimeline => "observe_timeline",
             Op::ObserveRoomList => "observe_room_list",
             Op::Upload => "upload",
+            Op::Thumbnail => "download_thumbnail",
         }
     }
 
@@ -105,7 +109,8 @@ impl Op {
             | Op::OpenTimeline
             | Op::Paginate
             | Op::TimelineSend
-            | Op::Upload => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            | Op::Upload
+            | Op::Thumbnail => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
             Op::Rooms
             | Op::ObserveMessages
             | Op::ObserveSyncState
@@ -135,6 +140,7 @@ impl Op {
                 | Op::Paginate
                 | Op::TimelineSend
                 | Op::Upload
+                | Op::Thumbnail
         )
     }
 
@@ -175,6 +181,7 @@ impl Op {
                 Op::Paginate
                 | Op::TimelineSend
                 | Op::Upload
+                | Op::Thumbnail
                 | Op::ObserveTimeline
                 | Op::ObserveRoomList => on_a_client || invalid_state,
                 Op::ObserveMessages | Op::ObserveSyncState | Op::Close => on_a_client,

@@ -54,6 +54,8 @@ pub struct Run {
     faults: FaultClock,
     /// Each slot's data dir, reused, and the session its stores hold.
     pub(crate) homes: Homes,
+    /// The run's image in its room (setup sent it), for thumbnails.
+    pub image: Option<crate::api::MediaSource>,
     /// Timelines, room lists and subscriptions left open until the
     /// iteration's end.
     pub(crate) held: crate::chat::Held,
@@ -72,6 +74,7 @@ impl Run {
         baseline_threads: Option<u32>,
     ) -> Self {
         Self {
+            image: None,
             seed,
             users,
             password,
