@@ -337,33 +337,46 @@ fn keys_of_messages_sent_just_before_a_wiping_logout_reach_the_backup() {
 /// A server that stops answering during the logout's wait for the key
 /// backup: the wait ends at the deadline and the report says the keys were
 /// not all backed up (`Some(false)`), in about `server_timeout_ms`.
+///
+/// matrix-sdk uploads a new room key to the backup in the background right
+/// after the message goes out, so now and then the upload is done before
+/// the server stops answering, and the report rightly says `Some(true)`:
+/// then the case is tried again with a new user, up to three times.
 #[test]
 fn a_backup_wait_without_the_server_reports_keys_not_backed_up() {
     let _s = serial();
-    let Proxied {
-        client: alice,
-        proxy,
-        dir: _dir,
-        ..
-    } = Proxied::login("unbacked");
-    synced(&alice);
-    let room = block_on(alice.create_room("unbacked".into(), vec![], true)).unwrap();
-    wait("the room known encrypted", 30, || {
-        alice.room(room.clone()).is_ok_and(|r| r.is_encrypted)
-    });
-    block_on(alice.enable_recovery(None)).unwrap();
-    block_on(alice.send_text(room, "its key is not backed up yet".into())).unwrap();
-    proxy.set(homeserver::Fault::Blackhole);
-    let options = LogoutOptions {
-        server_timeout_ms: 2_000,
-        wipe_local_data: true,
-    };
-    let report = block_on(alice.logout(options, None)).unwrap();
-    assert_eq!(report.keys_backed_up, Some(false), "{report:?}");
-    assert!(
-        report.warnings.iter().any(|w| w.contains("key backup")),
-        "{report:?}"
-    );
-    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
-    proxy.set(homeserver::Fault::Pass);
+    for attempt in 1..=3 {
+        let Proxied {
+            client: alice,
+            proxy,
+            dir: _dir,
+            ..
+        } = Proxied::login("unbacked");
+        synced(&alice);
+        let room = block_on(alice.create_room("unbacked".into(), vec![], true)).unwrap();
+        wait("the room known encrypted", 30, || {
+            alice.room(room.clone()).is_ok_and(|r| r.is_encrypted)
+        });
+        block_on(alice.enable_recovery(None)).unwrap();
+        block_on(alice.send_text(room, "its key is not backed up yet".into())).unwrap();
+        proxy.set(homeserver::Fault::Blackhole);
+        let options = LogoutOptions {
+            server_timeout_ms: 2_000,
+            wipe_local_data: true,
+        };
+        let report = block_on(alice.logout(options, None)).unwrap();
+        proxy.set(homeserver::Fault::Pass);
+        assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+        if report.keys_backed_up == Some(true) && attempt < 3 {
+            // The upload won the race: nothing was left to wait for.
+            assert!(report.warnings.is_empty(), "{report:?}");
+            continue;
+        }
+        assert_eq!(report.keys_backed_up, Some(false), "{report:?}");
+        assert!(
+            report.warnings.iter().any(|w| w.contains("key backup")),
+            "{report:?}"
+        );
+        return;
+    }
 }

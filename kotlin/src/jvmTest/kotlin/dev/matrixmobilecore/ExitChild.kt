@@ -16,7 +16,11 @@ fun main() {
     runBlocking {
         val (client, _) = loggedInClient()
         startSyncAndAwaitRunning(client)
-        Client.create(testConfig())
+        val other = Client.create(testConfig())
         println("live clients: ${runtimeStats().liveClients}")
+        // Both stay reachable until the count is read: a client the JVM
+        // collects before that is released, and the count is one less.
+        java.lang.ref.Reference.reachabilityFence(client)
+        java.lang.ref.Reference.reachabilityFence(other)
     }
 }
