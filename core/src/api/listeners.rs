@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::chat::{RoomListUpdate, TimelineUpdate};
 use super::lifecycle::LifecyclePhase;
 use super::process::TaskFailure;
-use super::records::{Message, SyncState};
+use super::records::{Message, RoomSummary, SyncState};
 
 /// Receives sync state changes; the current state comes first.
 ///
@@ -44,6 +44,15 @@ pub trait TimelineListener: Send + Sync {
     fn on_update(&self, updates: Vec<TimelineUpdate>);
     /// The end signal: the timeline's client ended. The last call; not sent
     /// after `cancel()`.
+    fn on_closed(&self);
+}
+
+/// Receives one room's summary: the current one first, then each time its
+/// name, topic, avatar, members, unread counts or flags change.
+#[uniffi::export(foreign)]
+pub trait RoomListener: Send + Sync {
+    fn on_update(&self, summary: RoomSummary);
+    /// The end signal, as for the other listeners.
     fn on_closed(&self);
 }
 

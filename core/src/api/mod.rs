@@ -10,6 +10,7 @@ pub(crate) mod listeners;
 mod process;
 mod push;
 mod records;
+mod rooms;
 mod session;
 mod verification;
 
@@ -18,11 +19,12 @@ pub use encryption::*;
 pub use error::{CoreError, CoreResult};
 pub use lifecycle::*;
 pub use listeners::{
-    LifecycleListener, MessageListener, ProgressListener, RoomListListener, SyncStateListener,
-    TaskFailureListener, TimelineListener, TypingListener,
+    LifecycleListener, MessageListener, ProgressListener, RoomListListener, RoomListener,
+    SyncStateListener, TaskFailureListener, TimelineListener, TypingListener,
 };
 pub use process::*;
 pub use push::{NotificationItem, NotificationKind, PushFormat, PusherConfig};
 pub use records::*;
+pub use rooms::*;
 pub use session::{SessionListener, SessionStore};
 pub use verification::{Emoji, VerificationListener, VerificationState};

@@ -20,6 +20,7 @@ pub(crate) mod progress;
 mod recovery;
 pub(crate) mod registry;
 mod room_list;
+mod rooms;
 mod session;
 mod session_events;
 mod session_store;
@@ -261,6 +262,20 @@ impl ClientCore {
             work,
         )
         .await
+    }
+
+    /// [`ClientCore::store_call`] of the work that `work` makes of a clone
+    /// of the matrix client, taken on the caller's thread (`ClientClosed`,
+    /// or `InvalidState` while paused, before anything runs); the work is
+    /// aborted if the caller drops the call.
+    pub(crate) async fn sdk_call<T, F, Fut>(&self, name: &'static str, work: F) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(matrix::Sdk) -> Fut,
+        Fut: std::future::Future<Output = CoreResult<T>> + Send + 'static,
+    {
+        let sdk = self.sdk_with_stores()?;
+        self.store_call(name, WhenDropped::Abort, work(sdk)).await
     }
 
     /// [`ClientCore::call`] for work that uses the stores (room calls): a

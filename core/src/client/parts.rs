@@ -49,6 +49,8 @@ pub(crate) struct Chat {
     pub(crate) timelines: Timelines,
     /// Every room's summary, for the synchronous getters.
     pub(crate) summaries: Arc<Summaries>,
+    /// Held by `start_dm` from its look for a room to its creation.
+    pub(crate) starting_dm: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The device's trust and the keys' recovery.

@@ -8,54 +8,113 @@
 //! (`create_room`, `join_room`) put theirs in before they return, so what
 //! the app just did is there when the call returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
 
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, Membership, RoomSummary};
-use crate::matrix::{self, summaries::Change};
+use crate::matrix;
+use crate::matrix::summaries::{Change, Known};
 use crate::supervisor::TaskKind;
 
-/// The summaries by room id, left rooms included.
+/// The rooms by id, left rooms included, and the direct messages by user.
 #[derive(Default)]
-pub(crate) struct Summaries(Mutex<BTreeMap<String, RoomSummary>>);
+struct Rooms {
+    by_id: BTreeMap<String, Known>,
+    /// For each user, the rooms that are a direct message with them alone.
+    direct: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Rooms {
+    fn insert(&mut self, known: Known) {
+        let id = known.summary.room_id.clone();
+        self.remove_direct(&id);
+        if let [user] = known.direct_with.as_slice() {
+            self.direct
+                .entry(user.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+        self.by_id.insert(id, known);
+    }
+
+    fn remove_direct(&mut self, room_id: &str) {
+        let Some(old) = self.by_id.get(room_id) else {
+            return;
+        };
+        if let [user] = old.direct_with.as_slice() {
+            if let Some(rooms) = self.direct.get_mut(user) {
+                rooms.remove(room_id);
+                if rooms.is_empty() {
+                    self.direct.remove(user);
+                }
+            }
+        }
+    }
+}
+
+/// Every room's summary, and a version that moves on each change (for the
+/// subscriptions of `observe_room`).
+#[derive(Default)]
+pub(crate) struct Summaries {
+    rooms: Mutex<Rooms>,
+    version: watch::Sender<u64>,
+}
 
 impl Summaries {
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, RoomSummary>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Rooms> {
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn apply(&self, change: Change) {
-        let mut map = self.lock();
-        match change {
-            Change::Upsert(summaries) => {
-                for summary in summaries {
-                    map.insert(summary.room_id.clone(), summary);
+        {
+            let mut rooms = self.lock();
+            match change {
+                Change::Upsert(known) => known.into_iter().for_each(|k| rooms.insert(k)),
+                Change::Replace(known) => {
+                    *rooms = Rooms::default();
+                    known.into_iter().for_each(|k| rooms.insert(k));
                 }
             }
-            Change::Replace(summaries) => {
-                *map = summaries
-                    .into_iter()
-                    .map(|s| (s.room_id.clone(), s))
-                    .collect();
-            }
         }
+        self.version.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Follows the changes: a receiver whose `changed()` wakes after each.
+    pub(crate) fn changes(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    /// The joined direct message with `user_id` alone, the one with the
+    /// latest activity if there are several; `None` if there is none.
+    pub(crate) fn dm_room(&self, user_id: &str) -> Option<String> {
+        let rooms = self.lock();
+        let candidates = rooms.direct.get(user_id)?;
+        candidates
+            .iter()
+            .filter_map(|id| rooms.by_id.get(id))
+            .filter(|k| k.summary.membership == Membership::Joined)
+            .max_by_key(|k| k.summary.latest.as_ref().map_or(0, |l| l.timestamp_ms))
+            .map(|k| k.summary.room_id.clone())
     }
 
     /// Puts the current summary of `room_id` in, on the runtime (a call that
     /// made the room known).
     pub(crate) fn refresh(&self, sdk: &matrix::Sdk, room_id: &str) {
-        if let Some(summary) = matrix::summaries::of(sdk, room_id) {
-            self.apply(Change::Upsert(vec![summary]));
+        if let Some(known) = matrix::summaries::of(sdk, room_id) {
+            self.apply(Change::Upsert(vec![known]));
         }
     }
 
     /// The rooms the user is in, invited to or knocked on.
     pub(crate) fn current(&self) -> Vec<RoomSummary> {
         self.lock()
+            .by_id
             .values()
-            .filter(|s| s.membership != Membership::Left)
-            .cloned()
+            .filter(|k| k.summary.membership != Membership::Left)
+            .map(|k| k.summary.clone())
             .collect()
     }
 
@@ -63,8 +122,9 @@ impl Summaries {
     pub(crate) fn get(&self, room_id: &str) -> CoreResult<RoomSummary> {
         let id = matrix::rooms::parse_room_id(room_id)?;
         self.lock()
+            .by_id
             .get(id.as_str())
-            .cloned()
+            .map(|k| k.summary.clone())
             .ok_or_else(|| CoreError::NotFound {
                 detail: format!("no known room `{room_id}`"),
             })

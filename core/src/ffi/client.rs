@@ -100,18 +100,8 @@ impl Client {
         invite: Vec<String>,
         encrypted: bool,
     ) -> CoreResult<String> {
-        let sdk = self.core.sdk_with_stores()?;
-        let wait = (self.core.sync_state() == SyncState::Running)
-            .then_some(matrix::rooms::NEW_ROOM_STATE_WAIT);
-        let summaries = self.core.chat.summaries.clone();
-        let work = async move {
-            let id = matrix::rooms::create_room(&sdk, &name, &invite, encrypted, wait).await?;
-            summaries.refresh(&sdk, &id);
-            Ok(id)
-        };
-        self.core
-            .store_call("create_room", WhenDropped::Abort, work)
-            .await
+        let options = matrix::rooms::create::plain_options(&name, invite, encrypted);
+        self.core.create_room_with(options).await
     }
 
     /// Joins a room by id or alias; returns its id.

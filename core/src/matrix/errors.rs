@@ -80,6 +80,28 @@ pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> CoreError {
     }
 }
 
+/// Maps the error of an action in a room or on another user (a state
+/// change, a kick, a report): the server's refusal for want of power is
+/// `Server { status: 403 }`, not `Auth` (the session is fine); the rest as
+/// [`from_sdk`].
+pub(crate) fn from_room_action(error: &matrix_sdk::Error) -> CoreError {
+    if let matrix_sdk::Error::Http(http) = error {
+        if let Some(api) = http.as_client_api_error() {
+            if api.status_code.as_u16() == 403 {
+                return CoreError::Server {
+                    status: 403,
+                    errcode: api
+                        .error_kind()
+                        .map(|k| k.errcode().to_string())
+                        .unwrap_or_default(),
+                    detail: api.to_string(),
+                };
+            }
+        }
+    }
+    from_sdk(error)
+}
+
 /// Maps an error of matrix-sdk's send queue by its kind.
 pub(crate) fn from_send_queue(error: &matrix_sdk::send_queue::RoomSendQueueError) -> CoreError {
     use matrix_sdk::send_queue::{RoomSendQueueError as E, RoomSendQueueStorageError as S};

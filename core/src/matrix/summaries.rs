@@ -12,24 +12,47 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use super::room_list::summary;
 use super::Sdk;
 use crate::api::RoomSummary;
+use matrix_sdk::Room;
+
+/// A room as the core keeps it in memory: its summary, and the users it
+/// is a direct message with (for `dm_room`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Known {
+    pub(crate) summary: RoomSummary,
+    /// Empty for a room that is not a direct message.
+    pub(crate) direct_with: Vec<String>,
+}
 
 /// What changed in the set of summaries.
 pub(crate) enum Change {
-    /// These rooms' summaries are new or changed.
-    Upsert(Vec<RoomSummary>),
-    /// These are all the summaries there are.
-    Replace(Vec<RoomSummary>),
+    /// These rooms are new or changed.
+    Upsert(Vec<Known>),
+    /// These are all the rooms there are.
+    Replace(Vec<Known>),
 }
 
-/// Every known room's summary now, left rooms included.
-pub(crate) fn all(client: &Sdk) -> Vec<RoomSummary> {
-    client.rooms().iter().map(summary).collect()
+fn known(room: &Room) -> Known {
+    let mut direct_with: Vec<String> = room
+        .direct_targets()
+        .iter()
+        .map(|target| target.to_string())
+        .collect();
+    direct_with.sort();
+    Known {
+        summary: summary(room),
+        direct_with,
+    }
 }
 
-/// The summary of the room `room_id` now, if the client knows it.
-pub(crate) fn of(client: &Sdk, room_id: &str) -> Option<RoomSummary> {
+/// Every known room now, left rooms included.
+pub(crate) fn all(client: &Sdk) -> Vec<Known> {
+    client.rooms().iter().map(known).collect()
+}
+
+/// The room `room_id` now, if the client knows it.
+pub(crate) fn of(client: &Sdk, room_id: &str) -> Option<Known> {
     let id = matrix_sdk::ruma::RoomId::parse(room_id).ok()?;
-    client.get_room(&id).map(|room| summary(&room))
+    client.get_room(&id).map(|room| known(&room))
 }
 
 /// Hands `apply` every change of the client's rooms until the client ends:
@@ -68,7 +91,7 @@ pub(crate) async fn follow(client: Sdk, apply: impl Fn(Change)) {
                     let changed = ids
                         .iter()
                         .filter_map(|id| client.get_room(id))
-                        .map(|room| summary(&room))
+                        .map(|room| known(&room))
                         .collect();
                     apply(Change::Upsert(changed));
                 }
@@ -80,12 +103,12 @@ pub(crate) async fn follow(client: Sdk, apply: impl Fn(Change)) {
                 for diff in diffs {
                     match diff {
                         VectorDiff::Append { values } | VectorDiff::Reset { values } => {
-                            added.extend(values.iter().map(summary));
+                            added.extend(values.iter().map(known));
                         }
                         VectorDiff::PushFront { value }
                         | VectorDiff::PushBack { value }
                         | VectorDiff::Insert { value, .. }
-                        | VectorDiff::Set { value, .. } => added.push(summary(&value)),
+                        | VectorDiff::Set { value, .. } => added.push(known(&value)),
                         VectorDiff::Clear
                         | VectorDiff::PopFront
                         | VectorDiff::PopBack

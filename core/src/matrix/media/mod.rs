@@ -34,6 +34,17 @@ pub(crate) fn source_of_url(url: &str) -> Option<MediaSource> {
         .then(|| source_record(&matrix_sdk::ruma::events::room::MediaSource::Plain(uri)))
 }
 
+/// The type of a file to upload: `mimetype` when given, else guessed from
+/// the name. Reads nothing.
+pub(crate) fn mime_of(path: &str, mimetype: Option<&str>) -> CoreResult<mime::Mime> {
+    match mimetype {
+        Some(m) => m
+            .parse::<mime::Mime>()
+            .map_err(|e| CoreError::invalid_argument(format!("mimetype `{m}`: {e}"))),
+        None => Ok(mime_guess::from_path(path).first_or_octet_stream()),
+    }
+}
+
 /// The server's upload limit in bytes (`m.upload.size`), asked once per
 /// client and then remembered by matrix-sdk.
 pub(crate) async fn max_upload_size(client: &matrix_sdk::Client) -> CoreResult<u64> {
@@ -89,4 +100,26 @@ fn too_large(shown: &str, size: u64, limit: u64) -> CoreError {
     CoreError::invalid_argument(format!(
         "`{shown}` is {size} bytes, over the server's upload limit of {limit} bytes"
     ))
+}
+
+/// Uploads the image at `path` as an avatar (unencrypted, within the
+/// server's limit, streamed from the file); returns its `mxc://` URI. Its
+/// type is `mimetype`, else guessed from the name; anything but an image is
+/// `InvalidArgument`, before a byte is read.
+pub(crate) async fn upload_avatar(
+    client: &matrix_sdk::Client,
+    path: String,
+    mimetype: Option<String>,
+) -> CoreResult<matrix_sdk::ruma::OwnedMxcUri> {
+    let mime = mime_of(&path, mimetype.as_deref())?;
+    if mime.type_() != mime::IMAGE {
+        return Err(CoreError::invalid_argument(format!(
+            "an avatar is an image; `{path}` is {mime}"
+        )));
+    }
+    let limit = max_upload_size(client).await?;
+    match upload::upload_file(client, path.into(), &mime, false, limit, None).await? {
+        matrix_sdk::ruma::events::room::MediaSource::Plain(uri) => Ok(uri),
+        matrix_sdk::ruma::events::room::MediaSource::Encrypted(file) => Ok(file.url),
+    }
 }

@@ -22,16 +22,7 @@ use super::Timeline;
 use crate::api::{CoreError, CoreResult, UploadInfo};
 use crate::matrix::{errors, media};
 
-/// The type of a file to upload: `mimetype` when given, else guessed from
-/// the name. Reads nothing.
-pub(crate) fn mime_of(path: &str, mimetype: Option<&str>) -> CoreResult<mime::Mime> {
-    match mimetype {
-        Some(m) => m
-            .parse::<mime::Mime>()
-            .map_err(|e| CoreError::invalid_argument(format!("mimetype `{m}`: {e}"))),
-        None => Ok(mime_guess::from_path(path).first_or_octet_stream()),
-    }
-}
+pub(crate) use crate::matrix::media::mime_of;
 
 /// Uploads the file at `path` and sends it as an image, video, audio or file
 /// message (by its type), encrypted in encrypted rooms. `progress` hears the

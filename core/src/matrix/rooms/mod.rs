@@ -1,14 +1,14 @@
-//! Rooms: create, join, leave, invite, tag, list, send text, read recent
-//! messages.
+//! Rooms: join, leave, invite, tag, send text, read recent messages; and
+//! in their own files, creating rooms and direct messages ([`create`]) and
+//! changing a room's name, topic and avatar ([`settings`]).
 
-use std::time::Duration;
+pub(crate) mod create;
+pub(crate) mod settings;
 
 use matrix_sdk::room::MessagesOptions;
-use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
-use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::{MessageType, RoomMessageEventContent};
 use matrix_sdk::ruma::events::{
-    AnySyncMessageLikeEvent, AnySyncTimelineEvent, InitialStateEvent, SyncMessageLikeEvent,
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
 };
 use matrix_sdk::ruma::{OwnedRoomId, OwnedRoomOrAliasId, OwnedUserId, UInt};
 use matrix_sdk::Room;
@@ -26,6 +26,12 @@ pub(crate) fn parse_room_id(room_id: &str) -> CoreResult<OwnedRoomId> {
         .map_err(|e| CoreError::invalid_argument(format!("room id `{room_id}`: {e}")))
 }
 
+/// Parses a user id, or says why it is not one.
+pub(crate) fn parse_user_id(user_id: &str) -> CoreResult<OwnedUserId> {
+    OwnedUserId::try_from(user_id.trim())
+        .map_err(|e| CoreError::invalid_argument(format!("user id `{user_id}`: {e}")))
+}
+
 /// The joined room `room_id`, or `NotFound`.
 pub(crate) fn joined_room(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Room> {
     let id = parse_room_id(room_id)?;
@@ -35,72 +41,6 @@ pub(crate) fn joined_room(client: &matrix_sdk::Client, room_id: &str) -> CoreRes
         .ok_or_else(|| CoreError::NotFound {
             detail: format!("no joined room `{room_id}`"),
         })
-}
-
-/// How long `create_room` waits, while sync runs, for the new room's state.
-pub(crate) const NEW_ROOM_STATE_WAIT: Duration = Duration::from_secs(10);
-
-/// Creates a room, optionally encrypted, inviting `invite`; returns its id.
-///
-/// The server answers with the id alone; the room's state (its name, its
-/// encryption) reaches the stores with the next sync, and until then the
-/// room reads as "Empty Room" and unencrypted. With `wait_for_state`, this
-/// waits that long at most for sync to bring what was asked for, so that
-/// an app showing the room at once shows it right; past it (or without it,
-/// when sync does not run) the state comes with the next sync as usual.
-pub(crate) async fn create_room(
-    client: &matrix_sdk::Client,
-    name: &str,
-    invite: &[String],
-    encrypted: bool,
-    wait_for_state: Option<Duration>,
-) -> CoreResult<String> {
-    let invite = invite
-        .iter()
-        .map(|u| {
-            OwnedUserId::try_from(u.trim())
-                .map_err(|e| CoreError::invalid_argument(format!("user id `{u}`: {e}")))
-        })
-        .collect::<CoreResult<Vec<_>>>()?;
-    let mut request = CreateRoomRequest::new();
-    if !name.trim().is_empty() {
-        request.name = Some(name.to_owned());
-    }
-    request.invite = invite;
-    if encrypted {
-        let content = RoomEncryptionEventContent::with_recommended_defaults();
-        request.initial_state = vec![InitialStateEvent::with_empty_state_key(content).to_raw_any()];
-    }
-    let named = request.name.is_some();
-    let room = client
-        .create_room(request)
-        .await
-        .map_err(|e| errors::from_sdk(&e))?;
-    if let Some(bound) = wait_for_state {
-        if !state_arrived(&room, named, encrypted, bound).await {
-            tracing::debug!(room = %room.room_id(), "the new room's state has not arrived yet");
-        }
-    }
-    Ok(room.room_id().to_string())
-}
-
-/// Waits, at most `bound`, until the stores know the room's name (when it
-/// was `named`) and that it is encrypted (when it is); whether they do.
-async fn state_arrived(room: &Room, named: bool, encrypted: bool, bound: Duration) -> bool {
-    let ready = |room: &Room| {
-        (!named || room.name().is_some()) && (!encrypted || room.encryption_state().is_encrypted())
-    };
-    // Subscribed before the first look, so that no change falls between.
-    let mut info = room.subscribe_info();
-    let wait = async {
-        while !ready(room) {
-            if info.next().await.is_none() {
-                return false;
-            }
-        }
-        true
-    };
-    tokio::time::timeout(bound, wait).await.unwrap_or(false)
 }
 
 /// Joins a room by id or alias; returns its id.
@@ -119,7 +59,7 @@ pub(crate) async fn join_room(
 }
 
 /// A room the user is in, was invited to or knocked on.
-fn known_room(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Room> {
+pub(crate) fn known_room(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Room> {
     let id = parse_room_id(room_id)?;
     client
         .get_room(&id)
@@ -135,14 +75,25 @@ pub(crate) async fn leave(client: &matrix_sdk::Client, room_id: &str) -> CoreRes
     room.leave().await.map_err(|e| errors::from_sdk(&e))
 }
 
+/// Declines the invite to `room_id`; a room the user is not invited to is
+/// `InvalidState` (leave it with `leave_room`).
+pub(crate) async fn decline_invite(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<()> {
+    let room = known_room(client, room_id)?;
+    if room.state() != matrix_sdk::RoomState::Invited {
+        return Err(CoreError::invalid_state(format!(
+            "`{room_id}` is not an invite: leave it with leave_room"
+        )));
+    }
+    room.leave().await.map_err(|e| errors::from_sdk(&e))
+}
+
 /// Invites `user_id` to the joined room `room_id`.
 pub(crate) async fn invite(
     client: &matrix_sdk::Client,
     room_id: &str,
     user_id: &str,
 ) -> CoreResult<()> {
-    let user = OwnedUserId::try_from(user_id.trim())
-        .map_err(|e| CoreError::invalid_argument(format!("user id `{user_id}`: {e}")))?;
+    let user = parse_user_id(user_id)?;
     let room = joined_room(client, room_id)?;
     room.invite_user_by_id(&user)
         .await

@@ -1,0 +1,96 @@
+//! Ignoring users and reporting what they sent. Once a user is ignored, the
+//! server leaves their events out of sync and history, and matrix-sdk
+//! empties its event cache and rebuilds open timelines without them.
+
+use matrix_sdk::ruma::api::client::room::report_room;
+use matrix_sdk::ruma::events::ignored_user_list::IgnoredUserListEventContent;
+use matrix_sdk::ruma::OwnedEventId;
+
+use crate::api::{CoreError, CoreResult};
+use crate::matrix::errors;
+use crate::matrix::rooms::{joined_room, parse_room_id, parse_user_id};
+
+/// Adds `user_id` to the account's ignore list; ignoring oneself is
+/// `InvalidArgument`.
+pub(crate) async fn ignore(client: &matrix_sdk::Client, user_id: &str) -> CoreResult<()> {
+    let user = parse_user_id(user_id)?;
+    if client.user_id() == Some(user.as_ref()) {
+        return Err(CoreError::invalid_argument(
+            "a user cannot ignore themselves",
+        ));
+    }
+    client
+        .account()
+        .ignore_user(&user)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// Takes `user_id` off the account's ignore list (nothing if not on it).
+pub(crate) async fn unignore(client: &matrix_sdk::Client, user_id: &str) -> CoreResult<()> {
+    let user = parse_user_id(user_id)?;
+    client
+        .account()
+        .unignore_user(&user)
+        .await
+        .map_err(|e| errors::from_sdk(&e))
+}
+
+/// The account's ignore list, asked of the server: the store has a change
+/// only once sync brings it back.
+pub(crate) async fn ignored(client: &matrix_sdk::Client) -> CoreResult<Vec<String>> {
+    let raw = client
+        .account()
+        .fetch_account_data_static::<IgnoredUserListEventContent>()
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    let content = raw
+        .deserialize()
+        .map_err(|e| CoreError::internal(format!("the ignore list in the store: {e}")))?;
+    Ok(content
+        .ignored_users
+        .keys()
+        .map(|u| u.to_string())
+        .collect())
+}
+
+/// Reports the event `event_id` of the joined room `room_id` to the
+/// server's administrators.
+pub(crate) async fn report_event(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    event_id: &str,
+    reason: Option<String>,
+) -> CoreResult<()> {
+    let event = OwnedEventId::try_from(event_id.trim())
+        .map_err(|e| CoreError::invalid_argument(format!("event id `{event_id}`: {e}")))?;
+    let room = joined_room(client, room_id)?;
+    room.report_content(event, reason)
+        .await
+        .map(drop)
+        .map_err(|e| errors::from_room_action(&e))
+}
+
+/// Reports the room `room_id` to the server's administrators; the user
+/// need not be in it. The reason is required, and may not be blank.
+pub(crate) async fn report_room(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    reason: String,
+) -> CoreResult<()> {
+    if reason.trim().is_empty() {
+        return Err(CoreError::invalid_argument(
+            "a room's report needs a reason",
+        ));
+    }
+    let id = parse_room_id(room_id)?;
+    let request = report_room::v3::Request::new(id, reason);
+    client
+        .send(request)
+        .await
+        .map(drop)
+        .map_err(|e| errors::from_room_action(&matrix_sdk::Error::Http(Box::new(e))))
+}
