@@ -9,6 +9,9 @@ mod push_gateway;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "push/settings.rs"]
+mod settings;
+
 use futures_executor::block_on;
 use matrix_mobile_core::{CoreError, PushFormat, PusherConfig};
 use push_gateway::PushGateway;

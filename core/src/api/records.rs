@@ -2,6 +2,7 @@
 //! rooms and messages.
 
 use super::chat::{LatestMessage, MediaSource, Membership};
+use super::rooms::RoomNotificationMode;
 
 /// How to build a client. Its `Debug` output, and the generated
 /// `toString`/`description`/`repr`, never show the passphrase.
@@ -133,6 +134,9 @@ pub struct RoomSummary {
     /// The room's avatar, for `download_thumbnail` or `download_media`.
     #[uniffi(default = None)]
     pub avatar: Option<MediaSource>,
+    /// The room's own notification mode; `None`: the account's default.
+    #[uniffi(default = None)]
+    pub notification_mode: Option<RoomNotificationMode>,
 }
 
 /// One text message, decrypted where keys allow.

@@ -109,3 +109,12 @@ pub struct Device {
     /// The device this client is.
     pub is_current: bool,
 }
+
+/// When a room notifies (the homeserver's push rules, so pushes follow it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RoomNotificationMode {
+    AllMessages,
+    MentionsAndKeywordsOnly,
+    /// No notification and no push.
+    Mute,
+}

@@ -17,6 +17,7 @@ mod notification;
 mod parts;
 pub(crate) mod process_lock;
 pub(crate) mod progress;
+mod push_rules;
 mod recovery;
 pub(crate) mod registry;
 mod room_list;

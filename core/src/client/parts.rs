@@ -3,8 +3,9 @@
 //! `client/teardown.rs`) takes them apart in one order: sync stops (under
 //! [`SyncParts::lock`]), then the tasks, then the chat surface's and the
 //! security objects handed out ([`Chat::timelines`],
-//! [`Security::verifications`], dropped inside the runtime), then the
-//! stores, and the listeners' end signals last ([`Listeners::events`]).
+//! [`Security::verifications`], [`Chat::push_rules`], dropped inside the
+//! runtime), then the stores, and the listeners' end signals last
+//! ([`Listeners::events`]).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use tokio::sync::watch;
 
 use super::events::Events;
 use super::handed::Handed;
+use super::push_rules::PushRules;
 use super::recovery::RecoveryKeys;
 use super::session_events::SessionEvents;
 use super::session_store::SessionKeeper;
@@ -51,6 +53,8 @@ pub(crate) struct Chat {
     pub(crate) summaries: Arc<Summaries>,
     /// Held by `start_dm` from its look for a room to its creation.
     pub(crate) starting_dm: Arc<tokio::sync::Mutex<()>>,
+    /// The notification settings, opened once; the drain takes them.
+    pub(crate) push_rules: Arc<PushRules>,
 }
 
 /// The device's trust and the keys' recovery.

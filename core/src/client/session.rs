@@ -168,6 +168,7 @@ impl ClientCore {
         self.inner().tokens = matrix::auth::token_guards(session);
         if let Ok(sdk) = self.sdk() {
             self.follow_summaries(&sdk);
+            self.follow_push_rules(&sdk);
             self.follow_own_verification(&sdk);
         }
         match self.transition(Transition::SessionStarted) {

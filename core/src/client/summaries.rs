@@ -68,7 +68,8 @@ impl Summaries {
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn apply(&self, change: Change) {
+    /// Applies a change; the observers of `changes()` wake.
+    pub(crate) fn apply(&self, change: Change) {
         {
             let mut rooms = self.lock();
             match change {

@@ -69,6 +69,12 @@ impl ClientCore {
         self.chat.timelines.take_paginated()
     }
 
+    /// Takes the notification settings away (they hold the matrix
+    /// client), likewise.
+    pub(crate) fn take_push_rules(&self) -> Option<crate::matrix::notification_settings::Settings> {
+        self.chat.push_rules.take()
+    }
+
     /// Takes every verification's matrix-sdk request away, likewise.
     pub(crate) fn take_verifications(&self) -> Vec<crate::matrix::verification::Request> {
         self.security.verifications.take_all()

@@ -9,6 +9,7 @@ pub mod client;
 pub mod diagnostics;
 pub mod encryption;
 pub mod notification;
+pub mod notification_settings;
 pub mod people;
 pub mod process;
 pub mod push;

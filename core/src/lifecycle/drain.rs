@@ -173,6 +173,7 @@ pub(crate) fn drain(
             // them get `ClientClosed` from now on.
             drop(core.take_timelines());
             drop(core.take_verifications());
+            drop(core.take_push_rules());
 
             clock.begin(LifecyclePhase::ClosingStores);
             // A pause closed the stores: the state store opens again for the

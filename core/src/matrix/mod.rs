@@ -9,6 +9,7 @@ pub(crate) mod encryption;
 pub(crate) mod errors;
 pub(crate) mod media;
 pub(crate) mod notification;
+pub(crate) mod notification_settings;
 pub(crate) mod people;
 pub(crate) mod push;
 pub(crate) mod room_list;

@@ -124,6 +124,9 @@ pub(crate) fn summary(room: &Room) -> RoomSummary {
         avatar: room
             .avatar_url()
             .and_then(|u| crate::matrix::media::source_of_url(u.as_str())),
+        notification_mode: room
+            .cached_user_defined_notification_mode()
+            .map(super::notification_settings::mode_record),
     }
 }
 

@@ -32,11 +32,11 @@ fn an_ignored_user_leaves_the_timeline_and_reports_reach_the_server() {
     let (alice_id, bob_id) = (id(&alice), id(&bob));
     let room_id = run(alice.create_room("ignore".into(), vec![bob_id.clone()], false)).unwrap();
     run(bob.join_room(room_id.clone())).unwrap();
-    let event_id = run(bob.send_text(room_id.clone(), "from bob".into())).unwrap();
     let timeline = run(alice.timeline(room_id.clone())).unwrap();
     let items = Mirror::<TimelineItem>::new();
     let _sub = timeline.observe(items.clone()).unwrap();
-    wait(&format!("bob's message in {:?}", items.items()), 30, || {
+    let event_id = run(bob.send_text(room_id.clone(), "from bob".into())).unwrap();
+    wait("bob's message", 30, || {
         !bodies_from(&items.items(), &bob_id).is_empty()
     });
 
