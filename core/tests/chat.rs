@@ -9,6 +9,8 @@ mod mirror;
 #[path = "support/session.rs"]
 mod session;
 
+#[path = "chat/compose.rs"]
+mod compose;
 #[path = "chat/offline.rs"]
 mod offline;
 #[path = "chat/reactions.rs"]

@@ -126,6 +126,14 @@ pub enum TimelineItemKind {
         reactions: Vec<Reaction>,
         /// Users whose read receipt is at this event.
         read_by: Vec<String>,
+        /// The message replied to, once the core has it (asked of the
+        /// server when the timeline does not hold it); `in_reply_to` has its
+        /// id from the start.
+        reply: Option<ReplyDetails>,
+        /// The message mentions the user: by name in its intentional
+        /// mentions, `@room`, or as the server's push rules highlight it
+        /// (keywords included).
+        mentions_me: bool,
     },
     DayDivider {
         timestamp_ms: u64,
@@ -272,4 +280,42 @@ pub struct UploadInfo {
     /// the file is downloaded; taken to have the media's aspect ratio.
     #[uniffi(default = None)]
     pub thumbnail_path: Option<String>,
+}
+
+/// The message an event item replies to.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReplyDetails {
+    pub event_id: String,
+    pub sender: String,
+    pub sender_name: Option<String>,
+    /// Plain text for a quote: the body, or a short description of other
+    /// content.
+    pub preview: String,
+}
+
+/// The kind of a message the app sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OutgoingKind {
+    Text,
+    /// "/me waves": shown as an action of the sender.
+    Emote,
+    /// A notice, as bots send: shown quieter, never notifies by default.
+    Notice,
+}
+
+/// A message to send or to replace an earlier one with.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OutgoingMessage {
+    pub body: String,
+    /// Read `body` as Markdown and send its HTML too (`formatted_body`);
+    /// plain text that Markdown leaves as is is sent without HTML.
+    #[uniffi(default = false)]
+    pub markdown: bool,
+    pub kind: OutgoingKind,
+    /// User ids mentioned on purpose (`m.mentions`): they are notified.
+    #[uniffi(default = [])]
+    pub mentions: Vec<String>,
+    /// Mentions the whole room (`@room`).
+    #[uniffi(default = false)]
+    pub mention_room: bool,
 }

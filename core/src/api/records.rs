@@ -137,6 +137,13 @@ pub struct RoomSummary {
     /// The room's own notification mode; `None`: the account's default.
     #[uniffi(default = None)]
     pub notification_mode: Option<RoomNotificationMode>,
+    /// The user marked the room unread (`set_marked_unread`); the `Unread`
+    /// filter shows it.
+    #[uniffi(default = false)]
+    pub is_marked_unread: bool,
+    /// Unread messages that notify (the push rules' count).
+    #[uniffi(default = 0)]
+    pub notification_count: u64,
 }
 
 /// One text message, decrypted where keys allow.

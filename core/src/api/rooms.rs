@@ -9,7 +9,9 @@ pub enum RoomVisibility {
     /// Not in the room directory.
     #[default]
     Private,
-    /// Listed in the server's room directory.
+    /// Asks the server to list the room in its directory (a server may
+    /// refuse to list rooms, as Synapse does unless its
+    /// `room_list_publication_rules` allow it; the room is made anyway).
     Public,
 }
 

@@ -11,9 +11,10 @@ use crate::matrix::{self, rooms::create};
 use crate::supervisor::{TaskKind, WhenDropped};
 
 impl ClientCore {
-    /// How long a new room's creation waits for its state: only while sync
-    /// runs, since nothing else brings it.
-    fn new_room_wait(&self) -> Option<std::time::Duration> {
+    /// How long a call waits for sync to bring back what it changed (a new
+    /// room's state, an unread mark): only while sync runs, since nothing
+    /// else brings it.
+    pub(crate) fn new_room_wait(&self) -> Option<std::time::Duration> {
         (self.sync_state() == SyncState::Running).then_some(create::NEW_ROOM_STATE_WAIT)
     }
 

@@ -15,7 +15,7 @@ use super::subscription::Subscription;
 use super::ClientCore;
 use crate::api::{CoreError, CoreResult, TimelineListener, TimelineUpdate, TypingListener};
 use crate::matrix;
-use crate::matrix::timeline::{self, items, Timeline};
+use crate::matrix::timeline::{self, compose, items, Timeline};
 use crate::supervisor::{TaskKind, WhenDropped};
 
 /// A call's work with its type erased.
@@ -79,10 +79,10 @@ impl ClientCore {
         let work: BoxedCall<Arc<Timeline>> = Box::pin(async move {
             let room = matrix::rooms::joined_room(&sdk, &id)?;
             let show = || core.show_room(&id);
-            core.sync
-                .answers
-                .first_open(&room, sync.as_deref(), show)
-                .await?;
+            let paginated = core.sync.answers.first_open(&room, sync.as_deref(), show);
+            if paginated.await? {
+                core.note_paginated(&id);
+            }
             timeline::build(&sdk, &id).await.map(Arc::new)
         });
         let built = self
@@ -99,6 +99,17 @@ impl ClientCore {
 }
 
 impl ClientCore {
+    /// Records that `room_id`'s history is being paginated, for the drain.
+    fn note_paginated(&self, room_id: &str) {
+        let mut rooms = self
+            .chat
+            .timelines
+            .paginated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        rooms.insert(room_id.to_owned());
+    }
+
     /// Tells sync to subscribe `room_id` (its timeline opens).
     fn show_room(&self, room_id: &str) {
         self.sync
@@ -135,14 +146,7 @@ impl TimelineCore {
     /// Records that this room's history is being paginated: matrix-sdk runs
     /// the pagination as a task of its own, which the drain waits for.
     fn note_pagination(&self) {
-        let mut rooms = self
-            .client
-            .chat
-            .timelines
-            .paginated
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        rooms.insert(self.room_id.clone());
+        self.client.note_paginated(&self.room_id);
     }
 
     /// Runs `work` on the timeline as a call of its client.
@@ -190,6 +194,9 @@ impl TimelineCore {
             .follow_for(listener, end, task, |delivery| async move {
                 use futures_util::StreamExt;
                 let (initial, stream) = timeline.subscribe().await;
+                // Held weakly: a timeline the app releases goes, whatever
+                // its subscriptions.
+                let weak = Arc::downgrade(&timeline);
                 drop(timeline);
                 let feed = ListFeed::<dyn TimelineListener, _>::new(
                     &delivery,
@@ -201,9 +208,36 @@ impl TimelineCore {
                 // what a lagging listener is reset to.
                 let mut current = initial;
                 feed.post(vec![items::reset(&current, &own)]);
+                // The replied-to messages the timeline does not hold are
+                // asked of the server, once each, beside the updates.
+                let mut asked = std::collections::BTreeSet::new();
+                let mut loads = futures_util::stream::FuturesUnordered::new();
+                let first = [eyeball_im::VectorDiff::Reset {
+                    values: current.clone(),
+                }];
+                let mut load =
+                    |batch: &[eyeball_im::VectorDiff<_>],
+                     loads: &mut futures_util::stream::FuturesUnordered<_>| {
+                        for event_id in compose::replies_to_load(batch, &mut asked) {
+                            let weak = weak.clone();
+                            loads.push(async move {
+                                if let Some(timeline) = weak.upgrade() {
+                                    compose::load_reply(&timeline, &event_id).await;
+                                }
+                            });
+                        }
+                    };
+                load(&first, &mut loads);
                 futures_util::pin_mut!(stream);
-                while let Some(batch) = stream.next().await {
-                    feed.post(items::follow(batch, &mut current, || feed.lagging(), &own));
+                loop {
+                    tokio::select! {
+                        batch = stream.next() => {
+                            let Some(batch) = batch else { break };
+                            load(&batch, &mut loads);
+                            feed.post(items::follow(batch, &mut current, || feed.lagging(), &own));
+                        }
+                        Some(()) = loads.next(), if !loads.is_empty() => {}
+                    }
                 }
                 Ok(())
             })

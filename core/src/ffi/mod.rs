@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod client;
+pub mod compose;
 #[cfg(feature = "diagnostics")]
 pub mod diagnostics;
 pub mod encryption;

@@ -127,6 +127,8 @@ pub(crate) fn summary(room: &Room) -> RoomSummary {
         notification_mode: room
             .cached_user_defined_notification_mode()
             .map(super::notification_settings::mode_record),
+        is_marked_unread: room.is_marked_unread(),
+        notification_count: room.num_unread_notifications(),
     }
 }
 

@@ -70,6 +70,11 @@ pub(crate) struct Answers {
 /// for the subscription's answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
+/// The longest wait, and the size, of the page that fills a cache no
+/// answer filled.
+const FILL_WAIT: Duration = Duration::from_secs(5);
+const FILL_EVENTS: u16 = 20;
+
 impl Answers {
     /// Prepares `room` for its first timeline and has `subscribe` subscribe
     /// it. Once per room and sync service (a second open while the first is
@@ -85,22 +90,29 @@ impl Answers {
     /// long poll answered as the subscription began) may have put a stale
     /// gap back: the cache is then emptied once more after the answer, and
     /// the first back-pagination starts from the room's end.
+    ///
+    /// A cache left empty (no answer within the wait: the server may not
+    /// send again what its list already carried) is filled by one
+    /// back-pagination from the room's end, at most [`FILL_WAIT`] more, so
+    /// that the timeline never opens empty on a room with history. Returns
+    /// whether it paginated (matrix-sdk runs that on a task of its own,
+    /// which the drain waits for).
     pub(crate) async fn first_open(
         &self,
         room: &matrix_sdk::Room,
         sync: Option<&SyncService>,
         subscribe: impl FnOnce(),
-    ) -> CoreResult<()> {
+    ) -> CoreResult<bool> {
         let room_id = room.room_id().to_owned();
         let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
         let sync = sync.filter(|s| matches!(s.state().get(), SyncServiceState::Running));
         let Some(sync) = sync else {
             subscribe();
-            return Ok(());
+            return Ok(false);
         };
         if !self.claim(&room_id, deadline).await {
             subscribe();
-            return Ok(());
+            return Ok(false);
         }
         // A call cancelled before the end leaves the room to the next open.
         let mut unsettled = Unsettled {
@@ -146,7 +158,18 @@ impl Answers {
         self.answers.send_modify(|a| {
             a.insert(room_id, Answer::Settled);
         });
-        Ok(())
+        let empty = cache.events().await.is_ok_and(|events| events.is_empty());
+        if empty {
+            tracing::debug!(room = %room.room_id(), "no answer filled the emptied cache: paginating");
+            let pagination = cache.pagination();
+            match tokio::time::timeout(FILL_WAIT, pagination.run_backwards_once(FILL_EVENTS)).await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(%e, "the first page of an emptied cache failed"),
+                Err(_) => tracing::debug!("the first page of an emptied cache is still coming"),
+            }
+        }
+        Ok(empty)
     }
 
     /// Claims `room_id`'s first open; `false` once it is settled. While

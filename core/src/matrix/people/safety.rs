@@ -3,12 +3,16 @@
 //! empties its event cache and rebuilds open timelines without them.
 
 use matrix_sdk::ruma::api::client::room::report_room;
-use matrix_sdk::ruma::events::ignored_user_list::IgnoredUserListEventContent;
+use matrix_sdk::ruma::events::ignored_user_list::{IgnoredUser, IgnoredUserListEventContent};
 use matrix_sdk::ruma::OwnedEventId;
 
 use crate::api::{CoreError, CoreResult};
 use crate::matrix::errors;
 use crate::matrix::rooms::{joined_room, parse_room_id, parse_user_id};
+
+/// Changes to the ignore list, one at a time in the process: each reads
+/// the server's list and writes it back.
+static CHANGING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Adds `user_id` to the account's ignore list; ignoring oneself is
 /// `InvalidArgument`.
@@ -19,42 +23,59 @@ pub(crate) async fn ignore(client: &matrix_sdk::Client, user_id: &str) -> CoreRe
             "a user cannot ignore themselves",
         ));
     }
-    client
-        .account()
-        .ignore_user(&user)
-        .await
-        .map_err(|e| errors::from_sdk(&e))
+    change_list(client, |list| {
+        list.ignored_users
+            .insert(user, IgnoredUser::new())
+            .is_none()
+    })
+    .await
 }
 
 /// Takes `user_id` off the account's ignore list (nothing if not on it).
 pub(crate) async fn unignore(client: &matrix_sdk::Client, user_id: &str) -> CoreResult<()> {
     let user = parse_user_id(user_id)?;
-    client
-        .account()
-        .unignore_user(&user)
-        .await
-        .map_err(|e| errors::from_sdk(&e))
+    change_list(client, |list| list.ignored_users.remove(&user).is_some()).await
 }
 
-/// The account's ignore list, asked of the server: the store has a change
-/// only once sync brings it back.
-pub(crate) async fn ignored(client: &matrix_sdk::Client) -> CoreResult<Vec<String>> {
+/// Applies `change` to the server's ignore list and writes it back if it
+/// says it changed anything. matrix-sdk's own `ignore_user` starts from the
+/// store's copy, which sync brings back only later: a second change before
+/// that would undo the first.
+async fn change_list(
+    client: &matrix_sdk::Client,
+    change: impl FnOnce(&mut IgnoredUserListEventContent) -> bool,
+) -> CoreResult<()> {
+    let _one_at_a_time = CHANGING.lock().await;
+    let mut list = server_list(client).await?;
+    if change(&mut list) {
+        client
+            .account()
+            .set_account_data(list)
+            .await
+            .map_err(|e| errors::from_sdk(&e))?;
+    }
+    Ok(())
+}
+
+/// The account's ignore list, asked of the server.
+async fn server_list(client: &matrix_sdk::Client) -> CoreResult<IgnoredUserListEventContent> {
     let raw = client
         .account()
         .fetch_account_data_static::<IgnoredUserListEventContent>()
         .await
         .map_err(|e| errors::from_sdk(&e))?;
     let Some(raw) = raw else {
-        return Ok(Vec::new());
+        return Ok(IgnoredUserListEventContent::default());
     };
-    let content = raw
-        .deserialize()
-        .map_err(|e| CoreError::internal(format!("the ignore list in the store: {e}")))?;
-    Ok(content
-        .ignored_users
-        .keys()
-        .map(|u| u.to_string())
-        .collect())
+    raw.deserialize()
+        .map_err(|e| CoreError::internal(format!("the server's ignore list: {e}")))
+}
+
+/// The account's ignore list, asked of the server: the store has a change
+/// only once sync brings it back.
+pub(crate) async fn ignored(client: &matrix_sdk::Client) -> CoreResult<Vec<String>> {
+    let list = server_list(client).await?;
+    Ok(list.ignored_users.keys().map(|u| u.to_string()).collect())
 }
 
 /// Reports the event `event_id` of the joined room `room_id` to the

@@ -112,6 +112,37 @@ pub(crate) async fn set_favourite(
         .map_err(|e| errors::from_sdk(&e))
 }
 
+/// Marks a known room unread, or clears the mark (the account data
+/// `m.marked_unread`; nothing is sent when the mark is already so). The
+/// room reads the mark once sync brings it back: with `wait_for_sync`,
+/// this waits that long at most for it.
+pub(crate) async fn set_marked_unread(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    unread: bool,
+    wait_for_sync: Option<std::time::Duration>,
+) -> CoreResult<()> {
+    let room = known_room(client, room_id)?;
+    // Subscribed before the request: the mark cannot come back unseen.
+    let mut info = room.subscribe_info();
+    room.set_unread_flag(unread)
+        .await
+        .map_err(|e| errors::from_sdk(&e))?;
+    if let Some(bound) = wait_for_sync {
+        let back = async {
+            while room.is_marked_unread() != unread {
+                if info.next().await.is_none() {
+                    return;
+                }
+            }
+        };
+        if tokio::time::timeout(bound, back).await.is_err() {
+            tracing::debug!(%room_id, "the unread mark has not come back from sync yet");
+        }
+    }
+    Ok(())
+}
+
 /// Sends a plain-text message; returns its event id.
 pub(crate) async fn send_text(
     client: &matrix_sdk::Client,

@@ -7,13 +7,14 @@ use matrix_sdk::ruma::events::room::message::{FormattedBody, MessageFormat, Mess
 use matrix_sdk::ruma::events::room::MediaSource as SdkMediaSource;
 use matrix_sdk::ruma::{UInt, UserId};
 use matrix_sdk_ui::timeline::{
-    EventSendState, EventTimelineItem, MembershipChange, MsgLikeKind, TimelineDetails,
-    TimelineItem as SdkItem, TimelineItemContent, TimelineItemKind as SdkKind, VirtualTimelineItem,
+    EventSendState, EventTimelineItem, InReplyToDetails, MembershipChange, MsgLikeKind,
+    TimelineDetails, TimelineItem as SdkItem, TimelineItemContent, TimelineItemKind as SdkKind,
+    VirtualTimelineItem,
 };
 
 use crate::api::{
-    CoreError, CoreResult, MediaInfo, MediaKind, MediaSource, MessageContent, Reaction, SendState,
-    TimelineItem, TimelineItemKind, TimelineUpdate,
+    CoreError, CoreResult, MediaInfo, MediaKind, MediaSource, MessageContent, Reaction,
+    ReplyDetails, SendState, TimelineItem, TimelineItemKind, TimelineUpdate,
 };
 use crate::matrix::diffs;
 
@@ -95,7 +96,47 @@ fn map_event(event: &EventTimelineItem, own: &UserId) -> TimelineItemKind {
             .keys()
             .map(|u| u.to_string())
             .collect(),
+        reply: msg_like
+            .and_then(|m| m.in_reply_to.as_ref())
+            .and_then(reply_details),
+        mentions_me: mentions_me(event, own),
     }
+}
+
+/// The message replied to, once the timeline has it.
+fn reply_details(reply: &InReplyToDetails) -> Option<ReplyDetails> {
+    let TimelineDetails::Ready(event) = &reply.event else {
+        return None;
+    };
+    let sender_name = match &event.sender_profile {
+        TimelineDetails::Ready(profile) => profile.display_name.clone(),
+        _ => None,
+    };
+    let preview = match event.content.as_message() {
+        Some(message) => crate::matrix::room_list::preview_of_msgtype(message.msgtype()),
+        None if event.content.is_redacted() => "a deleted message".to_owned(),
+        None => "a message".to_owned(),
+    };
+    Some(ReplyDetails {
+        event_id: reply.event_id.to_string(),
+        sender: event.sender.to_string(),
+        sender_name,
+        preview,
+    })
+}
+
+/// Whether the event mentions `own`: in its intentional mentions, by
+/// `@room`, or as the push rules highlight it for this user.
+fn mentions_me(event: &EventTimelineItem, own: &UserId) -> bool {
+    if event.is_own() {
+        return false;
+    }
+    let mentioned = event
+        .content()
+        .as_message()
+        .and_then(|m| m.mentions())
+        .is_some_and(|m| m.room || m.user_ids.contains(own));
+    mentioned || event.is_highlighted()
 }
 
 fn map_send_state(state: &EventSendState) -> SendState {

@@ -8,6 +8,7 @@
 //! last `Timeline` handle or `subscribe` stream drops. The room's event cache
 //! and send queue belong to the matrix `Client` and live with it.
 
+pub(crate) mod compose;
 pub(crate) mod items;
 pub(crate) mod media;
 mod reactions;
