@@ -12,9 +12,10 @@ when the package is first imported.
 
 Streams: `_streams` adds `async for` over the core's listeners, delivered on the
 running asyncio loop. Importing the package attaches `sync_states()`,
-`messages()`, `room_list()` and `room_list_updates()` to the generated `Client`,
-and `items()`, `updates()` and `typing()` to the generated `Timeline`, and exports
-`CoreStream`, `RoomListController` and `apply_diffs` (see that module's docstring).
+`messages()`, `room_list()`, `room_list_updates()` and `room_summaries()` to the
+generated `Client`, and `items()`, `updates()` and `typing()` to the generated
+`Timeline`, and exports `CoreStream`, `RoomListController` and `apply_diffs` (see
+that module's docstring).
 `_security` attaches `recovery_states()`, `verification_requests()` and
 `session_events()` to `Client` and `states()` to `Verification`, and exports
 `SessionEvent`.

@@ -406,6 +406,90 @@ class MediaInfo:
         filename: Optional[str],
     ) -> None: ...
 
+# The rooms-and-people surface's records.
+
+class CreateRoomOptions:
+    """What `Client.create_room_with` makes: private, encrypted, not direct and
+    nobody invited unless said otherwise."""
+
+    visibility: RoomVisibility
+    preset: RoomPreset
+    name: Optional[str]
+    topic: Optional[str]
+    invite: List[str]
+    """User ids to invite."""
+    is_direct: bool
+    """A direct message with the invited users (recorded in the account's `m.direct`)."""
+    encrypted: bool
+    alias_local_part: Optional[str]
+    """The local part of a new alias (`#{alias_local_part}:server`)."""
+    avatar: Optional[MediaSource]
+    """An unencrypted image already on the server (`media_source_from_url`)."""
+    def __init__(
+        self,
+        *,
+        visibility: RoomVisibility,
+        preset: RoomPreset,
+        name: Optional[str] = None,
+        topic: Optional[str] = None,
+        invite: List[str] = [],
+        is_direct: bool = False,
+        encrypted: bool = True,
+        alias_local_part: Optional[str] = None,
+        avatar: Optional[MediaSource] = None,
+    ) -> None: ...
+
+class Member:
+    """One member of a room (`Client.members`). A room version 12 creator, whose
+    power has no bound, has `power_level` 2**63 - 1."""
+
+    user_id: str
+    display_name: Optional[str]
+    avatar: Optional[MediaSource]
+    membership: Membership
+    power_level: int
+    role: MemberRole
+    def __init__(
+        self,
+        *,
+        user_id: str,
+        display_name: Optional[str],
+        avatar: Optional[MediaSource],
+        membership: Membership,
+        power_level: int,
+        role: MemberRole,
+    ) -> None: ...
+
+class Profile:
+    """A user's public profile (`Client.profile`, `search_users`)."""
+
+    user_id: str
+    display_name: Optional[str]
+    avatar: Optional[MediaSource]
+    def __init__(
+        self, *, user_id: str, display_name: Optional[str], avatar: Optional[MediaSource]
+    ) -> None: ...
+
+class Device:
+    """One of the account's devices (`Client.devices`)."""
+
+    device_id: str
+    display_name: Optional[str]
+    last_seen_ms: Optional[int]
+    is_verified: bool
+    """Cross-signed by its user, as far as this device's crypto store knows."""
+    is_current: bool
+    """The device this client is."""
+    def __init__(
+        self,
+        *,
+        device_id: str,
+        display_name: Optional[str],
+        last_seen_ms: Optional[int],
+        is_verified: bool,
+        is_current: bool,
+    ) -> None: ...
+
 # --- enums ------------------------------------------------------------------------
 
 class RuntimeState(enum.Enum):
@@ -499,6 +583,31 @@ class MediaKind(enum.Enum):
     VIDEO = 1
     AUDIO = 2
     FILE = 3
+
+# The rooms-and-people surface's enums.
+
+class RoomVisibility(enum.Enum):
+    """Who may find a new room: `PUBLIC` lists it in the server's room directory."""
+
+    PRIVATE = 0
+    PUBLIC = 1
+
+class RoomPreset(enum.Enum):
+    """The server's preset for a new room's join rules and power levels:
+    `TRUSTED_PRIVATE_CHAT` gives everyone invited the creator's power,
+    `PUBLIC_CHAT` lets anyone join."""
+
+    PRIVATE_CHAT = 0
+    TRUSTED_PRIVATE_CHAT = 1
+    PUBLIC_CHAT = 2
+
+class MemberRole(enum.Enum):
+    """From the power level: 100 and above (and a room version 12 creator)
+    `ADMINISTRATOR`, 50 and above `MODERATOR`."""
+
+    ADMINISTRATOR = 0
+    MODERATOR = 1
+    USER = 2
 
 class RoomListFilter:
     class ALL(RoomListFilter):
@@ -906,6 +1015,15 @@ class TimelineListener:
         """The end signal: the client closed, logged out or was shut down. Not
         sent after `Subscription.cancel()`."""
 
+class RoomListener:
+    """One room's summary (`Client.observe_room`): the current one first, then
+    each time its name, topic, avatar, members, unread counts or flags change
+    (never the same summary twice in a row). The last call is `on_closed()`."""
+
+    def on_update(self, summary: RoomSummary) -> None: ...
+    def on_closed(self) -> None:
+        """The end signal, as for the other listeners."""
+
 class TypingListener:
     """Who is typing in a room (the own user left out). The last call is `on_closed()`."""
 
@@ -942,6 +1060,7 @@ class RecoveryStateListenerImpl(RecoveryStateListener): ...
 class LifecycleListenerImpl(LifecycleListener): ...
 class RoomListListenerImpl(RoomListListener): ...
 class TimelineListenerImpl(TimelineListener): ...
+class RoomListenerImpl(RoomListener): ...
 class TypingListenerImpl(TypingListener): ...
 class ProgressListenerImpl(ProgressListener): ...
 class VerificationListenerImpl(VerificationListener): ...
@@ -1121,6 +1240,70 @@ class ClientProtocol(Protocol):
     async def remove_pusher(self, pushkey: str) -> None: ...
     async def pushers(self) -> List[PusherConfig]:
         """The account's HTTP pushers, as the homeserver holds them."""
+    # Rooms beyond the list.
+    async def create_room_with(self, options: CreateRoomOptions) -> str:
+        """Creates a room as `options` say; returns its id. While sync runs, returns
+        once sync has brought what was asked (name, encryption, direct; 10 s at
+        most), so that `room()` reads right at once. A bad alias, invitee or an
+        encrypted avatar is `CoreError.InvalidArgument`; an alias taken the
+        server's `CoreError.Server` (400)."""
+    async def start_dm(self, user_id: str) -> str:
+        """The joined direct message with `user_id`, else a new encrypted one with
+        the user invited; calls at once make one room. An unknown user is
+        `CoreError.NotFound`, the user's own id `CoreError.InvalidArgument`."""
+    def dm_room(self, user_id: str) -> Optional[str]:
+        """The joined direct message with `user_id`, from memory (the latest active
+        of several), or None."""
+    def observe_room(self, room_id: str, listener: RoomListener) -> Subscription:
+        """The room's summary, the current one first, then each change.
+        `CoreError.NotFound` for a room the client does not know,
+        `CoreError.ClientClosed` once the client is closing or closed."""
+    async def set_room_name(self, room_id: str, name: str) -> None:
+        """`CoreError.Server` (403) without the power."""
+    async def set_room_topic(self, room_id: str, topic: str) -> None:
+        """An empty topic clears it. `CoreError.Server` (403) without the power."""
+    async def set_room_avatar(
+        self, room_id: str, path: Optional[str], mimetype: Optional[str]
+    ) -> None:
+        """The image at `path` (its type `mimetype`, else guessed from the name),
+        or None to remove it. Not an image, or no such file, is
+        `CoreError.InvalidArgument`; `CoreError.Server` (403) without the power."""
+    async def decline_invite(self, room_id: str) -> None:
+        """The invite is forgotten (`room()` then raises `CoreError.NotFound`);
+        a room the user is not invited to is `CoreError.InvalidState`."""
+    # People.
+    async def members(self, room_id: str) -> List[Member]:
+        """The joined and invited members of a joined room, with power and role."""
+    async def kick(self, room_id: str, user_id: str, reason: Optional[str]) -> None:
+        """`CoreError.Server` (403) without the power."""
+    async def ban(self, room_id: str, user_id: str, reason: Optional[str]) -> None:
+        """`CoreError.Server` (403) without the power."""
+    async def unban(self, room_id: str, user_id: str, reason: Optional[str]) -> None:
+        """`CoreError.Server` (403) without the power."""
+    async def profile(self, user_id: str) -> Profile:
+        """`CoreError.NotFound` for a user the server does not know."""
+    async def set_display_name(self, name: str) -> None:
+        """A blank name is `CoreError.InvalidArgument`."""
+    async def set_avatar(self, path: Optional[str], mimetype: Optional[str]) -> None:
+        """The user's own avatar: the image at `path`, or None to remove it."""
+    async def search_users(self, term: str, limit: int) -> List[Profile]:
+        """The server's user directory: up to `limit` (1 to 100) users whose id or
+        name matches `term`."""
+    async def ignore_user(self, user_id: str) -> None:
+        """Their events stop and leave the open timelines; oneself is
+        `CoreError.InvalidArgument`."""
+    async def unignore_user(self, user_id: str) -> None:
+        """Nothing if the user was not ignored."""
+    async def ignored_users(self) -> List[str]: ...
+    async def report_event(self, room_id: str, event_id: str, reason: Optional[str]) -> None:
+        """To the server's administrators; the room must be joined."""
+    async def report_room(self, room_id: str, reason: str) -> None:
+        """To the server's administrators; a blank reason is `CoreError.InvalidArgument`."""
+    async def devices(self) -> List[Device]: ...
+    async def delete_device(self, device_id: str, password: Optional[str]) -> None:
+        """Signs another device out with the account's password (`CoreError.Auth`
+        when wrong or missing); this device is `CoreError.InvalidArgument`: use
+        `logout`."""
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""
@@ -1147,6 +1330,8 @@ class Client(ClientProtocol):
         controller: Optional[RoomListController] = None,
     ) -> CoreStream[List[RoomListUpdate]]:
         """The raw diff batches, the first a `RESET`."""
+    def room_summaries(self, room_id: str) -> CoreStream[RoomSummary]:
+        """One room's summary: the current one first, then each change."""
     def verification_requests(self) -> CoreStream[Verification]:
         """Each verification request another device of this user sends."""
     def recovery_states(self) -> CoreStream[RecoveryState]:

@@ -12,6 +12,8 @@ package is imported; the generated module itself is not edited):
 ``client.messages()``                          `Message`, each text message synced
 ``client.room_list(options, controller)``      `List[RoomSummary]`, the whole list
 ``client.room_list_updates(options, ...)``     `List[RoomListUpdate]`, raw batches
+``client.room_summaries(room_id)``             `RoomSummary`, one room's: the
+                                               current one first, then each change
 ``timeline.items()``                           `List[TimelineItem]`, the whole list
 ``timeline.updates()``                         `List[TimelineUpdate]`, raw batches
 ``timeline.typing()``                          `List[str]`, who is typing (changes
@@ -65,7 +67,9 @@ from ._ffi.matrix_mobile_core import (
     RoomListFilter,
     RoomListHandle,
     RoomListListener,
+    RoomListener,
     RoomListOptions,
+    RoomSummary,
     SyncState,
     SyncStateListener,
     Timeline,
@@ -198,6 +202,17 @@ class _RoomList(RoomListListener):
 
     def on_update(self, updates: List[Any]) -> None:
         self._channel.put(updates)
+
+    def on_closed(self) -> None:
+        self._channel.end()
+
+
+class _Room(RoomListener):
+    def __init__(self, channel: _Channel) -> None:
+        self._channel = channel
+
+    def on_update(self, summary: RoomSummary) -> None:
+        self._channel.put(summary)
 
     def on_closed(self) -> None:
         self._channel.end()
@@ -459,6 +474,14 @@ def room_list(
     return _applying(room_list_updates(self, options, controller))
 
 
+def room_summaries(self: Client, room_id: str) -> CoreStream[RoomSummary]:
+    """One room's summary: the current one first, then each change of its name,
+    topic, avatar, members, unread counts or flags, until the client ends. A room
+    the client does not know raises `CoreError.NotFound` at the first
+    `__anext__`."""
+    return CoreStream("room", lambda channel: self.observe_room(room_id, _Room(channel)))
+
+
 def updates(self: Timeline) -> CoreStream[List[Any]]:
     """The timeline's raw diff batches, the first a `RESET`."""
     return CoreStream("timeline", lambda channel: self.observe(_Timeline(channel)))
@@ -482,6 +505,7 @@ def _install() -> None:
         "messages": messages,
         "room_list": room_list,
         "room_list_updates": room_list_updates,
+        "room_summaries": room_summaries,
     }.items():
         setattr(Client, name, function)
     for name, function in {"items": items, "updates": updates, "typing": typing}.items():

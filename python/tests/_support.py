@@ -1,5 +1,5 @@
 """Helpers shared by the Python tests: polling with a deadline, recording listeners,
-a blackholed TCP server.
+a blackholed TCP server, a raw call of the client-server API.
 
 Listeners are called on the core's threads, so every recorder guards its list with a
 lock and the tests read snapshots.
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
@@ -74,6 +76,32 @@ async def room_of_two(alice: Client, bob: Client, name: str, encrypted: bool = T
         await wait_until(lambda: bob.room(room).is_encrypted, timeout=30, what="encrypted")
     await wait_until(lambda: alice.room(room).joined_members == 2, timeout=30, what="joined")
     return room
+
+
+def client_api(
+    homeserver_url: str, method: str, path: str, access_token: str, body: Optional[dict] = None
+) -> dict:
+    """One call of the client-server API with `access_token` (`path` from
+    `/_matrix/...`, its ids escaped with `path_segment`), for what the core does
+    not do itself; trusts the run's CA as conftest's registration does. Fails
+    the test unless the server answers 200; returns its JSON answer."""
+    import synapse_harness
+
+    request = urllib.request.Request(
+        f"{homeserver_url}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"},
+    )
+    context = synapse_harness.tls_context() if homeserver_url.startswith("https") else None
+    with urllib.request.urlopen(request, timeout=10, context=context) as answer:
+        assert answer.status == 200, answer.status
+        return json.load(answer)
+
+
+def path_segment(segment: str) -> str:
+    """`segment` (a room or user id) escaped for one segment of a URL's path."""
+    return urllib.parse.quote(segment, safe="")
 
 
 async def wait_no_live_clients(timeout: float = 15.0) -> None:

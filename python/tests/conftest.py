@@ -10,6 +10,9 @@ Fixtures:
   `TestUser` (username, password, user_id, ...). Call it again for more users.
 - `user`: one fresh user (`register()`), for tests that need only one.
 - `data_dir`: a fresh, empty folder (as `str`) for a client's stores.
+- `clients`: a list the test appends each `Client` it makes to; any left open (a
+  failed test) are closed after the test, so that the next test does not wait for
+  `live_clients == 0` in vain.
 - `push_gateway`: a running push gateway of the test's own (harness/push_gateway.py)
   that records what Synapse posts; `push_gateway.url` is a pusher's `gateway_url`.
 - `refresh_homeserver_url`: the URL of a second Synapse, started once per session,
@@ -27,7 +30,7 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List
 
 import pytest
 
@@ -101,6 +104,21 @@ def data_dir(tmp_path: Path) -> str:
     path = tmp_path / "client-data"
     path.mkdir()
     return str(path)
+
+
+@pytest.fixture
+async def clients():
+    """The clients a test makes; any it left open (a failed test) are closed."""
+    from matrix_mobile_core import ClientState, CoreError
+
+    made: List = []
+    yield made
+    for client in made:
+        if client.state() != ClientState.CLOSED:
+            try:
+                await client.close(None)
+            except CoreError:
+                pass
 
 
 REFRESH_TOKEN_LIFETIME_S = 5

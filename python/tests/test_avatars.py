@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any, List, Optional
 
 import pytest
-import synapse_harness
 from _mirrors import TimelineMirror, body_of
-from _support import FaultProxy, room_known, wait_no_live_clients, wait_until
+from _support import (
+    FaultProxy,
+    client_api,
+    path_segment,
+    room_known,
+    wait_no_live_clients,
+    wait_until,
+)
 from PIL import Image
 
 from matrix_mobile_core import (
     Client,
     ClientConfig,
-    ClientState,
     CoreError,
     LogoutOptions,
     MediaSource,
@@ -51,25 +53,6 @@ def _is_image(data: bytes) -> bool:
     return data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8\xff")
 
 
-def _client_api(homeserver_url: str, method: str, path: str, access_token: str, body: dict) -> dict:
-    """One call of the client-server API with `access_token`, trusting the run's CA
-    as conftest's registration does."""
-    request = urllib.request.Request(
-        f"{homeserver_url}{path}",
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"},
-    )
-    context = synapse_harness.tls_context() if homeserver_url.startswith("https") else None
-    with urllib.request.urlopen(request, timeout=10, context=context) as answer:
-        assert answer.status == 200, answer.status
-        return json.load(answer)
-
-
-def _escaped(segment: str) -> str:
-    return urllib.parse.quote(segment, safe="")
-
-
 def _uploaded(items: List[TimelineItem]) -> Optional[MediaSource]:
     """The source of the first media message the server has."""
     for item in items:
@@ -86,19 +69,6 @@ def _sender_avatar(items: List[TimelineItem], body: str) -> Any:
         if body_of(item) == body:
             return item.kind.sender_avatar
     return _NOT_THERE
-
-
-@pytest.fixture
-async def clients():
-    """The clients a test makes; any it left open (a failed test) are closed."""
-    made: List[Client] = []
-    yield made
-    for client in made:
-        if client.state() != ClientState.CLOSED:
-            try:
-                await client.close(None)
-            except CoreError:
-                pass
 
 
 async def test_avatars_reach_summaries_and_messages_and_their_thumbnails_download_once(
@@ -141,10 +111,10 @@ async def test_avatars_reach_summaries_and_messages_and_their_thumbnails_downloa
                 media_source_from_url(bad)
 
         # The room's avatar, on its summary.
-        _client_api(
+        client_api(
             homeserver_url,
             "PUT",
-            f"/_matrix/client/v3/rooms/{_escaped(room_id)}/state/m.room.avatar",
+            f"/_matrix/client/v3/rooms/{path_segment(room_id)}/state/m.room.avatar",
             alice_session.access_token,
             {"url": mxc},
         )
@@ -158,10 +128,10 @@ async def test_avatars_reach_summaries_and_messages_and_their_thumbnails_downloa
 
         # A sender's avatar, on his messages: bob's profile has one before he joins,
         # so his membership carries it.
-        _client_api(
+        client_api(
             homeserver_url,
             "PUT",
-            f"/_matrix/client/v3/profile/{_escaped(bob_user.user_id)}/avatar_url",
+            f"/_matrix/client/v3/profile/{path_segment(bob_user.user_id)}/avatar_url",
             bob_session.access_token,
             {"avatar_url": mxc},
         )

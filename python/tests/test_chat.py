@@ -26,7 +26,6 @@ from _support import wait_no_live_clients, wait_until
 from matrix_mobile_core import (
     Client,
     ClientConfig,
-    ClientState,
     CoreError,
     LogoutOptions,
     MediaKind,
@@ -86,20 +85,6 @@ def _first_update(mirror: Mirror) -> Any:
     batches = mirror.batches
     assert batches and batches[0], "no update delivered"
     return batches[0][0]
-
-
-@pytest.fixture
-async def clients():
-    """The clients a test makes; any it left open (a failed test) are closed, so
-    that the next test does not wait for `live_clients == 0` in vain."""
-    made: List[Client] = []
-    yield made
-    for client in made:
-        if client.state() != ClientState.CLOSED:
-            try:
-                await client.close(None)
-            except CoreError:
-                pass
 
 
 async def _logged_in(clients: List[Client], homeserver_url: str, user, data_dir: str) -> Client:

@@ -82,7 +82,7 @@ def test_hand_written_names_are_exported_and_shadow_nothing_generated():
         for name in module.__all__:
             assert getattr(mmc, name) is getattr(module, name), name
     for cls, module, methods in [
-        (_ffi.Client, _streams, ["sync_states", "messages", "room_list", "room_list_updates"]),
+        (_ffi.Client, _streams, ["sync_states", "messages", "room_list", "room_list_updates", "room_summaries"]),
         (_ffi.Timeline, _streams, ["items", "updates", "typing"]),
         (_ffi.Client, _security, ["verification_requests", "recovery_states", "session_events"]),
         (_ffi.Verification, _security, ["states"]),

@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 from _support import wait_no_live_clients, wait_until
-# `clients`: the fixture that closes what a test left open, shared with test_chat.
-from test_chat import TimelineMirror, _logged_in, clients  # noqa: F401
+from test_chat import TimelineMirror, _logged_in
 
 from matrix_mobile_core import CoreError, LogoutOptions
 

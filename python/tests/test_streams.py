@@ -23,7 +23,6 @@ import matrix_mobile_core as mmc
 from matrix_mobile_core import (
     Client,
     ClientConfig,
-    ClientState,
     CoreError,
     LogoutOptions,
     Membership,
@@ -101,19 +100,6 @@ def test_apply_diffs_refuses_an_object_of_no_known_variant():
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def clients():
-    """The clients a test makes; any it left open (a failed test) are closed."""
-    made: List[Client] = []
-    yield made
-    for client in made:
-        if client.state() != ClientState.CLOSED:
-            try:
-                await client.close(None)
-            except CoreError:
-                pass
 
 
 async def _logged_in(clients: List[Client], homeserver_url: str, user, data_dir: str) -> Client:

@@ -522,6 +522,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -814,6 +830,94 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func recoveryState()  -> RecoveryState
     
     /**
+     * Bans a user from a joined room. `Server { status: 403 }` without
+     * the power.
+     */
+    func ban(roomId: String, userId: String, reason: String?) async throws 
+    
+    /**
+     * Signs another device out, with the account's password where the
+     * server asks for one (`Auth` if it is wrong or missing). This device
+     * is `InvalidArgument`: use `logout`.
+     */
+    func deleteDevice(deviceId: String, password: String?) async throws 
+    
+    /**
+     * The account's devices, with whether each is cross-signed and which
+     * is this one.
+     */
+    func devices() async throws  -> [Device]
+    
+    /**
+     * Ignores a user: the server stops sending their events, and they
+     * leave the open timelines. Oneself is `InvalidArgument`.
+     */
+    func ignoreUser(userId: String) async throws 
+    
+    /**
+     * The users the account ignores.
+     */
+    func ignoredUsers() async throws  -> [String]
+    
+    /**
+     * Kicks a member out of a joined room. `Server { status: 403 }`
+     * without the power.
+     */
+    func kick(roomId: String, userId: String, reason: String?) async throws 
+    
+    /**
+     * The joined and invited members of a joined room, with their power
+     * and role: loaded from the server the first time, from the store
+     * after (sync keeps it current).
+     */
+    func members(roomId: String) async throws  -> [Member]
+    
+    /**
+     * A user's public profile; `NotFound` for a user the server does not
+     * know.
+     */
+    func profile(userId: String) async throws  -> Profile
+    
+    /**
+     * Reports an event of a joined room to the server's administrators.
+     */
+    func reportEvent(roomId: String, eventId: String, reason: String?) async throws 
+    
+    /**
+     * Reports a room to the server's administrators (the user need not be
+     * in it); the reason may not be blank.
+     */
+    func reportRoom(roomId: String, reason: String) async throws 
+    
+    /**
+     * The server's user directory: up to `limit` (1 to 100) users whose id
+     * or name matches `term`.
+     */
+    func searchUsers(term: String, limit: UInt32) async throws  -> [Profile]
+    
+    /**
+     * Sets the user's own avatar to the image at `path` (its type
+     * `mimetype`, else guessed from the name), or removes it with `None`.
+     */
+    func setAvatar(path: String?, mimetype: String?) async throws 
+    
+    /**
+     * Sets the user's own display name; blank is `InvalidArgument`.
+     */
+    func setDisplayName(name: String) async throws 
+    
+    /**
+     * Lifts a user's ban from a joined room. `Server { status: 403 }`
+     * without the power.
+     */
+    func unban(roomId: String, userId: String, reason: String?) async throws 
+    
+    /**
+     * Stops ignoring a user (nothing if they were not ignored).
+     */
+    func unignoreUser(userId: String) async throws 
+    
+    /**
      * The account's HTTP pushers (this device's and the others'), as the
      * homeserver holds them: what `set_pusher` was given, read back.
      */
@@ -833,6 +937,60 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * is not a JSON object) gets `InvalidArgument` before any request.
      */
     func setPusher(pusher: PusherConfig) async throws 
+    
+    /**
+     * Creates a room as `options` say; returns its id. While sync runs, it
+     * returns once sync has brought what was asked (name, encryption,
+     * direct), 10 s at most, so that the room reads right at once.
+     */
+    func createRoomWith(options: CreateRoomOptions) async throws  -> String
+    
+    /**
+     * Declines an invite; a room the user is not invited to is
+     * `InvalidState`.
+     */
+    func declineInvite(roomId: String) async throws 
+    
+    /**
+     * The joined direct message with `user_id`, from memory (the one with
+     * the latest activity if there are several); `None` if there is none.
+     */
+    func dmRoom(userId: String) throws  -> String?
+    
+    /**
+     * Follows one known room's summary: `on_update` with the current one
+     * first, then with each change (name, topic, avatar, members, unread
+     * counts, flags); `on_closed()` when the client ends. `NotFound` for a
+     * room the client does not know.
+     */
+    func observeRoom(roomId: String, listener: RoomListener) throws  -> Subscription
+    
+    /**
+     * Sets a joined room's avatar to the image at `path` (its type
+     * `mimetype`, else guessed from the name; within the server's upload
+     * limit), or removes it with `None`. `Server { status: 403 }` without
+     * the power.
+     */
+    func setRoomAvatar(roomId: String, path: String?, mimetype: String?) async throws 
+    
+    /**
+     * Renames a joined room. `Server { status: 403 }` without the power.
+     */
+    func setRoomName(roomId: String, name: String) async throws 
+    
+    /**
+     * Sets a joined room's topic (empty clears it). `Server { status: 403 }`
+     * without the power.
+     */
+    func setRoomTopic(roomId: String, topic: String) async throws 
+    
+    /**
+     * The joined direct message with `user_id` if there is one; otherwise
+     * a new encrypted one (`TrustedPrivateChat`) with the user invited.
+     * An unknown user is `NotFound`; the user's own id `InvalidArgument`.
+     * Two calls at once make one room.
+     */
+    func startDm(userId: String) async throws  -> String
     
     /**
      * Reports the current session first (`on_session_changed(session)`, if
@@ -1553,6 +1711,319 @@ open func recoveryState() -> RecoveryState  {
 }
     
     /**
+     * Bans a user from a joined room. `Server { status: 403 }` without
+     * the power.
+     */
+open func ban(roomId: String, userId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_ban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(userId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Signs another device out, with the account's password where the
+     * server asks for one (`Auth` if it is wrong or missing). This device
+     * is `InvalidArgument`: use `logout`.
+     */
+open func deleteDevice(deviceId: String, password: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_delete_device(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(deviceId),FfiConverterOptionString.lower(password)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The account's devices, with whether each is cross-signed and which
+     * is this one.
+     */
+open func devices()async throws  -> [Device]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_devices(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDevice.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Ignores a user: the server stops sending their events, and they
+     * leave the open timelines. Oneself is `InvalidArgument`.
+     */
+open func ignoreUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_ignore_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The users the account ignores.
+     */
+open func ignoredUsers()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_ignored_users(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Kicks a member out of a joined room. `Server { status: 403 }`
+     * without the power.
+     */
+open func kick(roomId: String, userId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_kick(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(userId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The joined and invited members of a joined room, with their power
+     * and role: loaded from the server the first time, from the store
+     * after (sync keeps it current).
+     */
+open func members(roomId: String)async throws  -> [Member]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_members(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMember.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * A user's public profile; `NotFound` for a user the server does not
+     * know.
+     */
+open func profile(userId: String)async throws  -> Profile  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_profile(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeProfile_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Reports an event of a joined room to the server's administrators.
+     */
+open func reportEvent(roomId: String, eventId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_report_event(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(eventId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Reports a room to the server's administrators (the user need not be
+     * in it); the reason may not be blank.
+     */
+open func reportRoom(roomId: String, reason: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_report_room(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The server's user directory: up to `limit` (1 to 100) users whose id
+     * or name matches `term`.
+     */
+open func searchUsers(term: String, limit: UInt32)async throws  -> [Profile]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_search_users(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(term),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeProfile.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sets the user's own avatar to the image at `path` (its type
+     * `mimetype`, else guessed from the name), or removes it with `None`.
+     */
+open func setAvatar(path: String?, mimetype: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_avatar(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(path),FfiConverterOptionString.lower(mimetype)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sets the user's own display name; blank is `InvalidArgument`.
+     */
+open func setDisplayName(name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_display_name(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Lifts a user's ban from a joined room. `Server { status: 403 }`
+     * without the power.
+     */
+open func unban(roomId: String, userId: String, reason: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_unban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(userId),FfiConverterOptionString.lower(reason)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Stops ignoring a user (nothing if they were not ignored).
+     */
+open func unignoreUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_unignore_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
      * The account's HTTP pushers (this device's and the others'), as the
      * homeserver holds them: what `set_pusher` was given, read back.
      */
@@ -1614,6 +2085,167 @@ open func setPusher(pusher: PusherConfig)async throws   {
             freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
             cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
             liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Creates a room as `options` say; returns its id. While sync runs, it
+     * returns once sync has brought what was asked (name, encryption,
+     * direct), 10 s at most, so that the room reads right at once.
+     */
+open func createRoomWith(options: CreateRoomOptions)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_create_room_with(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateRoomOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Declines an invite; a room the user is not invited to is
+     * `InvalidState`.
+     */
+open func declineInvite(roomId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_decline_invite(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The joined direct message with `user_id`, from memory (the one with
+     * the latest activity if there are several); `None` if there is none.
+     */
+open func dmRoom(userId: String)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_dm_room(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Follows one known room's summary: `on_update` with the current one
+     * first, then with each change (name, topic, avatar, members, unread
+     * counts, flags); `on_closed()` when the client ends. `NotFound` for a
+     * room the client does not know.
+     */
+open func observeRoom(roomId: String, listener: RoomListener)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeCoreError_lift) {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_client_observe_room(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(roomId),
+        FfiConverterTypeRoomListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets a joined room's avatar to the image at `path` (its type
+     * `mimetype`, else guessed from the name; within the server's upload
+     * limit), or removes it with `None`. `Server { status: 403 }` without
+     * the power.
+     */
+open func setRoomAvatar(roomId: String, path: String?, mimetype: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_room_avatar(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterOptionString.lower(path),FfiConverterOptionString.lower(mimetype)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Renames a joined room. `Server { status: 403 }` without the power.
+     */
+open func setRoomName(roomId: String, name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_room_name(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sets a joined room's topic (empty clears it). `Server { status: 403 }`
+     * without the power.
+     */
+open func setRoomTopic(roomId: String, topic: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_room_topic(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterString.lower(topic)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The joined direct message with `user_id` if there is one; otherwise
+     * a new encrypted one (`TrustedPrivateChat`) with the user invited.
+     * An unknown user is `NotFound`; the user's own id `InvalidArgument`.
+     * Two calls at once make one room.
+     */
+open func startDm(userId: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_start_dm(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeCoreError_lift
         )
 }
@@ -3254,6 +3886,250 @@ public func FfiConverterTypeRoomListListener_lift(_ handle: UInt64) throws -> Ro
 #endif
 public func FfiConverterTypeRoomListListener_lower(_ value: RoomListListener) -> UInt64 {
     return FfiConverterTypeRoomListListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives one room's summary: the current one first, then each time its
+ * name, topic, avatar, members, unread counts or flags change.
+ */
+public protocol RoomListener: AnyObject, Sendable {
+    
+    func onUpdate(summary: RoomSummary) 
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+    func onClosed() 
+    
+}
+/**
+ * Receives one room's summary: the current one first, then each time its
+ * name, topic, avatar, members, unread counts or flags change.
+ */
+open class RoomListenerImpl: RoomListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_matrix_mobile_core_fn_clone_roomlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_matrix_mobile_core_fn_free_roomlistener(handle, $0) }
+    }
+
+    
+
+    
+open func onUpdate(summary: RoomSummary)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRoomSummary_lower(summary),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The end signal, as for the other listeners.
+     */
+open func onClosed()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_matrix_mobile_core_fn_method_roomlistener_on_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRoomListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRoomListener = UniffiVTableCallbackInterfaceRoomListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRoomListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RoomListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRoomListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RoomListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            summary: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRoomListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onUpdate(
+                     summary: try FfiConverterTypeRoomSummary_lift(summary)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onClosed: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeRoomListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onClosed(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRoomListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRoomListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRoomListener() {
+    uniffi_matrix_mobile_core_fn_init_callback_vtable_roomlistener(UniffiCallbackInterfaceRoomListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RoomListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RoomListener
+
+    public static func lift(_ handle: UInt64) throws -> RoomListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RoomListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RoomListener) -> UInt64 {
+         if let rustImpl = value as? RoomListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RoomListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListener_lift(_ handle: UInt64) throws -> RoomListener {
+    return try FfiConverterTypeRoomListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomListener_lower(_ value: RoomListener) -> UInt64 {
+    return FfiConverterTypeRoomListener.lower(value)
 }
 
 
@@ -6369,6 +7245,199 @@ public func FfiConverterTypeCloseReport_lower(_ value: CloseReport) -> RustBuffe
 
 
 /**
+ * What `Client.create_room_with` makes. The defaults (also of
+ * `Default`): private, encrypted, not direct, nobody invited.
+ */
+public struct CreateRoomOptions: Equatable, Hashable {
+    public var visibility: RoomVisibility
+    public var preset: RoomPreset
+    public var name: String?
+    public var topic: String?
+    /**
+     * User ids to invite.
+     */
+    public var invite: [String]
+    /**
+     * A direct message with the invited users (recorded in the account's
+     * `m.direct`).
+     */
+    public var isDirect: Bool
+    public var encrypted: Bool
+    /**
+     * The local part of a new alias (`#{alias_local_part}:server`).
+     */
+    public var aliasLocalPart: String?
+    /**
+     * An unencrypted image already on the server (`media_source_from_url`).
+     */
+    public var avatar: MediaSource?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(visibility: RoomVisibility, preset: RoomPreset, name: String? = nil, topic: String? = nil, 
+        /**
+         * User ids to invite.
+         */invite: [String] = [], 
+        /**
+         * A direct message with the invited users (recorded in the account's
+         * `m.direct`).
+         */isDirect: Bool = false, encrypted: Bool = true, 
+        /**
+         * The local part of a new alias (`#{alias_local_part}:server`).
+         */aliasLocalPart: String? = nil, 
+        /**
+         * An unencrypted image already on the server (`media_source_from_url`).
+         */avatar: MediaSource? = nil) {
+        self.visibility = visibility
+        self.preset = preset
+        self.name = name
+        self.topic = topic
+        self.invite = invite
+        self.isDirect = isDirect
+        self.encrypted = encrypted
+        self.aliasLocalPart = aliasLocalPart
+        self.avatar = avatar
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateRoomOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateRoomOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateRoomOptions {
+        return
+            try CreateRoomOptions(
+                visibility: FfiConverterTypeRoomVisibility.read(from: &buf), 
+                preset: FfiConverterTypeRoomPreset.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                topic: FfiConverterOptionString.read(from: &buf), 
+                invite: FfiConverterSequenceString.read(from: &buf), 
+                isDirect: FfiConverterBool.read(from: &buf), 
+                encrypted: FfiConverterBool.read(from: &buf), 
+                aliasLocalPart: FfiConverterOptionString.read(from: &buf), 
+                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateRoomOptions, into buf: inout [UInt8]) {
+        FfiConverterTypeRoomVisibility.write(value.visibility, into: &buf)
+        FfiConverterTypeRoomPreset.write(value.preset, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.topic, into: &buf)
+        FfiConverterSequenceString.write(value.invite, into: &buf)
+        FfiConverterBool.write(value.isDirect, into: &buf)
+        FfiConverterBool.write(value.encrypted, into: &buf)
+        FfiConverterOptionString.write(value.aliasLocalPart, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.avatar, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateRoomOptions_lift(_ buf: RustBuffer) throws -> CreateRoomOptions {
+    return try FfiConverterTypeCreateRoomOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateRoomOptions_lower(_ value: CreateRoomOptions) -> RustBuffer {
+    return FfiConverterTypeCreateRoomOptions.lower(value)
+}
+
+
+/**
+ * One of the account's devices (sessions).
+ */
+public struct Device: Equatable, Hashable {
+    public var deviceId: String
+    public var displayName: String?
+    public var lastSeenMs: UInt64?
+    /**
+     * Cross-signed by its user, as far as this device's crypto store knows.
+     */
+    public var isVerified: Bool
+    /**
+     * The device this client is.
+     */
+    public var isCurrent: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(deviceId: String, displayName: String?, lastSeenMs: UInt64?, 
+        /**
+         * Cross-signed by its user, as far as this device's crypto store knows.
+         */isVerified: Bool, 
+        /**
+         * The device this client is.
+         */isCurrent: Bool) {
+        self.deviceId = deviceId
+        self.displayName = displayName
+        self.lastSeenMs = lastSeenMs
+        self.isVerified = isVerified
+        self.isCurrent = isCurrent
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Device: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDevice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Device {
+        return
+            try Device(
+                deviceId: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                lastSeenMs: FfiConverterOptionUInt64.read(from: &buf), 
+                isVerified: FfiConverterBool.read(from: &buf), 
+                isCurrent: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Device, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterOptionUInt64.write(value.lastSeenMs, into: &buf)
+        FfiConverterBool.write(value.isVerified, into: &buf)
+        FfiConverterBool.write(value.isCurrent, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevice_lift(_ buf: RustBuffer) throws -> Device {
+    return try FfiConverterTypeDevice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDevice_lower(_ value: Device) -> RustBuffer {
+    return FfiConverterTypeDevice.lower(value)
+}
+
+
+/**
  * One emoji of the seven that both devices show.
  */
 public struct Emoji: Equatable, Hashable {
@@ -6977,6 +8046,87 @@ public func FfiConverterTypeMediaSource_lower(_ value: MediaSource) -> RustBuffe
 
 
 /**
+ * One member of a room.
+ */
+public struct Member: Equatable, Hashable {
+    public var userId: String
+    public var displayName: String?
+    public var avatar: MediaSource?
+    public var membership: Membership
+    /**
+     * A room version 12 creator, whose power has no bound, reads
+     * `i64::MAX`.
+     */
+    public var powerLevel: Int64
+    public var role: MemberRole
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(userId: String, displayName: String?, avatar: MediaSource?, membership: Membership, 
+        /**
+         * A room version 12 creator, whose power has no bound, reads
+         * `i64::MAX`.
+         */powerLevel: Int64, role: MemberRole) {
+        self.userId = userId
+        self.displayName = displayName
+        self.avatar = avatar
+        self.membership = membership
+        self.powerLevel = powerLevel
+        self.role = role
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Member: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Member {
+        return
+            try Member(
+                userId: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf), 
+                membership: FfiConverterTypeMembership.read(from: &buf), 
+                powerLevel: FfiConverterInt64.read(from: &buf), 
+                role: FfiConverterTypeMemberRole.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Member, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.avatar, into: &buf)
+        FfiConverterTypeMembership.write(value.membership, into: &buf)
+        FfiConverterInt64.write(value.powerLevel, into: &buf)
+        FfiConverterTypeMemberRole.write(value.role, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMember_lift(_ buf: RustBuffer) throws -> Member {
+    return try FfiConverterTypeMember.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMember_lower(_ value: Member) -> RustBuffer {
+    return FfiConverterTypeMember.lower(value)
+}
+
+
+/**
  * One text message, decrypted where keys allow.
  */
 public struct Message: Equatable, Hashable {
@@ -7294,6 +8444,67 @@ public func FfiConverterTypePhaseTiming_lift(_ buf: RustBuffer) throws -> PhaseT
 #endif
 public func FfiConverterTypePhaseTiming_lower(_ value: PhaseTiming) -> RustBuffer {
     return FfiConverterTypePhaseTiming.lower(value)
+}
+
+
+/**
+ * A user's public profile.
+ */
+public struct Profile: Equatable, Hashable {
+    public var userId: String
+    public var displayName: String?
+    public var avatar: MediaSource?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(userId: String, displayName: String?, avatar: MediaSource?) {
+        self.userId = userId
+        self.displayName = displayName
+        self.avatar = avatar
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Profile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProfile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Profile {
+        return
+            try Profile(
+                userId: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Profile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterOptionTypeMediaSource.write(value.avatar, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfile_lift(_ buf: RustBuffer) throws -> Profile {
+    return try FfiConverterTypeProfile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfile_lower(_ value: Profile) -> RustBuffer {
+    return FfiConverterTypeProfile.lower(value)
 }
 
 
@@ -8844,6 +10055,83 @@ public func FfiConverterTypeMediaKind_lower(_ value: MediaKind) -> RustBuffer {
 
 
 /**
+ * A member's role, from their power level: 100 and above (and a room
+ * version 12 creator) `Administrator`, 50 and above `Moderator`.
+ */
+
+public enum MemberRole: Equatable, Hashable {
+    
+    case administrator
+    case moderator
+    case user
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MemberRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberRole: FfiConverterRustBuffer {
+    typealias SwiftType = MemberRole
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberRole {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .administrator
+        
+        case 2: return .moderator
+        
+        case 3: return .user
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MemberRole, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .administrator:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .moderator:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .user:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberRole_lift(_ buf: RustBuffer) throws -> MemberRole {
+    return try FfiConverterTypeMemberRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberRole_lower(_ value: MemberRole) -> RustBuffer {
+    return FfiConverterTypeMemberRole.lower(value)
+}
+
+
+
+/**
  * The user's membership of a room.
  */
 
@@ -9606,6 +10894,166 @@ public func FfiConverterTypeRoomListUpdate_lift(_ buf: RustBuffer) throws -> Roo
 #endif
 public func FfiConverterTypeRoomListUpdate_lower(_ value: RoomListUpdate) -> RustBuffer {
     return FfiConverterTypeRoomListUpdate.lower(value)
+}
+
+
+
+/**
+ * The server's preset for a new room's join rules and power levels.
+ */
+
+public enum RoomPreset: Equatable, Hashable {
+    
+    /**
+     * Invite only; history visible to members.
+     */
+    case privateChat
+    /**
+     * As `PrivateChat`, and everyone invited gets the creator's power.
+     */
+    case trustedPrivateChat
+    /**
+     * Anyone may join.
+     */
+    case publicChat
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RoomPreset: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomPreset: FfiConverterRustBuffer {
+    typealias SwiftType = RoomPreset
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomPreset {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .privateChat
+        
+        case 2: return .trustedPrivateChat
+        
+        case 3: return .publicChat
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RoomPreset, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .privateChat:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .trustedPrivateChat:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .publicChat:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomPreset_lift(_ buf: RustBuffer) throws -> RoomPreset {
+    return try FfiConverterTypeRoomPreset.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomPreset_lower(_ value: RoomPreset) -> RustBuffer {
+    return FfiConverterTypeRoomPreset.lower(value)
+}
+
+
+
+/**
+ * Who may find and join a new room through the server's directory.
+ */
+
+public enum RoomVisibility: Equatable, Hashable {
+    
+    /**
+     * Not in the room directory.
+     */
+    case `private`
+    /**
+     * Listed in the server's room directory.
+     */
+    case `public`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RoomVisibility: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomVisibility: FfiConverterRustBuffer {
+    typealias SwiftType = RoomVisibility
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomVisibility {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`private`
+        
+        case 2: return .`public`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RoomVisibility, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`private`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .`public`:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomVisibility_lift(_ buf: RustBuffer) throws -> RoomVisibility {
+    return try FfiConverterTypeRoomVisibility.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomVisibility_lower(_ value: RoomVisibility) -> RustBuffer {
+    return FfiConverterTypeRoomVisibility.lower(value)
 }
 
 
@@ -10834,6 +12282,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDevice: FfiConverterRustBuffer {
+    typealias SwiftType = [Device]
+
+    public static func write(_ value: [Device], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDevice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Device] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Device]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDevice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeEmoji: FfiConverterRustBuffer {
     typealias SwiftType = [Emoji]
 
@@ -10851,6 +12324,31 @@ fileprivate struct FfiConverterSequenceTypeEmoji: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEmoji.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMember: FfiConverterRustBuffer {
+    typealias SwiftType = [Member]
+
+    public static func write(_ value: [Member], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Member] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Member]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMember.read(from: &buf))
         }
         return seq
     }
@@ -10901,6 +12399,31 @@ fileprivate struct FfiConverterSequenceTypePhaseTiming: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePhaseTiming.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProfile: FfiConverterRustBuffer {
+    typealias SwiftType = [Profile]
+
+    public static func write(_ value: [Profile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProfile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Profile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Profile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProfile.read(from: &buf))
         }
         return seq
     }
@@ -11318,6 +12841,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_roomlistlistener_on_closed() != 62803) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlistener_on_update() != 16654) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_roomlistener_on_closed() != 18208) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_syncstatelistener_on_state() != 49462) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11465,6 +12994,51 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_recovery_state() != 38055) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_client_ban() != 29833) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_delete_device() != 38509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_devices() != 38427) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_ignore_user() != 10262) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_ignored_users() != 3293) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_kick() != 18157) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_members() != 61708) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_profile() != 33298) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_report_event() != 34250) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_report_room() != 32163) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_search_users() != 29017) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_avatar() != 56537) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_display_name() != 55478) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_unban() != 3966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_unignore_user() != 29443) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_client_pushers() != 4991) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11472,6 +13046,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_set_pusher() != 12527) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_create_room_with() != 51641) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_decline_invite() != 35115) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_dm_room() != 18737) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_observe_room() != 40736) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_room_avatar() != 1934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_room_name() != 15426) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_room_topic() != 15016) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_start_dm() != 23676) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_observe_session() != 20081) {
@@ -11570,6 +13168,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitRecoveryStateListener()
     uniffiCallbackInitRoomListListener()
+    uniffiCallbackInitRoomListener()
     uniffiCallbackInitSessionListener()
     uniffiCallbackInitSessionStore()
     uniffiCallbackInitSyncStateListener()

@@ -79,10 +79,11 @@ class AvatarTest {
                 }
 
                 // The room's avatar, on its summary.
-                putOnServer(
+                onServer(
+                    "PUT",
                     "/_matrix/client/v3/rooms/${escaped(roomId)}/state/m.room.avatar",
-                    aliceSession.accessToken,
                     """{"url":"$mxc"}""",
+                    aliceSession.accessToken,
                 )
                 val avatar = eventually("the room's avatar on its summary", timeout = 30.seconds, read = { alice.room(roomId).avatar }) {
                     it?.url == mxc
@@ -91,10 +92,11 @@ class AvatarTest {
 
                 // A sender's avatar, on his messages: bob's profile has one
                 // before he joins, so his membership carries it.
-                putOnServer(
+                onServer(
+                    "PUT",
                     "/_matrix/client/v3/profile/${escaped(bobSession.userId)}/avatar_url",
-                    bobSession.accessToken,
                     """{"avatar_url":"$mxc"}""",
+                    bobSession.accessToken,
                 )
                 alice.invite(roomId, bobSession.userId)
                 bob.startSync()

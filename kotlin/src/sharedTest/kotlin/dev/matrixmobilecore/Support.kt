@@ -100,27 +100,53 @@ private val runCaSocketFactory: SSLSocketFactory by lazy {
 /** A user registered on the test Synapse. */
 data class TestUser(val username: String, val password: String)
 
-/** Registers a fresh random user (open registration with the dummy flow). */
-fun registerUser(homeserverUrl: String = TestEnv.homeserverUrl): TestUser {
-    val user = TestUser("kt" + UUID.randomUUID().toString().replace("-", "").take(16), "pw-" + UUID.randomUUID())
-    val body = """{"username":"${user.username}","password":"${user.password}","auth":{"type":"m.login.dummy"}}"""
-    val connection = URL("${homeserverUrl.trimEnd('/')}/_matrix/client/v3/register").openConnection() as HttpURLConnection
+/**
+ * A request to the client-server API behind the client's back: [method] to
+ * [path] (under the homeserver's URL; ids in it escaped with [escaped]), with
+ * the JSON [body] if any, as the user of [accessToken] if given. Returns the
+ * answer's body; fails unless the server answers 200.
+ *
+ * The tests' one way to the server: registering users, revoking a token,
+ * setting a room's state or a profile, reading what the server keeps.
+ */
+fun onServer(
+    method: String,
+    path: String,
+    body: String? = null,
+    accessToken: String? = null,
+    homeserverUrl: String = TestEnv.homeserverUrl,
+): String {
+    val connection = URL("${homeserverUrl.trimEnd('/')}$path").openConnection() as HttpURLConnection
     (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
     try {
-        connection.requestMethod = "POST"
-        connection.doOutput = true
+        connection.requestMethod = method
         connection.connectTimeout = 10_000
         connection.readTimeout = 30_000
-        connection.setRequestProperty("Content-Type", "application/json")
-        connection.outputStream.use { it.write(body.toByteArray()) }
+        accessToken?.let { connection.setRequestProperty("Authorization", "Bearer $it") }
+        if (body != null) {
+            connection.doOutput = true
+            connection.setRequestProperty("Content-Type", "application/json")
+            connection.outputStream.use { it.write(body.toByteArray()) }
+        }
         val status = connection.responseCode
         if (status != 200) {
             val error = connection.errorStream?.bufferedReader()?.readText()
-            throw AssertionError("registering ${user.username} failed: HTTP $status $error")
+            throw AssertionError("$method $path failed: HTTP $status $error")
         }
+        return connection.inputStream.bufferedReader().readText()
     } finally {
         connection.disconnect()
     }
+}
+
+/**
+ * Registers a fresh random user (open registration with the dummy flow),
+ * without a login: the account has no device until a client logs in.
+ */
+fun registerUser(homeserverUrl: String = TestEnv.homeserverUrl): TestUser {
+    val user = TestUser("kt" + UUID.randomUUID().toString().replace("-", "").take(16), "pw-" + UUID.randomUUID())
+    val body = """{"username":"${user.username}","password":"${user.password}","auth":{"type":"m.login.dummy"},"inhibit_login":true}"""
+    onServer("POST", "/_matrix/client/v3/register", body, homeserverUrl = homeserverUrl)
     return user
 }
 
@@ -129,50 +155,7 @@ fun registerUser(homeserverUrl: String = TestEnv.homeserverUrl): TestUser {
  * client's back, so that its next request gets `M_UNKNOWN_TOKEN`.
  */
 fun revokeOnServer(accessToken: String, homeserverUrl: String = TestEnv.homeserverUrl) {
-    val connection = URL("${homeserverUrl.trimEnd('/')}/_matrix/client/v3/logout").openConnection() as HttpURLConnection
-    (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
-    try {
-        connection.requestMethod = "POST"
-        connection.doOutput = true
-        connection.connectTimeout = 10_000
-        connection.readTimeout = 30_000
-        connection.setRequestProperty("Content-Type", "application/json")
-        connection.setRequestProperty("Authorization", "Bearer $accessToken")
-        connection.outputStream.use { it.write("{}".toByteArray()) }
-        val status = connection.responseCode
-        if (status != 200) {
-            val error = connection.errorStream?.bufferedReader()?.readText()
-            throw AssertionError("logging the token out on the server failed: HTTP $status $error")
-        }
-    } finally {
-        connection.disconnect()
-    }
-}
-
-/**
- * A `PUT` of the JSON [body] to the client-server API at [path] (ids in it
- * escaped with [escaped]) as the user of [accessToken], behind the client's
- * back (a room's state, a profile); fails unless the server answers 200.
- */
-fun putOnServer(path: String, accessToken: String, body: String, homeserverUrl: String = TestEnv.homeserverUrl) {
-    val connection = URL("${homeserverUrl.trimEnd('/')}$path").openConnection() as HttpURLConnection
-    (connection as? HttpsURLConnection)?.sslSocketFactory = runCaSocketFactory
-    try {
-        connection.requestMethod = "PUT"
-        connection.doOutput = true
-        connection.connectTimeout = 10_000
-        connection.readTimeout = 30_000
-        connection.setRequestProperty("Content-Type", "application/json")
-        connection.setRequestProperty("Authorization", "Bearer $accessToken")
-        connection.outputStream.use { it.write(body.toByteArray()) }
-        val status = connection.responseCode
-        if (status != 200) {
-            val error = connection.errorStream?.bufferedReader()?.readText()
-            throw AssertionError("PUT $path failed: HTTP $status $error")
-        }
-    } finally {
-        connection.disconnect()
-    }
+    onServer("POST", "/_matrix/client/v3/logout", "{}", accessToken, homeserverUrl)
 }
 
 /** [id] (a room or user id) percent-escaped for a path segment of the client-server API. */
