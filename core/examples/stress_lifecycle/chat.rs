@@ -10,7 +10,10 @@ use std::any::Any;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::api::{Client, ClientState, RoomListFilter, RoomListOptions, SyncState, UploadInfo};
+use crate::api::{
+    Client, ClientState, OutgoingKind, OutgoingMessage, RoomListFilter, RoomListOptions,
+    RoomNotificationMode, SyncState, Timeline, UploadInfo,
+};
 use crate::listeners::Probe;
 use crate::ops::Op;
 use crate::workload::Worker;
@@ -70,6 +73,42 @@ impl Worker<'_> {
         self.chat(&client);
     }
 
+    /// The rest of a chat app, now and then: a formatted message that
+    /// mentions the user, the member list, the room's notification mode.
+    fn people(&mut self, client: &Arc<Client>, timeline: &Arc<Timeline>) {
+        let room = self.run.room_id.clone();
+        if self.rng.chance(0.4) {
+            let message = OutgoingMessage {
+                body: format!("**bold** {}", self.iteration),
+                markdown: true,
+                kind: OutgoingKind::Text,
+                mentions: client.user_id().into_iter().collect(),
+                mention_room: false,
+            };
+            self.call(Op::SendMessage, timeline.send_message(message, None), true);
+        }
+        if self.rng.chance(0.4) {
+            self.call(Op::Members, client.members(room.clone()), true);
+        }
+        if self.rng.chance(0.3) {
+            let modes = [
+                Some(RoomNotificationMode::Mute),
+                Some(RoomNotificationMode::MentionsAndKeywordsOnly),
+                None,
+            ];
+            match modes[self.rng.range(0, 2) as usize] {
+                Some(mode) => {
+                    let set = client.set_room_notification_mode(room, mode);
+                    self.call(Op::NotificationMode, set, true);
+                }
+                None => {
+                    let reset = client.reset_room_notification_mode(room);
+                    self.call(Op::NotificationMode, reset, true);
+                }
+            }
+        }
+    }
+
     /// One chat screen's worth of calls on `client`.
     pub(crate) fn chat(&mut self, client: &Arc<Client>) {
         let room = self.run.room_id.clone();
@@ -112,6 +151,12 @@ impl Worker<'_> {
                 self.call(Op::Thumbnail, download, true);
             }
         }
+        let room_probe = probe.clone();
+        let followed = self.rng.chance(0.5).then(|| {
+            let room = self.run.room_id.clone();
+            self.call_sync(Op::ObserveRoom, || client.observe_room(room, room_probe))
+        });
+        self.people(client, &timeline);
         let list = self.rng.chance(0.5).then(|| {
             let options = RoomListOptions {
                 page_size: self.rng.range(1, 20) as u32,
@@ -129,10 +174,12 @@ impl Worker<'_> {
         });
         std::thread::sleep(self.rng.millis(0, 100));
         if self.rng.chance(0.5) {
-            self.run.held.keep(Box::new((timeline, items, list, probe)));
+            self.run
+                .held
+                .keep(Box::new((timeline, items, list, followed, probe)));
         } else {
             self.call_sync(Op::Release, move || {
-                drop((items, list, timeline));
+                drop((items, list, followed, timeline));
                 Ok(())
             });
             probe.cancel_returned();

@@ -12,12 +12,16 @@ use crate::tally::Tally;
 /// several seeds (most of them from the scripted visits between bursts,
 /// `chat.rs`), so that a run covers each kind without failing on an
 /// unlucky seed. `send_text` comes from the random steps alone.
-const FLOOR_PER_100: [(&str, f64); 7] = [
+const FLOOR_PER_100: [(&str, f64); 11] = [
     ("timeline", 10.0),
     ("paginate_backwards", 4.0),
     ("timeline_send_text", 5.0),
     ("upload", 5.0),
     ("download_thumbnail", 5.0),
+    ("observe_room", 3.0),
+    ("send_message", 3.0),
+    ("members", 3.0),
+    ("set_room_notification_mode", 3.0),
     ("send_text", 1.0),
     ("drains_checked", 20.0),
 ];

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use crate::api::{
     runtime_stats, Client, LifecycleListener, LifecyclePhase, Message, MessageListener,
-    RoomListListener, RoomListUpdate, Subscription, SyncState, SyncStateListener, TimelineListener,
-    TimelineUpdate,
+    RoomListListener, RoomListUpdate, RoomListener, RoomSummary, Subscription, SyncState,
+    SyncStateListener, TimelineListener, TimelineUpdate,
 };
 use crate::tally::tally;
 
@@ -150,6 +150,16 @@ impl RoomListListener for Probe {
 
     fn on_closed(&self) {
         self.delivered("room list on_closed");
+    }
+}
+
+impl RoomListener for Probe {
+    fn on_update(&self, _summary: RoomSummary) {
+        self.delivered("room on_update");
+    }
+
+    fn on_closed(&self) {
+        self.delivered("room on_closed");
     }
 }
 

@@ -46,10 +46,11 @@ mod api {
         platform, runtime_stats, set_task_failure_listener, shutdown, shutdown_blocking, Client,
         ClientConfig, ClientState, CloseReport, CoreError, LifecycleListener, LifecyclePhase,
         LogoutOptions, LogoutReport, MediaSource, Message, MessageContent, MessageListener,
-        RoomListFilter, RoomListListener, RoomListOptions, RoomListUpdate, RuntimeState, Session,
+        OutgoingKind, OutgoingMessage, RoomListFilter, RoomListListener, RoomListOptions,
+        RoomListUpdate, RoomListener, RoomNotificationMode, RoomSummary, RuntimeState, Session,
         ShutdownOptions, Subscription, SyncState, SyncStateListener, TaskFailure,
-        TaskFailureListener, TaskFailureReason, TimelineItem, TimelineItemKind, TimelineListener,
-        TimelineUpdate, UploadInfo,
+        TaskFailureListener, TaskFailureReason, Timeline, TimelineItem, TimelineItemKind,
+        TimelineListener, TimelineUpdate, UploadInfo,
     };
 }
 

@@ -49,6 +49,14 @@ pub enum Op {
     /// `Client::download_thumbnail` of the run's image, at a size the
     /// media store may or may not have.
     Thumbnail,
+    /// `Client::observe_room` of the run's room.
+    ObserveRoom,
+    /// `Timeline::send_message`: Markdown, mentioning the user.
+    SendMessage,
+    /// `Client::members` of the run's room.
+    Members,
+    /// `Client::set_room_notification_mode` or its reset.
+    NotificationMode,
 }
 
 impl Op {
@@ -80,6 +88,10 @@ impl Op {
             Op::ObserveRoomList => "observe_room_list",
             Op::Upload => "upload",
             Op::Thumbnail => "download_thumbnail",
+            Op::ObserveRoom => "observe_room",
+            Op::SendMessage => "send_message",
+            Op::Members => "members",
+            Op::NotificationMode => "set_room_notification_mode",
         }
     }
 
@@ -110,12 +122,16 @@ impl Op {
             | Op::Paginate
             | Op::TimelineSend
             | Op::Upload
-            | Op::Thumbnail => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
+            | Op::Thumbnail
+            | Op::SendMessage
+            | Op::Members
+            | Op::NotificationMode => 3 * REQUEST_TIMEOUT + Duration::from_secs(2),
             Op::Rooms
             | Op::ObserveMessages
             | Op::ObserveSyncState
             | Op::ObserveTimeline
             | Op::ObserveRoomList
+            | Op::ObserveRoom
             | Op::Release
             | Op::Read => Duration::from_secs(2),
             // `cancel()` waits at most 100 ms for a call in progress (the
@@ -141,6 +157,9 @@ impl Op {
                 | Op::TimelineSend
                 | Op::Upload
                 | Op::Thumbnail
+                | Op::SendMessage
+                | Op::Members
+                | Op::NotificationMode
         )
     }
 
@@ -183,7 +202,12 @@ impl Op {
                 | Op::Upload
                 | Op::Thumbnail
                 | Op::ObserveTimeline
-                | Op::ObserveRoomList => on_a_client || invalid_state,
+                | Op::ObserveRoomList
+                | Op::SendMessage => on_a_client || invalid_state,
+                // The room may not have reached this device yet.
+                Op::ObserveRoom | Op::Members | Op::NotificationMode => {
+                    on_a_client || invalid_state || matches!(error, E::NotFound { .. })
+                }
                 Op::ObserveMessages | Op::ObserveSyncState | Op::Close => on_a_client,
                 Op::Shutdown | Op::ShutdownBlocking => {
                     matches!(error, E::Timeout { .. } | E::ShuttingDown)

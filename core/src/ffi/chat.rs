@@ -60,7 +60,8 @@ impl Client {
     /// The live timeline of a joined room; `NotFound` otherwise. Sync then
     /// carries the room in full (up to 20 new events a response). The
     /// room's first timeline while sync runs returns once sync has answered
-    /// that subscription (at most 5 s), with its latest events in it.
+    /// that subscription (at most 5 s, and 1 s more to ask the server for the
+    /// latest page when no answer came), with its latest events in it.
     pub async fn timeline(&self, room_id: String) -> CoreResult<Arc<Timeline>> {
         let core = self.core.timeline(room_id).await?;
         Ok(Arc::new(Timeline { core }))

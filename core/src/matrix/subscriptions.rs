@@ -71,8 +71,9 @@ pub(crate) struct Answers {
 const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 /// The longest wait, and the size, of the page that fills a cache no
-/// answer filled.
-const FILL_WAIT: Duration = Duration::from_secs(5);
+/// answer filled. matrix-sdk runs the page on a task of its own: past the
+/// wait it still lands, and the timeline shows it as it does.
+const FILL_WAIT: Duration = Duration::from_secs(1);
 const FILL_EVENTS: u16 = 20;
 
 impl Answers {
@@ -93,8 +94,9 @@ impl Answers {
     ///
     /// A cache left empty (no answer within the wait: the server may not
     /// send again what its list already carried) is filled by one
-    /// back-pagination from the room's end, at most [`FILL_WAIT`] more, so
-    /// that the timeline never opens empty on a room with history. Returns
+    /// back-pagination from the room's end, waited for at most
+    /// [`FILL_WAIT`] more, so that the timeline never stays empty on a room
+    /// with history. Returns
     /// whether it paginated (matrix-sdk runs that on a task of its own,
     /// which the drain waits for).
     pub(crate) async fn first_open(

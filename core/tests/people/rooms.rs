@@ -253,13 +253,20 @@ fn an_invite_is_declined_and_a_joined_room_is_not() {
     let room_id = run(alice.create_room("invite".into(), vec![id(&bob)], false)).unwrap();
     wait_membership(&bob, &room_id, Membership::Invited);
     run(bob.decline_invite(room_id.clone())).unwrap();
-    // matrix-sdk forgets a declined invite.
-    wait("the invite gone", 30, || {
-        matches!(bob.room(room_id.clone()), Err(CoreError::NotFound { .. }))
-    });
+    // matrix-sdk forgets a declined invite; sync's leave, when it comes
+    // after the forget, brings the room back as left.
+    let gone = |bob: &matrix_mobile_core::Client| match bob.room(room_id.clone()) {
+        Err(CoreError::NotFound { .. }) => true,
+        Ok(summary) => summary.membership == Membership::Left,
+        Err(_) => false,
+    };
+    wait("the invite gone", 30, || gone(&bob));
     let again = run(bob.decline_invite(room_id.clone()));
     assert!(
-        matches!(again, Err(CoreError::NotFound { .. })),
+        matches!(
+            again,
+            Err(CoreError::NotFound { .. } | CoreError::InvalidState { .. })
+        ),
         "{again:?}"
     );
     let joined = run(alice.decline_invite(room_id.clone()));
