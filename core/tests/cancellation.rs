@@ -17,6 +17,8 @@ mod session;
 
 #[path = "cancellation/media.rs"]
 mod media;
+#[path = "cancellation/people.rs"]
+mod people;
 
 use std::sync::{Mutex, MutexGuard};
 

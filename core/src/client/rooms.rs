@@ -55,10 +55,12 @@ impl ClientCore {
             matrix::people::profiles::profile(&sdk, &user).await?;
             let options = create::direct_options(&user);
             let id = create::create_room_with(&sdk, &options, wait).await?;
-            summaries.refresh(&sdk, &id);
+            summaries.made_dm(&sdk, &user, &id);
             Ok(id)
         };
-        self.store_call("start_dm", WhenDropped::Abort, work).await
+        // Once begun it finishes: a room made on the server is recorded, so
+        // that the next start finds it instead of making another.
+        self.store_call("start_dm", WhenDropped::Finish, work).await
     }
 
     /// The joined direct message with `user_id`, from memory.

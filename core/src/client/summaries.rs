@@ -25,6 +25,9 @@ struct Rooms {
     by_id: BTreeMap<String, Known>,
     /// For each user, the rooms that are a direct message with them alone.
     direct: BTreeMap<String, BTreeSet<String>>,
+    /// The direct messages `start_dm` made, by user: found before sync
+    /// brings back the account's `m.direct` that records them.
+    made: BTreeMap<String, String>,
 }
 
 impl Rooms {
@@ -75,7 +78,11 @@ impl Summaries {
             match change {
                 Change::Upsert(known) => known.into_iter().for_each(|k| rooms.insert(k)),
                 Change::Replace(known) => {
-                    *rooms = Rooms::default();
+                    let made = std::mem::take(&mut rooms.made);
+                    *rooms = Rooms {
+                        made,
+                        ..Rooms::default()
+                    };
                     known.into_iter().for_each(|k| rooms.insert(k));
                 }
             }
@@ -92,13 +99,27 @@ impl Summaries {
     /// latest activity if there are several; `None` if there is none.
     pub(crate) fn dm_room(&self, user_id: &str) -> Option<String> {
         let rooms = self.lock();
-        let candidates = rooms.direct.get(user_id)?;
-        candidates
-            .iter()
-            .filter_map(|id| rooms.by_id.get(id))
-            .filter(|k| k.summary.membership == Membership::Joined)
+        let joined = |id: &String| {
+            rooms
+                .by_id
+                .get(id)
+                .filter(|k| k.summary.membership == Membership::Joined)
+        };
+        let recorded = rooms.direct.get(user_id).into_iter().flatten();
+        recorded
+            .chain(rooms.made.get(user_id))
+            .filter_map(joined)
             .max_by_key(|k| k.summary.latest.as_ref().map_or(0, |l| l.timestamp_ms))
             .map(|k| k.summary.room_id.clone())
+    }
+
+    /// Notes the direct message `room_id` that `start_dm` made with
+    /// `user_id`, and puts its summary in.
+    pub(crate) fn made_dm(&self, sdk: &matrix::Sdk, user_id: &str, room_id: &str) {
+        self.lock()
+            .made
+            .insert(user_id.to_owned(), room_id.to_owned());
+        self.refresh(sdk, room_id);
     }
 
     /// Puts the current summary of `room_id` in, on the runtime (a call that
