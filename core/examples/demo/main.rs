@@ -1,11 +1,16 @@
 //! `cargo xtask demo`: two users chat over the local Synapse through the chat
 //! surface (a live room list, timelines with history, a reply, an edit, a
 //! reaction, files both ways, a message sent while the server is
-//! unreachable), then alice logs out with everything open and the report
-//! shows what the drain did, step by step.
+//! unreachable), then the people around them (avatars, a direct message
+//! with a formatted mention, a muted room the push gateway never hears
+//! from, the member list); then alice logs out with everything open and the
+//! report shows what the drain did, step by step.
 
 #[path = "../../tests/support/homeserver.rs"]
 mod homeserver;
+mod people;
+#[path = "../../tests/support/push_gateway.rs"]
+mod push_gateway;
 mod screens;
 
 use futures_executor::block_on;
@@ -190,13 +195,25 @@ fn main() -> Result<(), CoreError> {
         })
     })?;
     println!("    back online: alice's echo is sent, and bob has it");
+    // Sync gave up while the network was gone; the app starts it again (as
+    // it would when the OS says the network is back).
+    if alice.sync_state() != matrix_mobile_core::SyncState::Running {
+        println!(
+            "    alice's sync reads {:?}: she starts it again",
+            alice.sync_state()
+        );
+        block_on(alice.start_sync())?;
+    }
     println!("    bob's timeline ends with:");
     let rows: Vec<String> = bob_screen.items().iter().filter_map(row).collect();
     for r in rows.iter().skip(rows.len().saturating_sub(7)) {
         println!("      {r}");
     }
 
-    println!("8. alice logs out with her timeline open and bob online; the report:");
+    println!("8. names and avatars, a DM with a mention, a muted room, the members");
+    people::step(&alice, &bob, &room, files.path())?;
+
+    println!("9. alice logs out with her timeline open and bob online; the report:");
     let report = block_on(alice.logout(LogoutOptions::default(), None))?;
     print_report(&report);
     println!(
@@ -205,7 +222,7 @@ fn main() -> Result<(), CoreError> {
         block_on(alice_timeline.paginate_backwards(1)).err()
     );
 
-    println!("9. shutdown(): closes bob too, stops every task, joins the runtime's threads");
+    println!("10. shutdown(): closes bob too, stops every task, joins the runtime's threads");
     let report = block_on(shutdown(ShutdownOptions { timeout_ms: 5000 }))?;
     println!("  clients closed:   {}", report.clients_closed);
     println!("  tasks drained:    {}", report.tasks_drained);

@@ -22,11 +22,21 @@ struct Held {
 
 /// The client's notification settings, opened once.
 #[derive(Default)]
-pub(crate) struct PushRules(Mutex<Held>);
+pub(crate) struct PushRules {
+    held: Mutex<Held>,
+    /// Held by each call on the settings, so that none reads or changes
+    /// them while another's change is on its way back from sync.
+    calls: tokio::sync::Mutex<()>,
+}
 
 impl PushRules {
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the calls before this one; held for the whole call.
+    pub(crate) async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.calls.lock().await
     }
 
     /// The settings, opened from `sdk`'s store at the first call; on the

@@ -1,6 +1,8 @@
 //! Notification settings on the exported `Client`: each room's mode, the
 //! account's defaults, keywords. The homeserver's push rules, so pushes
-//! follow them: a muted room sends none. Each method only delegates.
+//! follow them: a muted room sends none. One call at a time per client;
+//! while sync runs, a change returns once sync has brought it back (10 s at
+//! most), so that what is read next shows it. Each method only delegates.
 
 use std::future::Future;
 
@@ -32,8 +34,9 @@ impl Client {
         mode: RoomNotificationMode,
     ) -> CoreResult<()> {
         let summaries = self.core.chat.summaries.clone();
+        let echo = self.core.new_room_wait();
         let work = move |s: Settings, sdk: Sdk| async move {
-            settings::set_room_mode(&s, &sdk, &room_id, mode).await?;
+            settings::set_room_mode(&s, &sdk, &room_id, mode, echo).await?;
             summaries.refresh(&sdk, &room_id);
             Ok(())
         };
@@ -44,8 +47,9 @@ impl Client {
     /// `notification_mode` is `None` when this returns.
     pub async fn reset_room_notification_mode(&self, room_id: String) -> CoreResult<()> {
         let summaries = self.core.chat.summaries.clone();
+        let echo = self.core.new_room_wait();
         let work = move |s: Settings, sdk: Sdk| async move {
-            settings::reset_room_mode(&s, &sdk, &room_id).await?;
+            settings::reset_room_mode(&s, &sdk, &room_id, echo).await?;
             summaries.refresh(&sdk, &room_id);
             Ok(())
         };
@@ -70,8 +74,9 @@ impl Client {
         is_direct: bool,
         mode: RoomNotificationMode,
     ) -> CoreResult<()> {
+        let echo = self.core.new_room_wait();
         let work = move |s: Settings, _| async move {
-            settings::set_default_mode(&s, is_direct, mode).await
+            settings::set_default_mode(&s, is_direct, mode, echo).await
         };
         self.settings_call("set_default_notification_mode", work)
             .await
@@ -86,14 +91,17 @@ impl Client {
     /// Adds a keyword that notifies like a mention; blank is
     /// `InvalidArgument`.
     pub async fn add_notification_keyword(&self, keyword: String) -> CoreResult<()> {
-        let work = move |s: Settings, _| async move { settings::add_keyword(&s, &keyword).await };
+        let echo = self.core.new_room_wait();
+        let work =
+            move |s: Settings, _| async move { settings::add_keyword(&s, &keyword, echo).await };
         self.settings_call("add_notification_keyword", work).await
     }
 
     /// Removes a keyword (nothing if it is not there).
     pub async fn remove_notification_keyword(&self, keyword: String) -> CoreResult<()> {
+        let echo = self.core.new_room_wait();
         let work =
-            move |s: Settings, _| async move { settings::remove_keyword(&s, &keyword).await };
+            move |s: Settings, _| async move { settings::remove_keyword(&s, &keyword, echo).await };
         self.settings_call("remove_notification_keyword", work)
             .await
     }
@@ -110,6 +118,7 @@ impl Client {
     {
         let rules = self.core.chat.push_rules.clone();
         let call = |sdk: Sdk| async move {
+            let _one_at_a_time = rules.one_at_a_time().await;
             let settings = rules.get(&sdk).await?;
             work(settings, sdk).await
         };

@@ -8,6 +8,8 @@
 use matrix_sdk::notification_settings::{IsEncrypted, IsOneToOne, RoomNotificationMode as Sdk};
 use matrix_sdk::NotificationSettingsError as E;
 
+use std::time::Duration;
+
 use crate::api::{CoreError, CoreResult, RoomNotificationMode as Mode};
 use crate::matrix::rooms::{joined_room, parse_room_id};
 
@@ -46,6 +48,32 @@ fn from_settings(error: E) -> CoreError {
         other => CoreError::Network {
             detail: format!("the push rules did not change: {other}"),
         },
+    }
+}
+
+/// After a change made while sync runs, waits (at most `bound`) until a
+/// copy of the rules that sync brought shows it (`shown`): the copies sync
+/// brings replace the rules the settings hold, and one built before the
+/// change would otherwise undo it there until the next. `changes` was
+/// subscribed before the change was sent.
+async fn await_echo<F, Fut>(
+    settings: &Settings,
+    mut changes: tokio::sync::broadcast::Receiver<()>,
+    bound: Duration,
+    shown: F,
+) where
+    F: Fn(Settings) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let echoed = async {
+        while next_change(&mut changes).await {
+            if shown(settings.clone()).await {
+                return;
+            }
+        }
+    };
+    if tokio::time::timeout(bound, echoed).await.is_err() {
+        tracing::debug!("a change of the push rules has not come back from sync yet");
     }
 }
 
@@ -119,13 +147,27 @@ pub(crate) async fn set_room_mode(
     client: &matrix_sdk::Client,
     room_id: &str,
     mode: Mode,
+    echo: Option<Duration>,
 ) -> CoreResult<()> {
     let room = joined_room(client, room_id)?;
+    let id = room.room_id().to_owned();
+    let changes = settings.subscribe_to_changes();
+    let want = Some(mode_sdk(mode));
+    let already = settings.get_user_defined_room_notification_mode(&id).await == want;
     settings
-        .set_room_notification_mode(room.room_id(), mode_sdk(mode))
+        .set_room_notification_mode(&id, mode_sdk(mode))
         .await
         .map_err(from_settings)?;
     room.update_cached_user_defined_notification_mode(mode_sdk(mode));
+    if let (Some(bound), false) = (echo, already) {
+        await_echo(settings, changes, bound, |s| {
+            let id = id.clone();
+            async move { s.get_user_defined_room_notification_mode(&id).await == want }
+        })
+        .await;
+        // The alignment of a copy from before the echo may have landed meanwhile.
+        room.update_cached_user_defined_notification_mode(mode_sdk(mode));
+    }
     Ok(())
 }
 
@@ -134,14 +176,31 @@ pub(crate) async fn reset_room_mode(
     settings: &Settings,
     client: &matrix_sdk::Client,
     room_id: &str,
+    echo: Option<Duration>,
 ) -> CoreResult<()> {
     let id = parse_room_id(room_id)?;
+    let changes = settings.subscribe_to_changes();
+    let already = settings
+        .get_user_defined_room_notification_mode(&id)
+        .await
+        .is_none();
     settings
         .delete_user_defined_room_rules(&id)
         .await
         .map_err(from_settings)?;
     if let Some(room) = client.get_room(&id) {
         room.clear_user_defined_notification_mode();
+    }
+    if let (Some(bound), false) = (echo, already) {
+        await_echo(settings, changes, bound, |s| {
+            let id = id.clone();
+            async move {
+                s.get_user_defined_room_notification_mode(&id)
+                    .await
+                    .is_none()
+            }
+        })
+        .await;
     }
     Ok(())
 }
@@ -162,12 +221,15 @@ pub(crate) async fn set_default_mode(
     settings: &Settings,
     is_direct: bool,
     mode: Mode,
+    echo: Option<Duration>,
 ) -> CoreResult<()> {
     if mode == Mode::Mute {
         return Err(CoreError::invalid_argument(
             "Mute cannot be a default: mute rooms one by one",
         ));
     }
+    let changes = settings.subscribe_to_changes();
+    let already = default_mode(settings, is_direct).await == mode;
     for encrypted in [IsEncrypted::Yes, IsEncrypted::No] {
         settings
             .set_default_room_notification_mode(
@@ -177,6 +239,12 @@ pub(crate) async fn set_default_mode(
             )
             .await
             .map_err(from_settings)?;
+    }
+    if let (Some(bound), false) = (echo, already) {
+        await_echo(settings, changes, bound, |s| async move {
+            default_mode(&s, is_direct).await == mode
+        })
+        .await;
     }
     Ok(())
 }
@@ -197,16 +265,45 @@ fn checked_keyword(keyword: &str) -> CoreResult<String> {
 }
 
 /// Adds a keyword that notifies like a mention.
-pub(crate) async fn add_keyword(settings: &Settings, keyword: &str) -> CoreResult<()> {
-    let keyword = checked_keyword(keyword)?;
-    settings.add_keyword(keyword).await.map_err(from_settings)
+pub(crate) async fn add_keyword(
+    settings: &Settings,
+    keyword: &str,
+    echo: Option<Duration>,
+) -> CoreResult<()> {
+    change_keyword(settings, keyword, true, echo).await
 }
 
 /// Removes a keyword (nothing if it is not there).
-pub(crate) async fn remove_keyword(settings: &Settings, keyword: &str) -> CoreResult<()> {
+pub(crate) async fn remove_keyword(
+    settings: &Settings,
+    keyword: &str,
+    echo: Option<Duration>,
+) -> CoreResult<()> {
+    change_keyword(settings, keyword, false, echo).await
+}
+
+async fn change_keyword(
+    settings: &Settings,
+    keyword: &str,
+    enabled: bool,
+    echo: Option<Duration>,
+) -> CoreResult<()> {
     let keyword = checked_keyword(keyword)?;
-    settings
-        .remove_keyword(&keyword)
-        .await
-        .map_err(from_settings)
+    let changes = settings.subscribe_to_changes();
+    let has = |s: Settings, k: String| async move { s.enabled_keywords().await.contains(&k) };
+    let already = has(settings.clone(), keyword.clone()).await == enabled;
+    if enabled {
+        settings.add_keyword(keyword.clone()).await
+    } else {
+        settings.remove_keyword(&keyword).await
+    }
+    .map_err(from_settings)?;
+    if let (Some(bound), false) = (echo, already) {
+        await_echo(settings, changes, bound, |s| {
+            let keyword = keyword.clone();
+            async move { has(s, keyword).await == enabled }
+        })
+        .await;
+    }
+    Ok(())
 }

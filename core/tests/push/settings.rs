@@ -110,6 +110,32 @@ fn a_muted_room_sends_no_push_and_a_keyword_notifies() {
         "pushed after the reset"
     );
 
+    // Changes one after another read back at once, and stay: each returns
+    // once sync has brought it back (a copy from before it would undo it).
+    for _ in 0..3 {
+        block_on(alice.add_notification_keyword("pineapple".into())).unwrap();
+        block_on(alice.add_notification_keyword("banana".into())).unwrap();
+        block_on(alice.remove_notification_keyword("pineapple".into())).unwrap();
+        assert_eq!(
+            block_on(alice.notification_keywords()).unwrap(),
+            vec!["banana".to_owned()]
+        );
+        block_on(alice.remove_notification_keyword("banana".into())).unwrap();
+        assert!(block_on(alice.notification_keywords()).unwrap().is_empty());
+        block_on(alice.set_room_notification_mode(quiet.clone(), Mode::Mute)).unwrap();
+        block_on(alice.set_room_notification_mode(quiet.clone(), Mode::MentionsAndKeywordsOnly))
+            .unwrap();
+        assert_eq!(
+            alice.room(quiet.clone()).unwrap().notification_mode,
+            Some(Mode::MentionsAndKeywordsOnly)
+        );
+        block_on(alice.reset_room_notification_mode(quiet.clone())).unwrap();
+        assert_eq!(alice.room(quiet.clone()).unwrap().notification_mode, None);
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(alice.room(quiet.clone()).unwrap().notification_mode, None);
+    assert!(block_on(alice.notification_keywords()).unwrap().is_empty());
+
     // The defaults.
     assert_eq!(
         block_on(alice.default_notification_mode(false)).unwrap(),
