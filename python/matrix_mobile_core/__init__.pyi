@@ -188,6 +188,14 @@ class RoomSummary:
     latest: Optional[LatestMessage]
     avatar: Optional[MediaSource]
     """The room's avatar, for `Client.download_thumbnail` or `download_media`."""
+    notification_mode: Optional[RoomNotificationMode]
+    """The room's own notification mode; None: the account's default
+    (`Client.room_notification_mode` says which)."""
+    is_marked_unread: bool
+    """The user marked the room unread (`Client.set_marked_unread`); the `UNREAD`
+    filter shows it."""
+    notification_count: int
+    """Unread messages that notify (the push rules' count)."""
     def __init__(
         self,
         *,
@@ -204,6 +212,9 @@ class RoomSummary:
         unread_mentions: int,
         latest: Optional[LatestMessage],
         avatar: Optional[MediaSource] = None,
+        notification_mode: Optional[RoomNotificationMode] = None,
+        is_marked_unread: bool = False,
+        notification_count: int = 0,
     ) -> None: ...
 
 class Message:
@@ -404,6 +415,43 @@ class MediaInfo:
         blurhash: Optional[str],
         thumbnail: Optional[MediaSource],
         filename: Optional[str],
+    ) -> None: ...
+
+# The composing surface's records.
+
+class ReplyDetails:
+    """The message an event item replies to (`TimelineItemKind.EVENT.reply`)."""
+
+    event_id: str
+    sender: str
+    sender_name: Optional[str]
+    preview: str
+    """Plain text for a quote: the body, or a short description of other content."""
+    def __init__(
+        self, *, event_id: str, sender: str, sender_name: Optional[str], preview: str
+    ) -> None: ...
+
+class OutgoingMessage:
+    """A message for `Timeline.send_message`, or to replace one with
+    (`Timeline.edit_message`)."""
+
+    body: str
+    markdown: bool
+    """Read `body` as Markdown and send its HTML too; plain text that Markdown
+    leaves as is is sent without HTML."""
+    kind: OutgoingKind
+    mentions: List[str]
+    """User ids mentioned on purpose (`m.mentions`): they are notified."""
+    mention_room: bool
+    """Mentions the whole room (`@room`)."""
+    def __init__(
+        self,
+        *,
+        body: str,
+        markdown: bool = False,
+        kind: OutgoingKind,
+        mentions: List[str] = [],
+        mention_room: bool = False,
     ) -> None: ...
 
 # The rooms-and-people surface's records.
@@ -609,6 +657,24 @@ class MemberRole(enum.Enum):
     MODERATOR = 1
     USER = 2
 
+# The composing and notification settings' enums.
+
+class OutgoingKind(enum.Enum):
+    """`EMOTE`: "/me waves", shown as an action of the sender; `NOTICE`: as bots
+    send, shown quieter, never notifies by default."""
+
+    TEXT = 0
+    EMOTE = 1
+    NOTICE = 2
+
+class RoomNotificationMode(enum.Enum):
+    """When a room notifies: the homeserver's push rules, so pushes follow it
+    (`MUTE`: no notification and no push)."""
+
+    ALL_MESSAGES = 0
+    MENTIONS_AND_KEYWORDS_ONLY = 1
+    MUTE = 2
+
 class RoomListFilter:
     class ALL(RoomListFilter):
         def __init__(self) -> None: ...
@@ -797,6 +863,12 @@ class TimelineItemKind:
         in_reply_to: Optional[str]
         reactions: List[Reaction]
         read_by: List[str]
+        reply: Optional[ReplyDetails]
+        """The message replied to, once the core has it (asked of the server when
+        the timeline does not hold it); `in_reply_to` has its id from the start."""
+        mentions_me: bool
+        """The message mentions the user: in its intentional mentions, `@room`,
+        or as the server's push rules highlight it (keywords included)."""
         def __init__(
             self,
             event_id: Optional[str],
@@ -811,6 +883,8 @@ class TimelineItemKind:
             in_reply_to: Optional[str],
             reactions: List[Reaction],
             read_by: List[str],
+            reply: Optional[ReplyDetails],
+            mentions_me: bool,
         ) -> None: ...
 
     class DAY_DIVIDER(TimelineItemKind):
@@ -1130,6 +1204,20 @@ class TimelineProtocol(Protocol):
     async def mark_as_read(self) -> None: ...
     async def set_typing(self, typing: bool) -> None: ...
     def observe_typing(self, listener: TypingListener) -> Subscription: ...
+    async def send_message(
+        self, message: OutgoingMessage, in_reply_to_item: Optional[str]
+    ) -> None:
+        """Queues `message`, a reply to the item `in_reply_to_item` when given; its
+        local echo is in the timeline when this returns. A blank body or a
+        mention that is no user id is `CoreError.InvalidArgument`, an unknown
+        item `CoreError.NotFound` (nothing queued). A reply to a local echo waits
+        for it to reach the server (30 s at most: `CoreError.Timeout`; one that
+        failed: `CoreError.InvalidState`)."""
+    async def edit_message(self, item_id: str, message: OutgoingMessage) -> None:
+        """Replaces the message `item_id` with `message` (formatted, mentions)."""
+    async def mark_as_read_privately(self) -> None:
+        """A private read receipt (others do not see it) and the fully-read marker
+        at the latest event."""
 
 class Timeline(TimelineProtocol):
     """A room's live timeline. Every call raises `CoreError.ClientClosed` once
@@ -1269,8 +1357,9 @@ class ClientProtocol(Protocol):
         or None to remove it. Not an image, or no such file, is
         `CoreError.InvalidArgument`; `CoreError.Server` (403) without the power."""
     async def decline_invite(self, room_id: str) -> None:
-        """The invite is forgotten (`room()` then raises `CoreError.NotFound`);
-        a room the user is not invited to is `CoreError.InvalidState`."""
+        """The invite is forgotten: `room()` then raises `CoreError.NotFound`, or,
+        should sync's leave arrive after the forget, shows the room `LEFT`. A
+        room the user is not invited to is `CoreError.InvalidState`."""
     # People.
     async def members(self, room_id: str) -> List[Member]:
         """The joined and invited members of a joined room, with power and role."""
@@ -1304,6 +1393,37 @@ class ClientProtocol(Protocol):
         """Signs another device out with the account's password (`CoreError.Auth`
         when wrong or missing); this device is `CoreError.InvalidArgument`: use
         `logout`."""
+    # Read state.
+    async def set_marked_unread(self, room_id: str, unread: bool) -> None:
+        """Marks a room unread, or clears the mark. While sync runs, returns once
+        sync has brought it back (10 s at most), so that `room()` shows it
+        (`is_marked_unread`). An unknown room is `CoreError.NotFound`."""
+    # Notification settings (the homeserver's push rules: pushes follow them).
+    async def room_notification_mode(self, room_id: str) -> RoomNotificationMode:
+        """A joined room's mode: its own, else the account's default for a room
+        like it. A malformed room id is `CoreError.InvalidArgument`."""
+    async def set_room_notification_mode(
+        self, room_id: str, mode: RoomNotificationMode
+    ) -> None:
+        """Gives a joined room a mode of its own; its summary's `notification_mode`
+        shows it when this returns. An unknown room is `CoreError.NotFound`."""
+    async def reset_room_notification_mode(self, room_id: str) -> None:
+        """Returns a room to the account's default; its summary's
+        `notification_mode` is None when this returns."""
+    async def default_notification_mode(self, is_direct: bool) -> RoomNotificationMode:
+        """The account's default for direct messages (`is_direct`) or groups.
+        "Direct" as the server's push rules count it: a room of two people,
+        marked direct or not; `room_notification_mode` follows the same count."""
+    async def set_default_notification_mode(
+        self, is_direct: bool, mode: RoomNotificationMode
+    ) -> None:
+        """`MUTE` is no default (`CoreError.InvalidArgument`): mute rooms one by one."""
+    async def notification_keywords(self) -> List[str]:
+        """The keywords that notify like a mention, sorted."""
+    async def add_notification_keyword(self, keyword: str) -> None:
+        """Adding one twice keeps one; blank is `CoreError.InvalidArgument`."""
+    async def remove_notification_keyword(self, keyword: str) -> None:
+        """Nothing if it is not there."""
 
 class Client(ClientProtocol):
     """A Matrix client. Calls that fail raise `CoreError`."""

@@ -157,7 +157,7 @@ private func isImage(_ bytes: Data) -> Bool {
 /// the message is not there, `.some(nil)` for a sender without one.
 private func senderAvatar(_ items: [TimelineItem], of body: String) -> MediaSource?? {
     for item in items {
-        if case let .event(_, _, _, avatar, _, _, .text(text, _), _, _, _, _, _) = item.kind, text == body {
+        if case let .event(_, _, _, avatar, _, _, .text(text, _), _, _, _, _, _, _, _) = item.kind, text == body {
             return .some(avatar)
         }
     }

@@ -370,6 +370,10 @@ struct EventView: CustomStringConvertible {
     /// The event id this message replies to.
     let inReplyTo: String?
     let reactions: [Reaction]
+    let content: MessageContent
+    /// The message replied to, once the core has it.
+    let reply: ReplyDetails?
+    let mentionsMe: Bool
 
     var description: String {
         "\(itemId) \(eventId ?? "-") \(sender) \(body ?? "-") \(String(describing: sendState)) reply to \(inReplyTo ?? "-")"
@@ -378,7 +382,7 @@ struct EventView: CustomStringConvertible {
 
 func events(_ items: [TimelineItem]) -> [EventView] {
     items.compactMap { item in
-        guard case let .event(eventId, sender, _, _, _, _, content, sendState, edited, inReplyTo, reactions, _) = item.kind else {
+        guard case let .event(eventId, sender, _, _, _, _, content, sendState, edited, inReplyTo, reactions, _, reply, mentionsMe) = item.kind else {
             return nil
         }
         var body: String?
@@ -393,7 +397,8 @@ func events(_ items: [TimelineItem]) -> [EventView] {
             break
         }
         return EventView(itemId: item.itemId, eventId: eventId, sender: sender, body: body, media: media,
-                         sendState: sendState, edited: edited, inReplyTo: inReplyTo, reactions: reactions)
+                         sendState: sendState, edited: edited, inReplyTo: inReplyTo, reactions: reactions,
+                         content: content, reply: reply, mentionsMe: mentionsMe)
     }
 }
 

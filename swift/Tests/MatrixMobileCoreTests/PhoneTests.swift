@@ -110,7 +110,7 @@ private let holdBoundMs = 250.0
 /// The source and size of the first media item of `items`.
 private func firstMedia(_ items: [TimelineItem]) -> (source: MediaSource, size: UInt64?)? {
     for item in items {
-        if case let .event(_, _, _, _, _, _, content, _, _, _, _, _) = item.kind,
+        if case let .event(_, _, _, _, _, _, content, _, _, _, _, _, _, _) = item.kind,
            case let .media(_, _, source, _, size, _) = content {
             return (source, size)
         }

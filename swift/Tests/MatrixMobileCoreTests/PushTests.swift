@@ -159,7 +159,7 @@ final class PushTests: XCTestCase {
 }
 
 /// The `notification` object of a push gateway request's body.
-private func pushNotification(_ body: String) -> [String: Any]? {
+func pushNotification(_ body: String) -> [String: Any]? {
     let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
     return json?["notification"] as? [String: Any]
 }
@@ -168,7 +168,7 @@ private func pushNotification(_ body: String) -> [String: Any]? {
 /// request Synapse posts to it and answers each with `{"rejected":[]}`, one
 /// request per connection, in turn on one thread. Call `stop()` when done
 /// (a `defer`): its thread holds it until then.
-private final class PushGateway: @unchecked Sendable {
+final class PushGateway: @unchecked Sendable {
     // @unchecked Sendable, proved: `bodies` and `stopped`, the only stored
     // `var`s, are read and written only between `lock.lock()` and
     // `lock.unlock()`; every other stored property is a `let` of a Sendable

@@ -801,6 +801,14 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func userId()  -> String?
     
     /**
+     * Marks a room unread, or clears the mark; the `Unread` filter
+     * honours it. While sync runs, it returns once sync has brought the
+     * mark back (10 s at most), so that the room's summary
+     * (`is_marked_unread`) shows it.
+     */
+    func setMarkedUnread(roomId: String, unread: Bool) async throws 
+    
+    /**
      * Sets up cross-signing, key backup and secret storage; returns the
      * recovery key. The core never logs nor stores it: it stays registered
      * with the log scrubber until the client is drained. Cancel-safe: a
@@ -828,6 +836,51 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * `Unknown` when the client is not logged in.
      */
     func recoveryState()  -> RecoveryState
+    
+    /**
+     * Adds a keyword that notifies like a mention; blank is
+     * `InvalidArgument`.
+     */
+    func addNotificationKeyword(keyword: String) async throws 
+    
+    /**
+     * The account's default for direct messages (`is_direct`) or groups.
+     */
+    func defaultNotificationMode(isDirect: Bool) async throws  -> RoomNotificationMode
+    
+    /**
+     * The keywords that notify like a mention, sorted.
+     */
+    func notificationKeywords() async throws  -> [String]
+    
+    /**
+     * Removes a keyword (nothing if it is not there).
+     */
+    func removeNotificationKeyword(keyword: String) async throws 
+    
+    /**
+     * Returns a room to the account's default; its summary's
+     * `notification_mode` is `None` when this returns.
+     */
+    func resetRoomNotificationMode(roomId: String) async throws 
+    
+    /**
+     * A joined room's mode: its own, else the account's default for a
+     * room like it.
+     */
+    func roomNotificationMode(roomId: String) async throws  -> RoomNotificationMode
+    
+    /**
+     * Sets the account's default for direct messages or groups. `Mute` is
+     * `InvalidArgument`: mute rooms one by one.
+     */
+    func setDefaultNotificationMode(isDirect: Bool, mode: RoomNotificationMode) async throws 
+    
+    /**
+     * Gives a joined room a mode of its own; its summary's
+     * `notification_mode` shows it when this returns.
+     */
+    func setRoomNotificationMode(roomId: String, mode: RoomNotificationMode) async throws 
     
     /**
      * Bans a user from a joined room. `Server { status: 403 }` without
@@ -1637,6 +1690,29 @@ open func userId() -> String?  {
 }
     
     /**
+     * Marks a room unread, or clears the mark; the `Unread` filter
+     * honours it. While sync runs, it returns once sync has brought the
+     * mark back (10 s at most), so that the room's summary
+     * (`is_marked_unread`) shows it.
+     */
+open func setMarkedUnread(roomId: String, unread: Bool)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_marked_unread(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterBool.lower(unread)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
      * Sets up cross-signing, key backup and secret storage; returns the
      * recovery key. The core never logs nor stores it: it stays registered
      * with the log scrubber until the client is drained. Cancel-safe: a
@@ -1708,6 +1784,171 @@ open func recoveryState() -> RecoveryState  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Adds a keyword that notifies like a mention; blank is
+     * `InvalidArgument`.
+     */
+open func addNotificationKeyword(keyword: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_add_notification_keyword(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyword)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The account's default for direct messages (`is_direct`) or groups.
+     */
+open func defaultNotificationMode(isDirect: Bool)async throws  -> RoomNotificationMode  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_default_notification_mode(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(isDirect)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeRoomNotificationMode_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * The keywords that notify like a mention, sorted.
+     */
+open func notificationKeywords()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_notification_keywords(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Removes a keyword (nothing if it is not there).
+     */
+open func removeNotificationKeyword(keyword: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_remove_notification_keyword(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyword)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Returns a room to the account's default; its summary's
+     * `notification_mode` is `None` when this returns.
+     */
+open func resetRoomNotificationMode(roomId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_reset_room_notification_mode(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * A joined room's mode: its own, else the account's default for a
+     * room like it.
+     */
+open func roomNotificationMode(roomId: String)async throws  -> RoomNotificationMode  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_room_notification_mode(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_rust_buffer,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_rust_buffer,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_rust_buffer,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeRoomNotificationMode_lift,
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sets the account's default for direct messages or groups. `Mute` is
+     * `InvalidArgument`: mute rooms one by one.
+     */
+open func setDefaultNotificationMode(isDirect: Bool, mode: RoomNotificationMode)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_default_notification_mode(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(isDirect),FfiConverterTypeRoomNotificationMode_lower(mode)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Gives a joined room a mode of its own; its summary's
+     * `notification_mode` shows it when this returns.
+     */
+open func setRoomNotificationMode(roomId: String, mode: RoomNotificationMode)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_client_set_room_notification_mode(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(roomId),FfiConverterTypeRoomNotificationMode_lower(mode)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
 }
     
     /**
@@ -5288,6 +5529,27 @@ public func FfiConverterTypeTaskFailureListener_lower(_ value: TaskFailureListen
 public protocol TimelineProtocol: AnyObject, Sendable {
     
     /**
+     * Replaces the message `item_id` with `message`.
+     */
+    func editMessage(itemId: String, message: OutgoingMessage) async throws 
+    
+    /**
+     * Sends a private read receipt (`m.read.private`: others do not see
+     * it) and the fully-read marker at the latest event.
+     */
+    func markAsReadPrivately() async throws 
+    
+    /**
+     * Queues `message` (Markdown, emote or notice, intentional mentions),
+     * a reply to the item `in_reply_to_item` when given. Its local echo is
+     * in the timeline when this returns; a cancelled call that has begun
+     * still queues it. A reply to a local echo waits for the echo to reach
+     * the server (30 s at most: `Timeout`; one that failed:
+     * `InvalidState`).
+     */
+    func sendMessage(message: OutgoingMessage, inReplyToItem: String?) async throws 
+    
+    /**
      * Takes a queued or failed local echo back; `false` if it was sent.
      */
     func cancelSend(itemId: String) async throws  -> Bool
@@ -5429,6 +5691,72 @@ open class Timeline: TimelineProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * Replaces the message `item_id` with `message`.
+     */
+open func editMessage(itemId: String, message: OutgoingMessage)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_edit_message(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(itemId),FfiConverterTypeOutgoingMessage_lower(message)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Sends a private read receipt (`m.read.private`: others do not see
+     * it) and the fully-read marker at the latest event.
+     */
+open func markAsReadPrivately()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_mark_as_read_privately(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
+    
+    /**
+     * Queues `message` (Markdown, emote or notice, intentional mentions),
+     * a reply to the item `in_reply_to_item` when given. Its local echo is
+     * in the timeline when this returns; a cancelled call that has begun
+     * still queues it. A reply to a local echo waits for the echo to reach
+     * the server (30 s at most: `Timeout`; one that failed:
+     * `InvalidState`).
+     */
+open func sendMessage(message: OutgoingMessage, inReplyToItem: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_matrix_mobile_core_fn_method_timeline_send_message(
+                        self.uniffiCloneHandle(),FfiConverterTypeOutgoingMessage_lower(message),FfiConverterOptionString.lower(inReplyToItem)
+                )
+            },
+            pollFunc: ffi_matrix_mobile_core_rust_future_poll_void,
+            completeFunc: ffi_matrix_mobile_core_rust_future_complete_void,
+            freeFunc: ffi_matrix_mobile_core_rust_future_free_void,
+            cancelFunc: ffi_matrix_mobile_core_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeCoreError_lift
+        )
+}
     
     /**
      * Takes a queued or failed local echo back; `false` if it was sent.
@@ -8391,6 +8719,95 @@ public func FfiConverterTypeNotificationItem_lower(_ value: NotificationItem) ->
 
 
 /**
+ * A message to send or to replace an earlier one with.
+ */
+public struct OutgoingMessage: Equatable, Hashable {
+    public var body: String
+    /**
+     * Read `body` as Markdown and send its HTML too (`formatted_body`);
+     * plain text that Markdown leaves as is is sent without HTML.
+     */
+    public var markdown: Bool
+    public var kind: OutgoingKind
+    /**
+     * User ids mentioned on purpose (`m.mentions`): they are notified.
+     */
+    public var mentions: [String]
+    /**
+     * Mentions the whole room (`@room`).
+     */
+    public var mentionRoom: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(body: String, 
+        /**
+         * Read `body` as Markdown and send its HTML too (`formatted_body`);
+         * plain text that Markdown leaves as is is sent without HTML.
+         */markdown: Bool = false, kind: OutgoingKind, 
+        /**
+         * User ids mentioned on purpose (`m.mentions`): they are notified.
+         */mentions: [String] = [], 
+        /**
+         * Mentions the whole room (`@room`).
+         */mentionRoom: Bool = false) {
+        self.body = body
+        self.markdown = markdown
+        self.kind = kind
+        self.mentions = mentions
+        self.mentionRoom = mentionRoom
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OutgoingMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutgoingMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutgoingMessage {
+        return
+            try OutgoingMessage(
+                body: FfiConverterString.read(from: &buf), 
+                markdown: FfiConverterBool.read(from: &buf), 
+                kind: FfiConverterTypeOutgoingKind.read(from: &buf), 
+                mentions: FfiConverterSequenceString.read(from: &buf), 
+                mentionRoom: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OutgoingMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.body, into: &buf)
+        FfiConverterBool.write(value.markdown, into: &buf)
+        FfiConverterTypeOutgoingKind.write(value.kind, into: &buf)
+        FfiConverterSequenceString.write(value.mentions, into: &buf)
+        FfiConverterBool.write(value.mentionRoom, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutgoingMessage_lift(_ buf: RustBuffer) throws -> OutgoingMessage {
+    return try FfiConverterTypeOutgoingMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutgoingMessage_lower(_ value: OutgoingMessage) -> RustBuffer {
+    return FfiConverterTypeOutgoingMessage.lower(value)
+}
+
+
+/**
  * How long one phase took.
  */
 public struct PhaseTiming: Equatable, Hashable {
@@ -8731,6 +9148,79 @@ public func FfiConverterTypeReaction_lower(_ value: Reaction) -> RustBuffer {
 
 
 /**
+ * The message an event item replies to.
+ */
+public struct ReplyDetails: Equatable, Hashable {
+    public var eventId: String
+    public var sender: String
+    public var senderName: String?
+    /**
+     * Plain text for a quote: the body, or a short description of other
+     * content.
+     */
+    public var preview: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eventId: String, sender: String, senderName: String?, 
+        /**
+         * Plain text for a quote: the body, or a short description of other
+         * content.
+         */preview: String) {
+        self.eventId = eventId
+        self.sender = sender
+        self.senderName = senderName
+        self.preview = preview
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplyDetails: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplyDetails: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplyDetails {
+        return
+            try ReplyDetails(
+                eventId: FfiConverterString.read(from: &buf), 
+                sender: FfiConverterString.read(from: &buf), 
+                senderName: FfiConverterOptionString.read(from: &buf), 
+                preview: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplyDetails, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterString.write(value.sender, into: &buf)
+        FfiConverterOptionString.write(value.senderName, into: &buf)
+        FfiConverterString.write(value.preview, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplyDetails_lift(_ buf: RustBuffer) throws -> ReplyDetails {
+    return try FfiConverterTypeReplyDetails.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplyDetails_lower(_ value: ReplyDetails) -> RustBuffer {
+    return FfiConverterTypeReplyDetails.lower(value)
+}
+
+
+/**
  * Options of `Client.observe_room_list`.
  */
 public struct RoomListOptions: Equatable, Hashable {
@@ -8819,6 +9309,19 @@ public struct RoomSummary: Equatable, Hashable {
      * The room's avatar, for `download_thumbnail` or `download_media`.
      */
     public var avatar: MediaSource?
+    /**
+     * The room's own notification mode; `None`: the account's default.
+     */
+    public var notificationMode: RoomNotificationMode?
+    /**
+     * The user marked the room unread (`set_marked_unread`); the `Unread`
+     * filter shows it.
+     */
+    public var isMarkedUnread: Bool
+    /**
+     * Unread messages that notify (the push rules' count).
+     */
+    public var notificationCount: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8831,7 +9334,17 @@ public struct RoomSummary: Equatable, Hashable {
          */latest: LatestMessage?, 
         /**
          * The room's avatar, for `download_thumbnail` or `download_media`.
-         */avatar: MediaSource? = nil) {
+         */avatar: MediaSource? = nil, 
+        /**
+         * The room's own notification mode; `None`: the account's default.
+         */notificationMode: RoomNotificationMode? = nil, 
+        /**
+         * The user marked the room unread (`set_marked_unread`); the `Unread`
+         * filter shows it.
+         */isMarkedUnread: Bool = false, 
+        /**
+         * Unread messages that notify (the push rules' count).
+         */notificationCount: UInt64 = UInt64(0)) {
         self.roomId = roomId
         self.name = name
         self.isEncrypted = isEncrypted
@@ -8845,6 +9358,9 @@ public struct RoomSummary: Equatable, Hashable {
         self.unreadMentions = unreadMentions
         self.latest = latest
         self.avatar = avatar
+        self.notificationMode = notificationMode
+        self.isMarkedUnread = isMarkedUnread
+        self.notificationCount = notificationCount
     }
 
     
@@ -8875,7 +9391,10 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
                 unreadMessages: FfiConverterUInt64.read(from: &buf), 
                 unreadMentions: FfiConverterUInt64.read(from: &buf), 
                 latest: FfiConverterOptionTypeLatestMessage.read(from: &buf), 
-                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf)
+                avatar: FfiConverterOptionTypeMediaSource.read(from: &buf), 
+                notificationMode: FfiConverterOptionTypeRoomNotificationMode.read(from: &buf), 
+                isMarkedUnread: FfiConverterBool.read(from: &buf), 
+                notificationCount: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -8893,6 +9412,9 @@ public struct FfiConverterTypeRoomSummary: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.unreadMentions, into: &buf)
         FfiConverterOptionTypeLatestMessage.write(value.latest, into: &buf)
         FfiConverterOptionTypeMediaSource.write(value.avatar, into: &buf)
+        FfiConverterOptionTypeRoomNotificationMode.write(value.notificationMode, into: &buf)
+        FfiConverterBool.write(value.isMarkedUnread, into: &buf)
+        FfiConverterUInt64.write(value.notificationCount, into: &buf)
     }
 }
 
@@ -10459,6 +10981,88 @@ public func FfiConverterTypeNotificationKind_lower(_ value: NotificationKind) ->
 
 
 /**
+ * The kind of a message the app sends.
+ */
+
+public enum OutgoingKind: Equatable, Hashable {
+    
+    case text
+    /**
+     * "/me waves": shown as an action of the sender.
+     */
+    case emote
+    /**
+     * A notice, as bots send: shown quieter, never notifies by default.
+     */
+    case notice
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OutgoingKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutgoingKind: FfiConverterRustBuffer {
+    typealias SwiftType = OutgoingKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutgoingKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text
+        
+        case 2: return .emote
+        
+        case 3: return .notice
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OutgoingKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .text:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .emote:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notice:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutgoingKind_lift(_ buf: RustBuffer) throws -> OutgoingKind {
+    return try FfiConverterTypeOutgoingKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutgoingKind_lower(_ value: OutgoingKind) -> RustBuffer {
+    return FfiConverterTypeOutgoingKind.lower(value)
+}
+
+
+
+/**
  * What a push carries.
  */
 
@@ -10899,6 +11503,85 @@ public func FfiConverterTypeRoomListUpdate_lower(_ value: RoomListUpdate) -> Rus
 
 
 /**
+ * When a room notifies (the homeserver's push rules, so pushes follow it).
+ */
+
+public enum RoomNotificationMode: Equatable, Hashable {
+    
+    case allMessages
+    case mentionsAndKeywordsOnly
+    /**
+     * No notification and no push.
+     */
+    case mute
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RoomNotificationMode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoomNotificationMode: FfiConverterRustBuffer {
+    typealias SwiftType = RoomNotificationMode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoomNotificationMode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .allMessages
+        
+        case 2: return .mentionsAndKeywordsOnly
+        
+        case 3: return .mute
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RoomNotificationMode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .allMessages:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mentionsAndKeywordsOnly:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .mute:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomNotificationMode_lift(_ buf: RustBuffer) throws -> RoomNotificationMode {
+    return try FfiConverterTypeRoomNotificationMode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoomNotificationMode_lower(_ value: RoomNotificationMode) -> RustBuffer {
+    return FfiConverterTypeRoomNotificationMode.lower(value)
+}
+
+
+
+/**
  * The server's preset for a new room's join rules and power levels.
  */
 
@@ -10994,7 +11677,9 @@ public enum RoomVisibility: Equatable, Hashable {
      */
     case `private`
     /**
-     * Listed in the server's room directory.
+     * Asks the server to list the room in its directory (a server may
+     * refuse to list rooms, as Synapse does unless its
+     * `room_list_publication_rules` allow it; the room is made anyway).
      */
     case `public`
 
@@ -11556,7 +12241,17 @@ public enum TimelineItemKind: Equatable, Hashable {
          */inReplyTo: String?, reactions: [Reaction], 
         /**
          * Users whose read receipt is at this event.
-         */readBy: [String]
+         */readBy: [String], 
+        /**
+         * The message replied to, once the core has it (asked of the
+         * server when the timeline does not hold it); `in_reply_to` has its
+         * id from the start.
+         */reply: ReplyDetails?, 
+        /**
+         * The message mentions the user: by name in its intentional
+         * mentions, `@room`, or as the server's push rules highlight it
+         * (keywords included).
+         */mentionsMe: Bool
     )
     case dayDivider(timestampMs: UInt64
     )
@@ -11583,7 +12278,7 @@ public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .event(eventId: try FfiConverterOptionString.read(from: &buf), sender: try FfiConverterString.read(from: &buf), senderName: try FfiConverterOptionString.read(from: &buf), senderAvatar: try FfiConverterOptionTypeMediaSource.read(from: &buf), isOwn: try FfiConverterBool.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), content: try FfiConverterTypeMessageContent.read(from: &buf), sendState: try FfiConverterOptionTypeSendState.read(from: &buf), edited: try FfiConverterBool.read(from: &buf), inReplyTo: try FfiConverterOptionString.read(from: &buf), reactions: try FfiConverterSequenceTypeReaction.read(from: &buf), readBy: try FfiConverterSequenceString.read(from: &buf)
+        case 1: return .event(eventId: try FfiConverterOptionString.read(from: &buf), sender: try FfiConverterString.read(from: &buf), senderName: try FfiConverterOptionString.read(from: &buf), senderAvatar: try FfiConverterOptionTypeMediaSource.read(from: &buf), isOwn: try FfiConverterBool.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), content: try FfiConverterTypeMessageContent.read(from: &buf), sendState: try FfiConverterOptionTypeSendState.read(from: &buf), edited: try FfiConverterBool.read(from: &buf), inReplyTo: try FfiConverterOptionString.read(from: &buf), reactions: try FfiConverterSequenceTypeReaction.read(from: &buf), readBy: try FfiConverterSequenceString.read(from: &buf), reply: try FfiConverterOptionTypeReplyDetails.read(from: &buf), mentionsMe: try FfiConverterBool.read(from: &buf)
         )
         
         case 2: return .dayDivider(timestampMs: try FfiConverterUInt64.read(from: &buf)
@@ -11601,7 +12296,7 @@ public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .event(eventId,sender,senderName,senderAvatar,isOwn,timestampMs,content,sendState,edited,inReplyTo,reactions,readBy):
+        case let .event(eventId,sender,senderName,senderAvatar,isOwn,timestampMs,content,sendState,edited,inReplyTo,reactions,readBy,reply,mentionsMe):
             writeInt(&buf, Int32(1))
             FfiConverterOptionString.write(eventId, into: &buf)
             FfiConverterString.write(sender, into: &buf)
@@ -11615,6 +12310,8 @@ public struct FfiConverterTypeTimelineItemKind: FfiConverterRustBuffer {
             FfiConverterOptionString.write(inReplyTo, into: &buf)
             FfiConverterSequenceTypeReaction.write(reactions, into: &buf)
             FfiConverterSequenceString.write(readBy, into: &buf)
+            FfiConverterOptionTypeReplyDetails.write(reply, into: &buf)
+            FfiConverterBool.write(mentionsMe, into: &buf)
             
         
         case let .dayDivider(timestampMs):
@@ -12185,6 +12882,30 @@ fileprivate struct FfiConverterOptionTypeNotificationItem: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeReplyDetails: FfiConverterRustBuffer {
+    typealias SwiftType = ReplyDetails?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReplyDetails.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReplyDetails.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSession: FfiConverterRustBuffer {
     typealias SwiftType = Session?
 
@@ -12225,6 +12946,30 @@ fileprivate struct FfiConverterOptionTypePushFormat: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePushFormat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRoomNotificationMode: FfiConverterRustBuffer {
+    typealias SwiftType = RoomNotificationMode?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRoomNotificationMode.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRoomNotificationMode.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12982,6 +13727,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_user_id() != 61472) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_marked_unread() != 57620) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_matrix_mobile_core_checksum_method_client_enable_recovery() != 39415) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -12992,6 +13740,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_recovery_state() != 38055) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_add_notification_keyword() != 42808) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_default_notification_mode() != 15713) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_notification_keywords() != 15180) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_remove_notification_keyword() != 20134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_reset_room_notification_mode() != 4402) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_room_notification_mode() != 51000) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_default_notification_mode() != 43142) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_client_set_room_notification_mode() != 52237) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_ban() != 29833) {
@@ -13094,6 +13866,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_notificationfetcher_get() != 55617) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_edit_message() != 8901) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_mark_as_read_privately() != 5622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_matrix_mobile_core_checksum_method_timeline_send_message() != 54050) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_timeline_cancel_send() != 12262) {

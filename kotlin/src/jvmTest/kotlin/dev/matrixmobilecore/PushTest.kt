@@ -1,8 +1,5 @@
 package dev.matrixmobilecore
 
-import com.sun.net.httpserver.HttpServer
-import java.net.InetSocketAddress
-import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -17,44 +14,13 @@ import kotlin.time.Duration.Companion.seconds
  * server on loopback, which Synapse may reach (the harness allows it).
  */
 class PushTest {
-    /** A push gateway of the test's own: keeps each body Synapse posts. */
-    private class Gateway : AutoCloseable {
-        private val server: HttpServer = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
-        val posts = CopyOnWriteArrayList<String>()
-
-        init {
-            server.createContext(NOTIFY_PATH) { exchange ->
-                posts.add(exchange.requestBody.readBytes().decodeToString())
-                val answer = """{"rejected":[]}""".toByteArray()
-                exchange.responseHeaders.add("Content-Type", "application/json")
-                exchange.sendResponseHeaders(200, answer.size.toLong())
-                exchange.responseBody.use { it.write(answer) }
-            }
-            server.start()
-        }
-
-        val url: String get() = "http://127.0.0.1:${server.address.port}$NOTIFY_PATH"
-
-        fun postsOf(eventId: String): List<String> = posts.filter { "\"$eventId\"" in it }
-
-        override fun close() = server.stop(0)
-    }
-
-    private fun pusher(gatewayUrl: String, pushkey: String) = PusherConfig(
-        appId = "org.example.mmc.kotlin",
-        pushkey = pushkey,
-        gatewayUrl = gatewayUrl,
-        deviceName = "kotlin test",
-        lang = "en",
-    )
-
     @Test
     fun aPusherGetsAnotherUsersMessageUntilItIsRemoved() = coreTest(timeout = 120.seconds) {
-        Gateway().use { gateway ->
+        PushGateway().use { gateway ->
             val (alice, _) = loggedInClient()
             val (bob, bobSession) = loggedInClient()
             try {
-                alice.setPusher(pusher(gateway.url, "kt-pushkey-1"))
+                alice.setPusher(testPusher(gateway.url, "kt-pushkey-1"))
                 val room = alice.createRoom("push", listOf(bobSession.userId), false)
                 bob.joinRoom(room)
 
@@ -71,7 +37,7 @@ class PushTest {
                 val between = bob.sendText(room, "no push for this")
                 // A pusher set after the removal gets the next message, so
                 // the missing push of `between` is not a delay.
-                alice.setPusher(pusher(gateway.url, "kt-pushkey-2"))
+                alice.setPusher(testPusher(gateway.url, "kt-pushkey-2"))
                 val last = bob.sendText(room, "push again")
                 val again = eventually("the push of $last", timeout = 30.seconds, read = { gateway.postsOf(last) }) {
                     it.isNotEmpty()
@@ -93,12 +59,12 @@ class PushTest {
         try {
             val good = "http://127.0.0.1:9$NOTIFY_PATH"
             val cases = listOf(
-                pusher("ftp://127.0.0.1$NOTIFY_PATH", "k"),
-                pusher("not a url", "k"),
-                pusher("http://127.0.0.1:9/elsewhere", "k"),
-                pusher(good, ""),
-                pusher(good, "k".repeat(513)),
-                pusher(good, "k").copy(appId = ""),
+                testPusher("ftp://127.0.0.1$NOTIFY_PATH", "k"),
+                testPusher("not a url", "k"),
+                testPusher("http://127.0.0.1:9/elsewhere", "k"),
+                testPusher(good, ""),
+                testPusher(good, "k".repeat(513)),
+                testPusher(good, "k").copy(appId = ""),
             )
             for (case in cases) {
                 assertFailsWith<CoreException.InvalidArgument>("$case") { client.setPusher(case) }
@@ -110,17 +76,13 @@ class PushTest {
         }
     }
 
-    private companion object {
-        const val NOTIFY_PATH = "/_matrix/push/v1/notify"
-    }
-
     @Test
     fun anEventIdOnlyPusherCarriesNoContentAndReadsBack() = coreTest(timeout = 120.seconds) {
-        Gateway().use { gateway ->
+        PushGateway().use { gateway ->
             val (alice, _) = loggedInClient()
             val (bob, bobSession) = loggedInClient()
             try {
-                val config = pusher(gateway.url, "kt-ios").copy(
+                val config = testPusher(gateway.url, "kt-ios").copy(
                     format = PushFormat.EVENT_ID_ONLY,
                     defaultPayloadJson = """{"aps":{"mutable-content":1}}""",
                 )
