@@ -690,7 +690,8 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * The live timeline of a joined room; `NotFound` otherwise. Sync then
      * carries the room in full (up to 20 new events a response). The
      * room's first timeline while sync runs returns once sync has answered
-     * that subscription (at most 5 s), with its latest events in it.
+     * that subscription (at most 5 s, and 1 s more to ask the server for the
+     * latest page when no answer came), with its latest events in it.
      */
     func timeline(roomId: String) async throws  -> Timeline
     
@@ -1333,7 +1334,8 @@ open func setFavourite(roomId: String, favourite: Bool)async throws   {
      * The live timeline of a joined room; `NotFound` otherwise. Sync then
      * carries the room in full (up to 20 new events a response). The
      * room's first timeline while sync runs returns once sync has answered
-     * that subscription (at most 5 s), with its latest events in it.
+     * that subscription (at most 5 s, and 1 s more to ask the server for the
+     * latest page when no answer came), with its latest events in it.
      */
 open func timeline(roomId: String)async throws  -> Timeline  {
     return
@@ -13667,7 +13669,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_set_favourite() != 18936) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_timeline() != 27497) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_timeline() != 40729) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_close() != 53617) {
