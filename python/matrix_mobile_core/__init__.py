@@ -49,6 +49,29 @@ from . import _security, _streams  # noqa: E402
 
 __all__ = list(_bindings.__all__) + list(_streams.__all__) + list(_security.__all__)
 
+
+def _guard_record_equality(module) -> None:
+    """Makes each generated record's `==` answer `NotImplemented` for another
+    type. UniFFI 0.32's record `__eq__` reads the other side's fields without
+    looking at its type, so a record compared with `None` (an optional field
+    set on one side only, as in two `RoomSummary` values) raised
+    `AttributeError` instead of being unequal."""
+    for name in getattr(module, "__all__", ()):
+        cls = getattr(module, name, None)
+        eq = isinstance(cls, type) and cls.__dict__.get("__eq__")
+        if not eq:
+            continue
+
+        def __eq__(self, other, _eq=eq, _cls=cls):
+            if not isinstance(other, _cls):
+                return NotImplemented
+            return _eq(self, other)
+
+        cls.__eq__ = __eq__
+
+
+_guard_record_equality(_bindings)
+
 # The bound of the shutdown at interpreter exit, in milliseconds: the whole
 # `shutdown_blocking` call, every live client's drain included.
 _EXIT_SHUTDOWN_TIMEOUT_MS = 5000
