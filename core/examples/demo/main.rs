@@ -195,15 +195,11 @@ fn main() -> Result<(), CoreError> {
         })
     })?;
     println!("    back online: alice's echo is sent, and bob has it");
-    // Sync gave up while the network was gone; the app starts it again (as
-    // it would when the OS says the network is back).
-    if alice.sync_state() != matrix_mobile_core::SyncState::Running {
-        println!(
-            "    alice's sync reads {:?}: she starts it again",
-            alice.sync_state()
-        );
-        block_on(alice.start_sync())?;
-    }
+    // Sync failed while the network was gone; the core starts it again.
+    wait("alice's sync to recover", || {
+        alice.sync_state() == matrix_mobile_core::SyncState::Running
+    })?;
+    println!("    alice's sync, failed while offline, runs again by itself");
     println!("    bob's timeline ends with:");
     let rows: Vec<String> = bob_screen.items().iter().filter_map(row).collect();
     for r in rows.iter().skip(rows.len().saturating_sub(7)) {

@@ -25,6 +25,9 @@ struct Subscriber {
 #[derive(Default)]
 pub(crate) struct SessionEvents {
     subscribers: Mutex<Vec<Subscriber>>,
+    /// The server refused the session's token, and no refresh since made it
+    /// good again: sync is not restarted on its own.
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl SessionEvents {
@@ -79,6 +82,8 @@ impl SessionEvents {
     /// already told of them (its first call, the current session, may have
     /// carried them).
     pub(crate) fn session_changed(&self, session: &Session) {
+        self.refused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let token = digest(&session.access_token);
         for s in self
             .lock()
@@ -97,8 +102,15 @@ impl SessionEvents {
         }
     }
 
+    /// Whether the server refused the token since the last refresh.
+    pub(crate) fn refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Tells every listener that the server refused the token.
     pub(crate) fn auth_error(&self, soft_logout: bool) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.publish("SessionListener.on_auth_error", move |l| {
             l.on_auth_error(soft_logout)
         });

@@ -16,6 +16,48 @@ use crate::api::{ClientState, CoreError, CoreResult};
 use crate::matrix;
 use crate::supervisor::{TaskKind, WhenDropped};
 
+/// The first and the longest wait before sync that failed (the network
+/// gone, the server down) is started again; each failure in a row doubles
+/// it, and a running sync resets it.
+const RECOVERY_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
+const RECOVERY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts sync again after it failed (matrix-sdk-ui's service stops in
+/// `Error` and stays there), with a growing wait, while the app wants it:
+/// not paused, not stopped, not a session the server refused. Ends with the
+/// client. Sleeps between tries: nothing wakes it while sync runs.
+async fn recover_sync(
+    core: std::sync::Weak<ClientCore>,
+    mut states: impl futures_util::Stream<Item = crate::api::SyncState> + Unpin,
+) -> Result<(), String> {
+    use crate::api::SyncState;
+    let mut wait = RECOVERY_FIRST;
+    while let Some(state) = states.next().await {
+        match state {
+            SyncState::Running => wait = RECOVERY_FIRST,
+            SyncState::Error => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RECOVERY_MAX);
+                let Some(core) = core.upgrade() else {
+                    return Ok(());
+                };
+                let wanted = {
+                    let inner = core.inner();
+                    inner.sync_wanted && !inner.paused && inner.state == ClientState::LoggedIn
+                };
+                if wanted && !core.listeners.sessions.refused() {
+                    tracing::info!("sync failed; starting it again");
+                    if let Err(e) = core.start_sync().await {
+                        tracing::debug!(%e, "sync did not start again");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Longest wait, after matrix-sdk closed the stores, for their files to be
 /// closed too (see [`store_dir::wait_files_closed`]).
 const STORES_CLOSED_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
@@ -66,7 +108,11 @@ impl ClientCore {
     }
 
     /// Keeps the sync service and forwards its states to the listeners.
-    fn install_sync(&self, sdk: &matrix::Sdk, sync: &Arc<matrix::sync::Service>) -> CoreResult<()> {
+    fn install_sync(
+        self: &Arc<Self>,
+        sdk: &matrix::Sdk,
+        sync: &Arc<matrix::sync::Service>,
+    ) -> CoreResult<()> {
         {
             let mut inner = self.inner();
             if !matches!(inner.state, ClientState::LoggedIn) {
@@ -83,6 +129,8 @@ impl ClientCore {
             }
             Ok(())
         });
+        let recovery = recover_sync(Arc::downgrade(self), matrix::sync::states(sync));
+        self.spawn(&handle, TaskKind::Finite, "sync-recovery", recovery);
         let keep_subscribed = matrix::subscriptions::keep_rooms_subscribed(
             sdk.clone(),
             sync,

@@ -293,3 +293,35 @@ fn a_refused_message_is_sent_by_retry_send_once_the_room_allows_it() {
         block_on(client.logout(LogoutOptions::default(), None)).unwrap();
     }
 }
+
+/// Sync that failed while the server was unreachable starts again by
+/// itself once it is back (matrix-sdk-ui's service stays in `Error`); a
+/// stopped sync stays stopped.
+#[test]
+fn sync_that_failed_offline_runs_again_when_the_server_is_back() {
+    use matrix_mobile_core::SyncState;
+    let _serial = serial();
+    let alice = Proxied::login("recover-alice");
+    block_on(alice.client.start_sync()).unwrap();
+    wait("sync running", 30, || {
+        alice.client.sync_state() == SyncState::Running
+    });
+    alice.proxy.die();
+    wait("sync failed", 60, || {
+        alice.client.sync_state() == SyncState::Error
+    });
+    alice.proxy.set(homeserver::Fault::Pass);
+    wait("sync running again, by itself", 30, || {
+        alice.client.sync_state() == SyncState::Running
+    });
+    // And it works: a room made elsewhere reaches this client.
+    let room = block_on(alice.client.create_room("after".into(), vec![], false)).unwrap();
+    wait("the room through sync", 30, || {
+        alice.client.room(room.clone()).is_ok()
+    });
+    // A sync the app stopped is not started again.
+    block_on(alice.client.stop_sync()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(alice.client.sync_state(), SyncState::Idle);
+    block_on(alice.client.logout(LogoutOptions::default(), None)).unwrap();
+}
