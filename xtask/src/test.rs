@@ -223,7 +223,20 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let mut failed = Vec::new();
     for (name, result, secs) in &results {
         let verdict = if result.is_ok() { "ok" } else { "FAILED" };
-        println!("{name:<9} {verdict:<7} {secs:>6.1} s");
+        // A suite that ran beside others: its seconds overlap theirs.
+        let beside: Vec<&str> = TOGETHER
+            .iter()
+            .filter(|g| !child && g.contains(&name.as_str()) && g.iter().all(|s| wanted(s)))
+            .flat_map(|g| g.iter().copied().filter(|s| s != name))
+            .collect();
+        if beside.is_empty() {
+            println!("{name:<9} {verdict:<7} {secs:>6.1} s");
+        } else {
+            println!(
+                "{name:<9} {verdict:<7} {secs:>6.1} s  (beside {})",
+                beside.join(", ")
+            );
+        }
         if let Err(e) = result {
             // The reason again, so that the tail of a long log says why.
             println!(
