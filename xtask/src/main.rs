@@ -18,6 +18,7 @@ mod jreleaser;
 mod kotlin;
 mod maven;
 mod natives;
+mod parallel;
 mod python;
 mod release;
 mod repository;

@@ -12,7 +12,8 @@
 //! `shrink.rs`); `docs` builds the Kotlin and Python API docs into
 //! `target/docs` and checks them (`docs.rs`). Every suite runs even when an
 //! earlier one failed; the command fails if any did, and the summary repeats
-//! each failure's reason.
+//! each failure's reason. The core's test binaries run several at a time,
+//! and the suites of [`TOGETHER`] side by side (`parallel.rs`).
 
 use std::process::Command;
 use std::time::Instant;
@@ -20,7 +21,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 
 use crate::ctx::{self, Ctx};
-use crate::{bindings, kotlin, maven, python, release, shrink, stress, swift, synapse, wheel};
+use crate::{
+    bindings, kotlin, maven, parallel, python, release, shrink, stress, swift, synapse, wheel,
+};
 
 const SUITES: [&str; 8] = [
     "rust",
@@ -55,75 +58,126 @@ pub struct Args {
     /// The suites to run; none: all of them but `release`.
     #[arg(value_name = "SUITE", value_parser = clap::builder::PossibleValuesParser::new(SUITES))]
     suites: Vec<String>,
+    /// The homeserver to use instead of starting one: how a run of suites
+    /// [`TOGETHER`] gives each its Synapse.
+    #[arg(long, value_name = "URL", hide = true)]
+    homeserver_url: Option<String>,
+    /// The refresh homeserver to use instead of starting one (with
+    /// `--homeserver-url`).
+    #[arg(long, value_name = "URL", hide = true, requires = "homeserver_url")]
+    refresh_url: Option<String>,
 }
+
+/// Suites that run at the same time when all of them are asked for, each in
+/// a process of its own (`parallel::suites`) on this run's Synapses, its
+/// output printed whole when it ends. Python's tests mostly wait on Synapse
+/// while the Kotlin suite mostly compiles, and they write to different
+/// folders.
+const TOGETHER: [&[&str]; 1] = [&["python", "kotlin"]];
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let named = &args.suites;
     let wanted =
         |s: &str| named.iter().any(|a| a == s) || (named.is_empty() && !ON_REQUEST.contains(&s));
     let cdylib = ctx.build_core_debug()?;
-    let server = synapse::start(ctx)?;
-    println!("xtask: Synapse at {}", server.url);
-    let url = server.url.clone();
+    // A run of suites started by a run of suites together (`TOGETHER`) uses
+    // the Synapses of the run that started it.
+    let child = args.homeserver_url.is_some();
+    let server = match &args.homeserver_url {
+        Some(_) => None,
+        None => Some(synapse::start(ctx)?),
+    };
+    let url = match (&server, &args.homeserver_url) {
+        (Some(server), _) => server.url.clone(),
+        (None, url) => url.clone().unwrap_or_default(),
+    };
+    println!("xtask: Synapse at {url}");
     // The Kotlin and Swift tests of sessions that refresh need a second
     // Synapse whose access tokens expire (the Rust and Python tests start
     // their own).
-    let refresh = if wanted("kotlin") || wanted("swift") {
+    let refresh = if !child && (wanted("kotlin") || wanted("swift")) {
         Some(synapse::start_refresh(ctx)?)
     } else {
         None
     };
-    let refresh_url = refresh.as_ref().map(|s| s.url.clone()).unwrap_or_default();
+    let refresh_url = match (&refresh, &args.refresh_url) {
+        (Some(refresh), _) => refresh.url.clone(),
+        (None, url) => url.clone().unwrap_or_default(),
+    };
 
-    let mut results: Vec<(&str, Result<()>, f64)> = Vec::new();
+    let mut results: Vec<(String, Result<()>, f64)> = Vec::new();
     let mut suite = |name: &'static str, f: &dyn Fn() -> Result<()>| {
-        if wanted(name) {
+        let group = TOGETHER
+            .iter()
+            .find(|g| g.contains(&name) && g.iter().all(|s| wanted(s)));
+        if let (Some(group), false) = (group, child) {
+            // The group runs when its first suite comes; the others ran with it.
+            if group[0] == name {
+                println!("\n==== {} (together) ====", group.join(", "));
+                let log_dir = ctx.target_dir().join("test-logs");
+                results.extend(parallel::suites(group, &url, &refresh_url, &log_dir));
+            }
+        } else if wanted(name) {
             let started = Instant::now();
             println!("\n==== {name} ====");
             let result = f();
             if let Err(e) = &result {
                 eprintln!("xtask: {name} failed: {e:#}");
             }
-            results.push((name, result, started.elapsed().as_secs_f64()));
+            results.push((name.into(), result, started.elapsed().as_secs_f64()));
         }
     };
     suite("rust", &|| {
         // The fault matrix starts Synapses of its own (to kill and pause
         // them) with the harness's Python.
         let harness_python = python::ensure_venv(ctx)?;
-        // The core's tests, then xtask's own, each in its own invocation so
-        // that neither changes the other's dependency features
-        // (`uniffi-bindgen` is a `main` that calls UniFFI; it has no tests).
-        let core = ctx::run(
-            Command::new(ctx::cargo())
-                .current_dir(&ctx.root)
-                .arg("test")
-                .args(ctx::CORE_PACKAGES)
-                .arg("--no-fail-fast")
-                .env("MMC_HOMESERVER_URL", &url)
-                .env("MMC_HARNESS_PYTHON", harness_python),
-        );
+        // The core's test binaries, built by `cargo test --no-run` and run
+        // several at a time (`parallel.rs`).
+        let core_args = [ctx::CORE_PACKAGES.as_slice(), &["--no-fail-fast"]].concat();
+        let core = parallel::test_binaries(&ctx.root, &core_args);
         // The race tests that need the core's pause points and injected
-        // faults (`test-hooks`, `core/src/hooks.rs`): an invocation of their
-        // own, since their feature changes the library. It also rewrites the
-        // debug cdylib, so the plain one is rebuilt after it: the foreign
-        // suites must never load a library with hooks.
-        let hooked = ctx::run(
-            Command::new(ctx::cargo())
-                .current_dir(&ctx.root)
-                .arg("test")
-                .args(ctx::CORE_PACKAGES)
-                .args(["--features", "test-hooks", "--test", "hooked_races"])
-                .env("MMC_HOMESERVER_URL", &url),
-        );
+        // faults (`test-hooks`, `core/src/hooks.rs`): a build of their own,
+        // since their feature changes the library. It also rewrites the
+        // debug cdylib, so the plain one is rebuilt after it (before any
+        // test runs): the foreign suites must never load a library with
+        // hooks. The test binaries link the library statically, so each
+        // keeps the features it was built with.
+        let hooked_args = [
+            ctx::CORE_PACKAGES.as_slice(),
+            &["--features", "test-hooks", "--test", "hooked_races"],
+        ]
+        .concat();
+        let hooked = parallel::test_binaries(&ctx.root, &hooked_args);
         let plain = ctx.build_core_debug().map(drop);
-        let xtask = ctx::run(Command::new(ctx::cargo()).current_dir(&ctx.root).args([
-            "test",
-            "-p",
-            "xtask",
-            "--no-fail-fast",
-        ]));
-        core.and(hooked).and(plain).and(xtask)
+        let mut jobs = Vec::new();
+        let mut built = plain;
+        for binaries in [core, hooked] {
+            match binaries {
+                Ok(binaries) => jobs.extend(binaries),
+                Err(e) => built = built.and(Err(e)),
+            }
+        }
+        for job in &mut jobs {
+            job.command
+                .env("MMC_HOMESERVER_URL", &url)
+                .env("MMC_HARNESS_PYTHON", &harness_python);
+        }
+        // The doc tests, which `--no-run` does not build, and xtask's own
+        // tests, each in its own cargo invocation so that neither changes
+        // the other's dependency features (`uniffi-bindgen` is a `main`
+        // that calls UniFFI; it has no tests).
+        let cargo_job = |name: &str, args: &[&str]| {
+            let mut command = Command::new(ctx::cargo());
+            command.current_dir(&ctx.root).arg("test").args(args);
+            parallel::Job {
+                name: name.into(),
+                command,
+            }
+        };
+        jobs.push(cargo_job("doc", &[&core_args[..], &["--doc"]].concat()));
+        jobs.push(cargo_job("xtask", &["-p", "xtask", "--no-fail-fast"]));
+        let ran = parallel::run(jobs, parallel::width(), &ctx.target_dir().join("test-logs"));
+        built.and(ran)
     });
     suite("stress", &|| {
         let exe = stress::build_lifecycle_debug(ctx)?;
@@ -165,17 +219,31 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     drop(server);
 
     println!("\n==== summary ====");
+    results.sort_by_key(|(name, ..)| SUITES.iter().position(|s| s == name));
     let mut failed = Vec::new();
     for (name, result, secs) in &results {
         let verdict = if result.is_ok() { "ok" } else { "FAILED" };
-        println!("{name:<9} {verdict:<7} {secs:>6.1} s");
+        // A suite that ran beside others: its seconds overlap theirs.
+        let beside: Vec<&str> = TOGETHER
+            .iter()
+            .filter(|g| !child && g.contains(&name.as_str()) && g.iter().all(|s| wanted(s)))
+            .flat_map(|g| g.iter().copied().filter(|s| s != name))
+            .collect();
+        if beside.is_empty() {
+            println!("{name:<9} {verdict:<7} {secs:>6.1} s");
+        } else {
+            println!(
+                "{name:<9} {verdict:<7} {secs:>6.1} s  (beside {})",
+                beside.join(", ")
+            );
+        }
         if let Err(e) = result {
             // The reason again, so that the tail of a long log says why.
             println!(
                 "          {}",
                 format!("{e:#}").replace('\n', "\n          ")
             );
-            failed.push(*name);
+            failed.push(name.as_str());
         }
     }
     if !failed.is_empty() {
