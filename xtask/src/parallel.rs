@@ -41,10 +41,10 @@ const ALONE: [&str; 0] = [];
 /// alone at the end (the longest-first order; the rest follow in cargo's
 /// order). Only the order depends on this list.
 const SLOWEST_FIRST: [&str; 8] = [
+    "chat",
     "notification",
     "hooked_races",
     "sessions",
-    "chat",
     "fault_matrix",
     "session_store",
     "client",
