@@ -134,6 +134,11 @@ impl ClientCore {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The bound of one HTTP request, from the client's configuration.
+    pub(crate) fn request_timeout(&self) -> std::time::Duration {
+        self.request_timeout
+    }
+
     /// The handle of this client's runtime generation, for ordinary work.
     fn handle(&self) -> CoreResult<Handle> {
         runtime::handle_of(self.generation, false)

@@ -95,10 +95,12 @@ impl Client {
         dest_path: String,
     ) -> CoreResult<u64> {
         let sdk = self.core.sdk_with_stores()?;
+        // A thumbnail is one small answer: twice one request's bound.
+        let bound = 2 * self.core.request_timeout();
         let work = async move {
             let source = matrix::timeline::items::sdk_media_source(&source)?;
             let dest = dest_path.into();
-            matrix::media::thumbnail::download(&sdk, source, width, height, dest).await
+            matrix::media::thumbnail::download(&sdk, source, width, height, dest, bound).await
         };
         self.core
             .store_call("download_thumbnail", WhenDropped::Abort, work)

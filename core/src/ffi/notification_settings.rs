@@ -2,13 +2,18 @@
 //! account's defaults, keywords. The homeserver's push rules, so pushes
 //! follow them: a muted room sends none. One call at a time per client;
 //! while sync runs, a change returns once sync has brought it back (10 s at
-//! most), so that what is read next shows it. Each method only delegates.
+//! most), so that what is read next shows it. A change that has begun runs
+//! to its end when the caller cancels: matrix-sdk sends a change as several
+//! requests and updates its own copy of the rules only after the last, so
+//! one cut short would leave that copy wrong for the next. Each method only
+//! delegates.
 
 use std::future::Future;
 
 use crate::api::{CoreResult, RoomNotificationMode};
 use crate::matrix::notification_settings::{self as settings, Settings};
 use crate::matrix::Sdk;
+use crate::supervisor::WhenDropped;
 
 use super::client::Client;
 
@@ -23,7 +28,8 @@ impl Client {
         let work = move |s: Settings, sdk: Sdk| async move {
             settings::room_mode(&s, &sdk, &room_id).await
         };
-        self.settings_call("room_notification_mode", work).await
+        self.settings_call("room_notification_mode", WhenDropped::Abort, work)
+            .await
     }
 
     /// Gives a joined room a mode of its own; its summary's
@@ -40,7 +46,8 @@ impl Client {
             summaries.refresh(&sdk, &room_id);
             Ok(())
         };
-        self.settings_call("set_room_notification_mode", work).await
+        self.settings_call("set_room_notification_mode", WhenDropped::Finish, work)
+            .await
     }
 
     /// Returns a room to the account's default; its summary's
@@ -53,7 +60,7 @@ impl Client {
             summaries.refresh(&sdk, &room_id);
             Ok(())
         };
-        self.settings_call("reset_room_notification_mode", work)
+        self.settings_call("reset_room_notification_mode", WhenDropped::Finish, work)
             .await
     }
 
@@ -64,7 +71,8 @@ impl Client {
     ) -> CoreResult<RoomNotificationMode> {
         let work =
             move |s: Settings, _| async move { Ok(settings::default_mode(&s, is_direct).await) };
-        self.settings_call("default_notification_mode", work).await
+        self.settings_call("default_notification_mode", WhenDropped::Abort, work)
+            .await
     }
 
     /// Sets the account's default for direct messages or groups. `Mute` is
@@ -78,14 +86,15 @@ impl Client {
         let work = move |s: Settings, _| async move {
             settings::set_default_mode(&s, is_direct, mode, echo).await
         };
-        self.settings_call("set_default_notification_mode", work)
+        self.settings_call("set_default_notification_mode", WhenDropped::Finish, work)
             .await
     }
 
     /// The keywords that notify like a mention, sorted.
     pub async fn notification_keywords(&self) -> CoreResult<Vec<String>> {
         let work = move |s: Settings, _| async move { Ok(settings::keywords(&s).await) };
-        self.settings_call("notification_keywords", work).await
+        self.settings_call("notification_keywords", WhenDropped::Abort, work)
+            .await
     }
 
     /// Adds a keyword that notifies like a mention; blank is
@@ -94,7 +103,8 @@ impl Client {
         let echo = self.core.new_room_wait();
         let work =
             move |s: Settings, _| async move { settings::add_keyword(&s, &keyword, echo).await };
-        self.settings_call("add_notification_keyword", work).await
+        self.settings_call("add_notification_keyword", WhenDropped::Finish, work)
+            .await
     }
 
     /// Removes a keyword (nothing if it is not there).
@@ -102,7 +112,7 @@ impl Client {
         let echo = self.core.new_room_wait();
         let work =
             move |s: Settings, _| async move { settings::remove_keyword(&s, &keyword, echo).await };
-        self.settings_call("remove_notification_keyword", work)
+        self.settings_call("remove_notification_keyword", WhenDropped::Finish, work)
             .await
     }
 }
@@ -110,7 +120,12 @@ impl Client {
 impl Client {
     /// Runs `work` with the client's notification settings (opened at the
     /// first call) as a store call.
-    async fn settings_call<T, F, Fut>(&self, name: &'static str, work: F) -> CoreResult<T>
+    async fn settings_call<T, F, Fut>(
+        &self,
+        name: &'static str,
+        when_dropped: WhenDropped,
+        work: F,
+    ) -> CoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(Settings, Sdk) -> Fut + Send + 'static,
@@ -122,6 +137,7 @@ impl Client {
             let settings = rules.get(&sdk).await?;
             work(settings, sdk).await
         };
-        self.core.sdk_call(name, call).await
+        let sdk = self.core.sdk_with_stores()?;
+        self.core.store_call(name, when_dropped, call(sdk)).await
     }
 }

@@ -214,6 +214,21 @@ pub(crate) async fn default_mode(settings: &Settings, is_direct: bool) -> Mode {
     mode_record(mode)
 }
 
+/// Whether both of the account's defaults for direct messages or groups,
+/// encrypted rooms and others, are `mode`.
+async fn defaults_are(settings: &Settings, is_direct: bool, mode: Mode) -> bool {
+    let one_to_one = IsOneToOne::from(is_direct);
+    for encrypted in [IsEncrypted::Yes, IsEncrypted::No] {
+        let now = settings
+            .get_default_room_notification_mode(encrypted, one_to_one)
+            .await;
+        if mode_record(now) != mode {
+            return false;
+        }
+    }
+    true
+}
+
 /// Sets the account's default for direct messages or groups, encrypted
 /// rooms and others alike. `Mute` is no default (the server's rules for
 /// mentions come first): mute rooms one by one.
@@ -229,7 +244,7 @@ pub(crate) async fn set_default_mode(
         ));
     }
     let changes = settings.subscribe_to_changes();
-    let already = default_mode(settings, is_direct).await == mode;
+    let already = defaults_are(settings, is_direct, mode).await;
     for encrypted in [IsEncrypted::Yes, IsEncrypted::No] {
         settings
             .set_default_room_notification_mode(
@@ -242,7 +257,7 @@ pub(crate) async fn set_default_mode(
     }
     if let (Some(bound), false) = (echo, already) {
         await_echo(settings, changes, bound, |s| async move {
-            default_mode(&s, is_direct).await == mode
+            defaults_are(&s, is_direct, mode).await
         })
         .await;
     }

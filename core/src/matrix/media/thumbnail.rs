@@ -18,13 +18,16 @@ pub(crate) const MAX_SIDE: u32 = 2048;
 
 /// Writes the server's thumbnail of `source`, scaled to fit `width` ×
 /// `height`, to `dest` (through a temporary file, renamed into place);
-/// returns its size.
+/// returns its size. The server's answer is waited for `bound` at most
+/// (`Timeout`): matrix-sdk's media requests have no timeout of their own,
+/// and a server that never answers held the call for good.
 pub(crate) async fn download(
     client: &matrix_sdk::Client,
     source: SdkMediaSource,
     width: u32,
     height: u32,
     dest: PathBuf,
+    bound: std::time::Duration,
 ) -> CoreResult<u64> {
     if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
         return Err(CoreError::invalid_argument(format!(
@@ -45,10 +48,11 @@ pub(crate) async fn download(
             UInt::from(height),
         )),
     };
-    let bytes = client
-        .media()
-        .get_media_content(&request, true)
+    let media = client.media();
+    let fetch = media.get_media_content(&request, true);
+    let bytes = tokio::time::timeout(bound, fetch)
         .await
+        .map_err(|_| CoreError::timeout("the server's thumbnail"))?
         .map_err(|e| errors::from_sdk(&e))?;
     download::save(bytes, dest).await
 }
