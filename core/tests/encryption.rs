@@ -96,9 +96,12 @@ fn the_history_of_an_encrypted_room_decrypts_on_a_new_device_after_recover() {
     let key = block_on(alice.enable_recovery(None)).unwrap();
     assert!(!key.is_empty());
     assert_eq!(alice.recovery_state(), RecoveryState::Enabled);
+    // The listener hears it through its lane, just after.
+    wait("the listener to hear Enabled", 10, || {
+        states.seen.lock().unwrap().last() == Some(&RecoveryState::Enabled)
+    });
     let seen = states.seen.lock().unwrap().clone();
     assert_eq!(seen.first(), Some(&RecoveryState::Disabled), "{seen:?}");
-    assert_eq!(seen.last(), Some(&RecoveryState::Enabled), "{seen:?}");
 
     let report = block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
     assert_eq!(report.keys_backed_up, Some(true), "{report:?}");
