@@ -50,6 +50,31 @@ fn assert_process_clean() {
     assert_eq!(report.threads_left, Some(0));
 }
 
+/// A named call that says whether it succeeded, made anew for each try.
+type Call<'a> =
+    Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> + 'a>;
+
+/// Drops each of `calls` after every poll count until it completes: a
+/// completed call succeeded, and after each drop the call has ended and
+/// `client` is still logged in.
+fn cancel_each_at_every_poll(client: &Client, calls: &[(&str, Call)]) {
+    for (name, call) in calls {
+        for_every_poll_count(name, |n| {
+            let outcome = poll_then_drop(name, call(), n);
+            if let Some(ok) = outcome {
+                assert!(ok, "{name} failed after {n} polls");
+            }
+            wait_call_ended(name);
+            assert_eq!(
+                client.state(),
+                ClientState::LoggedIn,
+                "{name} after {n} polls"
+            );
+            outcome.is_some()
+        });
+    }
+}
+
 /// Runs `scenario(n)` for n = 0, 1, 2, … until it reports that the call completed.
 fn for_every_poll_count(what: &str, mut scenario: impl FnMut(usize) -> bool) {
     for n in 0..MAX_POLLS {
@@ -179,8 +204,6 @@ fn cancelled_client_calls_leave_a_working_client() {
     let _s = serial();
     let (client, _, dir) = logged_in("cato");
     let room = block_on(client.create_room("r".into(), vec![], false)).unwrap();
-    type Call<'a> =
-        Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> + 'a>;
     let calls: Vec<(&str, Call)> = vec![
         (
             "start_sync",
@@ -238,21 +261,7 @@ fn cancelled_client_calls_leave_a_working_client() {
             Box::new(|| Box::pin(async { client.resume().await.is_ok() })),
         ),
     ];
-    for (name, call) in &calls {
-        for_every_poll_count(name, |n| {
-            let outcome = poll_then_drop(name, call(), n);
-            if let Some(ok) = outcome {
-                assert!(ok, "{name} failed after {n} polls");
-            }
-            wait_call_ended(name);
-            assert_eq!(
-                client.state(),
-                ClientState::LoggedIn,
-                "{name} after {n} polls"
-            );
-            outcome.is_some()
-        });
-    }
+    cancel_each_at_every_poll(&client, &calls);
     // Leave the client resumed and syncing, then check that it still works.
     block_on(client.resume()).unwrap();
     block_on(client.start_sync()).unwrap();

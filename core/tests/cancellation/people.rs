@@ -3,20 +3,14 @@
 //! cancelled `start_dm` that began finishes, so that the next one finds
 //! its room instead of making a second.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    ClientState, CreateRoomOptions, LogoutOptions, OutgoingKind, OutgoingMessage,
-    RoomNotificationMode,
+    CreateRoomOptions, LogoutOptions, OutgoingKind, OutgoingMessage, RoomNotificationMode,
 };
 
 use super::poll::poll_then_drop;
 use super::session::{logged_in, wait_call_ended};
-use super::{assert_process_clean, for_every_poll_count, serial};
-
-type Call<'a> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + 'a>> + 'a>;
+use super::{assert_process_clean, cancel_each_at_every_poll, for_every_poll_count, serial, Call};
 
 #[test]
 fn cancelled_calls_of_rooms_and_people_leave_a_working_client() {
@@ -183,21 +177,7 @@ fn cancelled_calls_of_rooms_and_people_leave_a_working_client() {
             Box::new(|| Box::pin(async { timeline.mark_as_read_privately().await.is_ok() })),
         ),
     ];
-    for (name, call) in &calls {
-        for_every_poll_count(name, |n| {
-            let outcome = poll_then_drop(name, call(), n);
-            if let Some(ok) = outcome {
-                assert!(ok, "{name} failed after {n} polls");
-            }
-            wait_call_ended(name);
-            assert_eq!(
-                client.state(),
-                ClientState::LoggedIn,
-                "{name} after {n} polls"
-            );
-            outcome.is_some()
-        });
-    }
+    cancel_each_at_every_poll(&client, &calls);
 
     // A start_dm cancelled at each poll count: once begun, it finishes and
     // records its room, so every later start returns that one room.
