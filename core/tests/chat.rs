@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    runtime_stats, CoreError, LogoutOptions, Membership, MessageContent, RoomListFilter,
-    RoomListListener, RoomListOptions, RoomListUpdate, RoomSummary, SendState, TimelineItem,
-    TimelineItemKind, TimelineListener, TimelineUpdate, TypingListener,
+    runtime_stats, CoreError, LogoutOptions, MemberChange, Membership, MessageContent, PreviewKind,
+    RoomListFilter, RoomListListener, RoomListOptions, RoomListUpdate, RoomSummary, SendState,
+    TimelineItem, TimelineItemKind, TimelineListener, TimelineUpdate, TypingListener,
 };
 use mirror::Mirror;
 use session::{logged_in, wait};
@@ -271,11 +271,26 @@ fn the_room_list_follows_rooms_filters_and_invites() {
     assert_eq!(*all.first_was_reset.lock().unwrap(), Some(true));
 
     // An invite shows up as an invite, and joining it makes it joined.
-    let room_id = block_on(alice.create_room("garden".into(), vec![bob_id], false)).unwrap();
+    let alice_id = alice.user_id().unwrap();
+    let room_id =
+        block_on(alice.create_room("garden".into(), vec![bob_id.clone()], false)).unwrap();
+    // Each row's preview comes in parts for the app's own words, beside the
+    // English fallback.
+    let latest_is = |kind: PreviewKind, sender: &str, english: &str| {
+        all.items().iter().any(|r| {
+            r.room_id == room_id
+                && r.latest
+                    .as_ref()
+                    .is_some_and(|l| l.kind == kind && l.sender == sender && l.preview == english)
+        })
+    };
     wait("the invite in the list", 20, || {
         all.items()
             .iter()
             .any(|r| r.room_id == room_id && r.membership == Membership::Invited)
+    });
+    wait("the invite as the row's preview", 20, || {
+        latest_is(PreviewKind::Invite, &alice_id, "invited you")
     });
     let invites = bob.rooms().unwrap();
     assert!(invites
@@ -287,14 +302,19 @@ fn the_room_list_follows_rooms_filters_and_invites() {
             .iter()
             .any(|r| r.room_id == room_id && r.membership == Membership::Joined)
     });
+    let joined = PreviewKind::Member {
+        user_id: bob_id.clone(),
+        change: MemberChange::Joined,
+    };
+    wait("the join as the row's preview", 20, || {
+        latest_is(joined.clone(), &bob_id, "joined the room")
+    });
     block_on(alice.send_text(room_id.clone(), "latest words".into())).unwrap();
+    let text = PreviewKind::Text {
+        body: "latest words".into(),
+    };
     wait("the latest message in the row", 20, || {
-        all.items().iter().any(|r| {
-            r.room_id == room_id
-                && r.latest
-                    .as_ref()
-                    .is_some_and(|l| l.preview == "latest words")
-        })
+        latest_is(text.clone(), &alice_id, "latest words")
     });
 
     // A filter resets the list; a favourite tag moves the room in.

@@ -25,6 +25,7 @@ from matrix_mobile_core import (
     LogoutOptions,
     OutgoingKind,
     OutgoingMessage,
+    PreviewKind,
     TimelineItem,
 )
 
@@ -134,6 +135,7 @@ async def test_messages_carry_markdown_mentions_kinds_replies_and_edits(
     assert (reply.event_id, reply.sender, reply.preview) == (
         original_event, alice_user.user_id, "the original"
     ), reply  # fmt: skip
+    assert reply.kind == PreviewKind.TEXT(body="the original"), reply.kind
     # Alice's own view of her reply names the same event.
     mine_reply = await wait_until(
         lambda: _remote(alice_items.items, "a reply to it"), 30, what="alice's reply sent"

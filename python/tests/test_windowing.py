@@ -11,7 +11,7 @@ from pathlib import Path
 from _mirrors import TimelineMirror, body_of
 from _support import wait_until
 
-from matrix_mobile_core import Client, ClientConfig, LogoutOptions
+from matrix_mobile_core import Client, ClientConfig, LogoutOptions, PreviewKind
 
 
 def _bodies(items, prefix: str):
@@ -25,10 +25,16 @@ async def _first_reset(mirror: TimelineMirror):
     return first.values
 
 
-async def _listed(client: Client, room_id: str, preview: str) -> None:
+async def _listed(client: Client, room_id: str, body: str) -> None:
+    """Until `room_id` is listed with the text message `body` as its latest, in
+    parts (`kind`) and in English (`preview`)."""
+
     def listed():
         return any(
-            r.room_id == room_id and r.latest is not None and r.latest.preview == preview
+            r.room_id == room_id
+            and r.latest is not None
+            and r.latest.preview == body
+            and r.latest.kind == PreviewKind.TEXT(body=body)
             for r in client.rooms()
         )
 

@@ -7,7 +7,7 @@
 //! profile, what is published (a fat-LTO build, 11 to 21 minutes here, so
 //! neither `.ci/run` nor the default run includes it).
 //! `stress` is two runs of `cargo xtask stress lifecycle` in a debug build,
-//! 100 iterations with a fixed seed and 150 with a new seed; `consumers` uses the published artifacts (debug builds) as an app
+//! 50 iterations with a fixed seed and 150 with a new seed; `consumers` uses the published artifacts (debug builds) as an app
 //! would (the JVM app also shrunk by ProGuard with the published keep rules,
 //! `shrink.rs`); `docs` builds the Kotlin and Python API docs into
 //! `target/docs` and checks them (`docs.rs`). Every suite runs even when an
@@ -45,7 +45,7 @@ const STRESS_ITERATIONS: u64 = 150;
 
 /// Iterations of the run on the fixed seed, which repeats the same calls
 /// each time: enough to compare coverage between runs, for less CI time.
-const STRESS_FIXED_ITERATIONS: u64 = 100;
+const STRESS_FIXED_ITERATIONS: u64 = 50;
 
 /// The seed of the stress run that is the same in every `cargo xtask test`
 /// (the other run takes a new one): a coverage that moves between runs is

@@ -20,10 +20,99 @@ pub enum Membership {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LatestMessage {
     pub sender: String,
-    /// Plain text for a row: the body of a message, or a short description
-    /// of other content ("sent an image", "unable to decrypt").
+    /// Plain English text for a row: the body of a message, or a short
+    /// description of other content ("sent an image", "joined the room").
+    /// An app that shows another language words it from `kind`.
     pub preview: String,
     pub timestamp_ms: u64,
+    /// What the event is, with the parts a row shows, for an app's own words.
+    pub kind: PreviewKind,
+}
+
+/// What a preview or a quote shows, in parts: an app words it in its own
+/// language (the English `preview` beside it is the fallback). Bodies are
+/// plain text, as sent.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PreviewKind {
+    Text {
+        body: String,
+    },
+    /// "/me waves": shown as an action of the sender.
+    Emote {
+        body: String,
+    },
+    Notice {
+        body: String,
+    },
+    /// A caption is the text sent with the media, when it has one.
+    Image {
+        caption: Option<String>,
+    },
+    Video {
+        caption: Option<String>,
+    },
+    Audio {
+        caption: Option<String>,
+    },
+    File {
+        filename: String,
+        caption: Option<String>,
+    },
+    /// A location, or a live location shared.
+    Location,
+    Sticker,
+    Poll {
+        question: String,
+    },
+    /// A message deleted (redacted) since it was sent.
+    Deleted,
+    /// An encrypted message this device cannot read (yet).
+    UnableToDecrypt,
+    /// The user is invited to the room (the row's `sender` invited them).
+    Invite,
+    /// A membership or profile change of `user_id`, made by the row's
+    /// `sender` (the same user, except for invites, kicks and bans).
+    Member {
+        user_id: String,
+        change: MemberChange,
+    },
+    RoomCreated,
+    RoomNamed {
+        name: String,
+    },
+    RoomTopicChanged {
+        topic: String,
+    },
+    RoomAvatarChanged,
+    EncryptionEnabled,
+    /// Anything else, by its Matrix event type.
+    Other {
+        event_type: String,
+    },
+}
+
+/// How a member's state changed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum MemberChange {
+    Joined,
+    Left,
+    Invited,
+    /// The invited user declined the invite.
+    InviteDeclined,
+    /// The sender took the invite back.
+    InviteRevoked,
+    Kicked,
+    Banned,
+    Unbanned,
+    Knocked,
+    /// The user's display name changed (`None`: removed).
+    DisplayNameChanged {
+        display_name: Option<String>,
+    },
+    AvatarChanged,
+    /// A change with no wording of its own (a knock withdrawn or denied,
+    /// or a change the core does not know).
+    Other,
 }
 
 /// Which rooms a room list shows.
@@ -288,9 +377,11 @@ pub struct ReplyDetails {
     pub event_id: String,
     pub sender: String,
     pub sender_name: Option<String>,
-    /// Plain text for a quote: the body, or a short description of other
-    /// content.
+    /// Plain English text for a quote: the body, or a short description of
+    /// other content.
     pub preview: String,
+    /// What the message is, in parts, for an app's own words.
+    pub kind: PreviewKind,
 }
 
 /// The kind of a message the app sends.

@@ -11,6 +11,7 @@ pub(crate) mod media;
 pub(crate) mod notification;
 pub(crate) mod notification_settings;
 pub(crate) mod people;
+pub(crate) mod preview;
 pub(crate) mod push;
 pub(crate) mod room_list;
 pub(crate) mod rooms;

@@ -6,11 +6,6 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use matrix_sdk::latest_events::LatestEventValue;
-use matrix_sdk::ruma::events::room::message::MessageType;
-use matrix_sdk::ruma::events::{
-    AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
-    MessageLikeEventContent,
-};
 use matrix_sdk::{Room, RoomState};
 use matrix_sdk_ui::room_list_service::filters::{
     new_filter_all, new_filter_category, new_filter_favourite, new_filter_invite,
@@ -19,9 +14,11 @@ use matrix_sdk_ui::room_list_service::filters::{
 use matrix_sdk_ui::room_list_service::{filters::BoxedFilterFn, RoomListItem, RoomListService};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::diffs;
 use super::sync::Service;
-use crate::api::{LatestMessage, Membership, RoomListFilter, RoomListUpdate, RoomSummary};
+use super::{diffs, preview};
+use crate::api::{
+    LatestMessage, Membership, PreviewKind, RoomListFilter, RoomListUpdate, RoomSummary,
+};
 
 /// What a room list handle asks of its running list.
 #[derive(Debug)]
@@ -144,70 +141,45 @@ fn membership(state: RoomState) -> Membership {
 
 /// The room's latest event as a row's preview; local echoes included.
 fn latest(room: &Room) -> Option<LatestMessage> {
-    let own = || room.own_user_id().to_string();
     let ms = |ts: matrix_sdk::ruma::MilliSecondsSinceUnixEpoch| u64::from(ts.get());
+    let row = |sender: String, kind: PreviewKind, timestamp_ms| LatestMessage {
+        sender,
+        preview: preview::english(&kind),
+        timestamp_ms,
+        kind,
+    };
     match room.latest_event() {
         LatestEventValue::None => None,
         LatestEventValue::Remote(event) => {
             let timestamp_ms = event.timestamp().map(ms).unwrap_or(0);
             let parsed = event.raw().deserialize().ok()?;
-            Some(LatestMessage {
-                sender: parsed.sender().to_string(),
-                preview: preview_of_event(&parsed),
+            Some(row(
+                parsed.sender().to_string(),
+                preview::of_event(&parsed),
                 timestamp_ms,
-            })
+            ))
         }
         LatestEventValue::RemoteInvite {
             timestamp, inviter, ..
-        } => Some(LatestMessage {
-            sender: inviter.map(|u| u.to_string()).unwrap_or_default(),
-            preview: "invited you".to_owned(),
-            timestamp_ms: ms(timestamp),
-        }),
+        } => Some(row(
+            inviter.map(|u| u.to_string()).unwrap_or_default(),
+            PreviewKind::Invite,
+            ms(timestamp),
+        )),
         LatestEventValue::LocalIsSending(local)
         | LatestEventValue::LocalHasBeenSent { value: local, .. }
         | LatestEventValue::LocalCannotBeSent(local) => {
-            let preview = match local.content.deserialize() {
-                Ok(AnyMessageLikeEventContent::RoomMessage(message)) => {
-                    preview_of_msgtype(&message.msgtype)
-                }
-                Ok(other) => other.event_type().to_string(),
-                Err(_) => "a message".to_owned(),
+            let kind = match local.content.deserialize() {
+                Ok(content) => preview::of_local(&content),
+                Err(_) => PreviewKind::Other {
+                    event_type: String::new(),
+                },
             };
-            Some(LatestMessage {
-                sender: own(),
-                preview,
-                timestamp_ms: ms(local.timestamp),
-            })
+            Some(row(
+                room.own_user_id().to_string(),
+                kind,
+                ms(local.timestamp),
+            ))
         }
-    }
-}
-
-fn preview_of_event(event: &AnySyncTimelineEvent) -> String {
-    match event {
-        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(message)) => {
-            match message.as_original() {
-                Some(original) => preview_of_msgtype(&original.content.msgtype),
-                None => "message deleted".to_owned(),
-            }
-        }
-        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
-            "unable to decrypt".to_owned()
-        }
-        other => other.event_type().to_string(),
-    }
-}
-
-/// A one-line preview of a message.
-pub(crate) fn preview_of_msgtype(msgtype: &MessageType) -> String {
-    match msgtype {
-        MessageType::Text(text) => text.body.clone(),
-        MessageType::Emote(emote) => format!("* {}", emote.body),
-        MessageType::Notice(notice) => notice.body.clone(),
-        MessageType::Image(_) => "sent an image".to_owned(),
-        MessageType::Video(_) => "sent a video".to_owned(),
-        MessageType::Audio(_) => "sent an audio file".to_owned(),
-        MessageType::File(_) => "sent a file".to_owned(),
-        other => other.body().to_owned(),
     }
 }

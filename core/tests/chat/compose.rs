@@ -5,8 +5,8 @@
 
 use futures_executor::block_on;
 use matrix_mobile_core::{
-    CoreError, LogoutOptions, MessageContent, OutgoingKind, OutgoingMessage, ReplyDetails,
-    TimelineItem, TimelineItemKind,
+    CoreError, LogoutOptions, MessageContent, OutgoingKind, OutgoingMessage, PreviewKind,
+    ReplyDetails, TimelineItem, TimelineItemKind,
 };
 
 use crate::mirror::Mirror;
@@ -149,7 +149,14 @@ fn messages_carry_markdown_mentions_kinds_and_replies_to_local_echoes() {
     wait("the reply's details", 30, || {
         find(&bob_items.items(), "a reply to it")
             .and_then(|(_, _, reply, _)| reply)
-            .is_some_and(|r| r.preview == "the original" && r.event_id == original)
+            .is_some_and(|r| {
+                r.preview == "the original"
+                    && r.kind
+                        == PreviewKind::Text {
+                            body: "the original".into(),
+                        }
+                    && r.event_id == original
+            })
     });
 
     // An edit keeps the kind, and formats.

@@ -75,6 +75,7 @@ final class ComposeTests: XCTestCase {
             XCTAssertEqual(reply?.eventId, original, "\(String(describing: reply))")
             XCTAssertEqual(reply?.sender, aliceSession.userId, "\(String(describing: reply))")
             XCTAssertEqual(reply?.preview, "the original", "\(String(describing: reply))")
+            XCTAssertEqual(reply?.kind, .text(body: "the original"), "\(String(describing: reply))")
 
             // An edit of the original, formatted.
             try await mine.editMessage(

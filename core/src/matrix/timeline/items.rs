@@ -112,16 +112,13 @@ fn reply_details(reply: &InReplyToDetails) -> Option<ReplyDetails> {
         TimelineDetails::Ready(profile) => profile.display_name.clone(),
         _ => None,
     };
-    let preview = match event.content.as_message() {
-        Some(message) => crate::matrix::room_list::preview_of_msgtype(message.msgtype()),
-        None if event.content.is_redacted() => "a deleted message".to_owned(),
-        None => "a message".to_owned(),
-    };
+    let kind = crate::matrix::preview::of_item(&event.content);
     Some(ReplyDetails {
         event_id: reply.event_id.to_string(),
         sender: event.sender.to_string(),
         sender_name,
-        preview,
+        preview: crate::matrix::preview::english(&kind),
+        kind,
     })
 }
 

@@ -111,6 +111,7 @@ class ComposeTest {
             }) { it != null }!!
             assertEquals(original, reply.eventId, "$reply")
             assertEquals("the original", reply.preview, "$reply")
+            assertEquals(PreviewKind.Text("the original"), reply.kind, "$reply")
             assertEquals(aliceSession.userId, reply.sender, "$reply")
 
             // An edit replaces the message, formatted.
