@@ -7830,22 +7830,32 @@ public func FfiConverterTypeEmoji_lower(_ value: Emoji) -> RustBuffer {
 public struct LatestMessage: Equatable, Hashable {
     public var sender: String
     /**
-     * Plain text for a row: the body of a message, or a short description
-     * of other content ("sent an image", "unable to decrypt").
+     * Plain English text for a row: the body of a message, or a short
+     * description of other content ("sent an image", "joined the room").
+     * An app that shows another language words it from `kind`.
      */
     public var preview: String
     public var timestampMs: UInt64
+    /**
+     * What the event is, with the parts a row shows, for an app's own words.
+     */
+    public var kind: PreviewKind
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(sender: String, 
         /**
-         * Plain text for a row: the body of a message, or a short description
-         * of other content ("sent an image", "unable to decrypt").
-         */preview: String, timestampMs: UInt64) {
+         * Plain English text for a row: the body of a message, or a short
+         * description of other content ("sent an image", "joined the room").
+         * An app that shows another language words it from `kind`.
+         */preview: String, timestampMs: UInt64, 
+        /**
+         * What the event is, with the parts a row shows, for an app's own words.
+         */kind: PreviewKind) {
         self.sender = sender
         self.preview = preview
         self.timestampMs = timestampMs
+        self.kind = kind
     }
 
     
@@ -7866,7 +7876,8 @@ public struct FfiConverterTypeLatestMessage: FfiConverterRustBuffer {
             try LatestMessage(
                 sender: FfiConverterString.read(from: &buf), 
                 preview: FfiConverterString.read(from: &buf), 
-                timestampMs: FfiConverterUInt64.read(from: &buf)
+                timestampMs: FfiConverterUInt64.read(from: &buf), 
+                kind: FfiConverterTypePreviewKind.read(from: &buf)
         )
     }
 
@@ -7874,6 +7885,7 @@ public struct FfiConverterTypeLatestMessage: FfiConverterRustBuffer {
         FfiConverterString.write(value.sender, into: &buf)
         FfiConverterString.write(value.preview, into: &buf)
         FfiConverterUInt64.write(value.timestampMs, into: &buf)
+        FfiConverterTypePreviewKind.write(value.kind, into: &buf)
     }
 }
 
@@ -9157,22 +9169,30 @@ public struct ReplyDetails: Equatable, Hashable {
     public var sender: String
     public var senderName: String?
     /**
-     * Plain text for a quote: the body, or a short description of other
-     * content.
+     * Plain English text for a quote: the body, or a short description of
+     * other content.
      */
     public var preview: String
+    /**
+     * What the message is, in parts, for an app's own words.
+     */
+    public var kind: PreviewKind
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(eventId: String, sender: String, senderName: String?, 
         /**
-         * Plain text for a quote: the body, or a short description of other
-         * content.
-         */preview: String) {
+         * Plain English text for a quote: the body, or a short description of
+         * other content.
+         */preview: String, 
+        /**
+         * What the message is, in parts, for an app's own words.
+         */kind: PreviewKind) {
         self.eventId = eventId
         self.sender = sender
         self.senderName = senderName
         self.preview = preview
+        self.kind = kind
     }
 
     
@@ -9194,7 +9214,8 @@ public struct FfiConverterTypeReplyDetails: FfiConverterRustBuffer {
                 eventId: FfiConverterString.read(from: &buf), 
                 sender: FfiConverterString.read(from: &buf), 
                 senderName: FfiConverterOptionString.read(from: &buf), 
-                preview: FfiConverterString.read(from: &buf)
+                preview: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypePreviewKind.read(from: &buf)
         )
     }
 
@@ -9203,6 +9224,7 @@ public struct FfiConverterTypeReplyDetails: FfiConverterRustBuffer {
         FfiConverterString.write(value.sender, into: &buf)
         FfiConverterOptionString.write(value.senderName, into: &buf)
         FfiConverterString.write(value.preview, into: &buf)
+        FfiConverterTypePreviewKind.write(value.kind, into: &buf)
     }
 }
 
@@ -10579,6 +10601,161 @@ public func FfiConverterTypeMediaKind_lower(_ value: MediaKind) -> RustBuffer {
 
 
 /**
+ * How a member's state changed.
+ */
+
+public enum MemberChange: Equatable, Hashable {
+    
+    case joined
+    case left
+    case invited
+    /**
+     * The invited user declined the invite.
+     */
+    case inviteDeclined
+    /**
+     * The sender took the invite back.
+     */
+    case inviteRevoked
+    case kicked
+    case banned
+    case unbanned
+    case knocked
+    /**
+     * The user's display name changed (`None`: removed).
+     */
+    case displayNameChanged(displayName: String?
+    )
+    case avatarChanged
+    /**
+     * A change with no wording of its own (a knock withdrawn or denied,
+     * or a change the core does not know).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MemberChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberChange: FfiConverterRustBuffer {
+    typealias SwiftType = MemberChange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberChange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .joined
+        
+        case 2: return .left
+        
+        case 3: return .invited
+        
+        case 4: return .inviteDeclined
+        
+        case 5: return .inviteRevoked
+        
+        case 6: return .kicked
+        
+        case 7: return .banned
+        
+        case 8: return .unbanned
+        
+        case 9: return .knocked
+        
+        case 10: return .displayNameChanged(displayName: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 11: return .avatarChanged
+        
+        case 12: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MemberChange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .joined:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .left:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .invited:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .inviteDeclined:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .inviteRevoked:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .kicked:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .banned:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unbanned:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .knocked:
+            writeInt(&buf, Int32(9))
+        
+        
+        case let .displayNameChanged(displayName):
+            writeInt(&buf, Int32(10))
+            FfiConverterOptionString.write(displayName, into: &buf)
+            
+        
+        case .avatarChanged:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberChange_lift(_ buf: RustBuffer) throws -> MemberChange {
+    return try FfiConverterTypeMemberChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberChange_lower(_ value: MemberChange) -> RustBuffer {
+    return FfiConverterTypeMemberChange.lower(value)
+}
+
+
+
+/**
  * A member's role, from their power level: 100 and above (and a room
  * version 12 creator) `Administrator`, 50 and above `Moderator`.
  */
@@ -11060,6 +11237,266 @@ public func FfiConverterTypeOutgoingKind_lift(_ buf: RustBuffer) throws -> Outgo
 #endif
 public func FfiConverterTypeOutgoingKind_lower(_ value: OutgoingKind) -> RustBuffer {
     return FfiConverterTypeOutgoingKind.lower(value)
+}
+
+
+
+/**
+ * What a preview or a quote shows, in parts: an app words it in its own
+ * language (the English `preview` beside it is the fallback). Bodies are
+ * plain text, as sent.
+ */
+
+public enum PreviewKind: Equatable, Hashable {
+    
+    case text(body: String
+    )
+    /**
+     * "/me waves": shown as an action of the sender.
+     */
+    case emote(body: String
+    )
+    case notice(body: String
+    )
+    /**
+     * A caption is the text sent with the media, when it has one.
+     */
+    case image(caption: String?
+    )
+    case video(caption: String?
+    )
+    case audio(caption: String?
+    )
+    case file(filename: String, caption: String?
+    )
+    /**
+     * A location, or a live location shared.
+     */
+    case location
+    case sticker
+    case poll(question: String
+    )
+    /**
+     * A message deleted (redacted) since it was sent.
+     */
+    case deleted
+    /**
+     * An encrypted message this device cannot read (yet).
+     */
+    case unableToDecrypt
+    /**
+     * The user is invited to the room (the row's `sender` invited them).
+     */
+    case invite
+    /**
+     * A membership or profile change of `user_id`, made by the row's
+     * `sender` (the same user, except for invites, kicks and bans).
+     */
+    case member(userId: String, change: MemberChange
+    )
+    case roomCreated
+    case roomNamed(name: String
+    )
+    case roomTopicChanged(topic: String
+    )
+    case roomAvatarChanged
+    case encryptionEnabled
+    /**
+     * Anything else, by its Matrix event type.
+     */
+    case other(eventType: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PreviewKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewKind: FfiConverterRustBuffer {
+    typealias SwiftType = PreviewKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text(body: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .emote(body: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .notice(body: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .image(caption: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 5: return .video(caption: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 6: return .audio(caption: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 7: return .file(filename: try FfiConverterString.read(from: &buf), caption: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 8: return .location
+        
+        case 9: return .sticker
+        
+        case 10: return .poll(question: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .deleted
+        
+        case 12: return .unableToDecrypt
+        
+        case 13: return .invite
+        
+        case 14: return .member(userId: try FfiConverterString.read(from: &buf), change: try FfiConverterTypeMemberChange.read(from: &buf)
+        )
+        
+        case 15: return .roomCreated
+        
+        case 16: return .roomNamed(name: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 17: return .roomTopicChanged(topic: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 18: return .roomAvatarChanged
+        
+        case 19: return .encryptionEnabled
+        
+        case 20: return .other(eventType: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PreviewKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .text(body):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(body, into: &buf)
+            
+        
+        case let .emote(body):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(body, into: &buf)
+            
+        
+        case let .notice(body):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(body, into: &buf)
+            
+        
+        case let .image(caption):
+            writeInt(&buf, Int32(4))
+            FfiConverterOptionString.write(caption, into: &buf)
+            
+        
+        case let .video(caption):
+            writeInt(&buf, Int32(5))
+            FfiConverterOptionString.write(caption, into: &buf)
+            
+        
+        case let .audio(caption):
+            writeInt(&buf, Int32(6))
+            FfiConverterOptionString.write(caption, into: &buf)
+            
+        
+        case let .file(filename,caption):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(filename, into: &buf)
+            FfiConverterOptionString.write(caption, into: &buf)
+            
+        
+        case .location:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .sticker:
+            writeInt(&buf, Int32(9))
+        
+        
+        case let .poll(question):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(question, into: &buf)
+            
+        
+        case .deleted:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .unableToDecrypt:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .invite:
+            writeInt(&buf, Int32(13))
+        
+        
+        case let .member(userId,change):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(userId, into: &buf)
+            FfiConverterTypeMemberChange.write(change, into: &buf)
+            
+        
+        case .roomCreated:
+            writeInt(&buf, Int32(15))
+        
+        
+        case let .roomNamed(name):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(name, into: &buf)
+            
+        
+        case let .roomTopicChanged(topic):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(topic, into: &buf)
+            
+        
+        case .roomAvatarChanged:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .encryptionEnabled:
+            writeInt(&buf, Int32(19))
+        
+        
+        case let .other(eventType):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(eventType, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewKind_lift(_ buf: RustBuffer) throws -> PreviewKind {
+    return try FfiConverterTypePreviewKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewKind_lower(_ value: PreviewKind) -> RustBuffer {
+    return FfiConverterTypePreviewKind.lower(value)
 }
 
 
