@@ -11,7 +11,6 @@ use super::state::Transition;
 use super::{process_lock, registry, ClientCore};
 use crate::api::CoreResult;
 use crate::runtime::{self, ClientLease};
-use crate::supervisor::StopReport;
 
 /// What a drain takes out of a client.
 pub(crate) struct DrainParts {
@@ -80,14 +79,10 @@ impl ClientCore {
         self.security.verifications.take_all()
     }
 
-    /// Stops the client's task group (signal, collect, drop).
-    pub(crate) fn stop_tasks(
-        &self,
-        handle: &Handle,
-        grace: Duration,
-        deadline: Instant,
-    ) -> StopReport {
-        self.group.stop(handle, grace, deadline)
+    /// The client's task group, for the drain to stop (signal, collect,
+    /// drop).
+    pub(crate) fn task_group(&self) -> &crate::supervisor::TaskGroup {
+        &self.group
     }
 
     /// Sends every listener its end signal and stops the listener thread,

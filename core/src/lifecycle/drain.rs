@@ -20,14 +20,13 @@ use std::time::{Duration, Instant};
 
 use super::coordinator::{self, DrainToken};
 use super::phases::PhaseClock;
+use super::steps::{self, LOCAL_STEP};
 use crate::api::{LifecycleListener, LifecyclePhase, LogoutOptions, LogoutReport, ServerLogout};
 use crate::client::{begin_wipe, mark_wipe_owed, ClientCore};
 use crate::matrix;
 use crate::platform;
 use crate::runtime::{self, Release};
 
-/// Bound of each local step (stop sync, stop tasks, close stores, restart).
-const LOCAL_STEP: Duration = Duration::from_secs(5);
 /// Cooperative grace of the client's tasks before the gate closes.
 const GRACE: Duration = Duration::from_millis(20);
 /// How long the listeners' end signals may take before the drain goes on.
@@ -141,11 +140,8 @@ pub(crate) fn drain(
             }
 
             clock.begin(LifecyclePhase::CancellingTasks);
-            let stop = core.stop_tasks(&handle, GRACE, Instant::now() + LOCAL_STEP);
-            tasks_drained = stop.drained;
-            if !stop.abandoned.is_empty() {
-                warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
-            }
+            tasks_drained =
+                steps::stop_tasks(core.task_group(), &handle, GRACE, &mut warnings).drained;
 
             // matrix-sdk's own back-paginations hold the client until
             // they end (see `paginations_settled`): they end here, while
@@ -197,40 +193,16 @@ pub(crate) fn drain(
                     });
             }
             if let Some(sdk) = &parts.sdk {
-                let closed = handle.block_on(async {
-                    tokio::time::timeout(LOCAL_STEP, matrix::stores::close(sdk)).await
-                });
-                match closed {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => {
-                        stores_closed = false;
-                        warnings.push(format!("closing the stores failed: {e}"));
-                    }
-                    Err(_) => {
-                        stores_closed = false;
-                        warnings.push("closing the stores took over 5 s".to_owned());
-                    }
-                }
+                stores_closed = handle.block_on(steps::close_stores(sdk, &mut warnings));
             }
             if stores_closed {
                 core.let_readers_in();
             }
-            // Looked at, not assumed: the connections close on blocking
-            // threads after the close returns.
-            match handle.block_on(core.store_files_open(LOCAL_STEP)) {
-                Some(0) => {}
-                Some(open) => {
-                    stores_closed = false;
-                    warnings.push(format!(
-                        "{open} files under data_dir were still open 5 s after the stores closed"
-                    ));
-                }
-                None if stores_closed => {}
-                None => warnings.push(
-                    "this platform cannot list open files: whether the stores let go is unknown"
-                        .to_owned(),
-                ),
-            }
+            handle.block_on(steps::files_after_close(
+                core.store_files_open(LOCAL_STEP),
+                &mut stores_closed,
+                &mut warnings,
+            ));
 
             clock.begin(LifecyclePhase::DroppingClient);
             // The core's last handle, dropped inside the runtime's context.
@@ -352,7 +324,7 @@ fn release(
         return (false, runtime::generation());
     };
     let epoch = coordinator::epoch();
-    let released = lease.release(restart_if_last, LOCAL_STEP, || {
+    let released = steps::give_back(lease, restart_if_last, || {
         clock.begin(LifecyclePhase::RestartingRuntime)
     });
     if matches!(released, Release::ShutdownPending) {

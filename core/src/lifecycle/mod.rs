@@ -11,6 +11,7 @@ pub(crate) mod drain;
 pub(crate) mod notification;
 mod phases;
 pub(crate) mod shutdown;
+mod steps;
 
 pub(crate) use create::create;
 pub(crate) use notification::get_notification;

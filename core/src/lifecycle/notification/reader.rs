@@ -24,8 +24,8 @@ use crate::client::SessionKeeper;
 use crate::logging::scrub::Registered;
 use crate::matrix::{self, build::CheckedConfig, notification::Target, sentinel::DropWatch};
 
-/// Bound of each local step of taking a client apart (closing its stores).
-const LOCAL_STEP: Duration = Duration::from_secs(5);
+use super::super::steps;
+
 /// How long the reader waits to see a replaced matrix client dropped.
 const DROP_BOUND: Duration = Duration::from_secs(1);
 
@@ -180,7 +180,9 @@ impl Reader {
     /// Takes the client apart and builds another on the same stores, to be
     /// restored with the session in use at the next fetch.
     async fn rebuild(&mut self) -> CoreResult<()> {
-        let (_, replaced) = self.close_client().await;
+        // Logged by the close; a client that did not close is still
+        // replaced, and its drop is waited for.
+        let (_, replaced) = self.close_client(&mut Vec::new()).await;
         self.replaced_dropped &= wait_dropped(&replaced).await;
         let (sentinel, watch) = matrix::sentinel::sentinel();
         let sdk =
@@ -192,19 +194,11 @@ impl Reader {
     }
 
     /// Closes the stores and drops the client, here inside the runtime;
-    /// whether the stores closed, and the client's watch.
-    async fn close_client(&mut self) -> (bool, DropWatch) {
+    /// whether the stores closed (`warnings` says why not), and the
+    /// client's watch.
+    async fn close_client(&mut self, warnings: &mut Vec<String>) -> (bool, DropWatch) {
         let closed = match self.sdk.take() {
-            Some(sdk) => {
-                let closed = tokio::time::timeout(LOCAL_STEP, matrix::stores::close(&sdk))
-                    .await
-                    .unwrap_or_else(|_| Err(CoreError::timeout("closing the stores")));
-                if let Err(e) = &closed {
-                    tracing::warn!(%e, "notification client: closing the stores");
-                }
-                drop(sdk);
-                closed.is_ok()
-            }
+            Some(sdk) => steps::close_stores(&sdk, warnings).await,
             None => true,
         };
         (closed, self.watch.clone())
@@ -212,8 +206,8 @@ impl Reader {
 
     /// Takes the client apart; whether its stores closed, and what tells
     /// whether every matrix client it built is dropped.
-    pub(crate) async fn close(mut self) -> (bool, Dropped) {
-        let (closed, watch) = self.close_client().await;
+    pub(crate) async fn close(mut self, warnings: &mut Vec<String>) -> (bool, Dropped) {
+        let (closed, watch) = self.close_client(warnings).await;
         (
             closed,
             Dropped {

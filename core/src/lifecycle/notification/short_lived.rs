@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, OwnedMutexGuard};
 
+use super::super::steps::{self, LOCAL_STEP};
 use super::super::{coordinator, spawn_thread};
 use super::reader::{Dropped, Reader, Sessions};
 use crate::api::listeners::panic_message;
@@ -37,9 +38,6 @@ use crate::supervisor::TaskKind;
 /// Bound of one fetch (sync, `/context`, decryption retry, a refresh): an
 /// iOS notification extension has about 30 s in all.
 pub(crate) const FETCH_BOUND: Duration = Duration::from_secs(25);
-/// Bound of each local step of the teardown (the stores' files, the task
-/// group, a runtime restart).
-const LOCAL_STEP: Duration = Duration::from_secs(5);
 /// Pushes queued at once; a caller beyond waits for room.
 const QUEUE: usize = 16;
 
@@ -77,6 +75,8 @@ struct Served {
     /// right after opens its own).
     files_open: Option<u32>,
     dropped: Option<Dropped>,
+    /// What went wrong in the close, in the drain's words.
+    warnings: Vec<String>,
 }
 
 /// Starts a short-lived client (holding `turn`, if given, until its
@@ -144,6 +144,7 @@ fn run(
 ) -> CoreResult<CloseReport> {
     let started = Instant::now();
     let mut phases = Vec::new();
+    let mut warnings = Vec::new();
     let (served, client_dropped, stop) = {
         // Whatever this thread drops here, it drops inside the runtime.
         let _entered = handle.enter();
@@ -175,21 +176,13 @@ fn run(
         };
         phases.push(timing(LifecyclePhase::DroppingClient, since.elapsed()));
         let since = Instant::now();
-        let stop = lease
-            .group()
-            .stop(handle, Duration::ZERO, Instant::now() + LOCAL_STEP);
+        let stop = steps::stop_tasks(lease.group(), handle, Duration::ZERO, &mut warnings);
         phases.push(timing(LifecyclePhase::CancellingTasks, since.elapsed()));
         (served, dropped, stop)
     };
-    let mut warnings = Vec::new();
-    if !stop.abandoned.is_empty() {
-        tracing::warn!(abandoned = ?stop.abandoned, "the notification client left tasks");
-        warnings.push(format!("tasks abandoned: {}", stop.abandoned.join(", ")));
-    }
+    warnings.extend(served.warnings.iter().cloned());
     let since = Instant::now();
-    // Stores that did not close are never dropped by a restart (it would
-    // drop live pools inside a runtime that is shutting down).
-    let released = lease.release(served.stores_closed, LOCAL_STEP, || {});
+    let released = steps::give_back(lease, served.stores_closed, || {});
     if matches!(released, Release::NotLast) && !client_dropped {
         tracing::warn!(
             "matrix-sdk's tasks of a notification client outlive it (other clients are \
@@ -249,6 +242,7 @@ async fn serve(
         closing_stores: Duration::ZERO,
         files_open: None,
         dropped: None,
+        warnings: Vec::new(),
     };
     let session = sessions.current();
     let claimed = tokio::task::block_in_place(|| match lent {
@@ -285,11 +279,14 @@ async fn serve(
         Err(e) => {
             let _ = opened.send(Err(e));
             drop(reading);
-            let files_open = dir.files_open(LOCAL_STEP).await;
-            return Served {
-                files_open,
-                ..nothing(files_open.is_none_or(|n| n == 0))
-            };
+            let mut served = nothing(true);
+            served.files_open = steps::files_after_close(
+                dir.files_open(LOCAL_STEP),
+                &mut served.stores_closed,
+                &mut served.warnings,
+            )
+            .await;
+            return served;
         }
     };
     let _ = opened.send(Ok(()));
@@ -333,22 +330,20 @@ async fn serve(
         }
     }
     let since = Instant::now();
-    let (mut stores_closed, dropped) = reader.close().await;
+    let mut warnings = Vec::new();
+    let (mut stores_closed, dropped) = reader.close(&mut warnings).await;
     drop(reading);
-    // Looked at, not assumed: the connections close on blocking threads
-    // after the close returns.
-    let files_open = dir.files_open(LOCAL_STEP).await;
-    if let Some(open) = files_open.filter(|n| *n > 0) {
-        tracing::error!(
-            open,
-            "a notification client's store files are still open after the close"
-        );
-        stores_closed = false;
-    }
+    let files_open = steps::files_after_close(
+        dir.files_open(LOCAL_STEP),
+        &mut stores_closed,
+        &mut warnings,
+    )
+    .await;
     Served {
         stores_closed,
         closing_stores: since.elapsed(),
         files_open,
         dropped: Some(dropped),
+        warnings,
     }
 }
