@@ -21,6 +21,8 @@ mod watch_proxy;
 
 #[path = "hooked_races/chat.rs"]
 mod chat;
+#[path = "hooked_races/media.rs"]
+mod media;
 #[path = "hooked_races/notification.rs"]
 mod notification;
 #[path = "hooked_races/sessions.rs"]

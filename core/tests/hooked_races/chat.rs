@@ -15,8 +15,8 @@ use futures_executor::block_on;
 use matrix_mobile_core::hooks;
 use matrix_mobile_core::platform::open_files_under;
 use matrix_mobile_core::{
-    shutdown_blocking, Client, CoreError, LogoutOptions, RoomListOptions, RoomSummary,
-    ShutdownOptions, TimelineItem, TimelineItemKind, TimelineListener, TimelineUpdate,
+    shutdown_blocking, Client, CoreError, LogoutOptions, RoomListOptions, RoomListener,
+    RoomSummary, ShutdownOptions, TimelineItem, TimelineItemKind, TimelineListener, TimelineUpdate,
     TypingListener,
 };
 use tempfile::TempDir;
@@ -28,15 +28,15 @@ use crate::{homeserver, on_thread, serial, within, BOUND};
 
 /// A client whose requests go through a fault proxy and a watch proxy in
 /// front of it (`watch`), logged in as a fresh user.
-struct Proxied {
-    client: Arc<Client>,
-    faults: homeserver::FaultProxy,
+pub(crate) struct Proxied {
+    pub(crate) client: Arc<Client>,
+    pub(crate) faults: homeserver::FaultProxy,
     watch: WatchProxy,
-    dir: TempDir,
+    pub(crate) dir: TempDir,
 }
 
 impl Proxied {
-    fn login(prefix: &str) -> Self {
+    pub(crate) fn login(prefix: &str) -> Self {
         let faults = homeserver::FaultProxy::start();
         let watch = WatchProxy::start(&faults.url);
         let url = watch.url.clone();
@@ -50,12 +50,12 @@ impl Proxied {
     }
 
     /// Holds back every answer from here on by `delay`.
-    fn hold_answers(&self, delay: Duration) {
+    pub(crate) fn hold_answers(&self, delay: Duration) {
         self.faults.set_response_delay(delay);
         self.faults.set(homeserver::Fault::Delay);
     }
 
-    fn wait_in_flight(&self, what: &str, n: i64) {
+    pub(crate) fn wait_in_flight(&self, what: &str, n: i64) {
         wait(what, 20, || self.watch.awaiting_answer() == n);
     }
 }
@@ -229,16 +229,33 @@ impl TypingListener for Typing {
     }
 }
 
+/// One room's summaries (`observe_room`): how many came, and end signals.
+#[derive(Default)]
+struct OneRoom {
+    updates: Mutex<u32>,
+    closed: Mutex<u32>,
+}
+
+impl RoomListener for OneRoom {
+    fn on_update(&self, _summary: RoomSummary) {
+        *self.updates.lock().unwrap() += 1;
+    }
+    fn on_closed(&self) {
+        *self.closed.lock().unwrap() += 1;
+    }
+}
+
 /// `shutdown()` ends every subscription of a live client with its end
-/// signal, once: a timeline's, a room list's and a typing subscription's
-/// (a logout's and a close's are tested in `chat.rs`).
+/// signal, once: a timeline's, a room list's, a typing subscription's and
+/// one room's (a logout's and a close's are tested in `chat.rs`; one
+/// room's at a logout in `people.rs`).
 #[test]
 fn a_shutdown_sends_every_subscription_its_end_signal() {
     let _s = serial();
     let (alice, _session, _dir) = crate::logged_in("hk-ends");
     let room_id = block_on(alice.create_room("e".into(), vec![], false)).unwrap();
     block_on(alice.start_sync()).unwrap();
-    let timeline = block_on(alice.timeline(room_id)).unwrap();
+    let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
     let items = Mirror::<TimelineItem>::new();
     let rooms = Mirror::<RoomSummary>::new();
     let typing = Arc::new(Typing::default());
@@ -247,13 +264,19 @@ fn a_shutdown_sends_every_subscription_its_end_signal() {
         .observe_room_list(RoomListOptions::default(), rooms.clone())
         .unwrap();
     let _typing = timeline.observe_typing(typing.clone()).unwrap();
+    let one_room = Arc::new(OneRoom::default());
+    let _one_room = alice.observe_room(room_id, one_room.clone()).unwrap();
     wait("the room listed", 20, || !rooms.items().is_empty());
+    wait("the room's summary", 20, || {
+        *one_room.updates.lock().unwrap() > 0
+    });
 
     let report = shutdown_blocking(ShutdownOptions { timeout_ms: 20_000 }).unwrap();
     assert_eq!(report.clients_closed, 1, "{report:?}");
     assert_eq!(items.closed(), 1, "the timeline's end signal");
     assert_eq!(rooms.closed(), 1, "the room list's end signal");
     assert_eq!(*typing.closed.lock().unwrap(), 1, "the typing end signal");
+    assert_eq!(*one_room.closed.lock().unwrap(), 1, "one room's end signal");
 }
 
 /// A timeline listener that stays inside `on_update` until told to go on.
