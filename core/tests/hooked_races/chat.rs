@@ -459,3 +459,72 @@ fn a_pause_during_a_first_open_is_the_paused_error() {
     block_on(alice.timeline(room_id)).unwrap();
     block_on(alice.logout(LogoutOptions::default(), None)).unwrap();
 }
+
+/// The message `body` as plain text.
+fn plain(body: &str) -> matrix_mobile_core::OutgoingMessage {
+    matrix_mobile_core::OutgoingMessage {
+        body: body.into(),
+        markdown: false,
+        kind: matrix_mobile_core::OutgoingKind::Text,
+        mentions: Vec::new(),
+        mention_room: false,
+    }
+}
+
+/// The item id, `in_reply_to` and event id (once sent) of the message
+/// `body`.
+type Message = (String, Option<String>, Option<String>);
+
+fn message(items: &[TimelineItem], body: &str) -> Option<Message> {
+    items.iter().find_map(|i| match &i.kind {
+        TimelineItemKind::Event {
+            content: matrix_mobile_core::MessageContent::Text { body: b, .. },
+            in_reply_to,
+            event_id,
+            ..
+        } if b == body => Some((i.item_id.clone(), in_reply_to.clone(), event_id.clone())),
+        _ => None,
+    })
+}
+
+/// A reply to a local echo whose request the server holds waits for the
+/// echo to be sent, then replies to its event: it does not return while
+/// the original is in flight, and the reply names the original's event id.
+#[test]
+fn a_reply_to_an_echo_in_flight_waits_for_it_and_names_its_event() {
+    let _s = serial();
+    let alice = Proxied::login("hk-reply");
+    let room_id = block_on(alice.client.create_room("r".into(), vec![], false)).unwrap();
+    let timeline = block_on(alice.client.timeline(room_id)).unwrap();
+    let items = Mirror::<TimelineItem>::new();
+    let _observed = timeline.observe(items.clone()).unwrap();
+    alice.wait_in_flight("no request in flight", 0);
+
+    alice.hold_answers(Duration::from_secs(3));
+    block_on(timeline.send_message(plain("the original"), None)).unwrap();
+    wait("the echo", 10, || {
+        message(&items.items(), "the original").is_some()
+    });
+    let (echo, ..) = message(&items.items(), "the original").unwrap();
+    alice.wait_in_flight("the original's request in flight", 1);
+    alice.faults.set(homeserver::Fault::Pass);
+    let t = timeline.clone();
+    let reply = on_thread(move || block_on(t.send_message(plain("the reply"), Some(echo))));
+    // The original's answer is held for 3 s from its request: meanwhile the
+    // reply waits.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        reply.try_recv().is_err(),
+        "the reply returned while the original was still in flight"
+    );
+    within("the reply", &reply).unwrap();
+    let original = match message(&items.items(), "the original") {
+        Some((_, _, Some(event_id))) => event_id,
+        other => panic!("the original was not sent before its reply: {other:?}"),
+    };
+    wait("the reply's echo", 10, || {
+        message(&items.items(), "the reply").is_some()
+    });
+    let (_, in_reply_to, _) = message(&items.items(), "the reply").unwrap();
+    assert_eq!(in_reply_to.as_deref(), Some(original.as_str()));
+}
