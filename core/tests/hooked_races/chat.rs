@@ -528,3 +528,32 @@ fn a_reply_to_an_echo_in_flight_waits_for_it_and_names_its_event() {
     let (_, in_reply_to, _) = message(&items.items(), "the reply").unwrap();
     assert_eq!(in_reply_to.as_deref(), Some(original.as_str()));
 }
+
+/// A message taken back (`cancel_send` says `true`) while its request is in
+/// flight is not counted as unsent at a close: matrix-sdk keeps its request
+/// with a redaction to follow once it is sent, but the app took it back.
+#[test]
+fn a_message_taken_back_in_flight_is_not_counted_as_unsent() {
+    let _s = serial();
+    let alice = Proxied::login("hk-taken");
+    let room_id = block_on(alice.client.create_room("t".into(), vec![], false)).unwrap();
+    let timeline = block_on(alice.client.timeline(room_id)).unwrap();
+    let items = Mirror::<TimelineItem>::new();
+    let _observed = timeline.observe(items.clone()).unwrap();
+    alice.wait_in_flight("no request in flight", 0);
+
+    alice.hold_answers(Duration::from_secs(10));
+    block_on(timeline.send_message(plain("taken back"), None)).unwrap();
+    wait("the echo", 10, || {
+        message(&items.items(), "taken back").is_some()
+    });
+    alice.wait_in_flight("its request in flight", 1);
+    let (item, ..) = message(&items.items(), "taken back").unwrap();
+    assert!(
+        block_on(timeline.cancel_send(item)).unwrap(),
+        "taken back while in flight"
+    );
+    let report = block_on(alice.client.close(None)).unwrap();
+    assert_eq!(report.unsent_messages, 0, "{report:?}");
+    assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
+}

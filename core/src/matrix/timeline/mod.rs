@@ -15,12 +15,15 @@ mod reactions;
 
 pub(crate) use reactions::toggle as toggle_reaction;
 
+use std::collections::HashSet;
+
 use matrix_sdk::room::edit::EditedContent;
 use matrix_sdk::room::Receipts;
 use matrix_sdk::ruma::events::room::message::{
     RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
 };
 use matrix_sdk::ruma::{OwnedEventId, OwnedUserId};
+use matrix_sdk::store::DependentQueuedRequestKind;
 use matrix_sdk::Room;
 use matrix_sdk_ui::timeline::{
     EventTimelineItem, RoomExt, TimelineEventItemId, TimelineReadReceiptTracking,
@@ -282,7 +285,8 @@ pub(crate) async fn follow_typing(room: Room, emit: impl Fn(Vec<String>)) {
     }
 }
 
-/// Local echoes that have not reached the server, over every room.
+/// Local echoes that have not reached the server, over every room, but
+/// the ones the app took back.
 pub(crate) async fn unsent_messages(client: &matrix_sdk::Client) -> CoreResult<u32> {
     let store = client.state_store();
     let rooms = store
@@ -291,11 +295,25 @@ pub(crate) async fn unsent_messages(client: &matrix_sdk::Client) -> CoreResult<u
         .map_err(|e| CoreError::storage(e.to_string()))?;
     let mut count = 0usize;
     for room in rooms {
+        let storage = |e: matrix_sdk::StoreError| CoreError::storage(e.to_string());
+        // A message taken back (`cancel_send`) while it was being sent stays
+        // queued with a redaction to follow: the app took it back, so it is
+        // not counted.
+        let taken_back: HashSet<_> = store
+            .load_dependent_queued_requests(&room)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .filter(|d| matches!(d.kind, DependentQueuedRequestKind::RedactEvent))
+            .map(|d| d.parent_transaction_id)
+            .collect();
         count += store
             .load_send_queue_requests(&room)
             .await
-            .map_err(|e| CoreError::storage(e.to_string()))?
-            .len();
+            .map_err(storage)?
+            .iter()
+            .filter(|r| !taken_back.contains(&r.transaction_id))
+            .count();
     }
     Ok(u32::try_from(count).unwrap_or(u32::MAX))
 }
