@@ -71,10 +71,9 @@ pub struct Args {
 /// Suites that run at the same time when all of them are asked for, each in
 /// a process of its own (`parallel::suites`) on this run's Synapses, its
 /// output printed whole when it ends. Python's tests mostly wait on Synapse
-/// while the Kotlin and Swift suites compile, then wait on Synapse too, and
-/// they write to different folders (Swift's build is `.build`, its root
-/// under `target/swift`).
-const TOGETHER: [&[&str]; 1] = [&["python", "kotlin", "swift"]];
+/// while the Kotlin suite mostly compiles, and they write to different
+/// folders.
+const TOGETHER: [&[&str]; 1] = [&["python", "kotlin"]];
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let named = &args.suites;
