@@ -228,7 +228,7 @@ mod tests {
     use super::*;
 
     fn event(json: serde_json::Value) -> AnySyncTimelineEvent {
-        serde_json::from_value(json).expect("a sync event")
+        serde_json::from_value(json).expect("a sync event") // allowed: test-only
     }
 
     fn preview(json: serde_json::Value) -> (PreviewKind, String) {

@@ -487,27 +487,52 @@ fn message(items: &[TimelineItem], body: &str) -> Option<Message> {
     })
 }
 
+/// A proxied client's own room, its timeline observed, and the message
+/// `body` sent with its answer held by `hold`: returned once its echo is
+/// listed and its request is in flight (the only one).
+struct HeldSend {
+    alice: Proxied,
+    timeline: Arc<matrix_mobile_core::Timeline>,
+    items: Arc<Mirror<TimelineItem>>,
+    _observed: Arc<matrix_mobile_core::Subscription>,
+    /// The echo's item id.
+    echo: String,
+}
+
+impl HeldSend {
+    fn start(prefix: &str, body: &str, hold: Duration) -> Self {
+        let alice = Proxied::login(prefix);
+        let room_id = block_on(alice.client.create_room("r".into(), vec![], false)).unwrap();
+        let timeline = block_on(alice.client.timeline(room_id)).unwrap();
+        let items = Mirror::<TimelineItem>::new();
+        let observed = timeline.observe(items.clone()).unwrap();
+        alice.wait_in_flight("no request in flight", 0);
+
+        alice.hold_answers(hold);
+        block_on(timeline.send_message(plain(body), None)).unwrap();
+        wait("the echo", 10, || message(&items.items(), body).is_some());
+        let (echo, ..) = message(&items.items(), body).unwrap();
+        alice.wait_in_flight("its request in flight", 1);
+        Self {
+            alice,
+            timeline,
+            items,
+            _observed: observed,
+            echo,
+        }
+    }
+}
+
 /// A reply to a local echo whose request the server holds waits for the
 /// echo to be sent, then replies to its event: it does not return while
 /// the original is in flight, and the reply names the original's event id.
 #[test]
 fn a_reply_to_an_echo_in_flight_waits_for_it_and_names_its_event() {
     let _s = serial();
-    let alice = Proxied::login("hk-reply");
-    let room_id = block_on(alice.client.create_room("r".into(), vec![], false)).unwrap();
-    let timeline = block_on(alice.client.timeline(room_id)).unwrap();
-    let items = Mirror::<TimelineItem>::new();
-    let _observed = timeline.observe(items.clone()).unwrap();
-    alice.wait_in_flight("no request in flight", 0);
-
-    alice.hold_answers(Duration::from_secs(3));
-    block_on(timeline.send_message(plain("the original"), None)).unwrap();
-    wait("the echo", 10, || {
-        message(&items.items(), "the original").is_some()
-    });
-    let (echo, ..) = message(&items.items(), "the original").unwrap();
-    alice.wait_in_flight("the original's request in flight", 1);
-    alice.faults.set(homeserver::Fault::Pass);
+    let held = HeldSend::start("hk-reply", "the original", Duration::from_secs(3));
+    let (timeline, items) = (&held.timeline, &held.items);
+    held.alice.faults.set(homeserver::Fault::Pass);
+    let echo = held.echo.clone();
     let t = timeline.clone();
     let reply = on_thread(move || block_on(t.send_message(plain("the reply"), Some(echo))));
     // The original's answer is held for 3 s from its request: meanwhile the
@@ -535,25 +560,12 @@ fn a_reply_to_an_echo_in_flight_waits_for_it_and_names_its_event() {
 #[test]
 fn a_message_taken_back_in_flight_is_not_counted_as_unsent() {
     let _s = serial();
-    let alice = Proxied::login("hk-taken");
-    let room_id = block_on(alice.client.create_room("t".into(), vec![], false)).unwrap();
-    let timeline = block_on(alice.client.timeline(room_id)).unwrap();
-    let items = Mirror::<TimelineItem>::new();
-    let _observed = timeline.observe(items.clone()).unwrap();
-    alice.wait_in_flight("no request in flight", 0);
-
-    alice.hold_answers(Duration::from_secs(10));
-    block_on(timeline.send_message(plain("taken back"), None)).unwrap();
-    wait("the echo", 10, || {
-        message(&items.items(), "taken back").is_some()
-    });
-    alice.wait_in_flight("its request in flight", 1);
-    let (item, ..) = message(&items.items(), "taken back").unwrap();
+    let held = HeldSend::start("hk-taken", "taken back", Duration::from_secs(10));
     assert!(
-        block_on(timeline.cancel_send(item)).unwrap(),
+        block_on(held.timeline.cancel_send(held.echo.clone())).unwrap(),
         "taken back while in flight"
     );
-    let report = block_on(alice.client.close(None)).unwrap();
+    let report = block_on(held.alice.client.close(None)).unwrap();
     assert_eq!(report.unsent_messages, 0, "{report:?}");
     assert_eq!(report.store_files_open_after, Some(0), "{report:?}");
 }
