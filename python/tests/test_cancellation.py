@@ -1,5 +1,5 @@
 """Cancelling an awaited call ends its task in the core; releasing a Client during a
-call is safe; after a thousand such releases, shutdown still leaves nothing behind.
+call is safe; after hundreds of such releases, shutdown still leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from matrix_mobile_core import (
     shutdown,
 )
 
-RELEASES = 1000
+# Releases in the many-releases test (`MMC_RELEASE_ITERATIONS` overrides it).
+# The regression it guards against, a call that resolves its client inside a
+# spawned task, loses the race on about half of the releases; 300 of them, in
+# five kinds of call, miss it with a chance of about 2^-60 per kind.
+RELEASES = int(os.environ.get("MMC_RELEASE_ITERATIONS", "300"))
 BATCH = 10
 
 
@@ -171,7 +175,7 @@ async def _release_during_call(server_url: str, data_dir: str, i: int) -> str:
     return "ok"
 
 
-async def test_releasing_clients_during_calls_a_thousand_times_then_shutdown(
+async def test_releasing_clients_during_calls_hundreds_of_times_then_shutdown(
     homeserver_url, tmp_path: Path
 ):
     await wait_no_live_clients()

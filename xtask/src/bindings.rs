@@ -1,5 +1,12 @@
 //! `cargo xtask bindings kotlin|swift|python --out DIR`: generates bindings in
 //! library mode from the built cdylib, with `core/uniffi.toml`.
+//!
+//! The same generator serves maturin, which runs `uniffi-bindgen generate`
+//! to put the Python bindings into the wheel: [`MaturinArgs`] is the part of
+//! uniffi-bindgen's command line that maturin uses, and `wheel.rs` puts a
+//! `uniffi-bindgen` that runs it first on maturin's `PATH`. So the wheel's
+//! module is the one every suite tests, and no second build of UniFFI's
+//! command line (about 95 s in a fresh debug build) is needed for it.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +41,52 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     println!("{language} bindings written to {}", out.display());
     Ok(())
+}
+
+/// `cargo xtask uniffi-bindgen generate --language L --out-dir D --library
+/// LIB [--no-format] [--config F]`: what maturin's UniFFI mode runs.
+#[derive(clap::Args)]
+pub struct MaturinArgs {
+    #[command(subcommand)]
+    command: MaturinCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum MaturinCommand {
+    /// Generates bindings from a built library.
+    Generate {
+        /// The language of the bindings.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(LANGUAGES))]
+        language: String,
+        /// Where they go.
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        /// The library to read the UniFFI metadata from.
+        #[arg(long, value_name = "LIB")]
+        library: PathBuf,
+        /// Accepted: the bindings are never formatted.
+        #[arg(long)]
+        no_format: bool,
+        /// Accepted and ignored, as uniffi-bindgen 0.32 ignores the
+        /// crate's own file there: `core/uniffi.toml` applies through cargo
+        /// metadata.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Runs what maturin asked for (see the module's documentation).
+pub fn run_for_maturin(ctx: &Ctx, args: MaturinArgs) -> Result<()> {
+    let MaturinCommand::Generate {
+        language,
+        out_dir,
+        library,
+        ..
+    } = args.command;
+    // maturin runs the generator in the crate's folder: relative paths are
+    // from there, and `generate` changes the current directory.
+    let cwd = std::env::current_dir()?;
+    generate(ctx, &language, &cwd.join(out_dir), &cwd.join(library))
 }
 
 /// Generates `language` bindings for the core from `cdylib` into `out`

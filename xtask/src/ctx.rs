@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 /// unifies dependency features over the packages of one invocation, so builds
 /// that select the same set (the suites, the stress and bench workloads,
 /// `cargo test`, maturin's `cargo rustc` for the wheel) share one build of
-/// matrix-sdk per profile. Selecting `uniffi-bindgen` too would turn on a
-/// feature of a host crate (winnow's `simd`, through askama) that ruma's
-/// macros use, and the whole workspace adds xtask's plotters; either would
-/// build matrix-sdk again.
+/// matrix-sdk per profile. Selecting xtask too would add its dependencies'
+/// features (plotters, UniFFI's generator) and build matrix-sdk again.
 pub const CORE_PACKAGES: [&str; 2] = ["-p", "matrix-mobile-core"];
 
 /// Where things are: the repository, its git-ignored caches, the build outputs.

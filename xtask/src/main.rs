@@ -99,6 +99,10 @@ enum Command {
     XctestCheck(swift::CheckArgs),
     /// Runs the test homeserver in the foreground.
     Synapse,
+    /// uniffi-bindgen's `generate`, as maturin runs it for the wheel
+    /// (`wheel.rs` puts it on maturin's PATH).
+    #[command(name = "uniffi-bindgen", hide = true)]
+    UniffiBindgen(bindings::MaturinArgs),
 }
 
 fn main() {
@@ -131,6 +135,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Apple => apple::run(&ctx),
         Command::XctestCheck(args) => swift::check_log(&ctx, args),
         Command::Synapse => synapse::run_foreground(&ctx),
+        Command::UniffiBindgen(args) => bindings::run_for_maturin(&ctx, args),
     }
 }
 
@@ -186,6 +191,7 @@ mod tests {
             "xctest-check ios run.log",
             "synapse",
             "demo",
+            "uniffi-bindgen generate --no-format --language python --out-dir o --config c --library l.so",
         ] {
             let args = std::iter::once("cargo xtask").chain(line.split(' '));
             if let Err(e) = Cli::try_parse_from(args) {

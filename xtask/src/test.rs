@@ -70,10 +70,12 @@ pub struct Args {
 
 /// Suites that run at the same time when all of them are asked for, each in
 /// a process of its own (`parallel::suites`) on this run's Synapses, its
-/// output printed whole when it ends. Python's tests mostly wait on Synapse
-/// while the Kotlin suite mostly compiles, and they write to different
-/// folders.
-const TOGETHER: [&[&str]; 1] = [&["python", "kotlin"]];
+/// output printed whole when it ends; each group runs when its first suite
+/// comes. Python's tests mostly wait on Synapse while the Kotlin suite
+/// mostly compiles. The stress runs keep a third of the two cores busy and
+/// Swift's tests half (measured with `vmstat` over a whole run), so the two
+/// fit side by side. The suites of a group write to different folders.
+const TOGETHER: [&[&str]; 2] = [&["python", "kotlin"], &["stress", "swift"]];
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let named = &args.suites;
@@ -164,8 +166,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         }
         // The doc tests, which `--no-run` does not build, and xtask's own
         // tests, each in its own cargo invocation so that neither changes
-        // the other's dependency features (`uniffi-bindgen` is a `main`
-        // that calls UniFFI; it has no tests).
+        // the other's dependency features.
         let cargo_job = |name: &str, args: &[&str]| {
             let mut command = Command::new(ctx::cargo());
             command.current_dir(&ctx.root).arg("test").args(args);

@@ -7,12 +7,13 @@
 //! builds the core's cdylib with `cargo rustc --profile P --crate-type cdylib`
 //! and no extra rust flags on Linux, so a `dev` wheel reuses the shared cargo
 //! cache: only the core crate itself is compiled again. It generates the
-//! bindings with this workspace's `uniffi-bindgen` crate (`cargo run --bin
-//! uniffi-bindgen`), so they always match the core's UniFFI version. maturin
-//! also passes `core/uniffi.toml` as `--config`, which uniffi-bindgen 0.32
-//! takes for a global config file and ignores with a warning; the crate's own
-//! `uniffi.toml` still applies (found through cargo metadata), and the module
-//! is the same as `cargo xtask bindings python` writes.
+//! bindings with the `uniffi-bindgen` it finds on its `PATH`, which is this
+//! xtask's own generator (`bindings.rs`, the one every suite's bindings come
+//! from): the workspace has no `uniffi-bindgen` binary, which maturin would
+//! otherwise build and prefer. maturin also passes `core/uniffi.toml` as
+//! `--config`, which is ignored as uniffi-bindgen 0.32 ignores it; the
+//! crate's own `uniffi.toml` still applies (found through cargo metadata),
+//! and the module is the same as `cargo xtask bindings python` writes.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -51,12 +52,14 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
     }
 
     let started = Instant::now();
+    let bindgen = bindgen_on_path()?;
     ctx::run(
         Command::new(&maturin)
             .current_dir(ctx.root.join("python"))
             .args(["build", "--profile", profile, "--out"])
             .arg(out)
-            .env("CARGO_TARGET_DIR", ctx.target_dir()),
+            .env("CARGO_TARGET_DIR", ctx.target_dir())
+            .env("PATH", &bindgen.path),
     )?;
     let wheel = match wheels_in(out)?.as_slice() {
         [one] => one.clone(),
@@ -101,6 +104,41 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
         started.elapsed().as_secs_f64()
     );
     Ok(wheel)
+}
+
+/// A folder holding a `uniffi-bindgen` that runs this xtask's generator
+/// (`cargo xtask uniffi-bindgen ...`), and `PATH` with it first.
+struct BindgenOnPath {
+    _dir: tempfile::TempDir,
+    path: std::ffi::OsString,
+}
+
+fn bindgen_on_path() -> Result<BindgenOnPath> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let exe = std::env::current_exe().context("finding the xtask executable")?;
+    let exe = exe
+        .to_str()
+        .context("the xtask executable's path is not UTF-8")?;
+    if exe.contains('\'') {
+        bail!("the xtask executable's path holds a quote: {exe}");
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("mmc-uniffi-bindgen-")
+        .tempdir()
+        .context("creating a folder for uniffi-bindgen")?;
+    let script = dir.path().join("uniffi-bindgen");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nexec '{exe}' uniffi-bindgen \"$@\"\n"),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    let mut dirs = vec![dir.path().to_path_buf()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(dirs).context("a PATH entry contains ':'")?;
+    Ok(BindgenOnPath { _dir: dir, path })
 }
 
 /// Puts `library` in place of the native library of the same name inside

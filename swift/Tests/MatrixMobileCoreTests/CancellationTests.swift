@@ -222,9 +222,12 @@ final class CancellationTests: XCTestCase {
     }
 
     /// Releasing a client while its call is in flight must neither crash nor
-    /// leak: the core closes it in the background once the call ends.
+    /// leak: the core closes it in the background once the call ends. 300
+    /// releases by default (`MMC_SWIFT_RELEASE_ITERATIONS` sets another
+    /// count): a call that resolved its client inside a spawned task lost
+    /// that race about half the time.
     func testReleasingClientsRightAfterStartingACallIsHarmless() async throws {
-        let iterations = Int(ProcessInfo.processInfo.environment["MMC_SWIFT_RELEASE_ITERATIONS"] ?? "") ?? 1_000
+        let iterations = Int(ProcessInfo.processInfo.environment["MMC_SWIFT_RELEASE_ITERATIONS"] ?? "") ?? 300
         let root = try makeTempDir("release")
         let config = try clientConfig(root)
         var calls: [Task<String?, Never>] = []

@@ -125,12 +125,14 @@ class CancellationTest {
     /**
      * Releasing the handle while a call on it is in flight must neither crash
      * nor leak: the call keeps the client alive until it ends, then the core
-     * closes the client in the background.
+     * closes the client in the background. 300 releases by default
+     * (`-Dmmc.releaseIterations` sets another count): a call that resolved
+     * its client inside a spawned task lost that race about half the time.
      */
     @Test
-    fun releasingAClientRightAfterStartingACallThousandTimes() = coreTest(timeout = 10.minutes) {
+    fun releasingAClientRightAfterStartingACallHundredsOfTimes() = coreTest(timeout = 10.minutes) {
         awaitNoLiveClients()
-        val iterations = System.getProperty("mmc.releaseIterations")?.toInt() ?: 1_000
+        val iterations = System.getProperty("mmc.releaseIterations")?.toInt() ?: 300
         val root = TestEnv.newDataDir()
         try {
             repeat(iterations) { i ->
