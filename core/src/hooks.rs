@@ -3,15 +3,13 @@
 //! outside happen every time.
 //!
 //! The core calls [`pause_point`] and [`thread_spawn_fails`] at the places
-//! named below. Without the `test-hooks` cargo feature both are empty inline
-//! functions: the released, benchmarked and FFI-loaded libraries carry no
-//! hook, no global state and no extra export. Only the core's own hooked
-//! integration tests (`core/tests/hooked_races.rs` and its modules, `required-features =
-//! ["test-hooks"]`) build with it, in a cargo invocation of their own
-//! (`cargo xtask test rust`), which then rebuilds the plain library for the
-//! foreign suites.
+//! named below. Outside the crate's own test build (`cfg(test)`) both are
+//! empty inline functions: the released, benchmarked and FFI-loaded
+//! libraries carry no hook, no global state and no extra export. The tests
+//! that arm them (`core/tests/hooked/`) are a module of that test build
+//! (`hooked_races`), run by `cargo xtask test rust` as a job of their own.
 //!
-//! With the feature, a test arms a point with [`pause_at`]: the next thread
+//! In the test build, a test arms a point with [`pause_at`]: the next thread
 //! that reaches it blocks there (with the core's locks it holds at that
 //! point) until the test calls [`Pause::release`] or drops the [`Pause`].
 //! [`Pause::wait_reached`] tells the test the thread is there. Every wait is
@@ -63,18 +61,18 @@
 /// A named point of the core where a test may hold the calling thread.
 #[inline(always)]
 pub(crate) fn pause_point(name: &'static str) {
-    #[cfg(feature = "test-hooks")]
+    #[cfg(test)]
     armed::reached(name);
-    #[cfg(not(feature = "test-hooks"))]
+    #[cfg(not(test))]
     let _ = name;
 }
 
 /// Whether the spawn of the core thread `name` must fail (a test asked for it).
 #[inline(always)]
 pub(crate) fn thread_spawn_fails(name: &str) -> bool {
-    #[cfg(feature = "test-hooks")]
+    #[cfg(test)]
     return armed::take_spawn_failure(name);
-    #[cfg(not(feature = "test-hooks"))]
+    #[cfg(not(test))]
     {
         let _ = name;
         false
@@ -85,25 +83,25 @@ pub(crate) fn thread_spawn_fails(name: &str) -> bool {
 /// not even called without the feature.
 #[inline(always)]
 pub(crate) fn count_if(name: &'static str, happened: impl FnOnce() -> bool) {
-    #[cfg(feature = "test-hooks")]
+    #[cfg(test)]
     if happened() {
         armed::count(name);
     }
-    #[cfg(not(feature = "test-hooks"))]
+    #[cfg(not(test))]
     let _ = (name, happened);
 }
 
-#[cfg(feature = "test-hooks")]
+#[cfg(test)]
 pub use armed::{counted, fail_next_thread_spawn, pause_at, Pause};
 
 /// Whether the log scrubber holds `secret` now (it replaces it in every
 /// line the core writes).
-#[cfg(feature = "test-hooks")]
+#[cfg(test)]
 pub fn is_scrubbed(secret: &str) -> bool {
     crate::logging::scrub::is_registered(secret)
 }
 
-#[cfg(feature = "test-hooks")]
+#[cfg(test)]
 mod armed {
     use std::sync::{Arc, Condvar, Mutex, MutexGuard};
     use std::time::{Duration, Instant};

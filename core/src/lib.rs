@@ -15,7 +15,7 @@
 //!   and the coordinator that orders them;
 //! - `ffi`: what UniFFI exports, thin delegation only;
 //! - [`hooks`]: named pause points and injected faults for the core's own
-//!   race tests; empty without the `test-hooks` feature (used by every
+//!   race tests; empty outside the crate's own test build (used by every
 //!   module, uses none).
 //!
 //! When `logout()`, `close()` or `shutdown()` returns, sync has stopped, every
@@ -48,4 +48,13 @@ pub use ffi::diagnostics::*;
 pub use ffi::notification::{notification_fetcher, NotificationFetcher};
 pub use ffi::process::*;
 pub use ffi::timeline::Timeline;
+
+// The race tests that arm the hooks (`tests/hooked/`): written against the
+// public API as `matrix_mobile_core`, built only into this crate's own test
+// binary, the one build with the hooks armed.
+#[cfg(test)]
+extern crate self as matrix_mobile_core;
+#[cfg(test)]
+#[path = "../tests/hooked/mod.rs"]
+mod hooked_races;
 pub use ffi::verification::{Verification, VerificationRequestListener};

@@ -93,6 +93,41 @@ pub fn test_binaries(root: &Path, args: &[&str]) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
+/// `jobs` with the job `name` run as two: the tests of its module `module`
+/// (a job named `module`) and the rest (still `name`), as if they were two
+/// test binaries. Each is its own process, with the same directory and
+/// environment; libtest's filter and `--skip` pick the tests by path.
+pub fn split_job(jobs: Vec<Job>, name: &str, module: &str) -> Vec<Job> {
+    let prefix = format!("{module}::");
+    let mut out = Vec::with_capacity(jobs.len() + 1);
+    for job in jobs {
+        if job.name != name {
+            out.push(job);
+            continue;
+        }
+        let like = |args: &[&str], job_name: &str| {
+            let mut command = Command::new(job.command.get_program());
+            if let Some(dir) = job.command.get_current_dir() {
+                command.current_dir(dir);
+            }
+            for (key, value) in job.command.get_envs() {
+                match value {
+                    Some(value) => command.env(key, value),
+                    None => command.env_remove(key),
+                };
+            }
+            command.args(args);
+            Job {
+                name: job_name.into(),
+                command,
+            }
+        };
+        out.push(like(&["--skip", &prefix], name));
+        out.push(like(&[&prefix], module));
+    }
+    out
+}
+
 /// The name, executable and package directory of a `compiler-artifact`
 /// message of a test binary.
 fn test_executable(message: &Value) -> Option<(String, PathBuf, PathBuf)> {
@@ -349,6 +384,50 @@ mod tests {
         });
         assert!(test_executable(&example).is_none());
         assert!(test_executable(&json!({"reason": "build-finished"})).is_none());
+    }
+
+    #[test]
+    fn a_split_job_runs_its_module_and_the_rest_apart() {
+        let mut lib = Command::new("/t/lib-1");
+        lib.current_dir("/r/core").env("K", "v");
+        let jobs = vec![
+            Job {
+                name: "tests/chat".into(),
+                command: Command::new("/t/chat-1"),
+            },
+            Job {
+                name: "lib".into(),
+                command: lib,
+            },
+        ];
+        let jobs = super::split_job(jobs, "lib", "hooked");
+        let seen: Vec<(String, Vec<String>)> = jobs
+            .iter()
+            .map(|j| {
+                let args = j.command.get_args();
+                let args = args.map(|a| a.to_string_lossy().into_owned()).collect();
+                (j.name.clone(), args)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("tests/chat".to_owned(), vec![]),
+                (
+                    "lib".to_owned(),
+                    vec!["--skip".to_owned(), "hooked::".to_owned()]
+                ),
+                ("hooked".to_owned(), vec!["hooked::".to_owned()]),
+            ]
+        );
+        for job in &jobs[1..] {
+            assert_eq!(job.command.get_program(), "/t/lib-1");
+            assert_eq!(
+                job.command.get_current_dir().unwrap().to_str(),
+                Some("/r/core")
+            );
+            assert_eq!(job.command.get_envs().count(), 1);
+        }
     }
 
     #[test]

@@ -36,6 +36,10 @@ const SUITES: [&str; 8] = [
     "release",
 ];
 
+/// The module of the library's test binary that holds the hooked race
+/// tests (`core/src/lib.rs`), and the name of their job.
+const HOOKED_RACES: &str = "hooked_races";
+
 /// Suites that run only when named.
 const ON_REQUEST: [&str; 1] = ["release"];
 
@@ -134,31 +138,15 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         // them) with the harness's Python.
         let harness_python = python::ensure_venv(ctx)?;
         // The core's test binaries, built by `cargo test --no-run` and run
-        // several at a time (`parallel.rs`).
+        // several at a time (`parallel.rs`). The library's own test binary
+        // also holds the race tests that arm the core's hooks
+        // (`core/tests/hooked/`, the one build with them armed): it runs as
+        // two jobs, those and the unit tests, as two test binaries would.
         let core_args = [ctx::CORE_PACKAGES.as_slice(), &["--no-fail-fast"]].concat();
-        let core = parallel::test_binaries(&ctx.root, &core_args);
-        // The race tests that need the core's pause points and injected
-        // faults (`test-hooks`, `core/src/hooks.rs`): a build of their own,
-        // since their feature changes the library. It also rewrites the
-        // debug cdylib, so the plain one is rebuilt after it (before any
-        // test runs): the foreign suites must never load a library with
-        // hooks. The test binaries link the library statically, so each
-        // keeps the features it was built with.
-        let hooked_args = [
-            ctx::CORE_PACKAGES.as_slice(),
-            &["--features", "test-hooks", "--test", "hooked_races"],
-        ]
-        .concat();
-        let hooked = parallel::test_binaries(&ctx.root, &hooked_args);
-        let plain = ctx.build_core_debug().map(drop);
-        let mut jobs = Vec::new();
-        let mut built = plain;
-        for binaries in [core, hooked] {
-            match binaries {
-                Ok(binaries) => jobs.extend(binaries),
-                Err(e) => built = built.and(Err(e)),
-            }
-        }
+        let (mut jobs, built) = match parallel::test_binaries(&ctx.root, &core_args) {
+            Ok(jobs) => (parallel::split_job(jobs, "lib", HOOKED_RACES), Ok(())),
+            Err(e) => (Vec::new(), Err(e)),
+        };
         for job in &mut jobs {
             job.command
                 .env("MMC_HOMESERVER_URL", &url)

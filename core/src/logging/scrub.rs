@@ -95,7 +95,7 @@ impl Drop for Registered {
 }
 
 /// Whether `secret` is registered now.
-#[cfg(any(test, feature = "test-hooks"))]
+#[cfg(test)]
 pub(crate) fn is_registered(secret: &str) -> bool {
     SECRETS
         .read()

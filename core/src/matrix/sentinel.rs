@@ -11,7 +11,7 @@ use std::sync::{Arc, Weak};
 #[derive(Clone)]
 pub(crate) struct DropSentinel(#[allow(dead_code)] Arc<Marker>);
 
-/// Dropped with the client's inner state. With the `test-hooks` feature it
+/// Dropped with the client's inner state. In the crate's test build it
 /// counts a drop outside any runtime's context (`crate::hooks`), which no
 /// path of the core may do: the stores' pools spawn work when they drop.
 pub(crate) struct Marker;

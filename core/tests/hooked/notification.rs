@@ -12,8 +12,8 @@ use matrix_mobile_core::{
 };
 use tempfile::TempDir;
 
-use crate::session::{config, user, PASSWORD};
-use crate::{create, homeserver, on_thread, serial, within, BOUND};
+use super::session::{config, user, PASSWORD};
+use super::{create, homeserver, on_thread, serial, within, BOUND};
 
 /// A `data_dir` with a closed client's session on it, and that session.
 fn closed_session(prefix: &str) -> (TempDir, matrix_mobile_core::Session) {

@@ -8,9 +8,9 @@ use futures_executor::block_on;
 use matrix_mobile_core::{hooks, Client, ClientState, CoreError, LogoutOptions};
 use tempfile::TempDir;
 
-use crate::private_synapse::PrivateSynapse;
-use crate::session::{config, wait, PASSWORD};
-use crate::{homeserver, on_thread, serial, within, BOUND};
+use super::private_synapse::PrivateSynapse;
+use super::session::{config, wait, PASSWORD};
+use super::{homeserver, on_thread, serial, within, BOUND};
 
 /// Seconds an access token lives on the private server.
 const TOKEN_LIFETIME_S: u64 = 5;

@@ -1,31 +1,30 @@
 //! Races and failures that cannot be caused from outside the core, made to
 //! happen every time with the pause points and injected faults of
-//! `matrix_mobile_core::hooks` (the `test-hooks` feature: this file only
-//! builds with it, see `required-features` in core/Cargo.toml).
+//! `matrix_mobile_core::hooks`, which only the library's own test build
+//! arms (`cfg(test)`). So these tests are a module of that build
+//! (`hooked_races` in `src/lib.rs`), not a test binary of their own: `cargo
+//! test -p matrix-mobile-core --lib hooked_races::`. They use the core's
+//! public API only, as the other integration tests do.
 //!
 //! Each test is the regression test of one item of issue 12 (§2): it holds
 //! a thread at the exact point where the race used to go wrong, does the
 //! other side of the race, then lets it go. Every wait is bounded: a hang is
 //! a failure with a message, never a stuck test run.
 
-#[path = "support/homeserver.rs"]
+#[path = "../support/homeserver.rs"]
 mod homeserver;
-#[path = "support/mirror.rs"]
+#[path = "../support/mirror.rs"]
 mod mirror;
-#[path = "support/private_synapse.rs"]
+#[path = "../support/private_synapse.rs"]
 mod private_synapse;
-#[path = "support/session.rs"]
+#[path = "../support/session.rs"]
 mod session;
-#[path = "support/watch_proxy.rs"]
+#[path = "../support/watch_proxy.rs"]
 mod watch_proxy;
 
-#[path = "hooked_races/chat.rs"]
 mod chat;
-#[path = "hooked_races/media.rs"]
 mod media;
-#[path = "hooked_races/notification.rs"]
 mod notification;
-#[path = "hooked_races/sessions.rs"]
 mod sessions;
 
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};

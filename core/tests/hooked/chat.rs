@@ -21,10 +21,10 @@ use matrix_mobile_core::{
 };
 use tempfile::TempDir;
 
-use crate::mirror::Mirror;
-use crate::session::{self, wait, Drain};
-use crate::watch_proxy::WatchProxy;
-use crate::{homeserver, on_thread, serial, within, BOUND};
+use super::mirror::Mirror;
+use super::session::{self, wait, Drain};
+use super::watch_proxy::WatchProxy;
+use super::{homeserver, on_thread, serial, within, BOUND};
 
 /// A client whose requests go through a fault proxy and a watch proxy in
 /// front of it (`watch`), logged in as a fresh user.
@@ -252,7 +252,7 @@ impl RoomListener for OneRoom {
 #[test]
 fn a_shutdown_sends_every_subscription_its_end_signal() {
     let _s = serial();
-    let (alice, _session, _dir) = crate::logged_in("hk-ends");
+    let (alice, _session, _dir) = super::logged_in("hk-ends");
     let room_id = block_on(alice.create_room("e".into(), vec![], false)).unwrap();
     block_on(alice.start_sync()).unwrap();
     let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
@@ -305,7 +305,7 @@ impl TimelineListener for Stuck {
 #[test]
 fn a_timeline_released_while_its_listener_is_inside_on_update() {
     let _s = serial();
-    let (alice, _session, _dir) = crate::logged_in("hk-release");
+    let (alice, _session, _dir) = super::logged_in("hk-release");
     let room_id = block_on(alice.create_room("rl".into(), vec![], false)).unwrap();
     let timeline = block_on(alice.timeline(room_id)).unwrap();
     let (entered_tx, entered) = mpsc::channel();
@@ -343,7 +343,7 @@ fn a_timeline_released_while_its_listener_is_inside_on_update() {
 #[test]
 fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
     let _s = serial();
-    let (alice, _session, _dir) = crate::logged_in("hk-open");
+    let (alice, _session, _dir) = super::logged_in("hk-open");
     let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
     for i in 0..25 {
         block_on(alice.send_text(room_id.clone(), format!("c {i}"))).unwrap();
@@ -381,8 +381,8 @@ fn a_first_open_cancelled_before_it_subscribes_leaves_the_next_to_start_over() {
     prepared.release();
 
     let timeline = block_on(alice.timeline(room_id.clone())).unwrap();
-    let (_mirror, _sub, first) = crate::mirror::observe_timeline(&timeline);
-    let bodies = crate::mirror::text_bodies(&first);
+    let (_mirror, _sub, first) = super::mirror::observe_timeline(&timeline);
+    let bodies = super::mirror::text_bodies(&first);
     let expected: Vec<String> = (5..25).map(|i| format!("c {i}")).collect();
     assert_eq!(bodies, expected, "the second open started over");
 }
@@ -399,7 +399,7 @@ fn first_open_held(
     hooks::Pause,
     mpsc::Receiver<Result<(), CoreError>>,
 ) {
-    let (alice, _session, dir) = crate::logged_in(prefix);
+    let (alice, _session, dir) = super::logged_in(prefix);
     let room_id = block_on(alice.create_room("o".into(), vec![], false)).unwrap();
     block_on(alice.send_text(room_id.clone(), "one".into())).unwrap();
     block_on(alice.start_sync()).unwrap();

@@ -10,9 +10,9 @@ use futures_executor::block_on;
 use matrix_mobile_core::platform::open_files_under;
 use matrix_mobile_core::CoreError;
 
-use crate::chat::Proxied;
-use crate::session::Drain;
-use crate::{homeserver, on_thread, serial, within};
+use super::chat::Proxied;
+use super::session::Drain;
+use super::{homeserver, on_thread, serial, within};
 
 /// A 64 x 64 PNG.
 const AVATAR_PNG: &[u8] = include_bytes!("../support/avatar.png");
