@@ -80,7 +80,7 @@ pub(crate) fn thread_spawn_fails(name: &str) -> bool {
 }
 
 /// Counts an event named `name` when `happened()` says so; `happened` is
-/// not even called without the feature.
+/// not even called outside the test build.
 #[inline(always)]
 pub(crate) fn count_if(name: &'static str, happened: impl FnOnce() -> bool) {
     #[cfg(test)]

@@ -48,6 +48,7 @@ pub use ffi::diagnostics::*;
 pub use ffi::notification::{notification_fetcher, NotificationFetcher};
 pub use ffi::process::*;
 pub use ffi::timeline::Timeline;
+pub use ffi::verification::{Verification, VerificationRequestListener};
 
 // The race tests that arm the hooks (`tests/hooked/`): written against the
 // public API as `matrix_mobile_core`, built only into this crate's own test
@@ -57,4 +58,3 @@ extern crate self as matrix_mobile_core;
 #[cfg(test)]
 #[path = "../tests/hooked/mod.rs"]
 mod hooked_races;
-pub use ffi::verification::{Verification, VerificationRequestListener};

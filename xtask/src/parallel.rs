@@ -128,6 +128,30 @@ pub fn split_job(jobs: Vec<Job>, name: &str, module: &str) -> Vec<Job> {
     out
 }
 
+/// How many tests the test binary of `job` runs with its arguments (libtest's
+/// `--list`): a filter that matches nothing passes, so a job that must run
+/// tests checks it has some.
+pub fn count_tests(job: &Job) -> Result<usize> {
+    let mut command = Command::new(job.command.get_program());
+    if let Some(dir) = job.command.get_current_dir() {
+        command.current_dir(dir);
+    }
+    let output = command
+        .args(job.command.get_args())
+        .args(["--list", "--format", "terse"])
+        .output()
+        .with_context(|| format!("could not list the tests of {}", job.name))?;
+    if !output.status.success() {
+        bail!(
+            "listing the tests of {} failed with {}",
+            job.name,
+            output.status
+        );
+    }
+    let listed = String::from_utf8_lossy(&output.stdout);
+    Ok(listed.lines().filter(|l| l.ends_with(": test")).count())
+}
+
 /// The name, executable and package directory of a `compiler-artifact`
 /// message of a test binary.
 fn test_executable(message: &Value) -> Option<(String, PathBuf, PathBuf)> {

@@ -18,7 +18,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 
 use crate::ctx::{self, Ctx};
 use crate::{
@@ -144,7 +144,21 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         // two jobs, those and the unit tests, as two test binaries would.
         let core_args = [ctx::CORE_PACKAGES.as_slice(), &["--no-fail-fast"]].concat();
         let (mut jobs, built) = match parallel::test_binaries(&ctx.root, &core_args) {
-            Ok(jobs) => (parallel::split_job(jobs, "lib", HOOKED_RACES), Ok(())),
+            Ok(jobs) => {
+                let jobs = parallel::split_job(jobs, "lib", HOOKED_RACES);
+                // A module renamed away would leave a job that runs nothing.
+                let hooked = match jobs.iter().find(|j| j.name == HOOKED_RACES) {
+                    Some(job) => parallel::count_tests(job),
+                    None => Ok(0),
+                };
+                let built = match hooked {
+                    Ok(0) => Err(anyhow!(
+                        "the library's test binary has no test under {HOOKED_RACES}::"
+                    )),
+                    other => other.map(drop),
+                };
+                (jobs, built)
+            }
             Err(e) => (Vec::new(), Err(e)),
         };
         for job in &mut jobs {

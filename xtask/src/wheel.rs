@@ -59,7 +59,11 @@ pub fn build(ctx: &Ctx, profile: &str, out: &Path) -> Result<PathBuf> {
             .args(["build", "--profile", profile, "--out"])
             .arg(out)
             .env("CARGO_TARGET_DIR", ctx.target_dir())
-            .env("PATH", &bindgen.path),
+            .env("PATH", &bindgen.path)
+            .env(
+                XTASK_EXE_VAR,
+                std::env::current_exe().context("finding the xtask executable")?,
+            ),
     )?;
     let wheel = match wheels_in(out)?.as_slice() {
         [one] => one.clone(),
@@ -113,24 +117,23 @@ struct BindgenOnPath {
     path: std::ffi::OsString,
 }
 
+/// The variable that tells the `uniffi-bindgen` of [`bindgen_on_path`]
+/// which executable to run.
+const XTASK_EXE_VAR: &str = "MMC_XTASK_EXE";
+
 fn bindgen_on_path() -> Result<BindgenOnPath> {
     use std::os::unix::fs::PermissionsExt;
 
-    let exe = std::env::current_exe().context("finding the xtask executable")?;
-    let exe = exe
-        .to_str()
-        .context("the xtask executable's path is not UTF-8")?;
-    if exe.contains('\'') {
-        bail!("the xtask executable's path holds a quote: {exe}");
-    }
     let dir = tempfile::Builder::new()
         .prefix("mmc-uniffi-bindgen-")
         .tempdir()
         .context("creating a folder for uniffi-bindgen")?;
     let script = dir.path().join("uniffi-bindgen");
+    // The executable comes through the environment, so no path is quoted
+    // into the script.
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nexec '{exe}' uniffi-bindgen \"$@\"\n"),
+        format!("#!/bin/sh\nexec \"${XTASK_EXE_VAR}\" uniffi-bindgen \"$@\"\n"),
     )?;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
     let mut dirs = vec![dir.path().to_path_buf()];
