@@ -1526,7 +1526,10 @@ class ClientProtocol(Protocol):
         room the user is not invited to is `CoreError.InvalidState`."""
     # People.
     async def members(self, room_id: str) -> List[Member]:
-        """The joined and invited members of a joined room, with power and role."""
+        """The joined and invited members of a joined room, with power and role.
+
+        Loaded from the server the first time; `CoreError.Timeout` after
+        twice the client's request timeout, and the next call loads again."""
     async def kick(self, room_id: str, user_id: str, reason: Optional[str]) -> None:
         """`CoreError.Server` (403) without the power."""
     async def ban(self, room_id: str, user_id: str, reason: Optional[str]) -> None:

@@ -139,7 +139,10 @@ pub fn run_lifecycle(
             ))
         }
         Some((_, Some(0))) => Ok(()),
-        Some((_, Some(1))) => Err("the run failed its criteria".to_owned()),
+        Some((_, Some(1))) => Err(format!(
+            "the run failed its criteria: {}",
+            failed_criteria(&report)
+        )),
         Some((_, Some(2))) => Err("the run's setup failed (see above)".to_owned()),
         Some((_, Some(3))) => Err("a call never returned; the watchdog ended the run".to_owned()),
         Some((status, _)) => {
@@ -162,4 +165,116 @@ pub fn run_lifecycle(
         report["final_clean"], report["coverage"]["met"], out.display()
     );
     verdict.map_err(|e| anyhow::anyhow!("{e} (replay with --seed {seed})"))
+}
+
+/// What a failed lifecycle report failed, in one line with the first example
+/// of each failure, so that the end of a CI log says it without the report.
+fn failed_criteria(report: &Value) -> String {
+    let count = |key: &str| report[key].as_u64().unwrap_or(0);
+    let first = |key: &str| {
+        report[key]
+            .as_array()
+            .and_then(|examples| examples.first())
+            .map_or(String::new(), |e| format!(" (first: {e})"))
+    };
+    let mut failed = Vec::new();
+    if report["complete"].as_bool() == Some(false) {
+        failed.push("the run did not complete".to_owned());
+    }
+    if count("hangs") > 0 {
+        failed.push(format!(
+            "{} call(s) past their bound{}",
+            count("hangs"),
+            first("hang_examples")
+        ));
+    }
+    if count("unexpected_errors") > 0 {
+        failed.push(format!(
+            "{} unexpected result(s) {}{}",
+            count("unexpected_errors"),
+            report["unexpected_kinds"],
+            first("unexpected_examples")
+        ));
+    }
+    if count("panics") > 0 {
+        failed.push(format!(
+            "{} panic(s){}",
+            count("panics"),
+            first("panic_examples")
+        ));
+    }
+    if count("dirty_shutdowns") > 0 {
+        failed.push(format!(
+            "{} unclean shutdown(s){}",
+            count("dirty_shutdowns"),
+            first("dirty_shutdown_examples")
+        ));
+    }
+    if report["task_failures"]
+        .as_object()
+        .is_some_and(|m| !m.is_empty())
+    {
+        failed.push(format!(
+            "task failures {}{}",
+            report["task_failures"],
+            first("task_failure_examples")
+        ));
+    }
+    if report["coverage"]["met"].as_bool() == Some(false) {
+        let short: Vec<String> = report["coverage"]["kinds"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v["done"].as_u64() < v["floor"].as_u64())
+            .map(|(kind, v)| format!("{kind} {}/{}", v["done"], v["floor"]))
+            .collect();
+        failed.push(format!("coverage under the floor: {}", short.join(", ")));
+    }
+    if report["final_clean"].as_bool() == Some(false) {
+        failed.push(format!("not clean at the end: {}", report["final"]));
+    }
+    if failed.is_empty() {
+        "see the report".to_owned()
+    } else {
+        failed.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_report_names_each_failure_with_its_first_example() {
+        let report = json!({
+            "complete": true,
+            "hangs": 1,
+            "hang_examples": [{"op": "members", "elapsed_ms": 15000}],
+            "unexpected_errors": 0,
+            "panics": 0,
+            "dirty_shutdowns": 0,
+            "task_failures": {},
+            "coverage": {"met": false, "kinds": {
+                "members": {"done": 0, "floor": 1},
+                "timeline": {"done": 9, "floor": 5},
+            }},
+            "final_clean": true,
+        });
+        let line = failed_criteria(&report);
+        assert!(line.contains("1 call(s) past their bound"), "{line}");
+        assert!(line.contains("\"op\":\"members\""), "{line}");
+        assert!(
+            line.contains("coverage under the floor: members 0/1"),
+            "{line}"
+        );
+        assert!(!line.contains("timeline"), "{line}");
+        assert!(!line.contains("unexpected"), "{line}");
+        assert!(!line.contains("not clean"), "{line}");
+    }
+
+    #[test]
+    fn a_report_without_a_named_failure_points_to_itself() {
+        let report = json!({"complete": true, "final_clean": true, "coverage": {"met": true}});
+        assert_eq!(failed_criteria(&report), "see the report");
+    }
 }

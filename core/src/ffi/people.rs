@@ -12,9 +12,12 @@ use super::client::Client;
 impl Client {
     /// The joined and invited members of a joined room, with their power
     /// and role: loaded from the server the first time, from the store
-    /// after (sync keeps it current).
+    /// after (sync keeps it current). `Timeout` after twice the client's
+    /// request timeout (a large room's members can take the server long);
+    /// the next call loads them again.
     pub async fn members(&self, room_id: String) -> CoreResult<Vec<Member>> {
-        let work = |sdk| async move { members::members(&sdk, &room_id).await };
+        let bound = 2 * self.core.request_timeout();
+        let work = move |sdk| async move { members::members(&sdk, &room_id, bound).await };
         self.core.sdk_call("members", work).await
     }
 

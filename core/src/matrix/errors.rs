@@ -76,6 +76,11 @@ pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> CoreError {
         E::Io(e) => CoreError::storage(e.to_string()),
         E::StateStore(e) => CoreError::storage(e.to_string()),
         E::CryptoStoreError(e) => CoreError::storage(e.to_string()),
+        // A deduplicated request that this call waited for, made by
+        // another, failed: its error went to that call.
+        E::ConcurrentRequestFailed => CoreError::Network {
+            detail: "the same request, made by another call, failed".into(),
+        },
         other => CoreError::internal(other.to_string()),
     }
 }

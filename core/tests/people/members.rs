@@ -1,10 +1,14 @@
 //! Members with their power, moderation, and profiles: anyone's, the
 //! user's own, and the user directory.
 
-use matrix_mobile_core::{CoreError, LogoutOptions, Member, MemberRole, Membership};
+use std::sync::mpsc;
+use std::time::Duration;
 
-use super::homeserver::fresh_name;
-use super::session::{logged_in, wait};
+use futures_executor::block_on;
+use matrix_mobile_core::{Client, CoreError, LogoutOptions, Member, MemberRole, Membership};
+
+use super::homeserver::{fresh_name, Fault};
+use super::session::{self, logged_in, wait, Proxied};
 use super::{id, is_forbidden, png_in, run, wait_membership};
 
 fn find<'a>(members: &'a [Member], user_id: &str) -> Option<&'a Member> {
@@ -69,6 +73,43 @@ fn members_carry_power_and_roles_and_moderation_needs_power() {
     ));
     run(bob.logout(LogoutOptions::default(), None)).unwrap();
     run(carol.logout(LogoutOptions::default(), None)).unwrap();
+}
+
+/// A first load of a room's members that the network swallows ends in
+/// `Timeout` after twice the client's request timeout (matrix-sdk's own
+/// load waits a minute a try), and the next call loads them.
+#[test]
+fn a_members_load_the_network_swallows_times_out_and_the_next_call_loads() {
+    // Set up with the tests' request timeout, then go on with a short one.
+    let alice = Proxied::login("mem-stuck");
+    let alice_id = id(&alice.client);
+    run(alice.client.start_sync()).unwrap();
+    let room_id = run(alice.client.create_room("stuck".into(), vec![], false)).unwrap();
+    block_on(alice.client.close(None)).unwrap();
+    let mut config = session::config(&alice.proxy.url, alice.dir.path());
+    config.request_timeout_ms = 2_000;
+    let client = block_on(Client::create(config)).unwrap();
+    block_on(client.restore(alice.session.clone())).unwrap();
+    run(client.start_sync()).unwrap();
+    wait("the room after the restore", 30, || {
+        client.room(room_id.clone()).is_ok()
+    });
+
+    alice.proxy.set(Fault::Blackhole);
+    let (done, result) = mpsc::channel();
+    let (caller, room) = (client.clone(), room_id.clone());
+    std::thread::spawn(move || done.send(run(caller.members(room))));
+    // Not a measure of speed: without the core's bound, the call is still
+    // waiting out matrix-sdk's first try of 60 s.
+    let stuck = result
+        .recv_timeout(Duration::from_secs(40))
+        .expect("members() under a black hole returns");
+    assert!(matches!(stuck, Err(CoreError::Timeout { .. })), "{stuck:?}");
+
+    alice.proxy.set(Fault::Pass);
+    let members = run(client.members(room_id)).unwrap();
+    assert!(find(&members, &alice_id).is_some(), "{members:?}");
+    run(client.logout(LogoutOptions::default(), None)).unwrap();
 }
 
 #[test]

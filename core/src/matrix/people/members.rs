@@ -5,18 +5,42 @@ use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::RoomMemberships;
 
-use crate::api::{CoreResult, Member, MemberRole, Membership};
+use crate::api::{CoreError, CoreResult, Member, MemberRole, Membership};
 use crate::matrix::errors;
 use crate::matrix::rooms::{joined_room, parse_user_id};
 
 /// The joined and invited members of the joined room `room_id`. The first
 /// call loads them from the server (sync carries them lazily); later ones
 /// read the store, kept current by sync.
-pub(crate) async fn members(client: &matrix_sdk::Client, room_id: &str) -> CoreResult<Vec<Member>> {
+///
+/// The call takes `bound` at most, or fails with `Timeout`: matrix-sdk
+/// loads members with a request configuration of its own (60 s a try, up
+/// to four tries), not the client's timeout, and a call waits for another
+/// call's load of the same room first (and loads anew when that one
+/// failed). A load given up this way is not remembered as done: the next
+/// call loads again.
+pub(crate) async fn members(
+    client: &matrix_sdk::Client,
+    room_id: &str,
+    bound: std::time::Duration,
+) -> CoreResult<Vec<Member>> {
     let room = joined_room(client, room_id)?;
-    let members = room
-        .members(RoomMemberships::JOIN | RoomMemberships::INVITE)
+    let load = async {
+        loop {
+            match room
+                .members(RoomMemberships::JOIN | RoomMemberships::INVITE)
+                .await
+            {
+                // Another call's load, which this one waited for, failed:
+                // load anew, and answer with this call's own outcome.
+                Err(matrix_sdk::Error::ConcurrentRequestFailed) => continue,
+                other => return other,
+            }
+        }
+    };
+    let members = tokio::time::timeout(bound, load)
         .await
+        .map_err(|_| CoreError::timeout(format!("loading the members of {room_id}")))?
         .map_err(|e| errors::from_sdk(&e))?;
     Ok(members.iter().map(member).collect())
 }
