@@ -922,7 +922,9 @@ public protocol ClientProtocol: AnyObject, Sendable {
     /**
      * The joined and invited members of a joined room, with their power
      * and role: loaded from the server the first time, from the store
-     * after (sync keeps it current).
+     * after (sync keeps it current). `Timeout` after twice the client's
+     * request timeout (a large room's members can take the server long);
+     * the next call loads them again.
      */
     func members(roomId: String) async throws  -> [Member]
     
@@ -2082,7 +2084,9 @@ open func kick(roomId: String, userId: String, reason: String?)async throws   {
     /**
      * The joined and invited members of a joined room, with their power
      * and role: loaded from the server the first time, from the store
-     * after (sync keeps it current).
+     * after (sync keeps it current). `Timeout` after twice the client's
+     * request timeout (a large room's members can take the server long);
+     * the next call loads them again.
      */
 open func members(roomId: String)async throws  -> [Member]  {
     return
@@ -14223,7 +14227,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_matrix_mobile_core_checksum_method_client_kick() != 18157) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_matrix_mobile_core_checksum_method_client_members() != 61708) {
+    if (uniffi_matrix_mobile_core_checksum_method_client_members() != 60932) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_matrix_mobile_core_checksum_method_client_profile() != 33298) {
