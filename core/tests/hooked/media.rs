@@ -50,7 +50,7 @@ fn a_drain_during_a_thumbnail_download_or_an_avatar_upload_keeps_its_promises() 
                 .expect("the avatar just set");
             let dest = files.path().join("thumbnail.png");
             let dest = dest.to_string_lossy().into_owned();
-            alice.wait_in_flight("no request in flight", 0);
+            alice.wait_none_in_flight();
 
             alice.hold_answers(Duration::from_secs(3));
             let client = alice.client.clone();
@@ -60,7 +60,7 @@ fn a_drain_during_a_thumbnail_download_or_an_avatar_upload_keeps_its_promises() 
                 }
                 Call::AvatarUpload => block_on(client.set_avatar(Some(png), None)),
             });
-            alice.wait_in_flight("the call's request in flight", 1);
+            alice.wait_in_flight("the call's request in flight");
             alice.faults.set(homeserver::Fault::Pass);
 
             drain.end(alice.client.clone());
