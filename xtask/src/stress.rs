@@ -181,12 +181,19 @@ fn failed_criteria(report: &Value) -> String {
     if report["complete"].as_bool() == Some(false) {
         failed.push("the run did not complete".to_owned());
     }
-    if count("hangs") > 0 {
-        failed.push(format!(
-            "{} call(s) past their bound{}",
-            count("hangs"),
-            first("hang_examples")
-        ));
+    let counted = [
+        ("hangs", "call(s) past their bound", "hang_examples"),
+        ("panics", "panic(s)", "panic_examples"),
+        (
+            "dirty_shutdowns",
+            "unclean shutdown(s)",
+            "dirty_shutdown_examples",
+        ),
+    ];
+    for (key, what, examples) in counted {
+        if count(key) > 0 {
+            failed.push(format!("{} {what}{}", count(key), first(examples)));
+        }
     }
     if count("unexpected_errors") > 0 {
         failed.push(format!(
@@ -194,20 +201,6 @@ fn failed_criteria(report: &Value) -> String {
             count("unexpected_errors"),
             report["unexpected_kinds"],
             first("unexpected_examples")
-        ));
-    }
-    if count("panics") > 0 {
-        failed.push(format!(
-            "{} panic(s){}",
-            count("panics"),
-            first("panic_examples")
-        ));
-    }
-    if count("dirty_shutdowns") > 0 {
-        failed.push(format!(
-            "{} unclean shutdown(s){}",
-            count("dirty_shutdowns"),
-            first("dirty_shutdown_examples")
         ));
     }
     if report["task_failures"]
